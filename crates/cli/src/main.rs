@@ -1,0 +1,97 @@
+//! `ballast`: the command line over the engine. This crate does the I/O (files, clock,
+//! terminal); the engine stays pure.
+
+mod bench;
+mod report;
+
+use anyhow::{Context, Result};
+use ballast_engine::{journal, Engine};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "ballast", version, about = "Ballast: a deterministic margin and clearing engine with its defences built in")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Apply the embedded demo journal and print the accounts, rejections and events.
+    Demo {
+        /// Print every event.
+        #[arg(long)]
+        events: bool,
+        /// Write the demo journal (JSON lines) to this file instead of running it.
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
+    /// Re-apply a journal (JSON lines) and print the final state hash and account table.
+    Replay {
+        file: PathBuf,
+        /// Print every event, line by line.
+        #[arg(long)]
+        events: bool,
+        /// Print one JSON object (hash, counts, rejections, accounts) instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Engine throughput (fills + price updates, one core) and the below-maintenance query.
+    Engine {
+        /// Accounts in the book for the below-maintenance query.
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: usize,
+        /// Commands in the throughput run.
+        #[arg(long, default_value_t = 2_000_000)]
+        commands: usize,
+    },
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Demo { events, write } => {
+            let envs = ballast_engine::demo::journal();
+            if let Some(path) = write {
+                std::fs::write(&path, journal::to_text(&envs)).with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {} commands to {}", envs.len(), path.display());
+                return Ok(());
+            }
+            let parsed: Vec<_> = envs.into_iter().enumerate().map(|(i, e)| (i + 1, e)).collect();
+            println!("Ballast demo: {} commands from the embedded journal (`ballast demo --write FILE` saves it)\n", parsed.len());
+            let mut engine = Engine::new();
+            let r = journal::replay(&mut engine, &parsed, true);
+            report::print_replay(&engine, &r, events);
+        }
+        Cmd::Replay { file, events, json } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading journal {}", file.display()))?;
+            let parsed = journal::parse(&text).with_context(|| format!("in {}", file.display()))?;
+            let mut engine = Engine::new();
+            let r = journal::replay(&mut engine, &parsed, events || json);
+            if json {
+                println!("{}", report::replay_json(&engine, &r));
+            } else {
+                println!("journal {}: {} commands\n", file.display(), parsed.len());
+                report::print_replay(&engine, &r, events);
+            }
+        }
+        Cmd::Bench { what: BenchWhat::Engine { accounts, commands } } => bench::engine(accounts, commands)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Embedded demo journal and synthetic books. The demo is what `ballast demo` applies; the
+//! synthetic books feed benchmarks and property tests. Deterministic: no randomness beyond a
+//! small fixed-seed generator.
+
+use crate::command::{Command, Envelope, Scope};
+use crate::error::Role;
+use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId};
+use crate::num::{Amount, Ratio, Timestamp};
+use crate::params::{MarketField, MarketParams, ParamKey, PoolParams};
+use crate::rates::RateCurve;
+
+pub const USDC: AssetId = AssetId(0);
+pub const BTC: AssetId = AssetId(1);
+pub const ETH: AssetId = AssetId(2);
+pub const POOL: PoolId = PoolId(0);
+pub const BTC_PERP: MarketId = MarketId(0);
+pub const ETH_PERP: MarketId = MarketId(1);
+
+/// Whole USDC in native units.
+pub const fn usdc(x: i64) -> Amount {
+    Amount(x * 1_000_000)
+}
+/// Whole BTC in native units (8 decimals).
+pub const fn btc(x: f64) -> Amount {
+    Amount((x * 1e8) as i64)
+}
+
+fn r(x: f64) -> Ratio {
+    Ratio::from_f64(x).expect("finite")
+}
+
+/// Default market parameters (BTC-like): 10% initial, 5% maintenance, Drift-style size premium.
+pub fn market_params() -> MarketParams {
+    MarketParams {
+        init_margin: r(0.10),
+        maint_margin: r(0.05),
+        imf: r(0.0005),
+        taker_fee: r(0.0005),
+        maker_fee: r(0.0002),
+        price_band: r(0.05),
+        funding_cap: r(0.0075),
+    }
+}
+
+/// Default pool parameters: Aave v3-like USDC curve.
+pub fn pool_params() -> PoolParams {
+    PoolParams {
+        curve: RateCurve {
+            base: r(0.0),
+            slope1: r(0.04),
+            slope2: r(0.60),
+            optimal_utilization: r(0.90),
+            reserve_factor: r(0.10),
+        },
+        supply_cap: usdc(1_000_000_000_000),
+        borrow_cap: usdc(500_000_000_000),
+    }
+}
+
+/// Commands that list USDC, BTC, ETH, one pool with BTC/ETH collateral and two perps, and
+/// set first prices.
+pub fn genesis(t: i64) -> Vec<Envelope> {
+    let g = Role::Governor;
+    let c = |cmd| Envelope { time: Timestamp(t), cmd };
+    vec![
+        c(Command::CreateAsset { role: g, symbol: "USDC".into(), decimals: 6 }),
+        c(Command::CreateAsset { role: g, symbol: "BTC".into(), decimals: 8 }),
+        c(Command::CreateAsset { role: g, symbol: "ETH".into(), decimals: 9 }),
+        c(Command::CreatePool { role: g, name: "main".into(), quote: USDC, params: pool_params() }),
+        c(Command::AddCollateral { role: g, pool: POOL, asset: BTC, init_weight: r(0.80), maint_weight: r(0.90) }),
+        c(Command::AddCollateral { role: g, pool: POOL, asset: ETH, init_weight: r(0.75), maint_weight: r(0.85) }),
+        c(Command::SetPrice { asset: BTC, price: 65_000.0 }),
+        c(Command::SetPrice { asset: ETH, price: 3_000.0 }),
+        c(Command::CreateMarket { role: g, symbol: "BTC-PERP".into(), pool: POOL, base: BTC, params: market_params() }),
+        c(Command::CreateMarket { role: g, symbol: "ETH-PERP".into(), pool: POOL, base: ETH, params: market_params() }),
+    ]
+}
+
+/// The built-in demo: a lender, two traders, a market maker, a price drop, funding, a
+/// rejected over-withdrawal and a time-locked parameter change.
+pub fn journal() -> Vec<Envelope> {
+    let t0 = 1_700_000_000_000i64;
+    let h = 3_600_000i64;
+    let mut j = genesis(t0);
+    let mut at = |dt: i64, cmd: Command| j.push(Envelope { time: Timestamp(t0 + dt), cmd });
+    let (lender, alice, bob, mm) = (AccountId(0), AccountId(1), AccountId(2), AccountId(3));
+    for o in 0..4 {
+        at(0, Command::OpenAccount { owner: OwnerId(o), pool: POOL });
+    }
+    at(60_000, Command::Deposit { account: lender, asset: USDC, amount: usdc(1_000_000) });
+    at(60_000, Command::Deposit { account: alice, asset: USDC, amount: usdc(20_000) });
+    at(60_000, Command::Deposit { account: bob, asset: BTC, amount: btc(2.0) });
+    at(60_000, Command::Deposit { account: mm, asset: USDC, amount: usdc(500_000) });
+    // Alice goes 5x long BTC; Bob borrows USDC against BTC and shorts ETH.
+    at(120_000, Command::Fill { market: BTC_PERP, taker: alice, maker: mm, size: btc(1.5), price: 65_050.0 });
+    at(180_000, Command::Borrow { account: bob, amount: usdc(30_000) });
+    at(240_000, Command::Fill { market: ETH_PERP, taker: bob, maker: mm, size: Amount(-10_000_000_000), price: 2_999.0 });
+    // An hour later BTC is down 8%, ETH 5%; mark trades above index; funding settles.
+    at(h, Command::SetPrice { asset: BTC, price: 59_800.0 });
+    at(h, Command::SetPrice { asset: ETH, price: 2_850.0 });
+    at(h + 60_000, Command::Fill { market: BTC_PERP, taker: mm, maker: alice, size: btc(0.5), price: 59_900.0 });
+    at(2 * h, Command::SettleFunding { market: BTC_PERP });
+    at(2 * h, Command::SettleFunding { market: ETH_PERP });
+    // Alice tries to take out more than her free collateral: rejected, nothing changes.
+    at(2 * h + 1, Command::Withdraw { account: alice, asset: USDC, amount: usdc(8_000) });
+    at(2 * h + 2, Command::Withdraw { account: alice, asset: USDC, amount: usdc(1_000) });
+    // Governance raises BTC maintenance margin within its step, after the 24 h timelock.
+    let key = ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin };
+    at(2 * h + 3, Command::Propose { role: Role::Governor, key, value: r(0.06).0 });
+    at(3 * h, Command::Execute { role: Role::Governor, proposal: crate::ids::ProposalId(0) });
+    at(27 * h, Command::Execute { role: Role::Governor, proposal: crate::ids::ProposalId(0) });
+    at(27 * h, Command::Pause { role: Role::Guardian, scope: Scope::Market(ETH_PERP) });
+    at(27 * h + 1, Command::Fill { market: ETH_PERP, taker: bob, maker: mm, size: Amount(1_000_000_000), price: 2_850.0 });
+    at(27 * h + 2, Command::Deposit { account: bob, asset: USDC, amount: usdc(5_000) });
+    j
+}
+
+/// SplitMix64: a tiny deterministic generator for synthetic books (not for the lab's paths,
+/// which use ChaCha streams).
+#[derive(Debug, Clone)]
+pub struct SplitMix(pub u64);
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A book of `n` traders (plus one market maker, account 0) each with USDC margin and a BTC-PERP
+/// position at 2–9× leverage, half long and half short, all opened at 65,000.
+pub fn synthetic_book(n: usize, seed: u64) -> Vec<Envelope> {
+    let t = 1_700_000_000_000i64;
+    let mut j = genesis(t);
+    let mut rng = SplitMix(seed);
+    let c = |cmd| Envelope { time: Timestamp(t + 1), cmd };
+    j.push(c(Command::OpenAccount { owner: OwnerId(0), pool: POOL }));
+    j.push(c(Command::Deposit { account: AccountId(0), asset: USDC, amount: usdc(1_000_000_000) }));
+    for i in 1..=n as u32 {
+        j.push(c(Command::OpenAccount { owner: OwnerId(i), pool: POOL }));
+        let margin = 1_000 + (rng.unit() * 9_000.0) as i64;
+        j.push(c(Command::Deposit { account: AccountId(i), asset: USDC, amount: usdc(margin) }));
+        let lev = 2.0 + rng.unit() * 7.0;
+        let size = btc(margin as f64 * lev / 65_000.0);
+        let size = if i % 2 == 0 { size } else { Amount(-size.0) };
+        j.push(c(Command::Fill { market: BTC_PERP, taker: AccountId(i), maker: AccountId(0), size, price: 65_000.0 }));
+    }
+    j
+}
+
+/// A stream of `n` commands against a [`synthetic_book`] of `traders` accounts: fills of small
+/// size between random traders and the market maker, with a BTC price update every
+/// `price_every` commands (a random walk well inside the fill band).
+pub fn command_stream(traders: usize, n: usize, price_every: usize, seed: u64) -> Vec<Envelope> {
+    let mut rng = SplitMix(seed ^ 0xA5A5);
+    let t0 = 1_700_000_000_000i64 + 10;
+    let mut price = 65_000.0f64;
+    (0..n)
+        .map(|i| {
+            let time = Timestamp(t0 + i as i64);
+            if price_every > 0 && i % price_every == price_every - 1 {
+                price *= 1.0 + (rng.unit() - 0.5) * 0.001;
+                price = price.clamp(63_000.0, 67_000.0);
+                Envelope { time, cmd: Command::SetPrice { asset: BTC, price } }
+            } else {
+                let taker = AccountId(1 + (rng.next_u64() % traders as u64) as u32);
+                let size = Amount(((rng.next_u64() % 1_000) as i64 + 1) * 100);
+                let size = if rng.next_u64() & 1 == 0 { size } else { Amount(-size.0) };
+                let px = price * (1.0 + (rng.unit() - 0.5) * 0.002);
+                Envelope { time, cmd: Command::Fill { market: BTC_PERP, taker, maker: AccountId(0), size, price: px } }
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,1103 @@
+//! The engine: `apply(command) -> events | reject`. Every state change happens here, and
+//! each handler works on copies of what it touches and commits only when every check has
+//! passed, so a rejected command leaves the state byte-for-byte unchanged.
+
+use crate::command::{Command, Envelope, Scope};
+use crate::error::{Reject, Role};
+use crate::event::Event;
+use crate::funding::{self, FUNDING_INDEX_SCALE};
+use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::margin::{self, Breakdown, Contribution, HealthKind};
+use crate::num::{div_round, Amount, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR, VALUE_SCALE};
+use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
+use crate::rates::{self, INDEX_SCALE};
+use crate::risk::RiskIndex;
+use crate::state::*;
+use smallvec::SmallVec;
+
+/// Window of the mark and index TWAPs used for funding.
+pub const TWAP_WINDOW_MS: i64 = MS_PER_HOUR;
+
+/// The clearing state machine. Owns the ledger [`State`] and a derived risk index (not part of
+/// the state hash; rebuilt identically on replay).
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    state: State,
+    risk: RiskIndex,
+}
+
+/// Lending state advanced to `now` (pure: returns a new value).
+pub(crate) fn accrued(l: &Lending, curve: &rates::RateCurve, now: Timestamp) -> Lending {
+    let dt = now.0 - l.last_accrual.0;
+    if dt <= 0 {
+        return l.clone();
+    }
+    let deposits = l.deposits_scaled * l.deposit_index / INDEX_SCALE;
+    let borrows = l.borrows_scaled * l.borrow_index / INDEX_SCALE;
+    let u = rates::utilization(borrows, deposits);
+    let rb = rates::borrow_rate(curve, u);
+    let rs = rates::supply_rate(curve, u, rb);
+    let mut out = l.clone();
+    out.borrow_index = rates::grow_index(l.borrow_index, rb, dt, Round::Up);
+    out.deposit_index = rates::grow_index(l.deposit_index, rs, dt, Round::Down);
+    out.last_accrual = now;
+    out
+}
+
+/// Contribution of a signed balance to the scaled totals at `index` (deposits round down,
+/// borrows round up: both against the account).
+fn scaled_of(amount: Amount, index: i128) -> i128 {
+    let a = amount.0 as i128;
+    if a >= 0 {
+        div_round(a * INDEX_SCALE, index, Round::Down)
+    } else {
+        -div_round(-a * INDEX_SCALE, index, Round::Up)
+    }
+}
+
+/// Current value of a quote balance at the lending indices, rounded against the account.
+pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Amount {
+    let a = q.amount.0 as i128;
+    if a == 0 || q.index == 0 {
+        return q.amount;
+    }
+    let v = if a > 0 {
+        div_round(a * l.deposit_index, q.index, Round::Down)
+    } else {
+        -div_round(-a * l.borrow_index, q.index, Round::Up)
+    };
+    Amount(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+}
+
+/// Sets a quote balance that is settled at the current indices, keeping the pool's scaled
+/// totals exact.
+fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) {
+    if q.scaled >= 0 {
+        l.deposits_scaled -= q.scaled;
+    } else {
+        l.borrows_scaled += q.scaled;
+    }
+    let index = if new.0 >= 0 { l.deposit_index } else { l.borrow_index };
+    q.amount = new;
+    q.index = if new.0 == 0 { 0 } else { index };
+    q.scaled = scaled_of(new, index);
+    if q.scaled >= 0 {
+        l.deposits_scaled += q.scaled;
+    } else {
+        l.borrows_scaled -= q.scaled;
+    }
+}
+
+/// Brings a quote balance to the current indices; interest flows through the clearing account.
+fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Amount {
+    if q.amount.0 == 0 {
+        return Amount::ZERO;
+    }
+    let now = quote_now(q, l);
+    let delta = Amount(now.0 - q.amount.0);
+    l.interest_clearing.0 -= delta.0;
+    set_quote(q, l, now);
+    delta
+}
+
+/// Adds `delta` to a settled quote balance.
+fn add_quote(q: &mut QuoteBalance, l: &mut Lending, delta: i64) -> Result<(), Reject> {
+    let new = q.amount.0.checked_add(delta).ok_or(Reject::Overflow)?;
+    set_quote(q, l, Amount(new));
+    Ok(())
+}
+
+/// Unsettled funding of a position as a value (negative: owed), rounded against the account.
+pub(crate) fn unsettled_funding(p: &Position, m: &Market) -> Value {
+    let owed = p.size.0 as i128 * (m.funding_index - p.funding_snapshot);
+    Value(-div_round(owed, FUNDING_INDEX_SCALE, Round::Up))
+}
+
+/// Settles a position's funding into the account's quote balance through the market's
+/// clearing account (payers round up, receivers down).
+fn settle_funding(
+    q: &mut QuoteBalance,
+    l: &mut Lending,
+    p: &mut Position,
+    m: &mut Market,
+) -> Result<Amount, Reject> {
+    let owed = p.size.0 as i128 * (m.funding_index - p.funding_snapshot);
+    p.funding_snapshot = m.funding_index;
+    if owed == 0 {
+        return Ok(Amount::ZERO);
+    }
+    let unit = FUNDING_INDEX_SCALE * VALUE_SCALE;
+    let paid = if owed > 0 {
+        -div_round(owed, unit, Round::Up)
+    } else {
+        div_round(-owed, unit, Round::Down)
+    };
+    let paid = Amount::from_i128(paid)?;
+    add_quote(q, l, paid.0)?;
+    m.funding_clearing = m.funding_clearing.checked_sub(paid)?;
+    Ok(paid)
+}
+
+fn governor(role: Role, action: &'static str) -> Result<(), Reject> {
+    if role == Role::Governor {
+        Ok(())
+    } else {
+        Err(Reject::Unauthorized { role, action })
+    }
+}
+
+fn positive(amount: Amount) -> Result<(), Reject> {
+    if amount.0 > 0 {
+        Ok(())
+    } else {
+        Err(Reject::NonPositiveAmount(amount))
+    }
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Engine::default()
+    }
+
+    /// An engine with non-default governance settings (timelock, grace period).
+    pub fn with_governance(governance: GovernanceConfig) -> Self {
+        let mut e = Engine::default();
+        e.state.governance = governance;
+        e
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Canonical hash of the ledger state.
+    pub fn state_hash(&self) -> String {
+        self.state.hash()
+    }
+
+    /// Applies one command, returning its events; on rejection nothing changes.
+    pub fn apply(&mut self, env: &Envelope) -> Result<Vec<Event>, Reject> {
+        let mut out = Vec::new();
+        self.apply_into(env, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Engine::apply`], appending events to a caller-owned buffer (no allocation per
+    /// command on the hot path). On rejection `out` is left as it was.
+    pub fn apply_into(&mut self, env: &Envelope, out: &mut Vec<Event>) -> Result<(), Reject> {
+        let now = env.time;
+        if now < self.state.time {
+            return Err(Reject::TimeWentBackwards { last: self.state.time, got: now });
+        }
+        let mark = out.len();
+        let r = self.dispatch(now, &env.cmd, out);
+        match r {
+            Ok(()) => {
+                self.state.time = now;
+                self.state.seq += 1;
+                Ok(())
+            }
+            Err(e) => {
+                out.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    fn dispatch(&mut self, now: Timestamp, cmd: &Command, out: &mut Vec<Event>) -> Result<(), Reject> {
+        match cmd {
+            Command::CreateAsset { role, symbol, decimals } => self.create_asset(*role, symbol, *decimals, out),
+            Command::CreatePool { role, name, quote, params } => self.create_pool(now, *role, name, *quote, params, out),
+            Command::AddCollateral { role, pool, asset, init_weight, maint_weight } => {
+                self.add_collateral(*role, *pool, *asset, *init_weight, *maint_weight, out)
+            }
+            Command::CreateMarket { role, symbol, pool, base, params } => {
+                self.create_market(now, *role, symbol, *pool, *base, params, out)
+            }
+            Command::OpenAccount { owner, pool } => self.open_account(*owner, *pool, out),
+            Command::Deposit { account, asset, amount } => self.deposit(now, *account, *asset, *amount, out),
+            Command::Withdraw { account, asset, amount } => self.withdraw(now, *account, *asset, *amount, out),
+            Command::Borrow { account, amount } => self.borrow(now, *account, *amount, out),
+            Command::Transfer { from, to, asset, amount } => self.transfer(now, *from, *to, *asset, *amount, out),
+            Command::SetPrice { asset, price } => self.set_price(now, *asset, *price, out),
+            Command::Fill { market, taker, maker, size, price } => {
+                self.fill(now, *market, *taker, *maker, *size, *price, out)
+            }
+            Command::SettleFunding { market } => self.settle_market_funding(now, *market, out),
+            Command::Propose { role, key, value } => self.propose(now, *role, *key, *value, out),
+            Command::Execute { role, proposal } => self.execute(now, *role, *proposal, out),
+            Command::Cancel { role, proposal } => self.cancel(*role, *proposal, out),
+            Command::Pause { role, scope } => self.pause(*role, *scope, true, out),
+            Command::Unpause { role, scope } => {
+                governor(*role, "unpause")?;
+                self.pause(*role, *scope, false, out)
+            }
+        }
+    }
+
+    // ----- lookups -------------------------------------------------------------------------
+
+    fn asset(&self, a: AssetId) -> Result<&Asset, Reject> {
+        self.state.assets.get(a.idx()).ok_or(Reject::UnknownAsset(a))
+    }
+    fn pool(&self, p: PoolId) -> Result<&Pool, Reject> {
+        self.state.pools.get(p.idx()).ok_or(Reject::UnknownPool(p))
+    }
+    fn market(&self, m: MarketId) -> Result<&Market, Reject> {
+        self.state.markets.get(m.idx()).ok_or(Reject::UnknownMarket(m))
+    }
+    fn account(&self, a: AccountId) -> Result<&Account, Reject> {
+        self.state.accounts.get(a.idx()).ok_or(Reject::UnknownAccount(a))
+    }
+
+    fn check_not_paused(&self, pool: PoolId, market: Option<MarketId>) -> Result<(), Reject> {
+        if self.state.paused {
+            return Err(Reject::Paused(Scope::Global.to_string()));
+        }
+        if self.state.pools[pool.idx()].paused {
+            return Err(Reject::Paused(Scope::Pool(pool).to_string()));
+        }
+        if let Some(m) = market {
+            if self.state.markets[m.idx()].paused {
+                return Err(Reject::Paused(Scope::Market(m).to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    fn collateral_params(&self, pool: &Pool, asset: AssetId) -> Option<CollateralParams> {
+        pool.collateral.iter().find(|c| c.asset == asset).copied()
+    }
+
+    // ----- margin --------------------------------------------------------------------------
+
+    /// Health of `acct` (possibly a tentative copy) with its pool's lending at `lend`.
+    pub(crate) fn health_of(&self, acct: &Account, lend: &Lending, kind: HealthKind) -> Value {
+        let pool = &self.state.pools[acct.pool.idx()];
+        let mut h = Value::from_quote(quote_now(&acct.quote, lend));
+        for (asset, amt) in &acct.collateral {
+            if let (Some(price), Some(cp)) = (self.state.assets[asset.idx()].price, self.collateral_params(pool, *asset)) {
+                let w = match kind {
+                    HealthKind::Initial => cp.init_weight,
+                    HealthKind::Maintenance => cp.maint_weight,
+                };
+                h += margin::collateral_weighted(amt.value(price), w);
+            }
+        }
+        for p in &acct.positions {
+            let m = &self.state.markets[p.market.idx()];
+            let base = &self.state.assets[m.base.idx()];
+            // A position can only exist once its base asset has a price.
+            let price = base.price.expect("position implies a price");
+            let notional = p.size.value(price);
+            h += Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
+            h -= margin::position_requirement(notional, self.rate(m, p.size, kind, base.decimals));
+        }
+        h
+    }
+
+    fn rate(&self, m: &Market, size: Amount, kind: HealthKind, decimals: u8) -> Ratio {
+        let base = match kind {
+            HealthKind::Initial => m.params.init_margin,
+            HealthKind::Maintenance => m.params.maint_margin,
+        };
+        margin::size_adjusted_rate(base, m.params.imf, size, decimals)
+    }
+
+    /// Lending of `pool` advanced to the engine's current time without changing state.
+    pub(crate) fn lending_now(&self, pool: PoolId) -> Lending {
+        let p = &self.state.pools[pool.idx()];
+        accrued(&p.lending, &p.params.curve, self.state.time)
+    }
+
+    /// Health of an account now (interest accrued to the latest command's time).
+    pub fn health(&self, account: AccountId, kind: HealthKind) -> Result<Value, Reject> {
+        let a = self.account(account)?;
+        Ok(self.health_of(a, &self.lending_now(a.pool), kind))
+    }
+
+    /// What each balance and position contributes to an account's health.
+    pub fn breakdown(&self, account: AccountId, kind: HealthKind) -> Result<Breakdown, Reject> {
+        let acct = self.account(account)?;
+        let lend = self.lending_now(acct.pool);
+        let pool = &self.state.pools[acct.pool.idx()];
+        let mut lines = Vec::new();
+        let q = quote_now(&acct.quote, &lend);
+        let mut collateral = Value::from_quote(q);
+        lines.push(Contribution::Quote { amount: q, value: Value::from_quote(q) });
+        for (asset, amt) in &acct.collateral {
+            let cp = self.collateral_params(pool, *asset);
+            let price = self.state.assets[asset.idx()].price;
+            let (value, weight, weighted) = match (price, cp) {
+                (Some(p), Some(cp)) => {
+                    let w = if kind == HealthKind::Initial { cp.init_weight } else { cp.maint_weight };
+                    let v = amt.value(p);
+                    (v, w, margin::collateral_weighted(v, w))
+                }
+                _ => (Value::ZERO, Ratio::ZERO, Value::ZERO),
+            };
+            collateral += weighted;
+            lines.push(Contribution::Collateral { asset: *asset, amount: *amt, value, weight, weighted });
+        }
+        let (mut pnl, mut req) = (Value::ZERO, Value::ZERO);
+        for p in &acct.positions {
+            let m = &self.state.markets[p.market.idx()];
+            let base = &self.state.assets[m.base.idx()];
+            let price = base.price.expect("position implies a price");
+            let notional = p.size.value(price);
+            let upnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
+            let rate = self.rate(m, p.size, kind, base.decimals);
+            let requirement = margin::position_requirement(notional, rate);
+            pnl += upnl;
+            req += requirement;
+            lines.push(Contribution::Perp { market: p.market, size: p.size, notional, unrealized_pnl: upnl, rate, requirement });
+        }
+        Ok(Breakdown { kind, collateral, unrealized_pnl: pnl, requirement: req, health: collateral + pnl - req, lines })
+    }
+
+    fn require_health(&self, id: AccountId, acct: &Account, lend: &Lending, kind: HealthKind) -> Result<(), Reject> {
+        let h = self.health_of(acct, lend, kind);
+        if h.0 < 0 {
+            let kind = if kind == HealthKind::Initial { "initial" } else { "maintenance" };
+            return Err(Reject::InsufficientMargin { account: id, kind, health: h });
+        }
+        Ok(())
+    }
+
+    // ----- listing -------------------------------------------------------------------------
+
+    fn create_asset(&mut self, role: Role, symbol: &str, decimals: u8, out: &mut Vec<Event>) -> Result<(), Reject> {
+        governor(role, "list assets")?;
+        if decimals > MAX_DECIMALS {
+            return Err(Reject::DecimalsTooLarge(decimals));
+        }
+        if self.state.assets.len() >= u16::MAX as usize {
+            return Err(Reject::Overflow);
+        }
+        let id = AssetId(self.state.assets.len() as u16);
+        self.state.assets.push(Asset {
+            symbol: symbol.to_string(),
+            decimals,
+            price: None,
+            price_time: Timestamp(0),
+            net_deposits: 0,
+        });
+        self.risk.resize_assets(self.state.assets.len());
+        out.push(Event::AssetCreated { asset: id, symbol: symbol.to_string(), decimals });
+        Ok(())
+    }
+
+    fn create_pool(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        name: &str,
+        quote: AssetId,
+        params: &PoolParams,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "create pools")?;
+        self.asset(quote)?;
+        if let Some(n) = self.state.numeraire {
+            if n != quote {
+                return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
+                    "every pool settles in the same quote asset (the numeraire of prices)",
+                )));
+            }
+        }
+        params.validate().map_err(Reject::InvalidParams)?;
+        if self.state.pools.len() >= u16::MAX as usize {
+            return Err(Reject::Overflow);
+        }
+        let id = PoolId(self.state.pools.len() as u16);
+        self.state.numeraire = Some(quote);
+        self.state.pools.push(Pool {
+            name: name.to_string(),
+            quote,
+            collateral: Vec::new(),
+            markets: Vec::new(),
+            params: *params,
+            lending: Lending {
+                deposit_index: INDEX_SCALE,
+                borrow_index: INDEX_SCALE,
+                last_accrual: now,
+                deposits_scaled: 0,
+                borrows_scaled: 0,
+                interest_clearing: Amount::ZERO,
+            },
+            insurance_fund: Amount::ZERO,
+            fee_account: Amount::ZERO,
+            bad_debt: Amount::ZERO,
+            paused: false,
+        });
+        out.push(Event::PoolCreated { pool: id, name: name.to_string(), quote });
+        Ok(())
+    }
+
+    fn add_collateral(
+        &mut self,
+        role: Role,
+        pool: PoolId,
+        asset: AssetId,
+        init_weight: Ratio,
+        maint_weight: Ratio,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "add collateral")?;
+        let p = self.pool(pool)?;
+        self.asset(asset)?;
+        if p.quote == asset || self.collateral_params(p, asset).is_some() {
+            return Err(Reject::DuplicateCollateral { pool, asset });
+        }
+        let cp = CollateralParams { asset, init_weight, maint_weight };
+        cp.validate().map_err(Reject::InvalidParams)?;
+        self.state.pools[pool.idx()].collateral.push(cp);
+        out.push(Event::CollateralAdded { pool, asset, init_weight, maint_weight });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_market(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        symbol: &str,
+        pool: PoolId,
+        base: AssetId,
+        params: &MarketParams,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "create markets")?;
+        let p = self.pool(pool)?;
+        self.asset(base)?;
+        if p.quote == base {
+            return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
+                "a perpetual's base cannot be its own quote asset",
+            )));
+        }
+        params.validate().map_err(Reject::InvalidParams)?;
+        if self.state.markets.len() >= u16::MAX as usize {
+            return Err(Reject::Overflow);
+        }
+        let id = MarketId(self.state.markets.len() as u16);
+        self.state.markets.push(Market {
+            symbol: symbol.to_string(),
+            pool,
+            base,
+            params: *params,
+            funding_index: 0,
+            last_funding: now,
+            mark_twap: None,
+            last_mark: now,
+            index_twap: self.state.assets[base.idx()].price,
+            last_index: now,
+            long_oi: Amount::ZERO,
+            short_oi: Amount::ZERO,
+            funding_clearing: Amount::ZERO,
+            paused: false,
+        });
+        self.state.pools[pool.idx()].markets.push(id);
+        out.push(Event::MarketCreated { market: id, symbol: symbol.to_string(), pool, base });
+        Ok(())
+    }
+
+    fn open_account(&mut self, owner: OwnerId, pool: PoolId, out: &mut Vec<Event>) -> Result<(), Reject> {
+        self.pool(pool)?;
+        if self.state.accounts.len() >= u32::MAX as usize {
+            return Err(Reject::Overflow);
+        }
+        let id = self.state.next_account();
+        self.state.accounts.push(Account {
+            owner,
+            pool,
+            quote: QuoteBalance::default(),
+            collateral: SmallVec::new(),
+            positions: SmallVec::new(),
+        });
+        self.risk.resize_accounts(self.state.accounts.len());
+        out.push(Event::AccountOpened { account: id, owner, pool });
+        Ok(())
+    }
+
+    // ----- balances ------------------------------------------------------------------------
+
+    /// Checks that `asset` can be held in `pool`; returns true for the quote asset.
+    fn holdable(&self, pool: PoolId, asset: AssetId) -> Result<bool, Reject> {
+        self.asset(asset)?;
+        let p = &self.state.pools[pool.idx()];
+        if p.quote == asset {
+            Ok(true)
+        } else if self.collateral_params(p, asset).is_some() {
+            Ok(false)
+        } else {
+            Err(Reject::NotCollateral { pool, asset })
+        }
+    }
+
+    /// Credits a non-quote collateral balance on a copy.
+    fn credit_collateral(acct: &mut Account, asset: AssetId, amount: Amount) -> Result<(), Reject> {
+        match acct.collateral.iter_mut().find(|(a, _)| *a == asset) {
+            Some((_, bal)) => *bal = bal.checked_add(amount)?,
+            None => {
+                let at = acct.collateral.iter().position(|(a, _)| *a > asset).unwrap_or(acct.collateral.len());
+                acct.collateral.insert(at, (asset, amount));
+            }
+        }
+        Ok(())
+    }
+
+    /// Debits a non-quote collateral balance on a copy (never below zero).
+    fn debit_collateral(id: AccountId, acct: &mut Account, asset: AssetId, amount: Amount) -> Result<(), Reject> {
+        let have = acct.collateral_amount(asset);
+        if have < amount {
+            return Err(Reject::InsufficientBalance { account: id, asset, have, want: amount });
+        }
+        let i = acct.collateral.iter().position(|(a, _)| *a == asset).expect("have > 0");
+        acct.collateral[i].1 = Amount(have.0 - amount.0);
+        if acct.collateral[i].1.is_zero() {
+            acct.collateral.remove(i);
+        }
+        Ok(())
+    }
+
+    fn total_deposits(l: &Lending) -> i128 {
+        l.deposits_scaled * l.deposit_index / INDEX_SCALE
+    }
+    fn total_borrows(l: &Lending) -> i128 {
+        div_round(l.borrows_scaled * l.borrow_index, INDEX_SCALE, Round::Up)
+    }
+
+    fn deposit(&mut self, now: Timestamp, id: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+        positive(amount)?;
+        let acct0 = self.account(id)?;
+        let is_quote = self.holdable(acct0.pool, asset)?;
+        let pool_id = acct0.pool;
+        let mut acct = acct0.clone();
+        let net = self.state.assets[asset.idx()].net_deposits.checked_add(amount.0 as i128).ok_or(Reject::Overflow)?;
+        let mut lend = None;
+        if is_quote {
+            let p = &self.state.pools[pool_id.idx()];
+            let mut l = accrued(&p.lending, &p.params.curve, now);
+            self.settle_all_interest(id, &mut acct, &mut l, out);
+            add_quote(&mut acct.quote, &mut l, amount.0)?;
+            if Self::total_deposits(&l) > p.params.supply_cap.0 as i128 {
+                return Err(Reject::SupplyCapExceeded { pool: pool_id, cap: p.params.supply_cap });
+            }
+            lend = Some(l);
+        } else {
+            Self::credit_collateral(&mut acct, asset, amount)?;
+        }
+        // commit
+        if let Some(l) = lend {
+            self.state.pools[pool_id.idx()].lending = l;
+        }
+        self.state.assets[asset.idx()].net_deposits = net;
+        self.state.accounts[id.idx()] = acct;
+        self.risk.touch(id);
+        out.push(Event::Deposited { account: id, asset, amount });
+        Ok(())
+    }
+
+    fn settle_all_interest(&self, id: AccountId, acct: &mut Account, l: &mut Lending, out: &mut Vec<Event>) {
+        let d = settle_interest(&mut acct.quote, l);
+        if d.0 != 0 {
+            out.push(Event::InterestSettled { account: id, amount: d });
+        }
+    }
+
+    fn withdraw(&mut self, now: Timestamp, id: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+        positive(amount)?;
+        let acct0 = self.account(id)?;
+        let pool_id = acct0.pool;
+        let is_quote = self.holdable(pool_id, asset)?;
+        self.check_not_paused(pool_id, None)?;
+        let p = &self.state.pools[pool_id.idx()];
+        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut acct = acct0.clone();
+        let mut ev = Vec::new();
+        self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
+        if is_quote {
+            if acct.quote.amount < amount {
+                return Err(Reject::InsufficientBalance { account: id, asset, have: acct.quote.amount.max(Amount::ZERO), want: amount });
+            }
+            let available = Self::total_deposits(&l) - Self::total_borrows(&l);
+            if available < amount.0 as i128 {
+                return Err(Reject::InsufficientLiquidity { pool: pool_id, available: Amount(available.max(0) as i64), wanted: amount });
+            }
+            add_quote(&mut acct.quote, &mut l, -amount.0)?;
+        } else {
+            Self::debit_collateral(id, &mut acct, asset, amount)?;
+        }
+        self.require_health(id, &acct, &l, HealthKind::Initial)?;
+        // commit
+        self.state.pools[pool_id.idx()].lending = l;
+        self.state.assets[asset.idx()].net_deposits -= amount.0 as i128;
+        self.state.accounts[id.idx()] = acct;
+        self.risk.touch(id);
+        out.extend(ev);
+        out.push(Event::Withdrawn { account: id, asset, amount });
+        Ok(())
+    }
+
+    fn borrow(&mut self, now: Timestamp, id: AccountId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+        positive(amount)?;
+        let acct0 = self.account(id)?;
+        let pool_id = acct0.pool;
+        self.check_not_paused(pool_id, None)?;
+        let p = &self.state.pools[pool_id.idx()];
+        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut acct = acct0.clone();
+        let mut ev = Vec::new();
+        self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
+        let available = Self::total_deposits(&l) - Self::total_borrows(&l);
+        if available < amount.0 as i128 {
+            return Err(Reject::InsufficientLiquidity { pool: pool_id, available: Amount(available.max(0) as i64), wanted: amount });
+        }
+        add_quote(&mut acct.quote, &mut l, -amount.0)?;
+        if Self::total_borrows(&l) > p.params.borrow_cap.0 as i128 {
+            return Err(Reject::BorrowCapExceeded { pool: pool_id, cap: p.params.borrow_cap });
+        }
+        self.require_health(id, &acct, &l, HealthKind::Initial)?;
+        let quote = p.quote;
+        self.state.pools[pool_id.idx()].lending = l;
+        self.state.assets[quote.idx()].net_deposits -= amount.0 as i128;
+        self.state.accounts[id.idx()] = acct;
+        self.risk.touch(id);
+        out.extend(ev);
+        out.push(Event::Borrowed { account: id, amount });
+        Ok(())
+    }
+
+    fn transfer(&mut self, now: Timestamp, from: AccountId, to: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+        positive(amount)?;
+        let a = self.account(from)?;
+        let b = self.account(to)?;
+        if from == to {
+            return Err(Reject::SelfTrade);
+        }
+        if a.owner != b.owner {
+            return Err(Reject::NotSameOwner { from, to });
+        }
+        let (pa, pb) = (a.pool, b.pool);
+        let is_quote_a = self.holdable(pa, asset)?;
+        let is_quote_b = self.holdable(pb, asset)?;
+        self.check_not_paused(pa, None)?;
+        let mut la = {
+            let p = &self.state.pools[pa.idx()];
+            accrued(&p.lending, &p.params.curve, now)
+        };
+        let mut lb = if pa == pb {
+            None
+        } else {
+            let p = &self.state.pools[pb.idx()];
+            Some(accrued(&p.lending, &p.params.curve, now))
+        };
+        let (mut a, mut b) = (a.clone(), b.clone());
+        let mut ev = Vec::new();
+        self.settle_all_interest(from, &mut a, &mut la, &mut ev);
+        {
+            let lbr = lb.as_mut().unwrap_or(&mut la);
+            self.settle_all_interest(to, &mut b, lbr, &mut ev);
+        }
+        if is_quote_a {
+            if a.quote.amount < amount {
+                return Err(Reject::InsufficientBalance { account: from, asset, have: a.quote.amount.max(Amount::ZERO), want: amount });
+            }
+            add_quote(&mut a.quote, &mut la, -amount.0)?;
+        } else {
+            Self::debit_collateral(from, &mut a, asset, amount)?;
+        }
+        if is_quote_b {
+            let lbr = lb.as_mut().unwrap_or(&mut la);
+            add_quote(&mut b.quote, lbr, amount.0)?;
+            if pa != pb {
+                let p = &self.state.pools[pb.idx()];
+                if Self::total_deposits(lbr) > p.params.supply_cap.0 as i128 {
+                    return Err(Reject::SupplyCapExceeded { pool: pb, cap: p.params.supply_cap });
+                }
+            }
+        } else {
+            Self::credit_collateral(&mut b, asset, amount)?;
+        }
+        self.require_health(from, &a, &la, HealthKind::Initial)?;
+        self.state.pools[pa.idx()].lending = la;
+        if let Some(lb) = lb {
+            self.state.pools[pb.idx()].lending = lb;
+        }
+        self.state.accounts[from.idx()] = a;
+        self.state.accounts[to.idx()] = b;
+        self.risk.touch(from);
+        self.risk.touch(to);
+        out.extend(ev);
+        out.push(Event::Transferred { from, to, asset, amount });
+        Ok(())
+    }
+
+    // ----- prices and funding ----------------------------------------------------------------
+
+    fn set_price(&mut self, now: Timestamp, asset: AssetId, price: f64, out: &mut Vec<Event>) -> Result<(), Reject> {
+        let a = self.asset(asset)?;
+        let numeraire = match self.state.numeraire {
+            Some(n) if n == asset => {
+                return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
+                    "the quote asset is the numeraire; its price is 1 by definition",
+                )))
+            }
+            Some(n) => n,
+            None => return Err(Reject::NoPrice(asset)),
+        };
+        let p = Price::from_human(price, a.decimals, self.state.assets[numeraire.idx()].decimals)
+            .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
+        let a = &mut self.state.assets[asset.idx()];
+        a.price = Some(p);
+        a.price_time = now;
+        for m in self.state.markets.iter_mut().filter(|m| m.base == asset) {
+            m.index_twap = Some(match m.index_twap {
+                Some(t) => funding::twap_step(t, p, now.0 - m.last_index.0, TWAP_WINDOW_MS),
+                None => p,
+            });
+            m.last_index = now;
+        }
+        out.push(Event::PriceUpdated { asset, price: p });
+        Ok(())
+    }
+
+    fn settle_market_funding(&mut self, now: Timestamp, market: MarketId, out: &mut Vec<Event>) -> Result<(), Reject> {
+        let m = self.market(market)?;
+        let index = self.state.assets[m.base.idx()].price.ok_or(Reject::NoPrice(m.base))?;
+        let index_twap = m.index_twap.unwrap_or(index);
+        let mark_twap = m.mark_twap.unwrap_or(index_twap);
+        let rate = funding::hourly_rate(mark_twap, index_twap, m.params.funding_cap);
+        let delta = funding::index_delta(rate, index, now.0 - m.last_funding.0);
+        let new_index = m.funding_index.checked_add(delta).ok_or(Reject::Overflow)?;
+        let m = &mut self.state.markets[market.idx()];
+        m.funding_index = new_index;
+        m.last_funding = now;
+        if delta != 0 {
+            self.risk.funding_moved(market);
+        }
+        out.push(Event::FundingUpdated { market, rate, index: new_index });
+        Ok(())
+    }
+
+    // ----- trading --------------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        now: Timestamp,
+        market: MarketId,
+        taker: AccountId,
+        maker: AccountId,
+        size: Amount,
+        price: f64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let m0 = self.market(market)?;
+        let pool_id = m0.pool;
+        let t0 = self.account(taker)?;
+        let k0 = self.account(maker)?;
+        if taker == maker {
+            return Err(Reject::SelfTrade);
+        }
+        for (id, a) in [(taker, t0), (maker, k0)] {
+            if a.pool != pool_id {
+                return Err(Reject::WrongPool { account: id, expected: pool_id, actual: a.pool });
+            }
+        }
+        if size.0 == 0 {
+            return Err(Reject::ZeroSize);
+        }
+        if size.0 == i64::MIN {
+            return Err(Reject::Overflow);
+        }
+        self.check_not_paused(pool_id, Some(market))?;
+        let base = &self.state.assets[m0.base.idx()];
+        let pool = &self.state.pools[pool_id.idx()];
+        let quote_decimals = self.state.assets[pool.quote.idx()].decimals;
+        let px = Price::from_human(price, base.decimals, quote_decimals)
+            .map_err(|reason| Reject::InvalidPrice { asset: m0.base, reason })?;
+        let index = base.price.ok_or(Reject::NoPrice(m0.base))?;
+        let deviation = px.deviation_from(index);
+        if deviation > m0.params.price_band {
+            return Err(Reject::PriceOutsideBand { deviation, band: m0.params.price_band });
+        }
+        let notional_v = size.value(px);
+        // Buyer pays the rounded-up notional, seller receives the same number: zero-sum.
+        let notional = Value(notional_v.0.abs()).to_quote(Round::Up)?;
+        let taker_fee = Value::from_quote(notional).mul_ratio(m0.params.taker_fee, Round::Up).to_quote(Round::Up)?;
+        let maker_fee = Value::from_quote(notional).mul_ratio(m0.params.maker_fee, Round::Up).to_quote(Round::Up)?;
+        let fee_total = taker_fee.checked_add(maker_fee)?;
+        let fee_account = pool.fee_account.checked_add(fee_total)?;
+
+        let mut l = accrued(&pool.lending, &pool.params.curve, now);
+        let mut m = m0.clone();
+        let mut ev: SmallVec<[Event; 6]> = SmallVec::new();
+        let mut accts = [t0.clone(), k0.clone()];
+        let ids = [taker, maker];
+        let sides = [size.0, -size.0];
+        let cash = if size.0 > 0 { [-notional.0, notional.0] } else { [notional.0, -notional.0] };
+        let fees = [taker_fee, maker_fee];
+        let mut old_sizes = [0i64; 2];
+        for i in 0..2 {
+            let acct = &mut accts[i];
+            let d = settle_interest(&mut acct.quote, &mut l);
+            if d.0 != 0 {
+                ev.push(Event::InterestSettled { account: ids[i], amount: d });
+            }
+            let at = match acct.positions.iter().position(|p| p.market == market) {
+                Some(at) => at,
+                None => {
+                    let at = acct.positions.iter().position(|p| p.market > market).unwrap_or(acct.positions.len());
+                    acct.positions.insert(
+                        at,
+                        Position { market, size: Amount::ZERO, quote: Amount::ZERO, funding_snapshot: m.funding_index },
+                    );
+                    at
+                }
+            };
+            let mut pos = acct.positions[at];
+            let f = settle_funding(&mut acct.quote, &mut l, &mut pos, &mut m)?;
+            if f.0 != 0 {
+                ev.push(Event::FundingSettled { account: ids[i], market, amount: f });
+            }
+            let s = pos.size.0;
+            old_sizes[i] = s;
+            let dlt = sides[i];
+            let new_size = s.checked_add(dlt).ok_or(Reject::Overflow)?;
+            let c = cash[i];
+            if s == 0 || (s > 0) == (dlt > 0) {
+                pos.quote = pos.quote.checked_add(Amount(c))?;
+            } else {
+                let abs_s = s.unsigned_abs() as i128;
+                let abs_d = dlt.unsigned_abs() as i128;
+                let closed = abs_s.min(abs_d);
+                let remaining = div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
+                let q_closed = pos.quote.0 as i128 - remaining;
+                let cash_open = div_round(c as i128 * (abs_d - closed), abs_d, Round::Down);
+                let cash_close = c as i128 - cash_open;
+                let realized = Amount::from_i128(q_closed + cash_close)?;
+                pos.quote = Amount::from_i128(remaining + cash_open)?;
+                add_quote(&mut acct.quote, &mut l, realized.0)?;
+                if realized.0 != 0 {
+                    ev.push(Event::PnlRealized { account: ids[i], market, amount: realized });
+                }
+            }
+            pos.size = Amount(new_size);
+            add_quote(&mut acct.quote, &mut l, -fees[i].0)?;
+            if new_size == 0 {
+                debug_assert_eq!(pos.quote.0, 0);
+                // Any residue is already zero by construction; fold it in to be safe.
+                add_quote(&mut acct.quote, &mut l, pos.quote.0)?;
+                acct.positions.remove(at);
+            } else {
+                acct.positions[at] = pos;
+            }
+            let long_delta = new_size.max(0) as i128 - s.max(0) as i128;
+            let short_delta = (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
+            m.long_oi = Amount::from_i128(m.long_oi.0 as i128 + long_delta)?;
+            m.short_oi = Amount::from_i128(m.short_oi.0 as i128 + short_delta)?;
+        }
+        for i in 0..2 {
+            let (s, n) = (old_sizes[i], accts[i].position(market).map(|p| p.size.0).unwrap_or(0));
+            let increases = n.unsigned_abs() > s.unsigned_abs() || (s != 0 && n != 0 && (s > 0) != (n > 0));
+            if increases {
+                self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
+            }
+        }
+        m.mark_twap = Some(match m.mark_twap {
+            Some(t) => funding::twap_step(t, px, now.0 - m.last_mark.0, TWAP_WINDOW_MS),
+            None => px,
+        });
+        m.last_mark = now;
+        // commit
+        let [ta, ka] = accts;
+        self.state.accounts[taker.idx()] = ta;
+        self.state.accounts[maker.idx()] = ka;
+        self.state.markets[market.idx()] = m;
+        let pool = &mut self.state.pools[pool_id.idx()];
+        pool.lending = l;
+        pool.fee_account = fee_account;
+        self.risk.touch(taker);
+        self.risk.touch(maker);
+        out.extend(ev);
+        out.push(Event::Filled { market, taker, maker, size, price: px, notional, taker_fee, maker_fee });
+        Ok(())
+    }
+
+    // ----- governance -----------------------------------------------------------------------
+
+    fn current_param(&self, key: &ParamKey) -> Result<i64, Reject> {
+        Ok(match *key {
+            ParamKey::Market { market, field } => self.market(market)?.params.get(field),
+            ParamKey::Pool { pool, field } => self.pool(pool)?.params.get(field),
+            ParamKey::Collateral { pool, asset, field } => {
+                let p = self.pool(pool)?;
+                self.collateral_params(p, asset).ok_or(Reject::NotCollateral { pool, asset })?.get(field)
+            }
+        })
+    }
+
+    /// Checks bounds, step and cross-parameter rules of setting `key` to `value` now.
+    fn check_change(&self, key: &ParamKey, value: i64) -> Result<i64, Reject> {
+        let current = self.current_param(key)?;
+        let spec = key.spec();
+        if value < spec.min || value > spec.max {
+            return Err(Reject::ParamOutOfBounds { key: *key, value, min: spec.min, max: spec.max });
+        }
+        if (value as i128 - current as i128).abs() > spec.max_step as i128 {
+            return Err(Reject::ParamStepTooLarge { key: *key, current, value, max_step: spec.max_step });
+        }
+        match *key {
+            ParamKey::Market { market, field } => {
+                let mut p = self.state.markets[market.idx()].params;
+                p.set(field, value);
+                p.validate().map_err(Reject::InvalidParams)?;
+            }
+            ParamKey::Pool { pool, field } => {
+                let mut p = self.state.pools[pool.idx()].params;
+                p.set(field, value);
+                p.validate().map_err(Reject::InvalidParams)?;
+            }
+            ParamKey::Collateral { pool, asset, field } => {
+                let mut c = self.collateral_params(&self.state.pools[pool.idx()], asset).expect("checked");
+                c.set(field, value);
+                c.validate().map_err(Reject::InvalidParams)?;
+            }
+        }
+        Ok(current)
+    }
+
+    fn propose(&mut self, now: Timestamp, role: Role, key: ParamKey, value: i64, out: &mut Vec<Event>) -> Result<(), Reject> {
+        governor(role, "propose parameter changes")?;
+        self.check_change(&key, value)?;
+        let id = ProposalId(self.state.proposals.len() as u32);
+        let eta = Timestamp(now.0.checked_add(self.state.governance.timelock_ms).ok_or(Reject::Overflow)?);
+        self.state.proposals.push(Proposal { key, value, proposed_at: now, eta, state: ProposalState::Pending });
+        out.push(Event::ParamProposed { proposal: id, key, value, eta });
+        Ok(())
+    }
+
+    fn execute(&mut self, now: Timestamp, role: Role, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
+        governor(role, "execute proposals")?;
+        let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?.clone();
+        if p.state != ProposalState::Pending {
+            return Err(Reject::ProposalNotPending(id));
+        }
+        if now < p.eta {
+            return Err(Reject::TimelockNotElapsed { proposal: id, eta: p.eta });
+        }
+        let expires = Timestamp(p.eta.0.saturating_add(self.state.governance.grace_ms));
+        if now > expires {
+            return Err(Reject::ProposalExpired { proposal: id, expired_at: expires });
+        }
+        let old = self.check_change(&p.key, p.value)?;
+        match p.key {
+            ParamKey::Market { market, field } => {
+                self.state.markets[market.idx()].params.set(field, p.value);
+                self.risk.invalidate_all();
+            }
+            ParamKey::Pool { pool, field } => {
+                // Accrue at the old curve up to now, so a rate change applies only forward.
+                let pl = &mut self.state.pools[pool.idx()];
+                pl.lending = accrued(&pl.lending, &pl.params.curve, now);
+                pl.params.set(field, p.value);
+            }
+            ParamKey::Collateral { pool, asset, field } => {
+                let pl = &mut self.state.pools[pool.idx()];
+                let c = pl.collateral.iter_mut().find(|c| c.asset == asset).expect("checked");
+                c.set(field, p.value);
+                self.risk.invalidate_all();
+            }
+        }
+        self.state.proposals[id.idx()].state = ProposalState::Executed;
+        out.push(Event::ParamExecuted { proposal: id, key: p.key, old, new: p.value });
+        Ok(())
+    }
+
+    fn cancel(&mut self, role: Role, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
+        governor(role, "cancel proposals")?;
+        let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?;
+        if p.state != ProposalState::Pending {
+            return Err(Reject::ProposalNotPending(id));
+        }
+        self.state.proposals[id.idx()].state = ProposalState::Cancelled;
+        out.push(Event::ProposalCancelled { proposal: id });
+        Ok(())
+    }
+
+    fn pause(&mut self, _role: Role, scope: Scope, on: bool, out: &mut Vec<Event>) -> Result<(), Reject> {
+        match scope {
+            Scope::Global => self.state.paused = on,
+            Scope::Pool(p) => {
+                self.pool(p)?;
+                self.state.pools[p.idx()].paused = on;
+            }
+            Scope::Market(m) => {
+                self.market(m)?;
+                self.state.markets[m.idx()].paused = on;
+            }
+        }
+        out.push(if on { Event::Paused { scope } } else { Event::Unpaused { scope } });
+        Ok(())
+    }
+
+    // ----- invariants -----------------------------------------------------------------------
+
+    /// For every asset: value held in the ledger minus net deposits. Always zero: every unit is
+    /// in an account balance or position cash flow, an insurance fund, a fee account, a
+    /// funding or interest clearing account, or recognised as bad debt.
+    pub fn conservation_gaps(&self) -> Vec<(AssetId, i128)> {
+        let st = &self.state;
+        let mut held = vec![0i128; st.assets.len()];
+        for a in &st.accounts {
+            let quote = st.pools[a.pool.idx()].quote;
+            held[quote.idx()] += a.quote.amount.0 as i128;
+            for p in &a.positions {
+                held[quote.idx()] += p.quote.0 as i128;
+            }
+            for (asset, amt) in &a.collateral {
+                held[asset.idx()] += amt.0 as i128;
+            }
+        }
+        for p in &st.pools {
+            held[p.quote.idx()] += p.insurance_fund.0 as i128 + p.fee_account.0 as i128
+                + p.lending.interest_clearing.0 as i128
+                - p.bad_debt.0 as i128;
+        }
+        for m in &st.markets {
+            held[st.pools[m.pool.idx()].quote.idx()] += m.funding_clearing.0 as i128;
+        }
+        held.iter()
+            .zip(&st.assets)
+            .enumerate()
+            .map(|(i, (h, a))| (AssetId(i as u16), h - a.net_deposits))
+            .collect()
+    }
+
+    // ----- risk queries ---------------------------------------------------------------------
+
+    /// Every account whose maintenance health is below zero at current prices, ascending by id.
+    ///
+    /// Served from an index of liquidation prices (see [`crate::risk`]), so the cost after a
+    /// price update is proportional to the accounts near or past their threshold, not to the
+    /// number of accounts.
+    pub fn below_maintenance(&mut self) -> Vec<AccountId> {
+        let mut risk = std::mem::take(&mut self.risk);
+        let out = risk.below_maintenance(self);
+        self.risk = risk;
+        out
+    }
+
+    /// Reference implementation of [`Engine::below_maintenance`]: checks every account.
+    pub fn below_maintenance_scan(&self) -> Vec<AccountId> {
+        let lends: Vec<Lending> = (0..self.state.pools.len()).map(|p| self.lending_now(PoolId(p as u16))).collect();
+        (0..self.state.accounts.len())
+            .filter(|&i| {
+                let a = &self.state.accounts[i];
+                self.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance).0 < 0
+            })
+            .map(|i| AccountId(i as u32))
+            .collect()
+    }
+}

@@ -1,0 +1,92 @@
+//! Typed rejections. A rejected command changes nothing; the reason says why.
+
+use crate::ids::{AccountId, AssetId, MarketId, PoolId, ProposalId};
+use crate::num::{Amount, Overflow, PriceError, Ratio, Timestamp, Value};
+use crate::params::{InvariantError, ParamKey};
+use serde::Serialize;
+
+/// Who may issue a governance command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Token-holder governance: lists assets and markets, changes parameters through the
+    /// timelock, unpauses.
+    Governor,
+    /// Emergency role: may pause, never move funds or change parameters.
+    Guardian,
+}
+
+/// Why a command was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    #[error("time went backwards: last command at {last}, this one at {got}")]
+    TimeWentBackwards { last: Timestamp, got: Timestamp },
+    #[error("invalid price for {asset}: {reason}")]
+    InvalidPrice { asset: AssetId, reason: PriceError },
+    #[error("no price yet for {0}")]
+    NoPrice(AssetId),
+    #[error("unknown asset {0}")]
+    UnknownAsset(AssetId),
+    #[error("unknown pool {0}")]
+    UnknownPool(PoolId),
+    #[error("unknown market {0}")]
+    UnknownMarket(MarketId),
+    #[error("unknown account {0}")]
+    UnknownAccount(AccountId),
+    #[error("unknown proposal {0}")]
+    UnknownProposal(ProposalId),
+    #[error("arithmetic overflow")]
+    Overflow,
+    #[error("amount must be > 0, got {0}")]
+    NonPositiveAmount(Amount),
+    #[error("size must be non-zero")]
+    ZeroSize,
+    #[error("{account} holds {have} of {asset}, cannot take {want}")]
+    InsufficientBalance { account: AccountId, asset: AssetId, have: Amount, want: Amount },
+    #[error("{account} would fall below {kind} margin: health after the command would be {} quote-native units", health.0.div_euclid(crate::num::VALUE_SCALE))]
+    InsufficientMargin { account: AccountId, kind: &'static str, health: Value },
+    #[error("pool {pool} lacks liquidity: {available} available, {wanted} wanted")]
+    InsufficientLiquidity { pool: PoolId, available: Amount, wanted: Amount },
+    #[error("pool {pool} supply cap {cap} would be exceeded")]
+    SupplyCapExceeded { pool: PoolId, cap: Amount },
+    #[error("pool {pool} borrow cap {cap} would be exceeded")]
+    BorrowCapExceeded { pool: PoolId, cap: Amount },
+    #[error("fill price deviates {deviation} from index, band is {band}")]
+    PriceOutsideBand { deviation: Ratio, band: Ratio },
+    #[error("taker and maker are the same account")]
+    SelfTrade,
+    #[error("{account} is in {actual}, not {expected}")]
+    WrongPool { account: AccountId, expected: PoolId, actual: PoolId },
+    #[error("{from} and {to} have different owners")]
+    NotSameOwner { from: AccountId, to: AccountId },
+    #[error("{asset} is not collateral in {pool}")]
+    NotCollateral { pool: PoolId, asset: AssetId },
+    #[error("{asset} is already collateral in {pool}")]
+    DuplicateCollateral { pool: PoolId, asset: AssetId },
+    #[error("asset decimals {0} exceed the supported maximum")]
+    DecimalsTooLarge(u8),
+    #[error("invalid parameters: {0}")]
+    InvalidParams(InvariantError),
+    #[error("{key} = {value} is outside its bounds [{min}, {max}] (raw units)")]
+    ParamOutOfBounds { key: ParamKey, value: i64, min: i64, max: i64 },
+    #[error("{key}: change {current} → {value} exceeds the max step {max_step} (raw units)")]
+    ParamStepTooLarge { key: ParamKey, current: i64, value: i64, max_step: i64 },
+    #[error("{proposal} is time-locked until {eta}")]
+    TimelockNotElapsed { proposal: ProposalId, eta: Timestamp },
+    #[error("{proposal} expired at {expired_at}")]
+    ProposalExpired { proposal: ProposalId, expired_at: Timestamp },
+    #[error("{0} is not pending")]
+    ProposalNotPending(ProposalId),
+    #[error("role {role:?} may not {action}")]
+    Unauthorized { role: Role, action: &'static str },
+    #[error("{0} is paused")]
+    Paused(String),
+    #[error("account {account} has an open position or balance and cannot {action}")]
+    NotEmpty { account: AccountId, action: &'static str },
+}
+
+impl From<Overflow> for Reject {
+    fn from(_: Overflow) -> Self {
+        Reject::Overflow
+    }
+}

@@ -1,0 +1,36 @@
+//! Ballast's clearing engine: a deterministic state machine, `apply(command) -> events |
+//! reject`, over an exact fixed-point ledger. No clock, no I/O, no randomness: time and prices
+//! arrive inside commands, so a journal of commands replays to the same state, bit for bit.
+//!
+//! Where things live:
+//! - [`num`], [`ids`]: fixed-point quantities and typed ids.
+//! - [`state`]: the ledger (assets, risk pools, markets, accounts, proposals).
+//! - [`command`], [`event`], [`error`]: what goes in, what comes out, why something was refused.
+//! - [`engine`]: the only place state changes.
+//! - [`margin`], [`rates`], [`funding`]: pure math (size-premium margin, kinked interest
+//!   curve, funding premium), each citing its source.
+//! - [`params`]: governed parameters with bounds, max step and invariants.
+//! - [`risk`]: the liquidation-price index behind [`Engine::below_maintenance`].
+//! - [`journal`]: JSON-lines journal parsing and replay.
+//! - [`demo`]: an embedded demo journal and synthetic books for benchmarks and tests.
+
+pub mod command;
+pub mod demo;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod funding;
+pub mod ids;
+pub mod journal;
+pub mod margin;
+pub mod num;
+pub mod params;
+pub mod rates;
+pub mod risk;
+pub mod state;
+
+pub use command::{Command, Envelope, Scope};
+pub use engine::Engine;
+pub use error::{Reject, Role};
+pub use event::Event;
+pub use margin::HealthKind;

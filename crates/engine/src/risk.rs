@@ -1,0 +1,278 @@
+//! Index of liquidation prices: finds every account below maintenance after a price update
+//! without recomputing every account.
+//!
+//! At fixed funding and interest indices an account's maintenance health is linear in each
+//! asset price: `health ≈ C + Σ_a k_a · P_a` (collateral adds `amount × weight`, a perpetual
+//! adds `size − |size| × rate`; the size-dependent rate does not depend on price). An account
+//! exposed to a single asset therefore has one liquidation price: below it (k > 0) or above it
+//! (k < 0) the account is liquidatable. Those accounts sit in per-asset ordered sets keyed by
+//! that price, so a query is a range scan over the accounts past their threshold. Accounts
+//! exposed to several assets are kept in a small list and checked exactly on every query.
+//!
+//! The key is padded so the index returns a superset: by the rounding slack of each term, and
+//! by debt interest of up to [`INTEREST_TOLERANCE`] (beyond that the whole index is rebuilt).
+//! A funding-index move, a price appearing for the first time and a risk-parameter change also
+//! trigger a rebuild. Every candidate is confirmed with the exact health, so the answer equals
+//! [`Engine::below_maintenance_scan`] (a property test checks this).
+
+use crate::engine::{quote_now, unsettled_funding, Engine};
+use crate::ids::{AccountId, MarketId};
+use crate::margin::{self, HealthKind};
+use crate::num::{Value, RATIO_SCALE, VALUE_SCALE};
+use crate::rates::INDEX_SCALE;
+use crate::state::Lending;
+use std::collections::BTreeSet;
+
+/// Relative debt growth tolerated before the index is rebuilt (1 bp).
+pub const INTEREST_TOLERANCE_BPS: i128 = 1;
+/// The same tolerance as a fraction, for docs.
+pub const INTEREST_TOLERANCE: f64 = 1e-4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Entry {
+    /// Not liquidatable at any price of the assets it holds.
+    #[default]
+    Safe,
+    /// Liquidatable while the asset price is strictly below the key.
+    Down(u16, i64),
+    /// Liquidatable while the asset price is strictly above the key.
+    Up(u16, i64),
+    /// Liquidatable regardless of prices (no price exposure, negative health).
+    Always,
+    /// Exposed to several assets: checked exactly on every query.
+    Multi,
+}
+
+/// The derived index. Not part of the state hash: it is rebuilt identically on replay.
+#[derive(Debug, Clone, Default)]
+pub struct RiskIndex {
+    entries: Vec<Entry>,
+    dirty: Vec<u32>,
+    is_dirty: Vec<bool>,
+    down: Vec<BTreeSet<(i64, u32)>>,
+    up: Vec<BTreeSet<(i64, u32)>>,
+    always: BTreeSet<u32>,
+    multi: BTreeSet<u32>,
+    rebuild: bool,
+    /// Borrow index of each pool when the index was last rebuilt.
+    borrow_base: Vec<i128>,
+    /// Which assets had a price at the last rebuild.
+    priced: Vec<bool>,
+}
+
+impl RiskIndex {
+    pub(crate) fn resize_assets(&mut self, n: usize) {
+        self.down.resize_with(n, BTreeSet::new);
+        self.up.resize_with(n, BTreeSet::new);
+        self.priced.resize(n, false);
+    }
+    pub(crate) fn resize_accounts(&mut self, n: usize) {
+        self.entries.resize(n, Entry::Safe);
+        self.is_dirty.resize(n, false);
+    }
+    /// The account changed: re-key it at the next query.
+    #[inline]
+    pub(crate) fn touch(&mut self, a: AccountId) {
+        let i = a.idx();
+        if !self.is_dirty[i] {
+            self.is_dirty[i] = true;
+            self.dirty.push(a.0);
+        }
+    }
+    pub(crate) fn funding_moved(&mut self, _m: MarketId) {
+        self.rebuild = true;
+    }
+    pub(crate) fn invalidate_all(&mut self) {
+        self.rebuild = true;
+    }
+
+    fn remove(&mut self, i: u32) {
+        match std::mem::take(&mut self.entries[i as usize]) {
+            Entry::Safe => {}
+            Entry::Down(a, k) => {
+                self.down[a as usize].remove(&(k, i));
+            }
+            Entry::Up(a, k) => {
+                self.up[a as usize].remove(&(k, i));
+            }
+            Entry::Always => {
+                self.always.remove(&i);
+            }
+            Entry::Multi => {
+                self.multi.remove(&i);
+            }
+        }
+    }
+
+    fn insert(&mut self, i: u32, e: Entry) {
+        match e {
+            Entry::Safe => {}
+            Entry::Down(a, k) => {
+                self.down[a as usize].insert((k, i));
+            }
+            Entry::Up(a, k) => {
+                self.up[a as usize].insert((k, i));
+            }
+            Entry::Always => {
+                self.always.insert(i);
+            }
+            Entry::Multi => {
+                self.multi.insert(i);
+            }
+        }
+        self.entries[i as usize] = e;
+    }
+
+    /// Computes the padded linear form of an account's maintenance health and its entry.
+    fn entry_for(engine: &Engine, i: u32, lend: &Lending) -> Entry {
+        let st = engine.state();
+        let acct = &st.accounts[i as usize];
+        let pool = &st.pools[acct.pool.idx()];
+        let rs = RATIO_SCALE as i128;
+        let q = quote_now(&acct.quote, lend);
+        let mut c: i128 = q.0 as i128 * VALUE_SCALE * rs;
+        // Pad: interest on debt up to the tolerance, and one raw value unit of rounding per term.
+        if q.0 < 0 {
+            c -= (-(q.0 as i128) * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs + VALUE_SCALE * rs;
+        }
+        let mut terms = 1i128;
+        let mut ks: [(u16, i128); 4] = [(0, 0); 4];
+        let mut nk = 0usize;
+        let add_k = |asset: u16, k: i128, ks: &mut [(u16, i128); 4], nk: &mut usize| -> bool {
+            for e in ks.iter_mut().take(*nk) {
+                if e.0 == asset {
+                    e.1 += k;
+                    return true;
+                }
+            }
+            if *nk == ks.len() {
+                return false;
+            }
+            ks[*nk] = (asset, k);
+            *nk += 1;
+            true
+        };
+        let mut overflowed = false;
+        for (asset, amt) in &acct.collateral {
+            let Some(cp) = pool.collateral.iter().find(|c| c.asset == *asset) else { continue };
+            if st.assets[asset.idx()].price.is_none() {
+                continue;
+            }
+            terms += 1;
+            overflowed |= !add_k(asset.0, amt.0 as i128 * cp.maint_weight.0 as i128, &mut ks, &mut nk);
+        }
+        for p in &acct.positions {
+            let m = &st.markets[p.market.idx()];
+            let dec = st.assets[m.base.idx()].decimals;
+            let rate = margin::size_adjusted_rate(m.params.maint_margin, m.params.imf, p.size, dec);
+            c += (p.quote.0 as i128 * VALUE_SCALE + unsettled_funding(p, m).0) * rs;
+            terms += 2;
+            let k = p.size.0 as i128 * rs - (p.size.0 as i128).abs() * rate.0 as i128;
+            overflowed |= !add_k(m.base.0, k, &mut ks, &mut nk);
+        }
+        c -= terms * rs;
+        let exposures: Vec<(u16, i128)> = ks[..nk].iter().copied().filter(|e| e.1 != 0).collect();
+        if overflowed || exposures.len() > 1 {
+            return Entry::Multi;
+        }
+        match exposures.first() {
+            None => {
+                if c < 0 {
+                    Entry::Always
+                } else {
+                    Entry::Safe
+                }
+            }
+            Some(&(a, k)) if k > 0 => {
+                if c >= 0 {
+                    Entry::Safe
+                } else {
+                    // Liquidatable iff P < -c / k.
+                    let key = crate::num::div_round(-c, k, crate::num::Round::Up);
+                    Entry::Down(a, key.min(i64::MAX as i128) as i64)
+                }
+            }
+            Some(&(a, k)) => {
+                // Liquidatable iff P > c / |k|.
+                let key = crate::num::div_round(c, -k, crate::num::Round::Down);
+                Entry::Up(a, key.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+            }
+        }
+    }
+
+    fn needs_rebuild(&self, engine: &Engine) -> bool {
+        if self.rebuild {
+            return true;
+        }
+        let st = engine.state();
+        if self.borrow_base.len() != st.pools.len() {
+            return true;
+        }
+        for (p, base) in self.borrow_base.iter().enumerate() {
+            let now = engine.lending_now(crate::ids::PoolId(p as u16)).borrow_index;
+            if (now - base) * 10_000 > base * INTEREST_TOLERANCE_BPS {
+                return true;
+            }
+        }
+        st.assets.iter().zip(&self.priced).any(|(a, was)| a.price.is_some() != *was)
+    }
+
+    fn refresh(&mut self, engine: &Engine) {
+        let st = engine.state();
+        let lends: Vec<Lending> = (0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))).collect();
+        if self.needs_rebuild(engine) {
+            for s in self.down.iter_mut().chain(self.up.iter_mut()) {
+                s.clear();
+            }
+            self.always.clear();
+            self.multi.clear();
+            self.entries.iter_mut().for_each(|e| *e = Entry::Safe);
+            for i in 0..st.accounts.len() as u32 {
+                let e = Self::entry_for(engine, i, &lends[st.accounts[i as usize].pool.idx()]);
+                self.insert(i, e);
+            }
+            for &d in &self.dirty {
+                self.is_dirty[d as usize] = false;
+            }
+            self.dirty.clear();
+            self.borrow_base = lends.iter().map(|l| l.borrow_index).collect();
+            self.priced = st.assets.iter().map(|a| a.price.is_some()).collect();
+            self.rebuild = false;
+            let _ = INDEX_SCALE;
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        for &i in &dirty {
+            self.is_dirty[i as usize] = false;
+            self.remove(i);
+            let e = Self::entry_for(engine, i, &lends[st.accounts[i as usize].pool.idx()]);
+            self.insert(i, e);
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    pub(crate) fn below_maintenance(&mut self, engine: &Engine) -> Vec<AccountId> {
+        self.refresh(engine);
+        let st = engine.state();
+        let mut cand: Vec<u32> = Vec::new();
+        for (a, asset) in st.assets.iter().enumerate() {
+            let Some(p) = asset.price else { continue };
+            let p = p.raw();
+            cand.extend(self.down[a].range((p.saturating_add(1), 0)..).map(|&(_, i)| i));
+            cand.extend(self.up[a].range(..(p, 0)).map(|&(_, i)| i));
+        }
+        cand.extend(self.always.iter().copied());
+        cand.extend(self.multi.iter().copied());
+        cand.sort_unstable();
+        cand.dedup();
+        let lends: Vec<Lending> = (0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))).collect();
+        cand.into_iter()
+            .filter(|&i| {
+                let a = &st.accounts[i as usize];
+                engine.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance) < Value::ZERO
+            })
+            .map(AccountId)
+            .collect()
+    }
+}

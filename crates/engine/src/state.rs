@@ -1,0 +1,195 @@
+//! The ledger's state: assets, risk pools, markets, accounts, proposals. Plain data; every
+//! change to it happens in [`crate::engine`]. Serializes canonically (vectors and ordered
+//! fields only) so its hash is the same on every machine.
+
+use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::num::{Amount, Price, Timestamp};
+use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+/// A token known to the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    pub symbol: String,
+    /// Native units per whole token = 10^decimals (at most [`MAX_DECIMALS`]).
+    pub decimals: u8,
+    /// Latest price in the quote asset of the pools that use it (one price per asset for now;
+    /// an oracle sits in front of this later).
+    pub price: Option<Price>,
+    pub price_time: Timestamp,
+    /// Deposits minus withdrawals (including borrowed amounts taken out), native units.
+    pub net_deposits: i128,
+}
+
+/// Largest supported asset decimals: keeps prices of cheap tokens representable.
+pub const MAX_DECIMALS: u8 = 12;
+
+/// Lending state of a pool's quote asset. Interest accrues through two indices; accounts
+/// settle lazily against them, and the settlement flows through `interest_clearing` so that
+/// every unit stays accounted (borrowers pay in, lenders are paid out, the reserve stays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lending {
+    pub deposit_index: i128,
+    pub borrow_index: i128,
+    pub last_accrual: Timestamp,
+    /// Σ of positive balances scaled to index 1.0 (see `Engine::scaled`).
+    pub deposits_scaled: i128,
+    /// Σ of |negative balances| scaled to index 1.0.
+    pub borrows_scaled: i128,
+    /// Interest collected from borrowers not yet paid to lenders; its long-run surplus is the
+    /// protocol's reserve.
+    pub interest_clearing: Amount,
+}
+
+/// A risk pool: a silo with its own markets, collateral list, insurance fund and fee account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool {
+    pub name: String,
+    pub quote: AssetId,
+    pub collateral: Vec<CollateralParams>,
+    pub markets: Vec<MarketId>,
+    pub params: PoolParams,
+    pub lending: Lending,
+    pub insurance_fund: Amount,
+    pub fee_account: Amount,
+    /// Losses recognised as uncovered (quote units).
+    pub bad_debt: Amount,
+    pub paused: bool,
+}
+
+/// A perpetual futures market.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Market {
+    pub symbol: String,
+    pub pool: PoolId,
+    pub base: AssetId,
+    pub params: MarketParams,
+    /// Cumulative funding per base-native unit (see [`crate::funding::FUNDING_INDEX_SCALE`]);
+    /// longs pay when it rises.
+    pub funding_index: i128,
+    pub last_funding: Timestamp,
+    /// One-hour time-weighted average of fill prices.
+    pub mark_twap: Option<Price>,
+    pub last_mark: Timestamp,
+    /// One-hour time-weighted average of the index (oracle) price.
+    pub index_twap: Option<Price>,
+    pub last_index: Timestamp,
+    pub long_oi: Amount,
+    pub short_oi: Amount,
+    /// Funding paid by payers not yet collected by receivers (rounding keeps it ≥ 0 overall).
+    pub funding_clearing: Amount,
+    pub paused: bool,
+}
+
+/// A perpetual position inside an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub market: MarketId,
+    /// Signed size in base-native units (long > 0).
+    pub size: Amount,
+    /// Quote cash flow of the open size (negative of its entry cost): `pnl = quote + size·price`.
+    pub quote: Amount,
+    /// Funding index at the last settlement.
+    pub funding_snapshot: i128,
+}
+
+/// Signed quote balance: > 0 is a deposit earning the supply index, < 0 a borrow owing the
+/// borrow index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct QuoteBalance {
+    pub amount: Amount,
+    /// Index (deposit or borrow, by sign) at the last settlement.
+    pub index: i128,
+    /// This balance's contribution to the pool's scaled totals.
+    pub scaled: i128,
+}
+
+/// A margin account (sub-account). Cross-margined within itself, isolated from the owner's
+/// other sub-accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub owner: OwnerId,
+    pub pool: PoolId,
+    pub quote: QuoteBalance,
+    /// Non-quote collateral balances (never negative), sorted by asset id.
+    pub collateral: SmallVec<[(AssetId, Amount); 2]>,
+    /// Open positions, sorted by market id.
+    pub positions: SmallVec<[Position; 2]>,
+}
+
+/// Governance settings fixed at genesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernanceConfig {
+    /// Delay between proposal and earliest execution.
+    pub timelock_ms: i64,
+    /// After `eta + grace_ms` an unexecuted proposal expires.
+    pub grace_ms: i64,
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        GovernanceConfig { timelock_ms: 24 * 3600 * 1000, grace_ms: 7 * 24 * 3600 * 1000 }
+    }
+}
+
+/// Where a proposal is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalState {
+    Pending,
+    Executed,
+    Cancelled,
+}
+
+/// A proposed parameter change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub key: ParamKey,
+    pub value: i64,
+    pub proposed_at: Timestamp,
+    /// Earliest execution time.
+    pub eta: Timestamp,
+    pub state: ProposalState,
+}
+
+/// The whole ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct State {
+    pub time: Timestamp,
+    /// Number of commands accepted so far.
+    pub seq: u64,
+    pub governance: GovernanceConfig,
+    pub paused: bool,
+    /// The quote asset every pool settles in; asset prices are quoted in it.
+    pub numeraire: Option<AssetId>,
+    pub assets: Vec<Asset>,
+    pub pools: Vec<Pool>,
+    pub markets: Vec<Market>,
+    pub accounts: Vec<Account>,
+    pub proposals: Vec<Proposal>,
+}
+
+impl Account {
+    pub fn position(&self, m: MarketId) -> Option<&Position> {
+        self.positions.iter().find(|p| p.market == m)
+    }
+    pub fn collateral_amount(&self, a: AssetId) -> Amount {
+        self.collateral.iter().find(|(x, _)| *x == a).map(|(_, v)| *v).unwrap_or(Amount::ZERO)
+    }
+}
+
+impl State {
+    /// Canonical hash of the whole state (BLAKE3 over its JSON form).
+    pub fn hash(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("state serializes");
+        blake3::hash(&bytes).to_hex().to_string()
+    }
+    /// The account id that the next `OpenAccount` will get.
+    pub fn next_account(&self) -> AccountId {
+        AccountId(self.accounts.len() as u32)
+    }
+    pub fn proposal(&self, id: ProposalId) -> Option<&Proposal> {
+        self.proposals.get(id.idx())
+    }
+}
