@@ -1,0 +1,42 @@
+//! Shared helpers for the engine's integration tests.
+#![allow(dead_code)]
+
+use ballast_engine::command::{Command, Envelope};
+use ballast_engine::demo;
+use ballast_engine::num::Timestamp;
+use ballast_engine::Engine;
+
+/// Applies commands that must all succeed.
+pub fn run(e: &mut Engine, envs: &[Envelope]) {
+    for env in envs {
+        if let Err(r) = e.apply(env) {
+            panic!("setup command {:?} rejected: {r}", env.cmd);
+        }
+    }
+}
+
+/// Genesis plus `n` accounts (owner = id / 2, so accounts 2k and 2k+1 share an owner).
+pub fn world(n: u32) -> Engine {
+    let mut e = Engine::new();
+    run(&mut e, &demo::genesis(0));
+    for i in 0..n {
+        run(
+            &mut e,
+            &[Envelope {
+                time: Timestamp(0),
+                cmd: Command::OpenAccount { owner: ballast_engine::ids::OwnerId(i / 2), pool: demo::POOL },
+            }],
+        );
+    }
+    e
+}
+
+pub fn at(t: i64, cmd: Command) -> Envelope {
+    Envelope { time: Timestamp(t), cmd }
+}
+
+pub fn assert_conserved(e: &Engine) {
+    for (asset, gap) in e.conservation_gaps() {
+        assert_eq!(gap, 0, "value not conserved for {asset}");
+    }
+}
