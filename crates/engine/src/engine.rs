@@ -15,6 +15,14 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+/// A tentative change to one account: its new quote balance and one position's new state.
+#[derive(Debug, Clone, Copy, Default)]
+struct Patch {
+    quote: QuoteBalance,
+    market: MarketId,
+    position: Option<Position>,
+}
+
 /// Window of the mark and index TWAPs used for funding.
 pub const TWAP_WINDOW_MS: i64 = MS_PER_HOUR;
 
@@ -29,8 +37,11 @@ pub struct Engine {
 /// Lending state advanced to `now` (pure: returns a new value).
 pub(crate) fn accrued(l: &Lending, curve: &rates::RateCurve, now: Timestamp) -> Lending {
     let dt = now.0 - l.last_accrual.0;
-    if dt <= 0 {
-        return l.clone();
+    if dt <= 0 || (l.borrows_scaled == 0 && curve.base.0 == 0) {
+        // No borrows and no base rate: indices cannot move; only the clock advances.
+        let mut out = l.clone();
+        out.last_accrual = out.last_accrual.max(now);
+        return out;
     }
     let deposits = l.deposits_scaled * l.deposit_index / INDEX_SCALE;
     let borrows = l.borrows_scaled * l.borrow_index / INDEX_SCALE;
@@ -59,6 +70,10 @@ fn scaled_of(amount: Amount, index: i128) -> i128 {
 pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Amount {
     let a = q.amount.0 as i128;
     if a == 0 || q.index == 0 {
+        return q.amount;
+    }
+    let current = if a > 0 { l.deposit_index } else { l.borrow_index };
+    if current == q.index {
         return q.amount;
     }
     let v = if a > 0 {
@@ -90,7 +105,7 @@ fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) {
 
 /// Brings a quote balance to the current indices; interest flows through the clearing account.
 fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Amount {
-    if q.amount.0 == 0 {
+    if q.amount.0 == 0 || q.index == if q.amount.0 > 0 { l.deposit_index } else { l.borrow_index } {
         return Amount::ZERO;
     }
     let now = quote_now(q, l);
@@ -109,33 +124,25 @@ fn add_quote(q: &mut QuoteBalance, l: &mut Lending, delta: i64) -> Result<(), Re
 
 /// Unsettled funding of a position as a value (negative: owed), rounded against the account.
 pub(crate) fn unsettled_funding(p: &Position, m: &Market) -> Value {
+    if m.funding_index == p.funding_snapshot {
+        return Value::ZERO;
+    }
     let owed = p.size.0 as i128 * (m.funding_index - p.funding_snapshot);
     Value(-div_round(owed, FUNDING_INDEX_SCALE, Round::Up))
 }
 
-/// Settles a position's funding into the account's quote balance through the market's
-/// clearing account (payers round up, receivers down).
-fn settle_funding(
-    q: &mut QuoteBalance,
-    l: &mut Lending,
-    p: &mut Position,
-    m: &mut Market,
-) -> Result<Amount, Reject> {
-    let owed = p.size.0 as i128 * (m.funding_index - p.funding_snapshot);
-    p.funding_snapshot = m.funding_index;
+/// Funding owed to (positive) or by (negative) a position since its last settlement, rounded
+/// against the account (payers round up, receivers down); moves the snapshot to `index`. The
+/// caller books the amount against the market's funding clearing account.
+fn funding_payment(p: &mut Position, index: i128) -> Result<Amount, Reject> {
+    let owed = p.size.0 as i128 * (index - p.funding_snapshot);
+    p.funding_snapshot = index;
     if owed == 0 {
         return Ok(Amount::ZERO);
     }
     let unit = FUNDING_INDEX_SCALE * VALUE_SCALE;
-    let paid = if owed > 0 {
-        -div_round(owed, unit, Round::Up)
-    } else {
-        div_round(-owed, unit, Round::Down)
-    };
-    let paid = Amount::from_i128(paid)?;
-    add_quote(q, l, paid.0)?;
-    m.funding_clearing = m.funding_clearing.checked_sub(paid)?;
-    Ok(paid)
+    let paid = if owed > 0 { -div_round(owed, unit, Round::Up) } else { div_round(-owed, unit, Round::Down) };
+    Ok(Amount::from_i128(paid)?)
 }
 
 fn governor(role: Role, action: &'static str) -> Result<(), Reject> {
@@ -273,8 +280,15 @@ impl Engine {
 
     /// Health of `acct` (possibly a tentative copy) with its pool's lending at `lend`.
     pub(crate) fn health_of(&self, acct: &Account, lend: &Lending, kind: HealthKind) -> Value {
+        self.health_patched(acct, None, lend, kind)
+    }
+
+    /// Health of `acct` as it would be with `patch` applied (a new quote balance and one
+    /// position replaced, added or removed), without copying the account.
+    fn health_patched(&self, acct: &Account, patch: Option<&Patch>, lend: &Lending, kind: HealthKind) -> Value {
         let pool = &self.state.pools[acct.pool.idx()];
-        let mut h = Value::from_quote(quote_now(&acct.quote, lend));
+        let quote = patch.map(|p| &p.quote).unwrap_or(&acct.quote);
+        let mut h = Value::from_quote(quote_now(quote, lend));
         for (asset, amt) in &acct.collateral {
             if let (Some(price), Some(cp)) = (self.state.assets[asset.idx()].price, self.collateral_params(pool, *asset)) {
                 let w = match kind {
@@ -284,14 +298,30 @@ impl Engine {
                 h += margin::collateral_weighted(amt.value(price), w);
             }
         }
-        for p in &acct.positions {
+        let mut patched = false;
+        let positions = acct.positions.iter().filter_map(|p| match patch {
+            Some(pt) if pt.market == p.market => {
+                patched = true;
+                pt.position
+            }
+            _ => Some(*p),
+        });
+        let add = |p: Position, h: &mut Value| {
             let m = &self.state.markets[p.market.idx()];
             let base = &self.state.assets[m.base.idx()];
             // A position can only exist once its base asset has a price.
             let price = base.price.expect("position implies a price");
             let notional = p.size.value(price);
-            h += Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
-            h -= margin::position_requirement(notional, self.rate(m, p.size, kind, base.decimals));
+            *h += Value::from_quote(p.quote) + notional + unsettled_funding(&p, m);
+            *h -= margin::position_requirement(notional, self.rate(m, p.size, kind, base.decimals));
+        };
+        for p in positions {
+            add(p, &mut h);
+        }
+        if let Some(Patch { position: Some(p), .. }) = patch {
+            if !patched {
+                add(*p, &mut h);
+            }
         }
         h
     }
@@ -818,109 +848,129 @@ impl Engine {
         let px = Price::from_human(price, base.decimals, quote_decimals)
             .map_err(|reason| Reject::InvalidPrice { asset: m0.base, reason })?;
         let index = base.price.ok_or(Reject::NoPrice(m0.base))?;
-        let deviation = px.deviation_from(index);
-        if deviation > m0.params.price_band {
-            return Err(Reject::PriceOutsideBand { deviation, band: m0.params.price_band });
+        // |px − index| / index > band, without a division on the accepted path.
+        let gap = (px.raw() as i128 - index.raw() as i128).abs() * crate::num::RATIO_SCALE as i128;
+        if gap > m0.params.price_band.0 as i128 * index.raw() as i128 {
+            return Err(Reject::PriceOutsideBand { deviation: px.deviation_from(index), band: m0.params.price_band });
         }
-        let notional_v = size.value(px);
         // Buyer pays the rounded-up notional, seller receives the same number: zero-sum.
-        let notional = Value(notional_v.0.abs()).to_quote(Round::Up)?;
-        let taker_fee = Value::from_quote(notional).mul_ratio(m0.params.taker_fee, Round::Up).to_quote(Round::Up)?;
-        let maker_fee = Value::from_quote(notional).mul_ratio(m0.params.maker_fee, Round::Up).to_quote(Round::Up)?;
-        let fee_total = taker_fee.checked_add(maker_fee)?;
-        let fee_account = pool.fee_account.checked_add(fee_total)?;
+        let notional = Value(size.value(px).0.abs()).to_quote(Round::Up)?;
+        let fee = |rate: Ratio| -> Result<Amount, Reject> {
+            Ok(Amount::from_i128(div_round(
+                notional.0 as i128 * rate.0 as i128,
+                crate::num::RATIO_SCALE as i128,
+                Round::Up,
+            ))?)
+        };
+        let (taker_fee, maker_fee) = (fee(m0.params.taker_fee)?, fee(m0.params.maker_fee)?);
+        let fee_account = pool.fee_account.checked_add(taker_fee.checked_add(maker_fee)?)?;
 
         let mut l = accrued(&pool.lending, &pool.params.curve, now);
-        let mut m = m0.clone();
-        let mut ev: SmallVec<[Event; 6]> = SmallVec::new();
-        let mut accts = [t0.clone(), k0.clone()];
+        let funding_index = m0.funding_index;
+        let mut clearing = m0.funding_clearing.0 as i128;
+        let (mut long_oi, mut short_oi) = (m0.long_oi.0 as i128, m0.short_oi.0 as i128);
         let ids = [taker, maker];
         let sides = [size.0, -size.0];
         let cash = if size.0 > 0 { [-notional.0, notional.0] } else { [notional.0, -notional.0] };
         let fees = [taker_fee, maker_fee];
-        let mut old_sizes = [0i64; 2];
+        let mut patches = [Patch::default(), Patch::default()];
+        let mut increases = [false; 2];
         for i in 0..2 {
-            let acct = &mut accts[i];
-            let d = settle_interest(&mut acct.quote, &mut l);
+            let acct = &self.state.accounts[ids[i].idx()];
+            let mut q = acct.quote;
+            let d = settle_interest(&mut q, &mut l);
             if d.0 != 0 {
-                ev.push(Event::InterestSettled { account: ids[i], amount: d });
+                out.push(Event::InterestSettled { account: ids[i], amount: d });
             }
-            let at = match acct.positions.iter().position(|p| p.market == market) {
-                Some(at) => at,
-                None => {
-                    let at = acct.positions.iter().position(|p| p.market > market).unwrap_or(acct.positions.len());
-                    acct.positions.insert(
-                        at,
-                        Position { market, size: Amount::ZERO, quote: Amount::ZERO, funding_snapshot: m.funding_index },
-                    );
-                    at
-                }
-            };
-            let mut pos = acct.positions[at];
-            let f = settle_funding(&mut acct.quote, &mut l, &mut pos, &mut m)?;
+            let mut pos = acct.position(market).copied().unwrap_or(Position {
+                market,
+                size: Amount::ZERO,
+                quote: Amount::ZERO,
+                funding_snapshot: funding_index,
+            });
+            // Everything this fill does to the quote balance, booked once at the end.
+            let mut qdelta: i128 = -(fees[i].0 as i128);
+            let f = funding_payment(&mut pos, funding_index)?;
             if f.0 != 0 {
-                ev.push(Event::FundingSettled { account: ids[i], market, amount: f });
+                qdelta += f.0 as i128;
+                clearing -= f.0 as i128;
+                out.push(Event::FundingSettled { account: ids[i], market, amount: f });
             }
             let s = pos.size.0;
-            old_sizes[i] = s;
             let dlt = sides[i];
             let new_size = s.checked_add(dlt).ok_or(Reject::Overflow)?;
             let c = cash[i];
             if s == 0 || (s > 0) == (dlt > 0) {
                 pos.quote = pos.quote.checked_add(Amount(c))?;
             } else {
+                // Reducing or flipping: realize the closed part; the remaining cost basis and the
+                // opening part of the cash round against the account.
                 let abs_s = s.unsigned_abs() as i128;
                 let abs_d = dlt.unsigned_abs() as i128;
                 let closed = abs_s.min(abs_d);
                 let remaining = div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
-                let q_closed = pos.quote.0 as i128 - remaining;
                 let cash_open = div_round(c as i128 * (abs_d - closed), abs_d, Round::Down);
-                let cash_close = c as i128 - cash_open;
-                let realized = Amount::from_i128(q_closed + cash_close)?;
+                let realized = (pos.quote.0 as i128 - remaining) + (c as i128 - cash_open);
                 pos.quote = Amount::from_i128(remaining + cash_open)?;
-                add_quote(&mut acct.quote, &mut l, realized.0)?;
-                if realized.0 != 0 {
-                    ev.push(Event::PnlRealized { account: ids[i], market, amount: realized });
+                qdelta += realized;
+                if realized != 0 {
+                    out.push(Event::PnlRealized { account: ids[i], market, amount: Amount::from_i128(realized)? });
                 }
             }
             pos.size = Amount(new_size);
-            add_quote(&mut acct.quote, &mut l, -fees[i].0)?;
-            if new_size == 0 {
-                debug_assert_eq!(pos.quote.0, 0);
-                // Any residue is already zero by construction; fold it in to be safe.
-                add_quote(&mut acct.quote, &mut l, pos.quote.0)?;
-                acct.positions.remove(at);
+            let position = if new_size == 0 {
+                // The cost basis of a closed position is zero by construction; fold any residue.
+                qdelta += pos.quote.0 as i128;
+                None
             } else {
-                acct.positions[at] = pos;
-            }
-            let long_delta = new_size.max(0) as i128 - s.max(0) as i128;
-            let short_delta = (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
-            m.long_oi = Amount::from_i128(m.long_oi.0 as i128 + long_delta)?;
-            m.short_oi = Amount::from_i128(m.short_oi.0 as i128 + short_delta)?;
+                Some(pos)
+            };
+            add_quote(&mut q, &mut l, Amount::from_i128(qdelta)?.0)?;
+            long_oi += new_size.max(0) as i128 - s.max(0) as i128;
+            short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
+            increases[i] = new_size.unsigned_abs() > s.unsigned_abs() || (s != 0 && new_size != 0 && (s > 0) != (new_size > 0));
+            patches[i] = Patch { quote: q, market, position };
         }
         for i in 0..2 {
-            let (s, n) = (old_sizes[i], accts[i].position(market).map(|p| p.size.0).unwrap_or(0));
-            let increases = n.unsigned_abs() > s.unsigned_abs() || (s != 0 && n != 0 && (s > 0) != (n > 0));
-            if increases {
-                self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
+            if increases[i] {
+                let acct = &self.state.accounts[ids[i].idx()];
+                let h = self.health_patched(acct, Some(&patches[i]), &l, HealthKind::Initial);
+                if h.0 < 0 {
+                    return Err(Reject::InsufficientMargin { account: ids[i], kind: "initial", health: h });
+                }
             }
         }
-        m.mark_twap = Some(match m.mark_twap {
-            Some(t) => funding::twap_step(t, px, now.0 - m.last_mark.0, TWAP_WINDOW_MS),
+        let clearing = Amount::from_i128(clearing)?;
+        let (long_oi, short_oi) = (Amount::from_i128(long_oi)?, Amount::from_i128(short_oi)?);
+        let mark_twap = Some(match m0.mark_twap {
+            Some(t) => funding::twap_step(t, px, now.0 - m0.last_mark.0, TWAP_WINDOW_MS),
             None => px,
         });
-        m.last_mark = now;
         // commit
-        let [ta, ka] = accts;
-        self.state.accounts[taker.idx()] = ta;
-        self.state.accounts[maker.idx()] = ka;
-        self.state.markets[market.idx()] = m;
+        for (i, patch) in patches.iter().enumerate() {
+            let acct = &mut self.state.accounts[ids[i].idx()];
+            acct.quote = patch.quote;
+            let at = acct.positions.iter().position(|p| p.market >= market);
+            match (at, patch.position) {
+                (Some(at), Some(p)) if acct.positions[at].market == market => acct.positions[at] = p,
+                (Some(at), None) if acct.positions[at].market == market => {
+                    acct.positions.remove(at);
+                }
+                (at, Some(p)) => acct.positions.insert(at.unwrap_or(acct.positions.len()), p),
+                (_, None) => {}
+            }
+        }
+        let m = &mut self.state.markets[market.idx()];
+        m.funding_clearing = clearing;
+        m.long_oi = long_oi;
+        m.short_oi = short_oi;
+        m.mark_twap = mark_twap;
+        m.last_mark = now;
         let pool = &mut self.state.pools[pool_id.idx()];
         pool.lending = l;
         pool.fee_account = fee_account;
         self.risk.touch(taker);
         self.risk.touch(maker);
-        out.extend(ev);
         out.push(Event::Filled { market, taker, maker, size, price: px, notional, taker_fee, maker_fee });
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::fmt;
 macro_rules! id {
     ($(#[$m:meta])* $name:ident, $raw:ty, $prefix:literal) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub $raw);
         impl $name {

@@ -26,6 +26,13 @@ pub fn size_adjusted_rate(base: Ratio, imf: Ratio, size: Amount, decimals: u8) -
         return base;
     }
     let unit = 10u128.pow(decimals as u32);
+    // Fast path without a square root: the premium cannot beat the base rate when
+    // imf²·(10s + 1) ≤ (0.2·base)².
+    let lhs = (imf.0 as u128).pow(2).saturating_mul(10 * size.0.unsigned_abs() as u128 + unit);
+    let fifth = base.0 as u128 / 5;
+    if lhs < (fifth * fifth).saturating_mul(unit) {
+        return base;
+    }
     // sqrt(10 s + 1) = sqrt((10·size + unit) · unit) / unit
     let x = (10 * size.0.unsigned_abs() as u128 + unit) * unit;
     let mut root = x.isqrt();

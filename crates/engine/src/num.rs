@@ -44,12 +44,19 @@ pub enum Round {
 #[inline]
 pub fn div_round(a: i128, b: i128, round: Round) -> i128 {
     debug_assert!(b > 0);
-    let q = a.div_euclid(b);
-    let r = a.rem_euclid(b);
+    // One hardware-width division when both fit in 64 bits; one i128 division otherwise
+    // (the remainder comes from a multiplication, not a second division).
+    let (q, r) = if let (Ok(a64), Ok(b64)) = (i64::try_from(a), i64::try_from(b)) {
+        ((a64 / b64) as i128, (a64 % b64) as i128)
+    } else {
+        let q = a / b;
+        (q, a - q * b)
+    };
+    // Truncation rounds towards zero; adjust to the requested direction.
     match round {
-        Round::Down => q,
-        Round::Up if r != 0 => q + 1,
-        Round::Up => q,
+        Round::Down if r < 0 => q - 1,
+        Round::Up if r > 0 => q + 1,
+        _ => q,
     }
 }
 
@@ -312,6 +319,12 @@ mod tests {
         assert_eq!(div_round(-7, 2, Round::Down), -4);
         assert_eq!(div_round(-7, 2, Round::Up), -3);
         assert_eq!(div_round(6, 2, Round::Up), 3);
+        assert_eq!(div_round(-6, 2, Round::Down), -3);
+        let big = 7 * (1i128 << 80) + 3;
+        assert_eq!(div_round(big, 1 << 80, Round::Down), 7);
+        assert_eq!(div_round(big, 1 << 80, Round::Up), 8);
+        assert_eq!(div_round(-big, 1 << 80, Round::Down), -8);
+        assert_eq!(div_round(-big, 1 << 80, Round::Up), -7);
     }
 
     #[test]
