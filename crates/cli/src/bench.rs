@@ -25,7 +25,10 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
     let traders = 10_000;
     let base = build(&demo::synthetic_book(traders, 7))?;
     let stream = demo::command_stream(traders, commands, 10, 11);
-    let fills = stream.iter().filter(|e| matches!(e.cmd, Command::Fill { .. })).count();
+    let fills = stream
+        .iter()
+        .filter(|e| matches!(e.cmd, Command::Fill { .. }))
+        .count();
     let prices = stream.len() - fills;
     let mut e = base.clone();
     let mut buf = Vec::with_capacity(64);
@@ -48,7 +51,11 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         rej
     );
     // Price updates alone.
-    let prices_only: Vec<Envelope> = stream.iter().filter(|e| matches!(e.cmd, Command::SetPrice { .. })).cloned().collect();
+    let prices_only: Vec<Envelope> = stream
+        .iter()
+        .filter(|e| matches!(e.cmd, Command::SetPrice { .. }))
+        .cloned()
+        .collect();
     let mut e2 = base.clone();
     let t = Instant::now();
     for env in &prices_only {
@@ -56,8 +63,19 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         let _ = e2.apply_into(env, &mut buf);
     }
     let dtp = t.elapsed().as_secs_f64();
-    println!("{} price updates alone: {:.2} M/s", prices_only.len(), prices_only.len() as f64 / dtp / 1e6);
-    println!("target ≥ 5 M commands/s: {}", if stream.len() as f64 / dt >= 5e6 { "met" } else { "NOT met" });
+    println!(
+        "{} price updates alone: {:.2} M/s",
+        prices_only.len(),
+        prices_only.len() as f64 / dtp / 1e6
+    );
+    println!(
+        "target ≥ 5 M commands/s: {}",
+        if stream.len() as f64 / dt >= 5e6 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
 
     println!("\n== below-maintenance query with {accounts} accounts ==");
     let t = Instant::now();
@@ -65,13 +83,20 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
     println!("built the book in {:.2} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let first = big.below_maintenance();
-    println!("first query (builds the index): {:.1} ms, {} below maintenance", t.elapsed().as_secs_f64() * 1e3, first.len());
+    println!(
+        "first query (builds the index): {:.1} ms, {} below maintenance",
+        t.elapsed().as_secs_f64() * 1e3,
+        first.len()
+    );
     let time0 = big.state().time.0;
     let mut report = Vec::new();
     for (i, drop) in [0.99f64, 0.95, 0.90].into_iter().enumerate() {
         let env = Envelope {
             time: Timestamp(time0 + 1 + i as i64),
-            cmd: Command::SetPrice { asset: demo::BTC, price: 65_000.0 * drop },
+            cmd: Command::SetPrice {
+                asset: demo::BTC,
+                price: 65_000.0 * drop,
+            },
         };
         big.apply(&env).map_err(|r| anyhow::anyhow!("{r}"))?;
         let t = Instant::now();
@@ -81,11 +106,18 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         let scan = big.below_maintenance_scan();
         let full = t.elapsed().as_secs_f64();
         if found != scan {
-            bail!("index and full scan disagree: {} vs {}", found.len(), scan.len());
+            bail!(
+                "index and full scan disagree: {} vs {}",
+                found.len(),
+                scan.len()
+            );
         }
         report.push((drop, found.len(), indexed, full));
     }
-    println!("{:>10} {:>14} {:>12} {:>14} {:>8}", "BTC move", "liquidatable", "index (ms)", "full scan (ms)", "speedup");
+    println!(
+        "{:>10} {:>14} {:>12} {:>14} {:>8}",
+        "BTC move", "liquidatable", "index (ms)", "full scan (ms)", "speedup"
+    );
     for (drop, n, idx, full) in &report {
         println!(
             "{:>9.0}% {:>14} {:>12.3} {:>14.1} {:>7.0}×",
@@ -96,6 +128,13 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
             full / idx
         );
     }
-    println!("target < 5 ms after one price update: {}", if report[0].2 < 5e-3 { "met (−1% move)" } else { "NOT met" });
+    println!(
+        "target < 5 ms after one price update: {}",
+        if report[0].2 < 5e-3 {
+            "met (−1% move)"
+        } else {
+            "NOT met"
+        }
+    );
     Ok(())
 }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "ballast", version, about = "Ballast: a deterministic margin and clearing engine with its defences built in")]
+#[command(
+    name = "ballast",
+    version,
+    about = "Ballast: a deterministic margin and clearing engine with its defences built in"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -69,18 +73,24 @@ fn run() -> Result<()> {
         Cmd::Demo { events, write } => {
             let envs = ballast_engine::demo::journal();
             if let Some(path) = write {
-                std::fs::write(&path, journal::to_text(&envs)).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, journal::to_text(&envs))
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote {} commands to {}", envs.len(), path.display());
                 return Ok(());
             }
-            let parsed: Vec<_> = envs.into_iter().enumerate().map(|(i, e)| (i + 1, e)).collect();
+            let parsed: Vec<_> = envs
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| (i + 1, e))
+                .collect();
             println!("Ballast demo: {} commands from the embedded journal (`ballast demo --write FILE` saves it)\n", parsed.len());
             let mut engine = Engine::new();
             let r = journal::replay(&mut engine, &parsed, true);
             report::print_replay(&engine, &r, events);
         }
         Cmd::Replay { file, events, json } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading journal {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading journal {}", file.display()))?;
             let parsed = journal::parse(&text).with_context(|| format!("in {}", file.display()))?;
             let mut engine = Engine::new();
             let r = journal::replay(&mut engine, &parsed, events || json);
@@ -91,7 +101,9 @@ fn run() -> Result<()> {
                 report::print_replay(&engine, &r, events);
             }
         }
-        Cmd::Bench { what: BenchWhat::Engine { accounts, commands } } => bench::engine(accounts, commands)?,
+        Cmd::Bench {
+            what: BenchWhat::Engine { accounts, commands },
+        } => bench::engine(accounts, commands)?,
     }
     Ok(())
 }

@@ -11,14 +11,21 @@ fn dec(st: &State, a: ballast_engine::ids::AssetId) -> u8 {
     st.assets.get(a.idx()).map(|x| x.decimals).unwrap_or(0)
 }
 fn sym(st: &State, a: ballast_engine::ids::AssetId) -> String {
-    st.assets.get(a.idx()).map(|x| x.symbol.clone()).unwrap_or_else(|| a.to_string())
+    st.assets
+        .get(a.idx())
+        .map(|x| x.symbol.clone())
+        .unwrap_or_else(|| a.to_string())
 }
 fn quote_dec(st: &State) -> u8 {
     st.numeraire.map(|n| dec(st, n)).unwrap_or(6)
 }
 fn amt(st: &State, a: ballast_engine::ids::AssetId, x: Amount) -> String {
     let d = dec(st, a);
-    format!("{:.*}", (d as usize).min(6), x.0 as f64 / 10f64.powi(d as i32))
+    format!(
+        "{:.*}",
+        (d as usize).min(6),
+        x.0 as f64 / 10f64.powi(d as i32)
+    )
 }
 fn usd(st: &State, v: Value) -> String {
     format!("{:.2}", v.to_human(quote_dec(st)))
@@ -27,7 +34,10 @@ fn px(st: &State, base: ballast_engine::ids::AssetId, p: Price) -> String {
     format!("{:.2}", p.to_human(dec(st, base), quote_dec(st)))
 }
 fn mkt(st: &State, m: ballast_engine::ids::MarketId) -> String {
-    st.markets.get(m.idx()).map(|x| x.symbol.clone()).unwrap_or_else(|| m.to_string())
+    st.markets
+        .get(m.idx())
+        .map(|x| x.symbol.clone())
+        .unwrap_or_else(|| m.to_string())
 }
 fn q(st: &State, x: Amount) -> String {
     match st.numeraire {
@@ -40,37 +50,131 @@ fn q(st: &State, x: Amount) -> String {
 pub fn describe(st: &State, e: &Event) -> String {
     use Event::*;
     match e {
-        AssetCreated { asset, symbol, decimals } => format!("listed {symbol} as {asset} ({decimals} decimals)"),
-        PoolCreated { pool, name, quote } => format!("created {pool} '{name}' settling in {}", sym(st, *quote)),
-        CollateralAdded { pool, asset, init_weight, maint_weight } => {
+        AssetCreated {
+            asset,
+            symbol,
+            decimals,
+        } => format!("listed {symbol} as {asset} ({decimals} decimals)"),
+        PoolCreated { pool, name, quote } => {
+            format!("created {pool} '{name}' settling in {}", sym(st, *quote))
+        }
+        CollateralAdded {
+            pool,
+            asset,
+            init_weight,
+            maint_weight,
+        } => {
             format!("{pool} accepts {} as collateral (weights init {init_weight}, maint {maint_weight})", sym(st, *asset))
         }
-        MarketCreated { market, symbol, pool, .. } => format!("created {market} {symbol} in {pool}"),
-        AccountOpened { account, owner, pool } => format!("opened {account} for {owner} in {pool}"),
-        Deposited { account, asset, amount } => format!("{account} deposited {} {}", amt(st, *asset, *amount), sym(st, *asset)),
-        Withdrawn { account, asset, amount } => format!("{account} withdrew {} {}", amt(st, *asset, *amount), sym(st, *asset)),
+        MarketCreated {
+            market,
+            symbol,
+            pool,
+            ..
+        } => format!("created {market} {symbol} in {pool}"),
+        AccountOpened {
+            account,
+            owner,
+            pool,
+        } => format!("opened {account} for {owner} in {pool}"),
+        Deposited {
+            account,
+            asset,
+            amount,
+        } => format!(
+            "{account} deposited {} {}",
+            amt(st, *asset, *amount),
+            sym(st, *asset)
+        ),
+        Withdrawn {
+            account,
+            asset,
+            amount,
+        } => format!(
+            "{account} withdrew {} {}",
+            amt(st, *asset, *amount),
+            sym(st, *asset)
+        ),
         Borrowed { account, amount } => format!("{account} borrowed {} (quote)", q(st, *amount)),
-        Transferred { from, to, asset, amount } => format!("{from} → {to}: {} {}", amt(st, *asset, *amount), sym(st, *asset)),
-        PriceUpdated { asset, price } => format!("price {} = {}", sym(st, *asset), px(st, *asset, *price)),
-        Filled { market, taker, maker, size, price, notional, taker_fee, maker_fee } => {
+        Transferred {
+            from,
+            to,
+            asset,
+            amount,
+        } => format!(
+            "{from} → {to}: {} {}",
+            amt(st, *asset, *amount),
+            sym(st, *asset)
+        ),
+        PriceUpdated { asset, price } => {
+            format!("price {} = {}", sym(st, *asset), px(st, *asset, *price))
+        }
+        Filled {
+            market,
+            taker,
+            maker,
+            size,
+            price,
+            notional,
+            taker_fee,
+            maker_fee,
+        } => {
             let base = st.markets[market.idx()].base;
             let side = if size.0 > 0 { "buys from" } else { "sells to" };
             format!(
-                "{} fill: {taker} {side} {maker}: {} @ {} (notional {}, fees taker {} maker {})",
+                "{} fill: {taker} {side} {maker}: {} {} @ {} (notional {}, fees taker {} maker {})",
                 mkt(st, *market),
-                format!("{} {}", amt(st, base, Amount(size.0.abs())), sym(st, base)),
+                amt(st, base, Amount(size.0.abs())),
+                sym(st, base),
                 px(st, base, *price),
                 q(st, *notional),
                 q(st, *taker_fee),
                 q(st, *maker_fee)
             )
         }
-        PnlRealized { account, market, amount } => format!("{account} realized {} on {}", q(st, *amount), mkt(st, *market)),
-        FundingUpdated { market, rate, .. } => format!("{} funding rate {:.5}%/h", mkt(st, *market), rate.to_f64() * 100.0),
-        FundingSettled { account, market, amount } => format!("{account} funding {} on {}", q(st, *amount), mkt(st, *market)),
+        PnlRealized {
+            account,
+            market,
+            amount,
+        } => format!(
+            "{account} realized {} on {}",
+            q(st, *amount),
+            mkt(st, *market)
+        ),
+        FundingUpdated { market, rate, .. } => format!(
+            "{} funding rate {:.5}%/h",
+            mkt(st, *market),
+            rate.to_f64() * 100.0
+        ),
+        FundingSettled {
+            account,
+            market,
+            amount,
+        } => format!(
+            "{account} funding {} on {}",
+            q(st, *amount),
+            mkt(st, *market)
+        ),
         InterestSettled { account, amount } => format!("{account} interest {}", q(st, *amount)),
-        ParamProposed { proposal, key, value, eta } => format!("{proposal}: set {key} to {}, executable at {eta}", key.format_value(*value)),
-        ParamExecuted { proposal, key, old, new } => format!("{proposal} executed: {key} {} → {}", key.format_value(*old), key.format_value(*new)),
+        ParamProposed {
+            proposal,
+            key,
+            value,
+            eta,
+        } => format!(
+            "{proposal}: set {key} to {}, executable at {eta}",
+            key.format_value(*value)
+        ),
+        ParamExecuted {
+            proposal,
+            key,
+            old,
+            new,
+        } => format!(
+            "{proposal} executed: {key} {} → {}",
+            key.format_value(*old),
+            key.format_value(*new)
+        ),
         ProposalCancelled { proposal } => format!("{proposal} cancelled"),
         Paused { scope } => format!("paused {scope}"),
         Unpaused { scope } => format!("unpaused {scope}"),
@@ -86,7 +190,11 @@ pub fn print_replay(engine: &Engine, r: &Replay, events: bool) {
         }
         println!();
     }
-    println!("applied {} commands, rejected {}", r.applied, r.rejected.len());
+    println!(
+        "applied {} commands, rejected {}",
+        r.applied,
+        r.rejected.len()
+    );
     for (line, e) in &r.rejected {
         println!("  line {line:>4}  rejected: {e}");
     }
@@ -111,25 +219,54 @@ pub fn print_accounts(engine: &Engine) {
     let st = engine.state();
     println!(
         "{:<8} {:<8} {:>14} {:<22} {:<26} {:>12} {:>12} {:>12}",
-        "account", "owner", "quote", "collateral", "positions", "uPnL", "init health", "maint health"
+        "account",
+        "owner",
+        "quote",
+        "collateral",
+        "positions",
+        "uPnL",
+        "init health",
+        "maint health"
     );
     for (i, a) in st.accounts.iter().enumerate() {
         let id = ballast_engine::ids::AccountId(i as u32);
-        let coll: Vec<String> = a.collateral.iter().map(|(x, v)| format!("{} {}", amt(st, *x, *v), sym(st, *x))).collect();
+        let coll: Vec<String> = a
+            .collateral
+            .iter()
+            .map(|(x, v)| format!("{} {}", amt(st, *x, *v), sym(st, *x)))
+            .collect();
         let pos: Vec<String> = a
             .positions
             .iter()
-            .map(|p| format!("{} {}", mkt(st, p.market), amt(st, st.markets[p.market.idx()].base, p.size)))
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    mkt(st, p.market),
+                    amt(st, st.markets[p.market.idx()].base, p.size)
+                )
+            })
             .collect();
-        let b = engine.breakdown(id, HealthKind::Maintenance).expect("known account");
-        let hi = engine.health(id, HealthKind::Initial).expect("known account");
+        let b = engine
+            .breakdown(id, HealthKind::Maintenance)
+            .expect("known account");
+        let hi = engine
+            .health(id, HealthKind::Initial)
+            .expect("known account");
         println!(
             "{:<8} {:<8} {:>14} {:<22} {:<26} {:>12} {:>12} {:>12}",
             id.to_string(),
             a.owner.to_string(),
             q(st, a.quote.amount),
-            if coll.is_empty() { "-".into() } else { coll.join(", ") },
-            if pos.is_empty() { "-".into() } else { pos.join(", ") },
+            if coll.is_empty() {
+                "-".into()
+            } else {
+                coll.join(", ")
+            },
+            if pos.is_empty() {
+                "-".into()
+            } else {
+                pos.join(", ")
+            },
             usd(st, b.unrealized_pnl),
             usd(st, hi),
             usd(st, b.health)

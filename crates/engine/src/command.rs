@@ -32,35 +32,102 @@ impl std::fmt::Display for Scope {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     /// List a token. Its id is the next free asset id.
-    CreateAsset { role: Role, symbol: String, decimals: u8 },
+    CreateAsset {
+        role: Role,
+        symbol: String,
+        decimals: u8,
+    },
     /// Create a risk pool whose quote (settlement and lending) asset is `quote`.
-    CreatePool { role: Role, name: String, quote: AssetId, params: PoolParams },
+    CreatePool {
+        role: Role,
+        name: String,
+        quote: AssetId,
+        params: PoolParams,
+    },
     /// Accept a non-quote asset as collateral in a pool, with haircuts.
-    AddCollateral { role: Role, pool: PoolId, asset: AssetId, init_weight: Ratio, maint_weight: Ratio },
+    AddCollateral {
+        role: Role,
+        pool: PoolId,
+        asset: AssetId,
+        init_weight: Ratio,
+        maint_weight: Ratio,
+    },
     /// Create a perpetual market on `base`, settled in the pool's quote asset.
-    CreateMarket { role: Role, symbol: String, pool: PoolId, base: AssetId, params: MarketParams },
+    CreateMarket {
+        role: Role,
+        symbol: String,
+        pool: PoolId,
+        base: AssetId,
+        params: MarketParams,
+    },
     /// Open a sub-account for `owner` in `pool`. Its id is the next free account id.
-    OpenAccount { owner: OwnerId, pool: PoolId },
-    Deposit { account: AccountId, asset: AssetId, amount: Amount },
+    OpenAccount {
+        owner: OwnerId,
+        pool: PoolId,
+    },
+    Deposit {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
     /// Take tokens out; allowed only if initial margin still holds afterwards.
-    Withdraw { account: AccountId, asset: AssetId, amount: Amount },
+    Withdraw {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
     /// Borrow the pool's quote asset against collateral and take it out.
-    Borrow { account: AccountId, amount: Amount },
+    Borrow {
+        account: AccountId,
+        amount: Amount,
+    },
     /// Move tokens between two sub-accounts of the same owner.
-    Transfer { from: AccountId, to: AccountId, asset: AssetId, amount: Amount },
+    Transfer {
+        from: AccountId,
+        to: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
     /// A new price for an asset (the seam where a multi-source oracle plugs in).
-    SetPrice { asset: AssetId, price: f64 },
+    SetPrice {
+        asset: AssetId,
+        price: f64,
+    },
     /// A matched trade: the taker buys `size` (sells if negative) from the maker at `price`.
-    Fill { market: MarketId, taker: AccountId, maker: AccountId, size: Amount, price: f64 },
+    Fill {
+        market: MarketId,
+        taker: AccountId,
+        maker: AccountId,
+        size: Amount,
+        price: f64,
+    },
     /// Advance the market's cumulative funding index from its mark/index premium.
-    SettleFunding { market: MarketId },
+    SettleFunding {
+        market: MarketId,
+    },
     /// Propose a parameter change; executable after the timelock.
-    Propose { role: Role, key: ParamKey, value: i64 },
-    Execute { role: Role, proposal: ProposalId },
-    Cancel { role: Role, proposal: ProposalId },
+    Propose {
+        role: Role,
+        key: ParamKey,
+        value: i64,
+    },
+    Execute {
+        role: Role,
+        proposal: ProposalId,
+    },
+    Cancel {
+        role: Role,
+        proposal: ProposalId,
+    },
     /// Emergency stop of trading, withdrawals and borrowing (deposits and repayments go on).
-    Pause { role: Role, scope: Scope },
-    Unpause { role: Role, scope: Scope },
+    Pause {
+        role: Role,
+        scope: Scope,
+    },
+    Unpause {
+        role: Role,
+        scope: Scope,
+    },
 }
 
 /// A command with its time: one line of a journal.

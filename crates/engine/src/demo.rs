@@ -61,18 +61,68 @@ pub fn pool_params() -> PoolParams {
 /// set first prices.
 pub fn genesis(t: i64) -> Vec<Envelope> {
     let g = Role::Governor;
-    let c = |cmd| Envelope { time: Timestamp(t), cmd };
+    let c = |cmd| Envelope {
+        time: Timestamp(t),
+        cmd,
+    };
     vec![
-        c(Command::CreateAsset { role: g, symbol: "USDC".into(), decimals: 6 }),
-        c(Command::CreateAsset { role: g, symbol: "BTC".into(), decimals: 8 }),
-        c(Command::CreateAsset { role: g, symbol: "ETH".into(), decimals: 9 }),
-        c(Command::CreatePool { role: g, name: "main".into(), quote: USDC, params: pool_params() }),
-        c(Command::AddCollateral { role: g, pool: POOL, asset: BTC, init_weight: r(0.80), maint_weight: r(0.90) }),
-        c(Command::AddCollateral { role: g, pool: POOL, asset: ETH, init_weight: r(0.75), maint_weight: r(0.85) }),
-        c(Command::SetPrice { asset: BTC, price: 65_000.0 }),
-        c(Command::SetPrice { asset: ETH, price: 3_000.0 }),
-        c(Command::CreateMarket { role: g, symbol: "BTC-PERP".into(), pool: POOL, base: BTC, params: market_params() }),
-        c(Command::CreateMarket { role: g, symbol: "ETH-PERP".into(), pool: POOL, base: ETH, params: market_params() }),
+        c(Command::CreateAsset {
+            role: g,
+            symbol: "USDC".into(),
+            decimals: 6,
+        }),
+        c(Command::CreateAsset {
+            role: g,
+            symbol: "BTC".into(),
+            decimals: 8,
+        }),
+        c(Command::CreateAsset {
+            role: g,
+            symbol: "ETH".into(),
+            decimals: 9,
+        }),
+        c(Command::CreatePool {
+            role: g,
+            name: "main".into(),
+            quote: USDC,
+            params: pool_params(),
+        }),
+        c(Command::AddCollateral {
+            role: g,
+            pool: POOL,
+            asset: BTC,
+            init_weight: r(0.80),
+            maint_weight: r(0.90),
+        }),
+        c(Command::AddCollateral {
+            role: g,
+            pool: POOL,
+            asset: ETH,
+            init_weight: r(0.75),
+            maint_weight: r(0.85),
+        }),
+        c(Command::SetPrice {
+            asset: BTC,
+            price: 65_000.0,
+        }),
+        c(Command::SetPrice {
+            asset: ETH,
+            price: 3_000.0,
+        }),
+        c(Command::CreateMarket {
+            role: g,
+            symbol: "BTC-PERP".into(),
+            pool: POOL,
+            base: BTC,
+            params: market_params(),
+        }),
+        c(Command::CreateMarket {
+            role: g,
+            symbol: "ETH-PERP".into(),
+            pool: POOL,
+            base: ETH,
+            params: market_params(),
+        }),
     ]
 }
 
@@ -82,36 +132,178 @@ pub fn journal() -> Vec<Envelope> {
     let t0 = 1_700_000_000_000i64;
     let h = 3_600_000i64;
     let mut j = genesis(t0);
-    let mut at = |dt: i64, cmd: Command| j.push(Envelope { time: Timestamp(t0 + dt), cmd });
+    let mut at = |dt: i64, cmd: Command| {
+        j.push(Envelope {
+            time: Timestamp(t0 + dt),
+            cmd,
+        })
+    };
     let (lender, alice, bob, mm) = (AccountId(0), AccountId(1), AccountId(2), AccountId(3));
     for o in 0..4 {
-        at(0, Command::OpenAccount { owner: OwnerId(o), pool: POOL });
+        at(
+            0,
+            Command::OpenAccount {
+                owner: OwnerId(o),
+                pool: POOL,
+            },
+        );
     }
-    at(60_000, Command::Deposit { account: lender, asset: USDC, amount: usdc(1_000_000) });
-    at(60_000, Command::Deposit { account: alice, asset: USDC, amount: usdc(20_000) });
-    at(60_000, Command::Deposit { account: bob, asset: BTC, amount: btc(2.0) });
-    at(60_000, Command::Deposit { account: mm, asset: USDC, amount: usdc(500_000) });
+    at(
+        60_000,
+        Command::Deposit {
+            account: lender,
+            asset: USDC,
+            amount: usdc(1_000_000),
+        },
+    );
+    at(
+        60_000,
+        Command::Deposit {
+            account: alice,
+            asset: USDC,
+            amount: usdc(20_000),
+        },
+    );
+    at(
+        60_000,
+        Command::Deposit {
+            account: bob,
+            asset: BTC,
+            amount: btc(2.0),
+        },
+    );
+    at(
+        60_000,
+        Command::Deposit {
+            account: mm,
+            asset: USDC,
+            amount: usdc(500_000),
+        },
+    );
     // Alice goes 5x long BTC; Bob borrows USDC against BTC and shorts ETH.
-    at(120_000, Command::Fill { market: BTC_PERP, taker: alice, maker: mm, size: btc(1.5), price: 65_050.0 });
-    at(180_000, Command::Borrow { account: bob, amount: usdc(30_000) });
-    at(240_000, Command::Fill { market: ETH_PERP, taker: bob, maker: mm, size: Amount(-10_000_000_000), price: 2_999.0 });
+    at(
+        120_000,
+        Command::Fill {
+            market: BTC_PERP,
+            taker: alice,
+            maker: mm,
+            size: btc(1.5),
+            price: 65_050.0,
+        },
+    );
+    at(
+        180_000,
+        Command::Borrow {
+            account: bob,
+            amount: usdc(30_000),
+        },
+    );
+    at(
+        240_000,
+        Command::Fill {
+            market: ETH_PERP,
+            taker: bob,
+            maker: mm,
+            size: Amount(-10_000_000_000),
+            price: 2_999.0,
+        },
+    );
     // An hour later BTC is down 8%, ETH 5%; mark trades above index; funding settles.
-    at(h, Command::SetPrice { asset: BTC, price: 59_800.0 });
-    at(h, Command::SetPrice { asset: ETH, price: 2_850.0 });
-    at(h + 60_000, Command::Fill { market: BTC_PERP, taker: mm, maker: alice, size: btc(0.5), price: 59_900.0 });
+    at(
+        h,
+        Command::SetPrice {
+            asset: BTC,
+            price: 59_800.0,
+        },
+    );
+    at(
+        h,
+        Command::SetPrice {
+            asset: ETH,
+            price: 2_850.0,
+        },
+    );
+    at(
+        h + 60_000,
+        Command::Fill {
+            market: BTC_PERP,
+            taker: mm,
+            maker: alice,
+            size: btc(0.5),
+            price: 59_900.0,
+        },
+    );
     at(2 * h, Command::SettleFunding { market: BTC_PERP });
     at(2 * h, Command::SettleFunding { market: ETH_PERP });
     // Alice tries to take out more than her free collateral: rejected, nothing changes.
-    at(2 * h + 1, Command::Withdraw { account: alice, asset: USDC, amount: usdc(8_000) });
-    at(2 * h + 2, Command::Withdraw { account: alice, asset: USDC, amount: usdc(1_000) });
+    at(
+        2 * h + 1,
+        Command::Withdraw {
+            account: alice,
+            asset: USDC,
+            amount: usdc(8_000),
+        },
+    );
+    at(
+        2 * h + 2,
+        Command::Withdraw {
+            account: alice,
+            asset: USDC,
+            amount: usdc(1_000),
+        },
+    );
     // Governance raises BTC maintenance margin within its step, after the 24 h timelock.
-    let key = ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin };
-    at(2 * h + 3, Command::Propose { role: Role::Governor, key, value: r(0.06).0 });
-    at(3 * h, Command::Execute { role: Role::Governor, proposal: crate::ids::ProposalId(0) });
-    at(27 * h, Command::Execute { role: Role::Governor, proposal: crate::ids::ProposalId(0) });
-    at(27 * h, Command::Pause { role: Role::Guardian, scope: Scope::Market(ETH_PERP) });
-    at(27 * h + 1, Command::Fill { market: ETH_PERP, taker: bob, maker: mm, size: Amount(1_000_000_000), price: 2_850.0 });
-    at(27 * h + 2, Command::Deposit { account: bob, asset: USDC, amount: usdc(5_000) });
+    let key = ParamKey::Market {
+        market: BTC_PERP,
+        field: MarketField::MaintMargin,
+    };
+    at(
+        2 * h + 3,
+        Command::Propose {
+            role: Role::Governor,
+            key,
+            value: r(0.06).0,
+        },
+    );
+    at(
+        3 * h,
+        Command::Execute {
+            role: Role::Governor,
+            proposal: crate::ids::ProposalId(0),
+        },
+    );
+    at(
+        27 * h,
+        Command::Execute {
+            role: Role::Governor,
+            proposal: crate::ids::ProposalId(0),
+        },
+    );
+    at(
+        27 * h,
+        Command::Pause {
+            role: Role::Guardian,
+            scope: Scope::Market(ETH_PERP),
+        },
+    );
+    at(
+        27 * h + 1,
+        Command::Fill {
+            market: ETH_PERP,
+            taker: bob,
+            maker: mm,
+            size: Amount(1_000_000_000),
+            price: 2_850.0,
+        },
+    );
+    at(
+        27 * h + 2,
+        Command::Deposit {
+            account: bob,
+            asset: USDC,
+            amount: usdc(5_000),
+        },
+    );
     j
 }
 
@@ -139,17 +331,40 @@ pub fn synthetic_book(n: usize, seed: u64) -> Vec<Envelope> {
     let t = 1_700_000_000_000i64;
     let mut j = genesis(t);
     let mut rng = SplitMix(seed);
-    let c = |cmd| Envelope { time: Timestamp(t + 1), cmd };
-    j.push(c(Command::OpenAccount { owner: OwnerId(0), pool: POOL }));
-    j.push(c(Command::Deposit { account: AccountId(0), asset: USDC, amount: usdc(1_000_000_000) }));
+    let c = |cmd| Envelope {
+        time: Timestamp(t + 1),
+        cmd,
+    };
+    j.push(c(Command::OpenAccount {
+        owner: OwnerId(0),
+        pool: POOL,
+    }));
+    j.push(c(Command::Deposit {
+        account: AccountId(0),
+        asset: USDC,
+        amount: usdc(1_000_000_000),
+    }));
     for i in 1..=n as u32 {
-        j.push(c(Command::OpenAccount { owner: OwnerId(i), pool: POOL }));
+        j.push(c(Command::OpenAccount {
+            owner: OwnerId(i),
+            pool: POOL,
+        }));
         let margin = 1_000 + (rng.unit() * 9_000.0) as i64;
-        j.push(c(Command::Deposit { account: AccountId(i), asset: USDC, amount: usdc(margin) }));
+        j.push(c(Command::Deposit {
+            account: AccountId(i),
+            asset: USDC,
+            amount: usdc(margin),
+        }));
         let lev = 2.0 + rng.unit() * 7.0;
         let size = btc(margin as f64 * lev / 65_000.0);
         let size = if i % 2 == 0 { size } else { Amount(-size.0) };
-        j.push(c(Command::Fill { market: BTC_PERP, taker: AccountId(i), maker: AccountId(0), size, price: 65_000.0 }));
+        j.push(c(Command::Fill {
+            market: BTC_PERP,
+            taker: AccountId(i),
+            maker: AccountId(0),
+            size,
+            price: 65_000.0,
+        }));
     }
     j
 }
@@ -167,13 +382,29 @@ pub fn command_stream(traders: usize, n: usize, price_every: usize, seed: u64) -
             if price_every > 0 && i % price_every == price_every - 1 {
                 price *= 1.0 + (rng.unit() - 0.5) * 0.001;
                 price = price.clamp(63_000.0, 67_000.0);
-                Envelope { time, cmd: Command::SetPrice { asset: BTC, price } }
+                Envelope {
+                    time,
+                    cmd: Command::SetPrice { asset: BTC, price },
+                }
             } else {
                 let taker = AccountId(1 + (rng.next_u64() % traders as u64) as u32);
                 let size = Amount(((rng.next_u64() % 1_000) as i64 + 1) * 100);
-                let size = if rng.next_u64() & 1 == 0 { size } else { Amount(-size.0) };
+                let size = if rng.next_u64() & 1 == 0 {
+                    size
+                } else {
+                    Amount(-size.0)
+                };
                 let px = price * (1.0 + (rng.unit() - 0.5) * 0.002);
-                Envelope { time, cmd: Command::Fill { market: BTC_PERP, taker, maker: AccountId(0), size, price: px } }
+                Envelope {
+                    time,
+                    cmd: Command::Fill {
+                        market: BTC_PERP,
+                        taker,
+                        maker: AccountId(0),
+                        size,
+                        price: px,
+                    },
+                }
             }
         })
         .collect()

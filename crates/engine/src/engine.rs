@@ -8,7 +8,9 @@ use crate::event::Event;
 use crate::funding::{self, FUNDING_INDEX_SCALE};
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::margin::{self, Breakdown, Contribution, HealthKind};
-use crate::num::{div_round, Amount, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR, VALUE_SCALE};
+use crate::num::{
+    div_round, Amount, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR, VALUE_SCALE,
+};
 use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
 use crate::rates::{self, INDEX_SCALE};
 use crate::risk::RiskIndex;
@@ -72,7 +74,11 @@ pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Amount {
     if a == 0 || q.index == 0 {
         return q.amount;
     }
-    let current = if a > 0 { l.deposit_index } else { l.borrow_index };
+    let current = if a > 0 {
+        l.deposit_index
+    } else {
+        l.borrow_index
+    };
     if current == q.index {
         return q.amount;
     }
@@ -92,7 +98,11 @@ fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) {
     } else {
         l.borrows_scaled += q.scaled;
     }
-    let index = if new.0 >= 0 { l.deposit_index } else { l.borrow_index };
+    let index = if new.0 >= 0 {
+        l.deposit_index
+    } else {
+        l.borrow_index
+    };
     q.amount = new;
     q.index = if new.0 == 0 { 0 } else { index };
     q.scaled = scaled_of(new, index);
@@ -105,7 +115,14 @@ fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) {
 
 /// Brings a quote balance to the current indices; interest flows through the clearing account.
 fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Amount {
-    if q.amount.0 == 0 || q.index == if q.amount.0 > 0 { l.deposit_index } else { l.borrow_index } {
+    if q.amount.0 == 0
+        || q.index
+            == if q.amount.0 > 0 {
+                l.deposit_index
+            } else {
+                l.borrow_index
+            }
+    {
         return Amount::ZERO;
     }
     let now = quote_now(q, l);
@@ -141,7 +158,11 @@ fn funding_payment(p: &mut Position, index: i128) -> Result<Amount, Reject> {
         return Ok(Amount::ZERO);
     }
     let unit = FUNDING_INDEX_SCALE * VALUE_SCALE;
-    let paid = if owed > 0 { -div_round(owed, unit, Round::Up) } else { div_round(-owed, unit, Round::Down) };
+    let paid = if owed > 0 {
+        -div_round(owed, unit, Round::Up)
+    } else {
+        div_round(-owed, unit, Round::Down)
+    };
     Ok(Amount::from_i128(paid)?)
 }
 
@@ -194,7 +215,10 @@ impl Engine {
     pub fn apply_into(&mut self, env: &Envelope, out: &mut Vec<Event>) -> Result<(), Reject> {
         let now = env.time;
         if now < self.state.time {
-            return Err(Reject::TimeWentBackwards { last: self.state.time, got: now });
+            return Err(Reject::TimeWentBackwards {
+                last: self.state.time,
+                got: now,
+            });
         }
         let mark = out.len();
         let r = self.dispatch(now, &env.cmd, out);
@@ -211,25 +235,64 @@ impl Engine {
         }
     }
 
-    fn dispatch(&mut self, now: Timestamp, cmd: &Command, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn dispatch(
+        &mut self,
+        now: Timestamp,
+        cmd: &Command,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         match cmd {
-            Command::CreateAsset { role, symbol, decimals } => self.create_asset(*role, symbol, *decimals, out),
-            Command::CreatePool { role, name, quote, params } => self.create_pool(now, *role, name, *quote, params, out),
-            Command::AddCollateral { role, pool, asset, init_weight, maint_weight } => {
-                self.add_collateral(*role, *pool, *asset, *init_weight, *maint_weight, out)
-            }
-            Command::CreateMarket { role, symbol, pool, base, params } => {
-                self.create_market(now, *role, symbol, *pool, *base, params, out)
-            }
+            Command::CreateAsset {
+                role,
+                symbol,
+                decimals,
+            } => self.create_asset(*role, symbol, *decimals, out),
+            Command::CreatePool {
+                role,
+                name,
+                quote,
+                params,
+            } => self.create_pool(now, *role, name, *quote, params, out),
+            Command::AddCollateral {
+                role,
+                pool,
+                asset,
+                init_weight,
+                maint_weight,
+            } => self.add_collateral(*role, *pool, *asset, *init_weight, *maint_weight, out),
+            Command::CreateMarket {
+                role,
+                symbol,
+                pool,
+                base,
+                params,
+            } => self.create_market(now, *role, symbol, *pool, *base, params, out),
             Command::OpenAccount { owner, pool } => self.open_account(*owner, *pool, out),
-            Command::Deposit { account, asset, amount } => self.deposit(now, *account, *asset, *amount, out),
-            Command::Withdraw { account, asset, amount } => self.withdraw(now, *account, *asset, *amount, out),
+            Command::Deposit {
+                account,
+                asset,
+                amount,
+            } => self.deposit(now, *account, *asset, *amount, out),
+            Command::Withdraw {
+                account,
+                asset,
+                amount,
+            } => self.withdraw(now, *account, *asset, *amount, out),
             Command::Borrow { account, amount } => self.borrow(now, *account, *amount, out),
-            Command::Transfer { from, to, asset, amount } => self.transfer(now, *from, *to, *asset, *amount, out),
+            Command::Transfer {
+                from,
+                to,
+                asset,
+                amount,
+            } => self.transfer(now, *from, *to, *asset, *amount, out),
             Command::SetPrice { asset, price } => self.set_price(now, *asset, *price, out),
-            Command::Fill { market, taker, maker, size, price } => {
-                self.fill(now, *market, *taker, *maker, *size, *price, out)
-            }
+            Command::Fill {
+                market,
+                taker,
+                maker,
+                size,
+                price,
+            } => self.fill(now, *market, *taker, *maker, *size, *price, out),
             Command::SettleFunding { market } => self.settle_market_funding(now, *market, out),
             Command::Propose { role, key, value } => self.propose(now, *role, *key, *value, out),
             Command::Execute { role, proposal } => self.execute(now, *role, *proposal, out),
@@ -245,16 +308,25 @@ impl Engine {
     // ----- lookups -------------------------------------------------------------------------
 
     fn asset(&self, a: AssetId) -> Result<&Asset, Reject> {
-        self.state.assets.get(a.idx()).ok_or(Reject::UnknownAsset(a))
+        self.state
+            .assets
+            .get(a.idx())
+            .ok_or(Reject::UnknownAsset(a))
     }
     fn pool(&self, p: PoolId) -> Result<&Pool, Reject> {
         self.state.pools.get(p.idx()).ok_or(Reject::UnknownPool(p))
     }
     fn market(&self, m: MarketId) -> Result<&Market, Reject> {
-        self.state.markets.get(m.idx()).ok_or(Reject::UnknownMarket(m))
+        self.state
+            .markets
+            .get(m.idx())
+            .ok_or(Reject::UnknownMarket(m))
     }
     fn account(&self, a: AccountId) -> Result<&Account, Reject> {
-        self.state.accounts.get(a.idx()).ok_or(Reject::UnknownAccount(a))
+        self.state
+            .accounts
+            .get(a.idx())
+            .ok_or(Reject::UnknownAccount(a))
     }
 
     fn check_not_paused(&self, pool: PoolId, market: Option<MarketId>) -> Result<(), Reject> {
@@ -285,12 +357,21 @@ impl Engine {
 
     /// Health of `acct` as it would be with `patch` applied (a new quote balance and one
     /// position replaced, added or removed), without copying the account.
-    fn health_patched(&self, acct: &Account, patch: Option<&Patch>, lend: &Lending, kind: HealthKind) -> Value {
+    fn health_patched(
+        &self,
+        acct: &Account,
+        patch: Option<&Patch>,
+        lend: &Lending,
+        kind: HealthKind,
+    ) -> Value {
         let pool = &self.state.pools[acct.pool.idx()];
         let quote = patch.map(|p| &p.quote).unwrap_or(&acct.quote);
         let mut h = Value::from_quote(quote_now(quote, lend));
         for (asset, amt) in &acct.collateral {
-            if let (Some(price), Some(cp)) = (self.state.assets[asset.idx()].price, self.collateral_params(pool, *asset)) {
+            if let (Some(price), Some(cp)) = (
+                self.state.assets[asset.idx()].price,
+                self.collateral_params(pool, *asset),
+            ) {
                 let w = match kind {
                     HealthKind::Initial => cp.init_weight,
                     HealthKind::Maintenance => cp.maint_weight,
@@ -318,7 +399,10 @@ impl Engine {
         for p in positions {
             add(p, &mut h);
         }
-        if let Some(Patch { position: Some(p), .. }) = patch {
+        if let Some(Patch {
+            position: Some(p), ..
+        }) = patch
+        {
             if !patched {
                 add(*p, &mut h);
             }
@@ -354,20 +438,33 @@ impl Engine {
         let mut lines = Vec::new();
         let q = quote_now(&acct.quote, &lend);
         let mut collateral = Value::from_quote(q);
-        lines.push(Contribution::Quote { amount: q, value: Value::from_quote(q) });
+        lines.push(Contribution::Quote {
+            amount: q,
+            value: Value::from_quote(q),
+        });
         for (asset, amt) in &acct.collateral {
             let cp = self.collateral_params(pool, *asset);
             let price = self.state.assets[asset.idx()].price;
             let (value, weight, weighted) = match (price, cp) {
                 (Some(p), Some(cp)) => {
-                    let w = if kind == HealthKind::Initial { cp.init_weight } else { cp.maint_weight };
+                    let w = if kind == HealthKind::Initial {
+                        cp.init_weight
+                    } else {
+                        cp.maint_weight
+                    };
                     let v = amt.value(p);
                     (v, w, margin::collateral_weighted(v, w))
                 }
                 _ => (Value::ZERO, Ratio::ZERO, Value::ZERO),
             };
             collateral += weighted;
-            lines.push(Contribution::Collateral { asset: *asset, amount: *amt, value, weight, weighted });
+            lines.push(Contribution::Collateral {
+                asset: *asset,
+                amount: *amt,
+                value,
+                weight,
+                weighted,
+            });
         }
         let (mut pnl, mut req) = (Value::ZERO, Value::ZERO);
         for p in &acct.positions {
@@ -380,23 +477,57 @@ impl Engine {
             let requirement = margin::position_requirement(notional, rate);
             pnl += upnl;
             req += requirement;
-            lines.push(Contribution::Perp { market: p.market, size: p.size, notional, unrealized_pnl: upnl, rate, requirement });
+            lines.push(Contribution::Perp {
+                market: p.market,
+                size: p.size,
+                notional,
+                unrealized_pnl: upnl,
+                rate,
+                requirement,
+            });
         }
-        Ok(Breakdown { kind, collateral, unrealized_pnl: pnl, requirement: req, health: collateral + pnl - req, lines })
+        Ok(Breakdown {
+            kind,
+            collateral,
+            unrealized_pnl: pnl,
+            requirement: req,
+            health: collateral + pnl - req,
+            lines,
+        })
     }
 
-    fn require_health(&self, id: AccountId, acct: &Account, lend: &Lending, kind: HealthKind) -> Result<(), Reject> {
+    fn require_health(
+        &self,
+        id: AccountId,
+        acct: &Account,
+        lend: &Lending,
+        kind: HealthKind,
+    ) -> Result<(), Reject> {
         let h = self.health_of(acct, lend, kind);
         if h.0 < 0 {
-            let kind = if kind == HealthKind::Initial { "initial" } else { "maintenance" };
-            return Err(Reject::InsufficientMargin { account: id, kind, health: h });
+            let kind = if kind == HealthKind::Initial {
+                "initial"
+            } else {
+                "maintenance"
+            };
+            return Err(Reject::InsufficientMargin {
+                account: id,
+                kind,
+                health: h,
+            });
         }
         Ok(())
     }
 
     // ----- listing -------------------------------------------------------------------------
 
-    fn create_asset(&mut self, role: Role, symbol: &str, decimals: u8, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn create_asset(
+        &mut self,
+        role: Role,
+        symbol: &str,
+        decimals: u8,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         governor(role, "list assets")?;
         if decimals > MAX_DECIMALS {
             return Err(Reject::DecimalsTooLarge(decimals));
@@ -413,7 +544,11 @@ impl Engine {
             net_deposits: 0,
         });
         self.risk.resize_assets(self.state.assets.len());
-        out.push(Event::AssetCreated { asset: id, symbol: symbol.to_string(), decimals });
+        out.push(Event::AssetCreated {
+            asset: id,
+            symbol: symbol.to_string(),
+            decimals,
+        });
         Ok(())
     }
 
@@ -460,7 +595,11 @@ impl Engine {
             bad_debt: Amount::ZERO,
             paused: false,
         });
-        out.push(Event::PoolCreated { pool: id, name: name.to_string(), quote });
+        out.push(Event::PoolCreated {
+            pool: id,
+            name: name.to_string(),
+            quote,
+        });
         Ok(())
     }
 
@@ -479,10 +618,19 @@ impl Engine {
         if p.quote == asset || self.collateral_params(p, asset).is_some() {
             return Err(Reject::DuplicateCollateral { pool, asset });
         }
-        let cp = CollateralParams { asset, init_weight, maint_weight };
+        let cp = CollateralParams {
+            asset,
+            init_weight,
+            maint_weight,
+        };
         cp.validate().map_err(Reject::InvalidParams)?;
         self.state.pools[pool.idx()].collateral.push(cp);
-        out.push(Event::CollateralAdded { pool, asset, init_weight, maint_weight });
+        out.push(Event::CollateralAdded {
+            pool,
+            asset,
+            init_weight,
+            maint_weight,
+        });
         Ok(())
     }
 
@@ -527,11 +675,21 @@ impl Engine {
             paused: false,
         });
         self.state.pools[pool.idx()].markets.push(id);
-        out.push(Event::MarketCreated { market: id, symbol: symbol.to_string(), pool, base });
+        out.push(Event::MarketCreated {
+            market: id,
+            symbol: symbol.to_string(),
+            pool,
+            base,
+        });
         Ok(())
     }
 
-    fn open_account(&mut self, owner: OwnerId, pool: PoolId, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn open_account(
+        &mut self,
+        owner: OwnerId,
+        pool: PoolId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         self.pool(pool)?;
         if self.state.accounts.len() >= u32::MAX as usize {
             return Err(Reject::Overflow);
@@ -545,7 +703,11 @@ impl Engine {
             positions: SmallVec::new(),
         });
         self.risk.resize_accounts(self.state.accounts.len());
-        out.push(Event::AccountOpened { account: id, owner, pool });
+        out.push(Event::AccountOpened {
+            account: id,
+            owner,
+            pool,
+        });
         Ok(())
     }
 
@@ -569,7 +731,11 @@ impl Engine {
         match acct.collateral.iter_mut().find(|(a, _)| *a == asset) {
             Some((_, bal)) => *bal = bal.checked_add(amount)?,
             None => {
-                let at = acct.collateral.iter().position(|(a, _)| *a > asset).unwrap_or(acct.collateral.len());
+                let at = acct
+                    .collateral
+                    .iter()
+                    .position(|(a, _)| *a > asset)
+                    .unwrap_or(acct.collateral.len());
                 acct.collateral.insert(at, (asset, amount));
             }
         }
@@ -577,12 +743,26 @@ impl Engine {
     }
 
     /// Debits a non-quote collateral balance on a copy (never below zero).
-    fn debit_collateral(id: AccountId, acct: &mut Account, asset: AssetId, amount: Amount) -> Result<(), Reject> {
+    fn debit_collateral(
+        id: AccountId,
+        acct: &mut Account,
+        asset: AssetId,
+        amount: Amount,
+    ) -> Result<(), Reject> {
         let have = acct.collateral_amount(asset);
         if have < amount {
-            return Err(Reject::InsufficientBalance { account: id, asset, have, want: amount });
+            return Err(Reject::InsufficientBalance {
+                account: id,
+                asset,
+                have,
+                want: amount,
+            });
         }
-        let i = acct.collateral.iter().position(|(a, _)| *a == asset).expect("have > 0");
+        let i = acct
+            .collateral
+            .iter()
+            .position(|(a, _)| *a == asset)
+            .expect("have > 0");
         acct.collateral[i].1 = Amount(have.0 - amount.0);
         if acct.collateral[i].1.is_zero() {
             acct.collateral.remove(i);
@@ -597,13 +777,23 @@ impl Engine {
         div_round(l.borrows_scaled * l.borrow_index, INDEX_SCALE, Round::Up)
     }
 
-    fn deposit(&mut self, now: Timestamp, id: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn deposit(
+        &mut self,
+        now: Timestamp,
+        id: AccountId,
+        asset: AssetId,
+        amount: Amount,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         positive(amount)?;
         let acct0 = self.account(id)?;
         let is_quote = self.holdable(acct0.pool, asset)?;
         let pool_id = acct0.pool;
         let mut acct = acct0.clone();
-        let net = self.state.assets[asset.idx()].net_deposits.checked_add(amount.0 as i128).ok_or(Reject::Overflow)?;
+        let net = self.state.assets[asset.idx()]
+            .net_deposits
+            .checked_add(amount.0 as i128)
+            .ok_or(Reject::Overflow)?;
         let mut lend = None;
         if is_quote {
             let p = &self.state.pools[pool_id.idx()];
@@ -611,7 +801,10 @@ impl Engine {
             self.settle_all_interest(id, &mut acct, &mut l, out);
             add_quote(&mut acct.quote, &mut l, amount.0)?;
             if Self::total_deposits(&l) > p.params.supply_cap.0 as i128 {
-                return Err(Reject::SupplyCapExceeded { pool: pool_id, cap: p.params.supply_cap });
+                return Err(Reject::SupplyCapExceeded {
+                    pool: pool_id,
+                    cap: p.params.supply_cap,
+                });
             }
             lend = Some(l);
         } else {
@@ -624,18 +817,38 @@ impl Engine {
         self.state.assets[asset.idx()].net_deposits = net;
         self.state.accounts[id.idx()] = acct;
         self.risk.touch(id);
-        out.push(Event::Deposited { account: id, asset, amount });
+        out.push(Event::Deposited {
+            account: id,
+            asset,
+            amount,
+        });
         Ok(())
     }
 
-    fn settle_all_interest(&self, id: AccountId, acct: &mut Account, l: &mut Lending, out: &mut Vec<Event>) {
+    fn settle_all_interest(
+        &self,
+        id: AccountId,
+        acct: &mut Account,
+        l: &mut Lending,
+        out: &mut Vec<Event>,
+    ) {
         let d = settle_interest(&mut acct.quote, l);
         if d.0 != 0 {
-            out.push(Event::InterestSettled { account: id, amount: d });
+            out.push(Event::InterestSettled {
+                account: id,
+                amount: d,
+            });
         }
     }
 
-    fn withdraw(&mut self, now: Timestamp, id: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn withdraw(
+        &mut self,
+        now: Timestamp,
+        id: AccountId,
+        asset: AssetId,
+        amount: Amount,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         positive(amount)?;
         let acct0 = self.account(id)?;
         let pool_id = acct0.pool;
@@ -648,11 +861,20 @@ impl Engine {
         self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
         if is_quote {
             if acct.quote.amount < amount {
-                return Err(Reject::InsufficientBalance { account: id, asset, have: acct.quote.amount.max(Amount::ZERO), want: amount });
+                return Err(Reject::InsufficientBalance {
+                    account: id,
+                    asset,
+                    have: acct.quote.amount.max(Amount::ZERO),
+                    want: amount,
+                });
             }
             let available = Self::total_deposits(&l) - Self::total_borrows(&l);
             if available < amount.0 as i128 {
-                return Err(Reject::InsufficientLiquidity { pool: pool_id, available: Amount(available.max(0) as i64), wanted: amount });
+                return Err(Reject::InsufficientLiquidity {
+                    pool: pool_id,
+                    available: Amount(available.max(0) as i64),
+                    wanted: amount,
+                });
             }
             add_quote(&mut acct.quote, &mut l, -amount.0)?;
         } else {
@@ -665,11 +887,21 @@ impl Engine {
         self.state.accounts[id.idx()] = acct;
         self.risk.touch(id);
         out.extend(ev);
-        out.push(Event::Withdrawn { account: id, asset, amount });
+        out.push(Event::Withdrawn {
+            account: id,
+            asset,
+            amount,
+        });
         Ok(())
     }
 
-    fn borrow(&mut self, now: Timestamp, id: AccountId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn borrow(
+        &mut self,
+        now: Timestamp,
+        id: AccountId,
+        amount: Amount,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         positive(amount)?;
         let acct0 = self.account(id)?;
         let pool_id = acct0.pool;
@@ -681,11 +913,18 @@ impl Engine {
         self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
         let available = Self::total_deposits(&l) - Self::total_borrows(&l);
         if available < amount.0 as i128 {
-            return Err(Reject::InsufficientLiquidity { pool: pool_id, available: Amount(available.max(0) as i64), wanted: amount });
+            return Err(Reject::InsufficientLiquidity {
+                pool: pool_id,
+                available: Amount(available.max(0) as i64),
+                wanted: amount,
+            });
         }
         add_quote(&mut acct.quote, &mut l, -amount.0)?;
         if Self::total_borrows(&l) > p.params.borrow_cap.0 as i128 {
-            return Err(Reject::BorrowCapExceeded { pool: pool_id, cap: p.params.borrow_cap });
+            return Err(Reject::BorrowCapExceeded {
+                pool: pool_id,
+                cap: p.params.borrow_cap,
+            });
         }
         self.require_health(id, &acct, &l, HealthKind::Initial)?;
         let quote = p.quote;
@@ -694,11 +933,22 @@ impl Engine {
         self.state.accounts[id.idx()] = acct;
         self.risk.touch(id);
         out.extend(ev);
-        out.push(Event::Borrowed { account: id, amount });
+        out.push(Event::Borrowed {
+            account: id,
+            amount,
+        });
         Ok(())
     }
 
-    fn transfer(&mut self, now: Timestamp, from: AccountId, to: AccountId, asset: AssetId, amount: Amount, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn transfer(
+        &mut self,
+        now: Timestamp,
+        from: AccountId,
+        to: AccountId,
+        asset: AssetId,
+        amount: Amount,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         positive(amount)?;
         let a = self.account(from)?;
         let b = self.account(to)?;
@@ -731,7 +981,12 @@ impl Engine {
         }
         if is_quote_a {
             if a.quote.amount < amount {
-                return Err(Reject::InsufficientBalance { account: from, asset, have: a.quote.amount.max(Amount::ZERO), want: amount });
+                return Err(Reject::InsufficientBalance {
+                    account: from,
+                    asset,
+                    have: a.quote.amount.max(Amount::ZERO),
+                    want: amount,
+                });
             }
             add_quote(&mut a.quote, &mut la, -amount.0)?;
         } else {
@@ -743,7 +998,10 @@ impl Engine {
             if pa != pb {
                 let p = &self.state.pools[pb.idx()];
                 if Self::total_deposits(lbr) > p.params.supply_cap.0 as i128 {
-                    return Err(Reject::SupplyCapExceeded { pool: pb, cap: p.params.supply_cap });
+                    return Err(Reject::SupplyCapExceeded {
+                        pool: pb,
+                        cap: p.params.supply_cap,
+                    });
                 }
             }
         } else {
@@ -759,13 +1017,24 @@ impl Engine {
         self.risk.touch(from);
         self.risk.touch(to);
         out.extend(ev);
-        out.push(Event::Transferred { from, to, asset, amount });
+        out.push(Event::Transferred {
+            from,
+            to,
+            asset,
+            amount,
+        });
         Ok(())
     }
 
     // ----- prices and funding ----------------------------------------------------------------
 
-    fn set_price(&mut self, now: Timestamp, asset: AssetId, price: f64, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn set_price(
+        &mut self,
+        now: Timestamp,
+        asset: AssetId,
+        price: f64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         let a = self.asset(asset)?;
         let numeraire = match self.state.numeraire {
             Some(n) if n == asset => {
@@ -776,8 +1045,12 @@ impl Engine {
             Some(n) => n,
             None => return Err(Reject::NoPrice(asset)),
         };
-        let p = Price::from_human(price, a.decimals, self.state.assets[numeraire.idx()].decimals)
-            .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
+        let p = Price::from_human(
+            price,
+            a.decimals,
+            self.state.assets[numeraire.idx()].decimals,
+        )
+        .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
         let a = &mut self.state.assets[asset.idx()];
         a.price = Some(p);
         a.price_time = now;
@@ -792,9 +1065,16 @@ impl Engine {
         Ok(())
     }
 
-    fn settle_market_funding(&mut self, now: Timestamp, market: MarketId, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn settle_market_funding(
+        &mut self,
+        now: Timestamp,
+        market: MarketId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         let m = self.market(market)?;
-        let index = self.state.assets[m.base.idx()].price.ok_or(Reject::NoPrice(m.base))?;
+        let index = self.state.assets[m.base.idx()]
+            .price
+            .ok_or(Reject::NoPrice(m.base))?;
         let index_twap = m.index_twap.unwrap_or(index);
         let mark_twap = m.mark_twap.unwrap_or(index_twap);
         let rate = funding::hourly_rate(mark_twap, index_twap, m.params.funding_cap);
@@ -806,7 +1086,11 @@ impl Engine {
         if delta != 0 {
             self.risk.funding_moved(market);
         }
-        out.push(Event::FundingUpdated { market, rate, index: new_index });
+        out.push(Event::FundingUpdated {
+            market,
+            rate,
+            index: new_index,
+        });
         Ok(())
     }
 
@@ -832,7 +1116,11 @@ impl Engine {
         }
         for (id, a) in [(taker, t0), (maker, k0)] {
             if a.pool != pool_id {
-                return Err(Reject::WrongPool { account: id, expected: pool_id, actual: a.pool });
+                return Err(Reject::WrongPool {
+                    account: id,
+                    expected: pool_id,
+                    actual: a.pool,
+                });
             }
         }
         if size.0 == 0 {
@@ -845,13 +1133,20 @@ impl Engine {
         let base = &self.state.assets[m0.base.idx()];
         let pool = &self.state.pools[pool_id.idx()];
         let quote_decimals = self.state.assets[pool.quote.idx()].decimals;
-        let px = Price::from_human(price, base.decimals, quote_decimals)
-            .map_err(|reason| Reject::InvalidPrice { asset: m0.base, reason })?;
+        let px = Price::from_human(price, base.decimals, quote_decimals).map_err(|reason| {
+            Reject::InvalidPrice {
+                asset: m0.base,
+                reason,
+            }
+        })?;
         let index = base.price.ok_or(Reject::NoPrice(m0.base))?;
         // |px − index| / index > band, without a division on the accepted path.
         let gap = (px.raw() as i128 - index.raw() as i128).abs() * crate::num::RATIO_SCALE as i128;
         if gap > m0.params.price_band.0 as i128 * index.raw() as i128 {
-            return Err(Reject::PriceOutsideBand { deviation: px.deviation_from(index), band: m0.params.price_band });
+            return Err(Reject::PriceOutsideBand {
+                deviation: px.deviation_from(index),
+                band: m0.params.price_band,
+            });
         }
         // Buyer pays the rounded-up notional, seller receives the same number: zero-sum.
         let notional = Value(size.value(px).0.abs()).to_quote(Round::Up)?;
@@ -863,7 +1158,9 @@ impl Engine {
             ))?)
         };
         let (taker_fee, maker_fee) = (fee(m0.params.taker_fee)?, fee(m0.params.maker_fee)?);
-        let fee_account = pool.fee_account.checked_add(taker_fee.checked_add(maker_fee)?)?;
+        let fee_account = pool
+            .fee_account
+            .checked_add(taker_fee.checked_add(maker_fee)?)?;
 
         let mut l = accrued(&pool.lending, &pool.params.curve, now);
         let funding_index = m0.funding_index;
@@ -871,7 +1168,11 @@ impl Engine {
         let (mut long_oi, mut short_oi) = (m0.long_oi.0 as i128, m0.short_oi.0 as i128);
         let ids = [taker, maker];
         let sides = [size.0, -size.0];
-        let cash = if size.0 > 0 { [-notional.0, notional.0] } else { [notional.0, -notional.0] };
+        let cash = if size.0 > 0 {
+            [-notional.0, notional.0]
+        } else {
+            [notional.0, -notional.0]
+        };
         let fees = [taker_fee, maker_fee];
         let mut patches = [Patch::default(), Patch::default()];
         let mut increases = [false; 2];
@@ -880,7 +1181,10 @@ impl Engine {
             let mut q = acct.quote;
             let d = settle_interest(&mut q, &mut l);
             if d.0 != 0 {
-                out.push(Event::InterestSettled { account: ids[i], amount: d });
+                out.push(Event::InterestSettled {
+                    account: ids[i],
+                    amount: d,
+                });
             }
             let mut pos = acct.position(market).copied().unwrap_or(Position {
                 market,
@@ -894,7 +1198,11 @@ impl Engine {
             if f.0 != 0 {
                 qdelta += f.0 as i128;
                 clearing -= f.0 as i128;
-                out.push(Event::FundingSettled { account: ids[i], market, amount: f });
+                out.push(Event::FundingSettled {
+                    account: ids[i],
+                    market,
+                    amount: f,
+                });
             }
             let s = pos.size.0;
             let dlt = sides[i];
@@ -908,13 +1216,18 @@ impl Engine {
                 let abs_s = s.unsigned_abs() as i128;
                 let abs_d = dlt.unsigned_abs() as i128;
                 let closed = abs_s.min(abs_d);
-                let remaining = div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
+                let remaining =
+                    div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
                 let cash_open = div_round(c as i128 * (abs_d - closed), abs_d, Round::Down);
                 let realized = (pos.quote.0 as i128 - remaining) + (c as i128 - cash_open);
                 pos.quote = Amount::from_i128(remaining + cash_open)?;
                 qdelta += realized;
                 if realized != 0 {
-                    out.push(Event::PnlRealized { account: ids[i], market, amount: Amount::from_i128(realized)? });
+                    out.push(Event::PnlRealized {
+                        account: ids[i],
+                        market,
+                        amount: Amount::from_i128(realized)?,
+                    });
                 }
             }
             pos.size = Amount(new_size);
@@ -928,15 +1241,24 @@ impl Engine {
             add_quote(&mut q, &mut l, Amount::from_i128(qdelta)?.0)?;
             long_oi += new_size.max(0) as i128 - s.max(0) as i128;
             short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
-            increases[i] = new_size.unsigned_abs() > s.unsigned_abs() || (s != 0 && new_size != 0 && (s > 0) != (new_size > 0));
-            patches[i] = Patch { quote: q, market, position };
+            increases[i] = new_size.unsigned_abs() > s.unsigned_abs()
+                || (s != 0 && new_size != 0 && (s > 0) != (new_size > 0));
+            patches[i] = Patch {
+                quote: q,
+                market,
+                position,
+            };
         }
         for i in 0..2 {
             if increases[i] {
                 let acct = &self.state.accounts[ids[i].idx()];
                 let h = self.health_patched(acct, Some(&patches[i]), &l, HealthKind::Initial);
                 if h.0 < 0 {
-                    return Err(Reject::InsufficientMargin { account: ids[i], kind: "initial", health: h });
+                    return Err(Reject::InsufficientMargin {
+                        account: ids[i],
+                        kind: "initial",
+                        health: h,
+                    });
                 }
             }
         }
@@ -952,7 +1274,9 @@ impl Engine {
             acct.quote = patch.quote;
             let at = acct.positions.iter().position(|p| p.market >= market);
             match (at, patch.position) {
-                (Some(at), Some(p)) if acct.positions[at].market == market => acct.positions[at] = p,
+                (Some(at), Some(p)) if acct.positions[at].market == market => {
+                    acct.positions[at] = p
+                }
                 (Some(at), None) if acct.positions[at].market == market => {
                     acct.positions.remove(at);
                 }
@@ -971,7 +1295,16 @@ impl Engine {
         pool.fee_account = fee_account;
         self.risk.touch(taker);
         self.risk.touch(maker);
-        out.push(Event::Filled { market, taker, maker, size, price: px, notional, taker_fee, maker_fee });
+        out.push(Event::Filled {
+            market,
+            taker,
+            maker,
+            size,
+            price: px,
+            notional,
+            taker_fee,
+            maker_fee,
+        });
         Ok(())
     }
 
@@ -983,7 +1316,9 @@ impl Engine {
             ParamKey::Pool { pool, field } => self.pool(pool)?.params.get(field),
             ParamKey::Collateral { pool, asset, field } => {
                 let p = self.pool(pool)?;
-                self.collateral_params(p, asset).ok_or(Reject::NotCollateral { pool, asset })?.get(field)
+                self.collateral_params(p, asset)
+                    .ok_or(Reject::NotCollateral { pool, asset })?
+                    .get(field)
             }
         })
     }
@@ -993,10 +1328,20 @@ impl Engine {
         let current = self.current_param(key)?;
         let spec = key.spec();
         if value < spec.min || value > spec.max {
-            return Err(Reject::ParamOutOfBounds { key: *key, value, min: spec.min, max: spec.max });
+            return Err(Reject::ParamOutOfBounds {
+                key: *key,
+                value,
+                min: spec.min,
+                max: spec.max,
+            });
         }
         if (value as i128 - current as i128).abs() > spec.max_step as i128 {
-            return Err(Reject::ParamStepTooLarge { key: *key, current, value, max_step: spec.max_step });
+            return Err(Reject::ParamStepTooLarge {
+                key: *key,
+                current,
+                value,
+                max_step: spec.max_step,
+            });
         }
         match *key {
             ParamKey::Market { market, field } => {
@@ -1010,7 +1355,9 @@ impl Engine {
                 p.validate().map_err(Reject::InvalidParams)?;
             }
             ParamKey::Collateral { pool, asset, field } => {
-                let mut c = self.collateral_params(&self.state.pools[pool.idx()], asset).expect("checked");
+                let mut c = self
+                    .collateral_params(&self.state.pools[pool.idx()], asset)
+                    .expect("checked");
                 c.set(field, value);
                 c.validate().map_err(Reject::InvalidParams)?;
             }
@@ -1018,28 +1365,66 @@ impl Engine {
         Ok(current)
     }
 
-    fn propose(&mut self, now: Timestamp, role: Role, key: ParamKey, value: i64, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn propose(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        key: ParamKey,
+        value: i64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         governor(role, "propose parameter changes")?;
         self.check_change(&key, value)?;
         let id = ProposalId(self.state.proposals.len() as u32);
-        let eta = Timestamp(now.0.checked_add(self.state.governance.timelock_ms).ok_or(Reject::Overflow)?);
-        self.state.proposals.push(Proposal { key, value, proposed_at: now, eta, state: ProposalState::Pending });
-        out.push(Event::ParamProposed { proposal: id, key, value, eta });
+        let eta = Timestamp(
+            now.0
+                .checked_add(self.state.governance.timelock_ms)
+                .ok_or(Reject::Overflow)?,
+        );
+        self.state.proposals.push(Proposal {
+            key,
+            value,
+            proposed_at: now,
+            eta,
+            state: ProposalState::Pending,
+        });
+        out.push(Event::ParamProposed {
+            proposal: id,
+            key,
+            value,
+            eta,
+        });
         Ok(())
     }
 
-    fn execute(&mut self, now: Timestamp, role: Role, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn execute(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        id: ProposalId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         governor(role, "execute proposals")?;
-        let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?.clone();
+        let p = self
+            .state
+            .proposal(id)
+            .ok_or(Reject::UnknownProposal(id))?
+            .clone();
         if p.state != ProposalState::Pending {
             return Err(Reject::ProposalNotPending(id));
         }
         if now < p.eta {
-            return Err(Reject::TimelockNotElapsed { proposal: id, eta: p.eta });
+            return Err(Reject::TimelockNotElapsed {
+                proposal: id,
+                eta: p.eta,
+            });
         }
         let expires = Timestamp(p.eta.0.saturating_add(self.state.governance.grace_ms));
         if now > expires {
-            return Err(Reject::ProposalExpired { proposal: id, expired_at: expires });
+            return Err(Reject::ProposalExpired {
+                proposal: id,
+                expired_at: expires,
+            });
         }
         let old = self.check_change(&p.key, p.value)?;
         match p.key {
@@ -1055,13 +1440,22 @@ impl Engine {
             }
             ParamKey::Collateral { pool, asset, field } => {
                 let pl = &mut self.state.pools[pool.idx()];
-                let c = pl.collateral.iter_mut().find(|c| c.asset == asset).expect("checked");
+                let c = pl
+                    .collateral
+                    .iter_mut()
+                    .find(|c| c.asset == asset)
+                    .expect("checked");
                 c.set(field, p.value);
                 self.risk.invalidate_all();
             }
         }
         self.state.proposals[id.idx()].state = ProposalState::Executed;
-        out.push(Event::ParamExecuted { proposal: id, key: p.key, old, new: p.value });
+        out.push(Event::ParamExecuted {
+            proposal: id,
+            key: p.key,
+            old,
+            new: p.value,
+        });
         Ok(())
     }
 
@@ -1076,7 +1470,13 @@ impl Engine {
         Ok(())
     }
 
-    fn pause(&mut self, _role: Role, scope: Scope, on: bool, out: &mut Vec<Event>) -> Result<(), Reject> {
+    fn pause(
+        &mut self,
+        _role: Role,
+        scope: Scope,
+        on: bool,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         match scope {
             Scope::Global => self.state.paused = on,
             Scope::Pool(p) => {
@@ -1088,7 +1488,11 @@ impl Engine {
                 self.state.markets[m.idx()].paused = on;
             }
         }
-        out.push(if on { Event::Paused { scope } } else { Event::Unpaused { scope } });
+        out.push(if on {
+            Event::Paused { scope }
+        } else {
+            Event::Unpaused { scope }
+        });
         Ok(())
     }
 
@@ -1111,7 +1515,8 @@ impl Engine {
             }
         }
         for p in &st.pools {
-            held[p.quote.idx()] += p.insurance_fund.0 as i128 + p.fee_account.0 as i128
+            held[p.quote.idx()] += p.insurance_fund.0 as i128
+                + p.fee_account.0 as i128
                 + p.lending.interest_clearing.0 as i128
                 - p.bad_debt.0 as i128;
         }
@@ -1141,11 +1546,15 @@ impl Engine {
 
     /// Reference implementation of [`Engine::below_maintenance`]: checks every account.
     pub fn below_maintenance_scan(&self) -> Vec<AccountId> {
-        let lends: Vec<Lending> = (0..self.state.pools.len()).map(|p| self.lending_now(PoolId(p as u16))).collect();
+        let lends: Vec<Lending> = (0..self.state.pools.len())
+            .map(|p| self.lending_now(PoolId(p as u16)))
+            .collect();
         (0..self.state.accounts.len())
             .filter(|&i| {
                 let a = &self.state.accounts[i];
-                self.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance).0 < 0
+                self.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance)
+                    .0
+                    < 0
             })
             .map(|i| AccountId(i as u32))
             .collect()

@@ -42,11 +42,24 @@ pub enum Reject {
     #[error("size must be non-zero")]
     ZeroSize,
     #[error("{account} holds {have} of {asset}, cannot take {want}")]
-    InsufficientBalance { account: AccountId, asset: AssetId, have: Amount, want: Amount },
+    InsufficientBalance {
+        account: AccountId,
+        asset: AssetId,
+        have: Amount,
+        want: Amount,
+    },
     #[error("{account} would fall below {kind} margin: health after the command would be {} quote-native units", health.0.div_euclid(crate::num::VALUE_SCALE))]
-    InsufficientMargin { account: AccountId, kind: &'static str, health: Value },
+    InsufficientMargin {
+        account: AccountId,
+        kind: &'static str,
+        health: Value,
+    },
     #[error("pool {pool} lacks liquidity: {available} available, {wanted} wanted")]
-    InsufficientLiquidity { pool: PoolId, available: Amount, wanted: Amount },
+    InsufficientLiquidity {
+        pool: PoolId,
+        available: Amount,
+        wanted: Amount,
+    },
     #[error("pool {pool} supply cap {cap} would be exceeded")]
     SupplyCapExceeded { pool: PoolId, cap: Amount },
     #[error("pool {pool} borrow cap {cap} would be exceeded")]
@@ -56,7 +69,11 @@ pub enum Reject {
     #[error("taker and maker are the same account")]
     SelfTrade,
     #[error("{account} is in {actual}, not {expected}")]
-    WrongPool { account: AccountId, expected: PoolId, actual: PoolId },
+    WrongPool {
+        account: AccountId,
+        expected: PoolId,
+        actual: PoolId,
+    },
     #[error("{from} and {to} have different owners")]
     NotSameOwner { from: AccountId, to: AccountId },
     #[error("{asset} is not collateral in {pool}")]
@@ -68,13 +85,29 @@ pub enum Reject {
     #[error("invalid parameters: {0}")]
     InvalidParams(InvariantError),
     #[error("{key} = {value} is outside its bounds [{min}, {max}] (raw units)")]
-    ParamOutOfBounds { key: ParamKey, value: i64, min: i64, max: i64 },
+    ParamOutOfBounds {
+        key: ParamKey,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
     #[error("{key}: change {current} → {value} exceeds the max step {max_step} (raw units)")]
-    ParamStepTooLarge { key: ParamKey, current: i64, value: i64, max_step: i64 },
+    ParamStepTooLarge {
+        key: ParamKey,
+        current: i64,
+        value: i64,
+        max_step: i64,
+    },
     #[error("{proposal} is time-locked until {eta}")]
-    TimelockNotElapsed { proposal: ProposalId, eta: Timestamp },
+    TimelockNotElapsed {
+        proposal: ProposalId,
+        eta: Timestamp,
+    },
     #[error("{proposal} expired at {expired_at}")]
-    ProposalExpired { proposal: ProposalId, expired_at: Timestamp },
+    ProposalExpired {
+        proposal: ProposalId,
+        expired_at: Timestamp,
+    },
     #[error("{0} is not pending")]
     ProposalNotPending(ProposalId),
     #[error("role {role:?} may not {action}")]
@@ -82,7 +115,10 @@ pub enum Reject {
     #[error("{0} is paused")]
     Paused(String),
     #[error("account {account} has an open position or balance and cannot {action}")]
-    NotEmpty { account: AccountId, action: &'static str },
+    NotEmpty {
+        account: AccountId,
+        action: &'static str,
+    },
 }
 
 impl From<Overflow> for Reject {

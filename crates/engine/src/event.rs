@@ -10,16 +10,57 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    AssetCreated { asset: AssetId, symbol: String, decimals: u8 },
-    PoolCreated { pool: PoolId, name: String, quote: AssetId },
-    CollateralAdded { pool: PoolId, asset: AssetId, init_weight: Ratio, maint_weight: Ratio },
-    MarketCreated { market: MarketId, symbol: String, pool: PoolId, base: AssetId },
-    AccountOpened { account: AccountId, owner: OwnerId, pool: PoolId },
-    Deposited { account: AccountId, asset: AssetId, amount: Amount },
-    Withdrawn { account: AccountId, asset: AssetId, amount: Amount },
-    Borrowed { account: AccountId, amount: Amount },
-    Transferred { from: AccountId, to: AccountId, asset: AssetId, amount: Amount },
-    PriceUpdated { asset: AssetId, price: Price },
+    AssetCreated {
+        asset: AssetId,
+        symbol: String,
+        decimals: u8,
+    },
+    PoolCreated {
+        pool: PoolId,
+        name: String,
+        quote: AssetId,
+    },
+    CollateralAdded {
+        pool: PoolId,
+        asset: AssetId,
+        init_weight: Ratio,
+        maint_weight: Ratio,
+    },
+    MarketCreated {
+        market: MarketId,
+        symbol: String,
+        pool: PoolId,
+        base: AssetId,
+    },
+    AccountOpened {
+        account: AccountId,
+        owner: OwnerId,
+        pool: PoolId,
+    },
+    Deposited {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
+    Withdrawn {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
+    Borrowed {
+        account: AccountId,
+        amount: Amount,
+    },
+    Transferred {
+        from: AccountId,
+        to: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
+    PriceUpdated {
+        asset: AssetId,
+        price: Price,
+    },
     Filled {
         market: MarketId,
         taker: AccountId,
@@ -31,16 +72,47 @@ pub enum Event {
         maker_fee: Amount,
     },
     /// PnL moved from a position into the quote balance when size was reduced.
-    PnlRealized { account: AccountId, market: MarketId, amount: Amount },
+    PnlRealized {
+        account: AccountId,
+        market: MarketId,
+        amount: Amount,
+    },
     /// The market's funding index moved by `rate` (per hour) over the elapsed time.
-    FundingUpdated { market: MarketId, rate: Ratio, index: i128 },
+    FundingUpdated {
+        market: MarketId,
+        rate: Ratio,
+        index: i128,
+    },
     /// Funding settled into an account (positive: received).
-    FundingSettled { account: AccountId, market: MarketId, amount: Amount },
+    FundingSettled {
+        account: AccountId,
+        market: MarketId,
+        amount: Amount,
+    },
     /// Interest settled into an account's quote balance (positive: earned).
-    InterestSettled { account: AccountId, amount: Amount },
-    ParamProposed { proposal: ProposalId, key: ParamKey, value: i64, eta: Timestamp },
-    ParamExecuted { proposal: ProposalId, key: ParamKey, old: i64, new: i64 },
-    ProposalCancelled { proposal: ProposalId },
-    Paused { scope: Scope },
-    Unpaused { scope: Scope },
+    InterestSettled {
+        account: AccountId,
+        amount: Amount,
+    },
+    ParamProposed {
+        proposal: ProposalId,
+        key: ParamKey,
+        value: i64,
+        eta: Timestamp,
+    },
+    ParamExecuted {
+        proposal: ProposalId,
+        key: ParamKey,
+        old: i64,
+        new: i64,
+    },
+    ProposalCancelled {
+        proposal: ProposalId,
+    },
+    Paused {
+        scope: Scope,
+    },
+    Unpaused {
+        scope: Scope,
+    },
 }

@@ -25,7 +25,10 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Envelope)>, JournalError> {
         if t.is_empty() {
             continue;
         }
-        let env: Envelope = serde_json::from_str(t).map_err(|e| JournalError { line: line_no, message: e.to_string() })?;
+        let env: Envelope = serde_json::from_str(t).map_err(|e| JournalError {
+            line: line_no,
+            message: e.to_string(),
+        })?;
         out.push((line_no, env));
     }
     Ok(out)

@@ -28,7 +28,9 @@ pub fn size_adjusted_rate(base: Ratio, imf: Ratio, size: Amount, decimals: u8) -
     let unit = 10u128.pow(decimals as u32);
     // Fast path without a square root: the premium cannot beat the base rate when
     // imf²·(10s + 1) ≤ (0.2·base)².
-    let lhs = (imf.0 as u128).pow(2).saturating_mul(10 * size.0.unsigned_abs() as u128 + unit);
+    let lhs = (imf.0 as u128)
+        .pow(2)
+        .saturating_mul(10 * size.0.unsigned_abs() as u128 + unit);
     let fifth = base.0 as u128 / 5;
     if lhs < (fifth * fifth).saturating_mul(unit) {
         return base;
@@ -98,7 +100,10 @@ mod tests {
     #[test]
     fn imf_zero_keeps_base_rate() {
         let base = Ratio::from_f64(0.05).unwrap();
-        assert_eq!(size_adjusted_rate(base, Ratio::ZERO, Amount(1 << 40), 8), base);
+        assert_eq!(
+            size_adjusted_rate(base, Ratio::ZERO, Amount(1 << 40), 8),
+            base
+        );
     }
 
     #[test]
@@ -109,7 +114,10 @@ mod tests {
         assert_eq!(size_adjusted_rate(base, imf, Amount(100_000_000), 8), base);
         // 10,000 BTC: 0.8·5% + 0.1%·√100001 ≈ 4% + 31.6% = 35.6%.
         let r = size_adjusted_rate(base, imf, Amount(10_000 * 100_000_000), 8).to_f64();
-        assert!((r - (0.04 + 0.001 * (100_001f64).sqrt())).abs() < 1e-8, "{r}");
+        assert!(
+            (r - (0.04 + 0.001 * (100_001f64).sqrt())).abs() < 1e-8,
+            "{r}"
+        );
         // Monotone and capped at 100%.
         let huge = size_adjusted_rate(base, imf, Amount(i64::MAX), 8);
         assert_eq!(huge, Ratio::ONE);
@@ -122,7 +130,13 @@ mod tests {
 
     #[test]
     fn requirement_rounds_up_and_weight_down() {
-        assert_eq!(position_requirement(Value(-10), Ratio(RATIO_SCALE / 3)), Value(4));
-        assert_eq!(collateral_weighted(Value(10), Ratio(RATIO_SCALE / 3)), Value(3));
+        assert_eq!(
+            position_requirement(Value(-10), Ratio(RATIO_SCALE / 3)),
+            Value(4)
+        );
+        assert_eq!(
+            collateral_weighted(Value(10), Ratio(RATIO_SCALE / 3)),
+            Value(3)
+        );
     }
 }

@@ -309,7 +309,10 @@ mod tests {
     #[test]
     fn timestamp_displays_iso() {
         assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(Timestamp(1_583_971_200_123).to_string(), "2020-03-12T00:00:00.123Z");
+        assert_eq!(
+            Timestamp(1_583_971_200_123).to_string(),
+            "2020-03-12T00:00:00.123Z"
+        );
     }
 
     #[test]
@@ -332,9 +335,15 @@ mod tests {
         // BTC (8 decimals) at $65,000 in USDC (6 decimals): 1 sat = 0.00065 USDC = 650 µUSDC.
         let p = Price::from_human(65_000.0, 8, 6).unwrap();
         assert_eq!(p.raw(), 650 * 1_000_000_000_000);
-        assert_eq!(Amount(100_000_000).value(p), Value::from_quote(Amount(65_000_000_000)));
+        assert_eq!(
+            Amount(100_000_000).value(p),
+            Value::from_quote(Amount(65_000_000_000))
+        );
         assert_eq!(Price::from_human(f64::NAN, 8, 6), Err(PriceError::NaN));
-        assert_eq!(Price::from_human(f64::INFINITY, 8, 6), Err(PriceError::Infinite));
+        assert_eq!(
+            Price::from_human(f64::INFINITY, 8, 6),
+            Err(PriceError::Infinite)
+        );
         assert_eq!(Price::from_human(-1.0, 8, 6), Err(PriceError::NotPositive));
         assert_eq!(Price::from_human(0.0, 8, 6), Err(PriceError::NotPositive));
         assert_eq!(Price::from_human(1e30, 8, 6), Err(PriceError::TooLarge));
@@ -347,6 +356,9 @@ mod tests {
         assert_eq!(v.to_quote(Round::Down).unwrap(), Amount(1));
         assert_eq!(v.to_quote(Round::Up).unwrap(), Amount(2));
         assert_eq!(Value(-1).to_quote(Round::Down).unwrap(), Amount(-1));
-        assert_eq!(Value(5).mul_ratio(Ratio(RATIO_SCALE / 2), Round::Up), Value(3));
+        assert_eq!(
+            Value(5).mul_ratio(Ratio(RATIO_SCALE / 2), Round::Up),
+            Value(3)
+        );
     }
 }

@@ -115,7 +115,9 @@ impl std::fmt::Display for ParamKey {
         match self {
             ParamKey::Market { market, field } => write!(f, "{market}.{}", name(field)),
             ParamKey::Pool { pool, field } => write!(f, "{pool}.{}", name(field)),
-            ParamKey::Collateral { pool, asset, field } => write!(f, "{pool}.{asset}.{}", name(field)),
+            ParamKey::Collateral { pool, asset, field } => {
+                write!(f, "{pool}.{asset}.{}", name(field))
+            }
         }
     }
 }
@@ -124,7 +126,10 @@ impl ParamKey {
     /// A raw value of this parameter for people: ratios as fractions, caps as raw amounts.
     pub fn format_value(&self, v: i64) -> String {
         match self {
-            ParamKey::Pool { field: PoolField::SupplyCap | PoolField::BorrowCap, .. } => v.to_string(),
+            ParamKey::Pool {
+                field: PoolField::SupplyCap | PoolField::BorrowCap,
+                ..
+            } => v.to_string(),
             _ => Ratio(v).to_string(),
         }
     }
@@ -149,13 +154,41 @@ impl MarketField {
     pub fn spec(self) -> ParamSpec {
         use MarketField::*;
         match self {
-            InitMargin => ParamSpec { min: pct(1), max: pct(100), max_step: pct(5) },
-            MaintMargin => ParamSpec { min: bps(50), max: pct(50), max_step: pct(3) },
-            Imf => ParamSpec { min: 0, max: pct(1), max_step: bps(10) },
-            TakerFee => ParamSpec { min: 0, max: pct(1), max_step: bps(5) },
-            MakerFee => ParamSpec { min: -bps(5), max: pct(1), max_step: bps(5) },
-            PriceBand => ParamSpec { min: bps(10), max: pct(50), max_step: pct(5) },
-            FundingCap => ParamSpec { min: bps(1), max: pct(10), max_step: pct(1) },
+            InitMargin => ParamSpec {
+                min: pct(1),
+                max: pct(100),
+                max_step: pct(5),
+            },
+            MaintMargin => ParamSpec {
+                min: bps(50),
+                max: pct(50),
+                max_step: pct(3),
+            },
+            Imf => ParamSpec {
+                min: 0,
+                max: pct(1),
+                max_step: bps(10),
+            },
+            TakerFee => ParamSpec {
+                min: 0,
+                max: pct(1),
+                max_step: bps(5),
+            },
+            MakerFee => ParamSpec {
+                min: -bps(5),
+                max: pct(1),
+                max_step: bps(5),
+            },
+            PriceBand => ParamSpec {
+                min: bps(10),
+                max: pct(50),
+                max_step: pct(5),
+            },
+            FundingCap => ParamSpec {
+                min: bps(1),
+                max: pct(10),
+                max_step: pct(1),
+            },
         }
     }
 }
@@ -164,19 +197,47 @@ impl PoolField {
     pub fn spec(self) -> ParamSpec {
         use PoolField::*;
         match self {
-            BaseRate => ParamSpec { min: 0, max: pct(20), max_step: pct(2) },
-            Slope1 => ParamSpec { min: 0, max: pct(50), max_step: pct(5) },
-            Slope2 => ParamSpec { min: 0, max: pct(500), max_step: pct(50) },
-            OptimalUtilization => ParamSpec { min: pct(10), max: pct(99), max_step: pct(10) },
-            ReserveFactor => ParamSpec { min: 0, max: pct(50), max_step: pct(5) },
-            SupplyCap | BorrowCap => ParamSpec { min: 0, max: i64::MAX, max_step: i64::MAX },
+            BaseRate => ParamSpec {
+                min: 0,
+                max: pct(20),
+                max_step: pct(2),
+            },
+            Slope1 => ParamSpec {
+                min: 0,
+                max: pct(50),
+                max_step: pct(5),
+            },
+            Slope2 => ParamSpec {
+                min: 0,
+                max: pct(500),
+                max_step: pct(50),
+            },
+            OptimalUtilization => ParamSpec {
+                min: pct(10),
+                max: pct(99),
+                max_step: pct(10),
+            },
+            ReserveFactor => ParamSpec {
+                min: 0,
+                max: pct(50),
+                max_step: pct(5),
+            },
+            SupplyCap | BorrowCap => ParamSpec {
+                min: 0,
+                max: i64::MAX,
+                max_step: i64::MAX,
+            },
         }
     }
 }
 
 impl CollateralField {
     pub fn spec(self) -> ParamSpec {
-        ParamSpec { min: 0, max: pct(100), max_step: pct(10) }
+        ParamSpec {
+            min: 0,
+            max: pct(100),
+            max_step: pct(10),
+        }
     }
 }
 
@@ -194,7 +255,12 @@ impl ParamKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvariantError {
     #[error("{field:?} = {value} is outside its bounds [{min}, {max}]")]
-    OutOfBounds { field: String, value: i64, min: i64, max: i64 },
+    OutOfBounds {
+        field: String,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
     #[error("{0}")]
     Rule(&'static str),
 }
@@ -241,11 +307,21 @@ impl MarketParams {
     /// taker fee (so a fill never pays out more fees than it takes in).
     pub fn validate(&self) -> Result<(), InvariantError> {
         use MarketField::*;
-        for f in [InitMargin, MaintMargin, Imf, TakerFee, MakerFee, PriceBand, FundingCap] {
+        for f in [
+            InitMargin,
+            MaintMargin,
+            Imf,
+            TakerFee,
+            MakerFee,
+            PriceBand,
+            FundingCap,
+        ] {
             check(f, self.get(f), f.spec())?;
         }
         if self.maint_margin >= self.init_margin {
-            return Err(InvariantError::Rule("maint_margin must be below init_margin"));
+            return Err(InvariantError::Rule(
+                "maint_margin must be below init_margin",
+            ));
         }
         if self.taker_fee.0 + self.maker_fee.0 < 0 {
             return Err(InvariantError::Rule("maker rebate exceeds taker fee"));
@@ -281,11 +357,21 @@ impl PoolParams {
     }
     pub fn validate(&self) -> Result<(), InvariantError> {
         use PoolField::*;
-        for f in [BaseRate, Slope1, Slope2, OptimalUtilization, ReserveFactor, SupplyCap, BorrowCap] {
+        for f in [
+            BaseRate,
+            Slope1,
+            Slope2,
+            OptimalUtilization,
+            ReserveFactor,
+            SupplyCap,
+            BorrowCap,
+        ] {
             check(f, self.get(f), f.spec())?;
         }
         if self.borrow_cap > self.supply_cap {
-            return Err(InvariantError::Rule("borrow_cap must not exceed supply_cap"));
+            return Err(InvariantError::Rule(
+                "borrow_cap must not exceed supply_cap",
+            ));
         }
         Ok(())
     }
@@ -310,7 +396,9 @@ impl CollateralParams {
             check(f, self.get(f), f.spec())?;
         }
         if self.init_weight > self.maint_weight {
-            return Err(InvariantError::Rule("init_weight must not exceed maint_weight"));
+            return Err(InvariantError::Rule(
+                "init_weight must not exceed maint_weight",
+            ));
         }
         Ok(())
     }
@@ -340,13 +428,20 @@ mod tests {
         assert!(matches!(m.validate(), Err(InvariantError::Rule(_))));
         let mut m = market();
         m.init_margin = Ratio(pct(200));
-        assert!(matches!(m.validate(), Err(InvariantError::OutOfBounds { .. })));
+        assert!(matches!(
+            m.validate(),
+            Err(InvariantError::OutOfBounds { .. })
+        ));
     }
 
     #[test]
     fn get_set_round_trip() {
         let mut m = market();
-        for f in [MarketField::Imf, MarketField::TakerFee, MarketField::PriceBand] {
+        for f in [
+            MarketField::Imf,
+            MarketField::TakerFee,
+            MarketField::PriceBand,
+        ] {
             m.set(f, 123);
             assert_eq!(m.get(f), 123);
         }

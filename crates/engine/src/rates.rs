@@ -91,10 +91,19 @@ mod tests {
     fn kinked_curve_matches_formula() {
         let c = curve();
         assert_eq!(borrow_rate(&c, Ratio::ZERO), Ratio(0));
-        assert_eq!(borrow_rate(&c, Ratio::from_f64(0.45).unwrap()), Ratio::from_f64(0.02).unwrap());
-        assert_eq!(borrow_rate(&c, Ratio::from_f64(0.90).unwrap()), Ratio::from_f64(0.04).unwrap());
+        assert_eq!(
+            borrow_rate(&c, Ratio::from_f64(0.45).unwrap()),
+            Ratio::from_f64(0.02).unwrap()
+        );
+        assert_eq!(
+            borrow_rate(&c, Ratio::from_f64(0.90).unwrap()),
+            Ratio::from_f64(0.04).unwrap()
+        );
         // Halfway up the steep slope: 4% + 30%.
-        assert_eq!(borrow_rate(&c, Ratio::from_f64(0.95).unwrap()), Ratio::from_f64(0.34).unwrap());
+        assert_eq!(
+            borrow_rate(&c, Ratio::from_f64(0.95).unwrap()),
+            Ratio::from_f64(0.34).unwrap()
+        );
         assert_eq!(borrow_rate(&c, Ratio::ONE), Ratio::from_f64(0.64).unwrap());
     }
 
@@ -109,7 +118,12 @@ mod tests {
 
     #[test]
     fn index_grows_by_simple_interest() {
-        let i = grow_index(INDEX_SCALE, Ratio::from_f64(0.10).unwrap(), MS_PER_YEAR, Round::Up);
+        let i = grow_index(
+            INDEX_SCALE,
+            Ratio::from_f64(0.10).unwrap(),
+            MS_PER_YEAR,
+            Round::Up,
+        );
         assert_eq!(i, INDEX_SCALE + INDEX_SCALE / 10);
         assert_eq!(grow_index(INDEX_SCALE, Ratio(5), 0, Round::Up), INDEX_SCALE);
     }

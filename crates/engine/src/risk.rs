@@ -133,7 +133,8 @@ impl RiskIndex {
         let mut c: i128 = q.0 as i128 * VALUE_SCALE * rs;
         // Pad: interest on debt up to the tolerance, and one raw value unit of rounding per term.
         if q.0 < 0 {
-            c -= (-(q.0 as i128) * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs + VALUE_SCALE * rs;
+            c -= (-(q.0 as i128) * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs
+                + VALUE_SCALE * rs;
         }
         let mut terms = 1i128;
         let mut ks: [(u16, i128); 4] = [(0, 0); 4];
@@ -154,12 +155,19 @@ impl RiskIndex {
         };
         let mut overflowed = false;
         for (asset, amt) in &acct.collateral {
-            let Some(cp) = pool.collateral.iter().find(|c| c.asset == *asset) else { continue };
+            let Some(cp) = pool.collateral.iter().find(|c| c.asset == *asset) else {
+                continue;
+            };
             if st.assets[asset.idx()].price.is_none() {
                 continue;
             }
             terms += 1;
-            overflowed |= !add_k(asset.0, amt.0 as i128 * cp.maint_weight.0 as i128, &mut ks, &mut nk);
+            overflowed |= !add_k(
+                asset.0,
+                amt.0 as i128 * cp.maint_weight.0 as i128,
+                &mut ks,
+                &mut nk,
+            );
         }
         for p in &acct.positions {
             let m = &st.markets[p.market.idx()];
@@ -209,17 +217,24 @@ impl RiskIndex {
             return true;
         }
         for (p, base) in self.borrow_base.iter().enumerate() {
-            let now = engine.lending_now(crate::ids::PoolId(p as u16)).borrow_index;
+            let now = engine
+                .lending_now(crate::ids::PoolId(p as u16))
+                .borrow_index;
             if (now - base) * 10_000 > base * INTEREST_TOLERANCE_BPS {
                 return true;
             }
         }
-        st.assets.iter().zip(&self.priced).any(|(a, was)| a.price.is_some() != *was)
+        st.assets
+            .iter()
+            .zip(&self.priced)
+            .any(|(a, was)| a.price.is_some() != *was)
     }
 
     fn refresh(&mut self, engine: &Engine) {
         let st = engine.state();
-        let lends: Vec<Lending> = (0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))).collect();
+        let lends: Vec<Lending> = (0..st.pools.len())
+            .map(|p| engine.lending_now(crate::ids::PoolId(p as u16)))
+            .collect();
         if self.needs_rebuild(engine) {
             for s in self.down.iter_mut().chain(self.up.iter_mut()) {
                 s.clear();
@@ -259,14 +274,20 @@ impl RiskIndex {
         for (a, asset) in st.assets.iter().enumerate() {
             let Some(p) = asset.price else { continue };
             let p = p.raw();
-            cand.extend(self.down[a].range((p.saturating_add(1), 0)..).map(|&(_, i)| i));
+            cand.extend(
+                self.down[a]
+                    .range((p.saturating_add(1), 0)..)
+                    .map(|&(_, i)| i),
+            );
             cand.extend(self.up[a].range(..(p, 0)).map(|&(_, i)| i));
         }
         cand.extend(self.always.iter().copied());
         cand.extend(self.multi.iter().copied());
         cand.sort_unstable();
         cand.dedup();
-        let lends: Vec<Lending> = (0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))).collect();
+        let lends: Vec<Lending> = (0..st.pools.len())
+            .map(|p| engine.lending_now(crate::ids::PoolId(p as u16)))
+            .collect();
         cand.into_iter()
             .filter(|&i| {
                 let a = &st.accounts[i as usize];

@@ -129,7 +129,10 @@ pub struct GovernanceConfig {
 
 impl Default for GovernanceConfig {
     fn default() -> Self {
-        GovernanceConfig { timelock_ms: 24 * 3600 * 1000, grace_ms: 7 * 24 * 3600 * 1000 }
+        GovernanceConfig {
+            timelock_ms: 24 * 3600 * 1000,
+            grace_ms: 7 * 24 * 3600 * 1000,
+        }
     }
 }
 
@@ -175,7 +178,11 @@ impl Account {
         self.positions.iter().find(|p| p.market == m)
     }
     pub fn collateral_amount(&self, a: AssetId) -> Amount {
-        self.collateral.iter().find(|(x, _)| *x == a).map(|(_, v)| *v).unwrap_or(Amount::ZERO)
+        self.collateral
+            .iter()
+            .find(|(x, _)| *x == a)
+            .map(|(_, v)| *v)
+            .unwrap_or(Amount::ZERO)
     }
 }
 

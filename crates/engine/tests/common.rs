@@ -24,7 +24,10 @@ pub fn world(n: u32) -> Engine {
             &mut e,
             &[Envelope {
                 time: Timestamp(0),
-                cmd: Command::OpenAccount { owner: ballast_engine::ids::OwnerId(i / 2), pool: demo::POOL },
+                cmd: Command::OpenAccount {
+                    owner: ballast_engine::ids::OwnerId(i / 2),
+                    pool: demo::POOL,
+                },
             }],
         );
     }
@@ -32,7 +35,10 @@ pub fn world(n: u32) -> Engine {
 }
 
 pub fn at(t: i64, cmd: Command) -> Envelope {
-    Envelope { time: Timestamp(t), cmd }
+    Envelope {
+        time: Timestamp(t),
+        cmd,
+    }
 }
 
 pub fn assert_conserved(e: &Engine) {

@@ -55,35 +55,115 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn to_command(e: &Engine, op: &Op) -> Command {
     let st = e.state();
-    let price_of = |a: AssetId| st.assets[a.idx()].price.map(|p| p.to_human(st.assets[a.idx()].decimals, 6)).unwrap_or(1.0);
+    let price_of = |a: AssetId| {
+        st.assets[a.idx()]
+            .price
+            .map(|p| p.to_human(st.assets[a.idx()].decimals, 6))
+            .unwrap_or(1.0)
+    };
     match *op {
-        Op::Deposit(a, s, x) => Command::Deposit { account: AccountId(a), asset: asset(s), amount: Amount(x) },
-        Op::Withdraw(a, s, x) => Command::Withdraw { account: AccountId(a), asset: asset(s), amount: Amount(x) },
-        Op::Borrow(a, x) => Command::Borrow { account: AccountId(a), amount: Amount(x) },
-        Op::Transfer(a, s, x) => Command::Transfer { from: AccountId(a), to: AccountId(a ^ 1), asset: asset(s), amount: Amount(x) },
-        Op::Price(s, f) => Command::SetPrice { asset: asset(s), price: price_of(asset(s)) * f },
-        Op::BadPrice(s, k) => Command::SetPrice { asset: asset(s), price: [f64::NAN, -1.0, 0.0, f64::INFINITY][k as usize] },
+        Op::Deposit(a, s, x) => Command::Deposit {
+            account: AccountId(a),
+            asset: asset(s),
+            amount: Amount(x),
+        },
+        Op::Withdraw(a, s, x) => Command::Withdraw {
+            account: AccountId(a),
+            asset: asset(s),
+            amount: Amount(x),
+        },
+        Op::Borrow(a, x) => Command::Borrow {
+            account: AccountId(a),
+            amount: Amount(x),
+        },
+        Op::Transfer(a, s, x) => Command::Transfer {
+            from: AccountId(a),
+            to: AccountId(a ^ 1),
+            asset: asset(s),
+            amount: Amount(x),
+        },
+        Op::Price(s, f) => Command::SetPrice {
+            asset: asset(s),
+            price: price_of(asset(s)) * f,
+        },
+        Op::BadPrice(s, k) => Command::SetPrice {
+            asset: asset(s),
+            price: [f64::NAN, -1.0, 0.0, f64::INFINITY][k as usize],
+        },
         Op::Fill(m, t, k, s, f) => {
-            let market = [BTC_PERP, BTC_PERP, BTC_PERP, ETH_PERP, ETH_PERP, ETH_PERP, MarketId(9)][m as usize];
+            let market = [
+                BTC_PERP,
+                BTC_PERP,
+                BTC_PERP,
+                ETH_PERP,
+                ETH_PERP,
+                ETH_PERP,
+                MarketId(9),
+            ][m as usize];
             let base = if market == ETH_PERP { ETH } else { BTC };
-            Command::Fill { market, taker: AccountId(t), maker: AccountId(k), size: Amount(s), price: price_of(base) * f }
+            Command::Fill {
+                market,
+                taker: AccountId(t),
+                maker: AccountId(k),
+                size: Amount(s),
+                price: price_of(base) * f,
+            }
         }
-        Op::Funding(m) => Command::SettleFunding { market: [BTC_PERP, ETH_PERP][m as usize] },
+        Op::Funding(m) => Command::SettleFunding {
+            market: [BTC_PERP, ETH_PERP][m as usize],
+        },
         Op::Propose(f, d) => {
             let (key, cur) = match f {
-                0 => (ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin }, st.markets[0].params.maint_margin.0),
-                1 => (ParamKey::Market { market: ETH_PERP, field: MarketField::InitMargin }, st.markets[1].params.init_margin.0),
-                2 => (ParamKey::Pool { pool: POOL, field: PoolField::Slope1 }, st.pools[0].params.curve.slope1.0),
-                _ => (ParamKey::Market { market: BTC_PERP, field: MarketField::Imf }, st.markets[0].params.imf.0),
+                0 => (
+                    ParamKey::Market {
+                        market: BTC_PERP,
+                        field: MarketField::MaintMargin,
+                    },
+                    st.markets[0].params.maint_margin.0,
+                ),
+                1 => (
+                    ParamKey::Market {
+                        market: ETH_PERP,
+                        field: MarketField::InitMargin,
+                    },
+                    st.markets[1].params.init_margin.0,
+                ),
+                2 => (
+                    ParamKey::Pool {
+                        pool: POOL,
+                        field: PoolField::Slope1,
+                    },
+                    st.pools[0].params.curve.slope1.0,
+                ),
+                _ => (
+                    ParamKey::Market {
+                        market: BTC_PERP,
+                        field: MarketField::Imf,
+                    },
+                    st.markets[0].params.imf.0,
+                ),
             };
-            Command::Propose { role: Role::Governor, key, value: cur + d }
+            Command::Propose {
+                role: Role::Governor,
+                key,
+                value: cur + d,
+            }
         }
-        Op::Execute(p) => Command::Execute { role: Role::Governor, proposal: ProposalId(p) },
+        Op::Execute(p) => Command::Execute {
+            role: Role::Governor,
+            proposal: ProposalId(p),
+        },
         Op::Pause(on) => {
             if on {
-                Command::Pause { role: Role::Guardian, scope: Scope::Market(ETH_PERP) }
+                Command::Pause {
+                    role: Role::Guardian,
+                    scope: Scope::Market(ETH_PERP),
+                }
             } else {
-                Command::Unpause { role: Role::Governor, scope: Scope::Market(ETH_PERP) }
+                Command::Unpause {
+                    role: Role::Governor,
+                    scope: Scope::Market(ETH_PERP),
+                }
             }
         }
     }
@@ -178,7 +258,10 @@ proptest! {
 fn generator_reaches_accepted_commands() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
     let mut counts = std::collections::BTreeMap::<String, (u32, u32)>::new();
     for _ in 0..40 {
         let steps = steps().new_tree(&mut runner).unwrap().current();
@@ -186,8 +269,15 @@ fn generator_reaches_accepted_commands() {
         let mut t = 0;
         for (dt, op) in &steps {
             t = (t + dt).max(e.state().time.0 - 1);
-            let env = Envelope { time: Timestamp(t), cmd: to_command(&e, op) };
-            let kind = format!("{:?}", env.cmd).split_whitespace().next().unwrap().to_string();
+            let env = Envelope {
+                time: Timestamp(t),
+                cmd: to_command(&e, op),
+            };
+            let kind = format!("{:?}", env.cmd)
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
             let c = counts.entry(kind).or_default();
             match e.apply(&env) {
                 Ok(_) => c.0 += 1,
@@ -196,7 +286,17 @@ fn generator_reaches_accepted_commands() {
         }
     }
     eprintln!("accepted/rejected by command: {counts:?}");
-    for kind in ["Deposit", "Withdraw", "Borrow", "Transfer", "Fill", "SetPrice", "SettleFunding", "Propose", "Execute"] {
+    for kind in [
+        "Deposit",
+        "Withdraw",
+        "Borrow",
+        "Transfer",
+        "Fill",
+        "SetPrice",
+        "SettleFunding",
+        "Propose",
+        "Execute",
+    ] {
         let (ok, _) = counts.get(kind).copied().unwrap_or_default();
         let min = if kind == "Execute" { 5 } else { 10 };
         assert!(ok >= min, "{kind} accepted only {ok} times");

@@ -17,8 +17,22 @@ fn two_traders() -> Engine {
     run(
         &mut e,
         &[
-            at(1, Command::Deposit { account: AccountId(0), asset: USDC, amount: usdc(20_000) }),
-            at(1, Command::Deposit { account: AccountId(2), asset: USDC, amount: usdc(200_000) }),
+            at(
+                1,
+                Command::Deposit {
+                    account: AccountId(0),
+                    asset: USDC,
+                    amount: usdc(20_000),
+                },
+            ),
+            at(
+                1,
+                Command::Deposit {
+                    account: AccountId(2),
+                    asset: USDC,
+                    amount: usdc(200_000),
+                },
+            ),
         ],
     );
     e
@@ -28,32 +42,105 @@ fn two_traders() -> Engine {
 fn realized_pnl_and_fees_on_round_trip() {
     let mut e = two_traders();
     // Long 1 BTC at 65,000 (taker fee 5 bp = 32.5, maker fee 2 bp = 13).
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(1.0), price: 65_000.0 })]);
-    run(&mut e, &[at(3, Command::SetPrice { asset: BTC, price: 68_000.0 })]);
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(1.0),
+                price: 65_000.0,
+            },
+        )],
+    );
+    run(
+        &mut e,
+        &[at(
+            3,
+            Command::SetPrice {
+                asset: BTC,
+                price: 68_000.0,
+            },
+        )],
+    );
     let events = e
-        .apply(&at(4, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(-1.0), price: 68_000.0 }))
+        .apply(&at(
+            4,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(-1.0),
+                price: 68_000.0,
+            },
+        ))
         .unwrap();
-    let realized: Vec<_> = events.iter().filter_map(|ev| if let Event::PnlRealized { account, amount, .. } = ev { Some((*account, *amount)) } else { None }).collect();
-    assert_eq!(realized, vec![(AccountId(0), usdc(3_000)), (AccountId(2), usdc(-3_000))]);
+    let realized: Vec<_> = events
+        .iter()
+        .filter_map(|ev| {
+            if let Event::PnlRealized {
+                account, amount, ..
+            } = ev
+            {
+                Some((*account, *amount))
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        realized,
+        vec![(AccountId(0), usdc(3_000)), (AccountId(2), usdc(-3_000))]
+    );
     let st = e.state();
     // 20,000 + 3,000 − 32.5 − 34 (taker fees) and 200,000 − 3,000 − 13 − 13.6 (maker fees).
     assert_eq!(st.accounts[0].quote.amount, Amount(22_933_500_000));
     assert_eq!(st.accounts[2].quote.amount, Amount(196_973_400_000));
     assert_eq!(st.pools[0].fee_account, Amount(93_100_000));
     assert!(st.accounts[0].positions.is_empty() && st.accounts[2].positions.is_empty());
-    assert_eq!((st.markets[0].long_oi, st.markets[0].short_oi), (Amount(0), Amount(0)));
+    assert_eq!(
+        (st.markets[0].long_oi, st.markets[0].short_oi),
+        (Amount(0), Amount(0))
+    );
     assert_conserved(&e);
 }
 
 #[test]
 fn partial_close_and_flip_keep_cost_basis() {
     let mut e = two_traders();
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(1.0), price: 65_000.0 })]);
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(1.0),
+                price: 65_000.0,
+            },
+        )],
+    );
     // Sell 1.5 at 66,000: closes 1 (realizing +1,000) and opens 0.5 short at 66,000.
     let ev = e
-        .apply(&at(3, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(-1.5), price: 66_000.0 }))
+        .apply(&at(
+            3,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(-1.5),
+                price: 66_000.0,
+            },
+        ))
         .unwrap();
-    assert!(ev.contains(&Event::PnlRealized { account: AccountId(0), market: BTC_PERP, amount: usdc(1_000) }));
+    assert!(ev.contains(&Event::PnlRealized {
+        account: AccountId(0),
+        market: BTC_PERP,
+        amount: usdc(1_000)
+    }));
     let p = *e.state().accounts[0].position(BTC_PERP).unwrap();
     assert_eq!(p.size, btc(-0.5));
     assert_eq!(p.quote, usdc(33_000));
@@ -63,23 +150,77 @@ fn partial_close_and_flip_keep_cost_basis() {
 #[test]
 fn funding_flows_from_longs_to_shorts_through_the_index() {
     let mut e = two_traders();
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(1.0), price: 65_600.0 })]);
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(1.0),
+                price: 65_600.0,
+            },
+        )],
+    );
     // Mark trades ~0.9% over index for an hour.
     let t = MS_PER_HOUR + 2;
-    run(&mut e, &[at(t, Command::SettleFunding { market: BTC_PERP })]);
+    run(
+        &mut e,
+        &[at(t, Command::SettleFunding { market: BTC_PERP })],
+    );
     let idx = e.state().markets[0].funding_index;
     assert!(idx > 0, "longs pay when mark > index");
-    let (h0, h2) = (e.health(AccountId(0), HealthKind::Maintenance).unwrap(), e.health(AccountId(2), HealthKind::Maintenance).unwrap());
+    let (h0, h2) = (
+        e.health(AccountId(0), HealthKind::Maintenance).unwrap(),
+        e.health(AccountId(2), HealthKind::Maintenance).unwrap(),
+    );
     // Settling happens lazily, on the next touch of each account.
-    let ev = e.apply(&at(t + 1, Command::Deposit { account: AccountId(0), asset: USDC, amount: usdc(1) })).unwrap();
-    assert!(!ev.iter().any(|x| matches!(x, Event::FundingSettled { .. })), "a deposit does not touch positions");
     let ev = e
-        .apply(&at(t + 2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(-0.5), price: 65_000.0 }))
+        .apply(&at(
+            t + 1,
+            Command::Deposit {
+                account: AccountId(0),
+                asset: USDC,
+                amount: usdc(1),
+            },
+        ))
         .unwrap();
-    let paid: Vec<_> = ev.iter().filter_map(|x| if let Event::FundingSettled { account, amount, .. } = x { Some((*account, amount.0)) } else { None }).collect();
+    assert!(
+        !ev.iter().any(|x| matches!(x, Event::FundingSettled { .. })),
+        "a deposit does not touch positions"
+    );
+    let ev = e
+        .apply(&at(
+            t + 2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(-0.5),
+                price: 65_000.0,
+            },
+        ))
+        .unwrap();
+    let paid: Vec<_> = ev
+        .iter()
+        .filter_map(|x| {
+            if let Event::FundingSettled {
+                account, amount, ..
+            } = x
+            {
+                Some((*account, amount.0))
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(paid.len(), 2);
     let (long_paid, short_got) = (paid[0].1, paid[1].1);
-    assert!(long_paid < 0 && short_got > 0 && short_got <= -long_paid && -long_paid - short_got <= 1, "{paid:?}");
+    assert!(
+        long_paid < 0 && short_got > 0 && short_got <= -long_paid && -long_paid - short_got <= 1,
+        "{paid:?}"
+    );
     // Rounding goes to the clearing account, never against the protocol.
     assert!(e.state().markets[0].funding_clearing.0 >= 0);
     // Health already counted the unsettled funding before settlement.
@@ -93,17 +234,57 @@ fn interest_accrues_from_borrowers_to_lenders() {
     run(
         &mut e,
         &[
-            at(0, Command::Deposit { account: AccountId(0), asset: USDC, amount: usdc(1_000_000) }),
-            at(0, Command::Deposit { account: AccountId(2), asset: BTC, amount: btc(20.0) }),
-            at(0, Command::Borrow { account: AccountId(2), amount: usdc(450_000) }),
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(0),
+                    asset: USDC,
+                    amount: usdc(1_000_000),
+                },
+            ),
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(2),
+                    asset: BTC,
+                    amount: btc(20.0),
+                },
+            ),
+            at(
+                0,
+                Command::Borrow {
+                    account: AccountId(2),
+                    amount: usdc(450_000),
+                },
+            ),
         ],
     );
     // U = 45%: borrow rate 4%·45/90 = 2%; supply 2%·45%·90% = 0.81%.
     let year = MS_PER_YEAR;
-    run(&mut e, &[at(year, Command::Deposit { account: AccountId(2), asset: USDC, amount: usdc(1) })]);
+    run(
+        &mut e,
+        &[at(
+            year,
+            Command::Deposit {
+                account: AccountId(2),
+                asset: USDC,
+                amount: usdc(1),
+            },
+        )],
+    );
     let debt = -e.state().accounts[2].quote.amount.0 + usdc(1).0;
     assert!((debt - usdc(459_000).0).abs() <= 2, "debt {debt}");
-    run(&mut e, &[at(year, Command::Withdraw { account: AccountId(0), asset: USDC, amount: usdc(1) })]);
+    run(
+        &mut e,
+        &[at(
+            year,
+            Command::Withdraw {
+                account: AccountId(0),
+                asset: USDC,
+                amount: usdc(1),
+            },
+        )],
+    );
     let lent = e.state().accounts[0].quote.amount.0 + usdc(1).0;
     assert!((lent - usdc(1_008_100).0).abs() <= 2, "lender {lent}");
     // The reserve keeps the difference: 9,000 − 8,100 = 900 (10% reserve factor of 9,000).
@@ -114,14 +295,77 @@ fn interest_accrues_from_borrowers_to_lenders() {
 #[test]
 fn size_premium_raises_margin_and_breakdown_adds_up() {
     let mut e = two_traders();
-    run(&mut e, &[at(1, Command::Deposit { account: AccountId(2), asset: USDC, amount: usdc(50_000_000) })]);
-    run(&mut e, &[at(1, Command::Deposit { account: AccountId(1), asset: USDC, amount: usdc(50_000_000) })]);
-    run(&mut e, &[at(1, Command::Deposit { account: AccountId(3), asset: BTC, amount: btc(1.0) })]);
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(0.1), price: 65_000.0 })]);
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(1), maker: AccountId(2), size: btc(1_000.0), price: 65_000.0 })]);
+    run(
+        &mut e,
+        &[at(
+            1,
+            Command::Deposit {
+                account: AccountId(2),
+                asset: USDC,
+                amount: usdc(50_000_000),
+            },
+        )],
+    );
+    run(
+        &mut e,
+        &[at(
+            1,
+            Command::Deposit {
+                account: AccountId(1),
+                asset: USDC,
+                amount: usdc(50_000_000),
+            },
+        )],
+    );
+    run(
+        &mut e,
+        &[at(
+            1,
+            Command::Deposit {
+                account: AccountId(3),
+                asset: BTC,
+                amount: btc(1.0),
+            },
+        )],
+    );
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(0.1),
+                price: 65_000.0,
+            },
+        )],
+    );
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(1),
+                maker: AccountId(2),
+                size: btc(1_000.0),
+                price: 65_000.0,
+            },
+        )],
+    );
     let rate = |a: u32| {
         let b = e.breakdown(AccountId(a), HealthKind::Initial).unwrap();
-        b.lines.iter().find_map(|l| if let Contribution::Perp { rate, .. } = l { Some(*rate) } else { None }).unwrap()
+        b.lines
+            .iter()
+            .find_map(|l| {
+                if let Contribution::Perp { rate, .. } = l {
+                    Some(*rate)
+                } else {
+                    None
+                }
+            })
+            .unwrap()
     };
     assert_eq!(rate(0), Ratio::from_f64(0.10).unwrap());
     // 0.8·10% + 0.05%·√(10·1000 + 1) = 8% + 5.0% ≈ 13.0%.
@@ -141,27 +385,97 @@ fn size_premium_raises_margin_and_breakdown_adds_up() {
 #[test]
 fn governed_change_applies_after_timelock() {
     let mut e = two_traders();
-    let key = ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin };
+    let key = ParamKey::Market {
+        market: BTC_PERP,
+        field: MarketField::MaintMargin,
+    };
     let value = Ratio::from_f64(0.07).unwrap().0;
-    run(&mut e, &[at(10, Command::Propose { role: Role::Governor, key, value })]);
-    assert_eq!(e.state().markets[0].params.maint_margin, Ratio::from_f64(0.05).unwrap());
+    run(
+        &mut e,
+        &[at(
+            10,
+            Command::Propose {
+                role: Role::Governor,
+                key,
+                value,
+            },
+        )],
+    );
+    assert_eq!(
+        e.state().markets[0].params.maint_margin,
+        Ratio::from_f64(0.05).unwrap()
+    );
     let eta = e.state().proposals[0].eta.0;
-    let ev = e.apply(&at(eta, Command::Execute { role: Role::Governor, proposal: ProposalId(0) })).unwrap();
-    assert_eq!(ev, vec![Event::ParamExecuted { proposal: ProposalId(0), key, old: 50_000_000, new: value }]);
+    let ev = e
+        .apply(&at(
+            eta,
+            Command::Execute {
+                role: Role::Governor,
+                proposal: ProposalId(0),
+            },
+        ))
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![Event::ParamExecuted {
+            proposal: ProposalId(0),
+            key,
+            old: 50_000_000,
+            new: value
+        }]
+    );
     assert_eq!(e.state().markets[0].params.maint_margin.0, value);
-    assert!(e.apply(&at(eta, Command::Execute { role: Role::Governor, proposal: ProposalId(0) })).is_err());
+    assert!(e
+        .apply(&at(
+            eta,
+            Command::Execute {
+                role: Role::Governor,
+                proposal: ProposalId(0)
+            }
+        ))
+        .is_err());
     let _ = POOL;
 }
 
 #[test]
 fn liquidation_index_finds_accounts_after_a_drop() {
     let mut e = two_traders();
-    run(&mut e, &[at(2, Command::Fill { market: BTC_PERP, taker: AccountId(0), maker: AccountId(2), size: btc(2.5), price: 65_000.0 })]);
+    run(
+        &mut e,
+        &[at(
+            2,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(0),
+                maker: AccountId(2),
+                size: btc(2.5),
+                price: 65_000.0,
+            },
+        )],
+    );
     assert!(e.below_maintenance().is_empty());
     // 19,918.75 after fees on 2.5 BTC long: 19,918.75 + 2.5(P − 65,000) < 5%·2.5·P ⇔ P < 60,034.
-    run(&mut e, &[at(3, Command::SetPrice { asset: BTC, price: 60_100.0 })]);
+    run(
+        &mut e,
+        &[at(
+            3,
+            Command::SetPrice {
+                asset: BTC,
+                price: 60_100.0,
+            },
+        )],
+    );
     assert!(e.below_maintenance().is_empty());
-    run(&mut e, &[at(4, Command::SetPrice { asset: BTC, price: 60_000.0 })]);
+    run(
+        &mut e,
+        &[at(
+            4,
+            Command::SetPrice {
+                asset: BTC,
+                price: 60_000.0,
+            },
+        )],
+    );
     assert_eq!(e.below_maintenance(), vec![AccountId(0)]);
     assert_eq!(e.below_maintenance_scan(), vec![AccountId(0)]);
 }
