@@ -129,7 +129,9 @@ pub enum DataError {
         low: f64,
         close: f64,
     },
-    #[error("{file}: line {line}: ts_utc `{ts_utc}` does not match unix_ms {unix_ms} ({expected})")]
+    #[error(
+        "{file}: line {line}: ts_utc `{ts_utc}` does not match unix_ms {unix_ms} ({expected})"
+    )]
     TimestampMismatch {
         file: String,
         line: usize,
@@ -425,13 +427,20 @@ fn parse_row(file: &str, line: usize, raw: RawRow) -> Result<PriceRow, DataError
         });
     }
     if raw.venue.is_empty() || raw.symbol.is_empty() {
-        return Err(malformed(file, line, "venue and symbol must not be empty".into()));
+        return Err(malformed(
+            file,
+            line,
+            "venue and symbol must not be empty".into(),
+        ));
     }
     let interval_ms = parse_interval_ms(&raw.interval).ok_or_else(|| {
         malformed(
             file,
             line,
-            format!("unknown interval `{}` (expected e.g. 1m, 1h, 1d)", raw.interval),
+            format!(
+                "unknown interval `{}` (expected e.g. 1m, 1h, 1d)",
+                raw.interval
+            ),
         )
     })?;
     let open = price(file, line, "open", &raw.open)?;
@@ -445,7 +454,10 @@ fn parse_row(file: &str, line: usize, raw: RawRow) -> Result<PriceRow, DataError
             malformed(
                 file,
                 line,
-                format!("trades must be empty or a whole number, found `{}`", raw.trades),
+                format!(
+                    "trades must be empty or a whole number, found `{}`",
+                    raw.trades
+                ),
             )
         })?)
     };

@@ -27,7 +27,8 @@ fn temp_csv(tag: &str, body: &str) -> PathBuf {
 
 const ROW1: &str = "2020-03-10T00:00:00Z,1583798400000,binance,BTC/USDT,1h,7929.87,7950.21,7894.72,7937.3,2105.49,16694678.36,\n";
 const ROW2: &str = "2020-03-10T01:00:00Z,1583802000000,binance,BTC/USDT,1h,7937.3,7969.87,7892.18,7905.52,2149.55,17052610.59,\n";
-const ROW4: &str = "2020-03-10T03:00:00Z,1583809200000,binance,BTC/USDT,1h,7900,7910,7890,7905,,,\n";
+const ROW4: &str =
+    "2020-03-10T03:00:00Z,1583809200000,binance,BTC/USDT,1h,7900,7910,7890,7905,,,\n";
 
 #[test]
 fn reads_every_real_file_with_the_documented_exceptions() {
@@ -113,7 +114,9 @@ fn malformed_row_names_line() {
     // Unknown interval and a non-numeric unix_ms.
     let p = temp_csv("interval", &ROW1.replace(",1h,", ",1y,"));
     let err = read_prices(&p).unwrap_err();
-    assert!(matches!(err, DataError::Malformed { line: 2, ref reason, .. } if reason.contains("interval")));
+    assert!(
+        matches!(err, DataError::Malformed { line: 2, ref reason, .. } if reason.contains("interval"))
+    );
     let p = temp_csv("unix", &ROW1.replace("1583798400000", "1.58E+12"));
     assert!(matches!(
         read_prices(&p).unwrap_err(),
@@ -250,7 +253,9 @@ fn gaps_and_unsorted_times_are_refused() {
         DataError::Unsorted { line: 3, .. }
     ));
     // Different series interleaved are fine.
-    let other = ROW1.replace("binance", "gemini").replace("BTC/USDT", "BTC/USD");
+    let other = ROW1
+        .replace("binance", "gemini")
+        .replace("BTC/USDT", "BTC/USD");
     let p = temp_csv("interleaved", &format!("{ROW1}{other}{ROW2}"));
     assert_eq!(read_prices(&p).unwrap().len(), 3);
 }

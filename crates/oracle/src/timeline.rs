@@ -1,0 +1,1 @@
+//! Replay of historical bars (work in progress).
