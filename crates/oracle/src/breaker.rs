@@ -415,8 +415,10 @@ impl VolEstimator {
             if dt > 0 {
                 let r = (price / p).ln();
                 let x = r * r / dt as f64;
-                self.var_per_ms = if self.samples == 0 {
-                    x
+                // Warm-up: plain mean of the first `min_samples` returns, so the first return
+                // does not dominate the seed; EWMA afterwards.
+                self.var_per_ms = if self.samples < self.min_samples.max(1) {
+                    (self.var_per_ms * self.samples as f64 + x) / (self.samples as f64 + 1.0)
                 } else {
                     let keep = (-(dt as f64) / self.half_life_ms as f64).exp2();
                     keep * self.var_per_ms + (1.0 - keep) * x
