@@ -14,6 +14,10 @@
 //!
 //! File access lives here, not in the oracle or the engine: those crates only see `PriceRow`s.
 
+// `DataError` carries the file, line and offending values so the message is actionable; it is
+// returned at most once per file read, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod time;
 
 pub use time::{format_utc_ms, parse_interval_ms};

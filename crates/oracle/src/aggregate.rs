@@ -105,7 +105,8 @@ pub struct AggregatorConfig {
     pub max_staleness_ms: i64,
     /// Minimum number of fresh sources for a new aggregate. ≥ 1 and ≤ number of sources.
     pub quorum: usize,
-    /// Outlier threshold in robust standard deviations (MAD·1.4826). > 0.
+    /// Outlier threshold in robust standard deviations (MAD·1.4826). ≥ 1, which guarantees the
+    /// source closest to the median is always kept (`1.4826·MAD ≥ 1.4826·min deviation`).
     pub outlier_k: f64,
     /// Lower bound of the robust deviation, as a fraction of the median, so that near-identical
     /// sources do not reject each other over noise. ≥ 0.
@@ -155,7 +156,12 @@ impl AggregatorConfig {
                 Err(config(field, format!("must be finite and > 0, got {v}")))
             }
         };
-        pos("outlier_k", self.outlier_k)?;
+        if !(self.outlier_k.is_finite() && self.outlier_k >= 1.0) {
+            return Err(config(
+                "outlier_k",
+                format!("must be finite and >= 1, got {}", self.outlier_k),
+            ));
+        }
         pos("max_spread", self.max_spread)?;
         pos("max_confidence", self.max_confidence)?;
         pos("max_source_confidence", self.max_source_confidence)?;
@@ -417,8 +423,22 @@ impl Aggregator {
                 rejected_mask |= 1 << e.idx;
             }
         }
+        if m == 0 {
+            // Unreachable with outlier_k ≥ 1 (see the field doc); kept so that no input can
+            // index out of bounds. Nothing is trusted: report the raw median as Divergent.
+            return Ok(Reading {
+                status: OracleStatus::Divergent,
+                price: Some(median),
+                confidence: None,
+                as_of_ms: Some(now_ms),
+                age_ms: Some(0),
+                fresh: n as u32,
+                accepted_mask: 0,
+                rejected_mask,
+                spread: 0.0,
+            });
+        }
         let acc = &acc[..m]; // still sorted by price
-                             // m ≥ 1: the source(s) at the median have deviation 0 ≤ threshold.
 
         // 4. Price: weighted median of the accepted sources.
         let price = weighted_median(acc);
