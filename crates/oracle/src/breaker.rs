@@ -8,8 +8,9 @@
 //! ```
 //!
 //! * **Cautious** — reduce-only trading, no new borrows, margin × `cautious_margin_multiplier`.
-//! * **Halted** — no trading, no withdrawals, no liquidation on an untrusted price; deposits and
-//!   repayments still allowed.
+//! * **Halted** — no trading, no withdrawals, no borrowing, no liquidation on an untrusted price
+//!   (liquidation continues when the halt is not about prices, e.g. an outflow breach); deposits
+//!   and repayments still allowed.
 //! * **Recovering** — Aave v3 PriceOracleSentinel grace period (FORMULAS.md): after a halt,
 //!   liquidations and borrowing stay off for `grace_ms` so users can restore their health, except
 //!   for accounts already deep under water (`health < grace_liquidation_health`, Aave: 0.95).
@@ -654,9 +655,25 @@ impl Breaker {
         }
     }
 
-    /// Whether `action` is allowed in the current mode.
+    /// Whether the prices can be trusted right now: the oracle status demands nothing, no move
+    /// beyond `cautious_sigma` is in the window, the chain is up, and governance has not halted.
+    /// Used to keep liquidations running during a halt that is not about prices (an outflow
+    /// breach): "no liquidation on *untrusted* prices".
+    pub fn prices_trusted(&self) -> bool {
+        self.cfg.oracle_modes[self.oracle.index()] == Mode::Normal
+            && self
+                .last_move
+                .map_or(true, |m| m.move_sigma < self.cfg.cautious_sigma)
+            && !self.chain.halted
+            && self.gov_floor != Mode::Halted
+    }
+
+    /// Whether `action` is allowed in the current mode ([`Mode::allows`]), except that in Halted a
+    /// liquidation is allowed while [`Self::prices_trusted`].
     pub fn allows(&self, action: Action) -> Result<(), Blocked> {
-        if self.mode.allows(action) {
+        let halted_liquidation_ok =
+            self.mode == Mode::Halted && action == Action::Liquidate && self.prices_trusted();
+        if self.mode.allows(action) || halted_liquidation_ok {
             Ok(())
         } else {
             Err(Blocked {
@@ -1058,7 +1075,10 @@ mod tests {
         assert!(matches!(c, FlowCheck::Exceeded { .. }));
         assert_eq!(t[0].to, Mode::Halted);
         assert!(b.allows(Action::Withdraw).is_err());
+        assert!(b.allows(Action::Trade).is_err());
         assert!(b.allows(Action::Deposit).is_ok());
+        // The halt is about flows, not prices: liquidations continue.
+        assert!(b.allows(Action::Liquidate).is_ok());
         // Refill to 50 % takes 5 h; then cooldown 1 h, then grace 1 h.
         let mut now = 1;
         let mut seen = vec![];

@@ -8,7 +8,7 @@
 //! * A bar's close is known at `open + interval`, so a source's quote is published at the bar's
 //!   close time and every row's `ts` is such a close time: the replay never uses a price before it
 //!   existed. Each source quotes its close with confidence `range_confidence · (high − low)`.
-//! * Only trusted aggregates (`Valid`, `LowConfidence`) move the slow prices (EMA, stable,
+//! * Only trusted aggregates (`Valid`, `LowConfidence`) move the slow prices (EMA, TWAP, stable,
 //!   delayed); any freshly computed aggregate (including `Divergent`, the median of the surviving
 //!   sources) feeds the breaker's move trigger.
 
@@ -16,7 +16,7 @@ use crate::aggregate::{Aggregator, AggregatorConfig, OracleStatus, Quote, Source
 use crate::breaker::{Breaker, BreakerConfig, BreakerInput, Cause, ChainSignal, Mode, Scope};
 use crate::error::{config, Error};
 use crate::smooth::{
-    asset_price, liability_price, DelayedPrice, Ema, StablePrice, StablePriceConfig,
+    asset_price, liability_price, DelayedPrice, Ema, StablePrice, StablePriceConfig, Twap,
 };
 use crate::validity::{Action, ValidityMatrix};
 use ballast_data::{format_utc_ms, PriceRow};
@@ -45,6 +45,8 @@ pub struct TimelineConfig {
     pub breaker: BreakerConfig,
     pub stable: StablePriceConfig,
     pub ema_half_life_ms: i64,
+    /// Window of the time-weighted average price.
+    pub twap_window_ms: i64,
     /// Maker OSM hop.
     pub delay_hop_ms: i64,
     pub validity: ValidityMatrix,
@@ -63,6 +65,7 @@ impl Default for TimelineConfig {
             breaker: BreakerConfig::default(),
             stable: StablePriceConfig::default(),
             ema_half_life_ms: 3_600_000,
+            twap_window_ms: 3_600_000,
             delay_hop_ms: 3_600_000,
             validity: ValidityMatrix::default(),
         }
@@ -111,6 +114,8 @@ pub struct TimelineRow {
     pub quotes: BTreeMap<String, f64>,
     /// Time-weighted EMA of trusted aggregates.
     pub ema: Option<f64>,
+    /// Time-weighted average of trusted aggregates over `twap_window_ms`.
+    pub twap: Option<f64>,
     /// Mango v4 stable price.
     pub stable_price: Option<f64>,
     /// Maker OSM price (one hop old).
@@ -209,6 +214,7 @@ fn run_asset(
     let mut agg = Aggregator::new(agg_cfg, &specs)?;
     let mut breaker = Breaker::new(Scope::Market(asset_no), cfg.breaker)?;
     let mut ema = Ema::new(cfg.ema_half_life_ms)?;
+    let mut twap = Twap::new(cfg.twap_window_ms)?;
     let mut stable = StablePrice::new(cfg.stable)?;
     let mut delayed = DelayedPrice::new(cfg.delay_hop_ms)?;
     let source_of = |r: &PriceRow| {
@@ -238,6 +244,7 @@ fn run_asset(
         let trusted = reading.status <= OracleStatus::LowConfidence;
         if let (true, Some(p)) = (trusted, reading.price) {
             ema.update(t, p)?;
+            twap.update(t, p)?;
             stable.update(t, p)?;
             delayed.poke(t, p)?;
         }
@@ -281,6 +288,7 @@ fn run_asset(
             sources_rejected: names(reading.rejected_mask),
             quotes,
             ema: ema.value(),
+            twap: twap.value(t),
             stable_price: stable.value(),
             delayed_price: delayed.read(),
             asset_price: asset_px,
