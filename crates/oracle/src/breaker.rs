@@ -322,7 +322,7 @@ impl FlowLimiter {
     }
 }
 
-/// A move measured by [`VolEstimator::observe`].
+/// A move measured by the [`VolEstimator`] when a price arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MoveReading {
     /// Largest `|ln(p_now/p_then)| / (σ·√Δt)` over the points in the window.
