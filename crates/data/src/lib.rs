@@ -82,6 +82,7 @@ impl PriceRow {
 }
 
 /// Base asset of a symbol: the part before the first `/`, `-`, `_` or `:`, upper-cased.
+/// Concatenated symbols (`BTCUSDT`) are not split: quote them with a separator in the CSV.
 pub fn base_asset(symbol: &str) -> String {
     symbol
         .split(['/', '-', '_', ':'])

@@ -361,3 +361,20 @@ fn rows_serialise_as_json_lines() {
             >= 4.0
     );
 }
+
+/// Deterministic: the output does not depend on the order of the input rows (several files may
+/// be concatenated in any order), and rows come out sorted by time, then asset.
+#[test]
+fn output_is_independent_of_input_order() {
+    let mut rows = read_prices(data("2020-03_black_thursday_btc_eth_1h.csv")).unwrap();
+    let cfg = TimelineConfig::default();
+    let a = run_timeline(&rows, &cfg).unwrap();
+    rows.reverse();
+    rows.rotate_left(17);
+    let b = run_timeline(&rows, &cfg).unwrap();
+    assert_eq!(a, b);
+    assert!(a
+        .windows(2)
+        .all(|w| (w[0].ts_ms, &w[0].symbol) < (w[1].ts_ms, &w[1].symbol)));
+    assert_eq!(a.len(), 288); // BTC (2 venues) and ETH (1 venue), 144 hours each
+}
