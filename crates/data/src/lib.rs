@@ -1,0 +1,509 @@
+//! Historical price bars for Ballast: the `PriceRow` type and a validating CSV reader.
+//!
+//! The files in `data/` (copied from the project's shared fixtures, see `data/SOURCES.md`) share one
+//! layout:
+//!
+//! ```text
+//! ts_utc,unix_ms,venue,symbol,interval,open,high,low,close,volume_base,volume_quote,trades
+//! ```
+//!
+//! `ts_utc`/`unix_ms` are the bar **open** time (UTC); volume and trade cells may be empty. The
+//! reader refuses anything a replay could silently get wrong — a non-positive or NaN price, an
+//! impossible OHLC bar, a time going backwards or a hole inside a `(venue, symbol)` series — with a
+//! typed [`DataError`] that names the file and the 1-based line (the header is line 1).
+//!
+//! File access lives here, not in the oracle or the engine: those crates only see `PriceRow`s.
+
+// `DataError` carries the file, line and offending values so the message is actionable; it is
+// returned at most once per file read, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod time;
+
+pub use time::{format_utc_ms, parse_interval_ms};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// The exact header every price CSV must carry.
+pub const HEADER: [&str; 12] = [
+    "ts_utc",
+    "unix_ms",
+    "venue",
+    "symbol",
+    "interval",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume_base",
+    "volume_quote",
+    "trades",
+];
+
+/// One OHLC bar of one venue. Prices are positive and finite; `low ≤ min(open, close)`,
+/// `high ≥ max(open, close)` (unless the reader was told to keep impossible bars, which it never is
+/// by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceRow {
+    /// Bar open time, milliseconds since the UTC epoch.
+    pub ts_ms: i64,
+    /// Venue or aggregator, e.g. `binance`, `gemini`, `cryptocompare_cccagg`.
+    pub venue: String,
+    /// Venue's own symbol, e.g. `BTC/USDT`, `BTC/USD`, `BTC-USD`.
+    pub symbol: String,
+    /// Bar length in milliseconds (`1m` → 60 000).
+    pub interval_ms: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume_base: Option<f64>,
+    pub volume_quote: Option<f64>,
+    pub trades: Option<u64>,
+    /// 1-based line in the file it came from (0 when built in code).
+    pub line: usize,
+}
+
+impl PriceRow {
+    /// The base asset of the venue's symbol: `BTC/USDT`, `BTC/USD`, `BTC-USD` and `btc_usd` all give
+    /// `BTC`. Venues quote the same asset against different quote currencies; Ballast treats the
+    /// USD stablecoins as USD (a de-peg is a separate risk, not handled by this normalisation).
+    pub fn base_asset(&self) -> String {
+        base_asset(&self.symbol)
+    }
+
+    /// Time at which the bar's close is known (open time + interval).
+    pub fn close_ms(&self) -> i64 {
+        self.ts_ms + self.interval_ms
+    }
+}
+
+/// Base asset of a symbol: the part before the first `/`, `-`, `_` or `:`, upper-cased.
+/// Concatenated symbols (`BTCUSDT`) are not split: quote them with a separator in the CSV.
+pub fn base_asset(symbol: &str) -> String {
+    symbol
+        .split(['/', '-', '_', ':'])
+        .next()
+        .unwrap_or(symbol)
+        .trim()
+        .to_ascii_uppercase()
+}
+
+/// Why a file was refused. Every row-level variant names the file and the 1-based line.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{file}: file not found")]
+    Missing { file: String },
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: line 1: bad header (expected `{expected}`, found `{found}`)")]
+    Header {
+        file: String,
+        expected: String,
+        found: String,
+    },
+    #[error("{file}: line {line}: malformed row: {reason}")]
+    Malformed {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{file}: line {line}: {field} must be a positive finite price, found `{value}`")]
+    BadPrice {
+        file: String,
+        line: usize,
+        field: &'static str,
+        value: String,
+    },
+    #[error(
+        "{file}: line {line}: impossible OHLC bar ({reason}): open={open} high={high} low={low} close={close}"
+    )]
+    ImpossibleBar {
+        file: String,
+        line: usize,
+        reason: &'static str,
+        open: f64,
+        high: f64,
+        low: f64,
+        close: f64,
+    },
+    #[error(
+        "{file}: line {line}: ts_utc `{ts_utc}` does not match unix_ms {unix_ms} ({expected})"
+    )]
+    TimestampMismatch {
+        file: String,
+        line: usize,
+        ts_utc: String,
+        unix_ms: i64,
+        expected: String,
+    },
+    #[error(
+        "{file}: line {line}: unsorted times in {venue} {symbol}: {ts_ms} does not come after {prev_ms}"
+    )]
+    Unsorted {
+        file: String,
+        line: usize,
+        venue: String,
+        symbol: String,
+        prev_ms: i64,
+        ts_ms: i64,
+    },
+    #[error(
+        "{file}: line {line}: gap in {venue} {symbol}: expected bar at {expected}, found {found} ({missing} bar(s) missing)"
+    )]
+    Gap {
+        file: String,
+        line: usize,
+        venue: String,
+        symbol: String,
+        expected: String,
+        found: String,
+        missing: i64,
+    },
+    #[error(
+        "{file}: line {line}: interval of {venue} {symbol} changed from {prev_ms} ms to {interval_ms} ms"
+    )]
+    IntervalChanged {
+        file: String,
+        line: usize,
+        venue: String,
+        symbol: String,
+        prev_ms: i64,
+        interval_ms: i64,
+    },
+}
+
+impl DataError {
+    /// 1-based line the error refers to, when it refers to one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            DataError::Missing { .. } | DataError::Io { .. } => None,
+            DataError::Header { .. } => Some(1),
+            DataError::Malformed { line, .. }
+            | DataError::BadPrice { line, .. }
+            | DataError::ImpossibleBar { line, .. }
+            | DataError::TimestampMismatch { line, .. }
+            | DataError::Unsorted { line, .. }
+            | DataError::Gap { line, .. }
+            | DataError::IntervalChanged { line, .. } => Some(*line),
+        }
+    }
+}
+
+/// What the reader does with a bar whose OHLC is impossible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadBarPolicy {
+    /// Refuse the file (default).
+    #[default]
+    Reject,
+    /// Leave the bar out and report it in [`PriceFile::dropped`]. The shared fixtures contain a few
+    /// such bars from aggregate indices (see `data/SOURCES.md`), kept on purpose as dirty input.
+    Drop,
+}
+
+/// Reader options. The defaults are strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// Accept holes inside a `(venue, symbol)` series (the Coinbase excerpt is non-contiguous by
+    /// design). Times must still increase.
+    pub allow_gaps: bool,
+    pub bad_bars: BadBarPolicy,
+}
+
+impl ReadOptions {
+    /// Strict: no gaps, no impossible bars.
+    pub fn strict() -> Self {
+        Self::default()
+    }
+}
+
+/// The rows of one file plus what was left out under [`BadBarPolicy::Drop`].
+#[derive(Debug, Clone, Default)]
+pub struct PriceFile {
+    pub rows: Vec<PriceRow>,
+    /// Errors for the bars that were dropped (each names its line).
+    pub dropped: Vec<String>,
+}
+
+/// Reads one price CSV with strict validation (see [`ReadOptions::strict`]).
+pub fn read_prices(path: impl AsRef<Path>) -> Result<Vec<PriceRow>, DataError> {
+    Ok(read_prices_with(path, ReadOptions::strict())?.rows)
+}
+
+/// Reads one price CSV with the given options.
+pub fn read_prices_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<PriceFile, DataError> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            DataError::Missing { file: file.clone() }
+        } else {
+            DataError::Io {
+                file: file.clone(),
+                source: e,
+            }
+        }
+    })?;
+    parse_prices(std::io::BufReader::new(f), &file, opts)
+}
+
+/// Raw CSV record, before validation.
+#[derive(Debug, Deserialize)]
+struct RawRow {
+    ts_utc: String,
+    unix_ms: String,
+    venue: String,
+    symbol: String,
+    interval: String,
+    open: String,
+    high: String,
+    low: String,
+    close: String,
+    volume_base: String,
+    volume_quote: String,
+    trades: String,
+}
+
+/// Parses price CSV text from any reader; `name` is used in error messages in place of a path.
+pub fn parse_prices<R: Read>(
+    reader: R,
+    name: &str,
+    opts: ReadOptions,
+) -> Result<PriceFile, DataError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let file = name.to_string();
+    let headers = rdr.headers().map_err(|e| csv_error(&file, 1, e))?.clone();
+    if headers.iter().ne(HEADER.iter().copied()) {
+        return Err(DataError::Header {
+            file,
+            expected: HEADER.join(","),
+            found: headers.iter().collect::<Vec<_>>().join(","),
+        });
+    }
+    let mut out = PriceFile::default();
+    // Last (time, interval) per (venue, symbol): BTreeMap so that nothing depends on hash order.
+    let mut last: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1usize;
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&file, line + 1, e)),
+        }
+        // One record per line: the layout has no quoted multi-line cells.
+        line += 1;
+        let raw: RawRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| csv_error(&file, line, e))?;
+        let row = parse_row(&file, line, raw)?;
+        let key = (row.venue.clone(), row.symbol.clone());
+        if let Some(&(prev_ms, prev_interval)) = last.get(&key) {
+            if row.ts_ms <= prev_ms {
+                return Err(DataError::Unsorted {
+                    file,
+                    line,
+                    venue: row.venue,
+                    symbol: row.symbol,
+                    prev_ms,
+                    ts_ms: row.ts_ms,
+                });
+            }
+            if row.interval_ms != prev_interval {
+                return Err(DataError::IntervalChanged {
+                    file,
+                    line,
+                    venue: row.venue,
+                    symbol: row.symbol,
+                    prev_ms: prev_interval,
+                    interval_ms: row.interval_ms,
+                });
+            }
+            let expected = prev_ms + prev_interval;
+            if !opts.allow_gaps && row.ts_ms != expected {
+                let span = row.ts_ms - expected;
+                // Bars that would fit in the hole, rounded up (a misaligned bar counts as one).
+                let missing = (span + prev_interval - 1) / prev_interval;
+                return Err(DataError::Gap {
+                    file,
+                    line,
+                    venue: row.venue,
+                    symbol: row.symbol,
+                    expected: format_utc_ms(expected),
+                    found: format_utc_ms(row.ts_ms),
+                    missing,
+                });
+            }
+        }
+        // The series continues through a dropped bar: it is a real bar with a dirty OHLC, not a hole.
+        last.insert(key, (row.ts_ms, row.interval_ms));
+        match check_ohlc(&file, &row) {
+            Ok(()) => out.rows.push(row),
+            Err(e) if opts.bad_bars == BadBarPolicy::Drop => out.dropped.push(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn csv_error(file: &str, line: usize, e: csv::Error) -> DataError {
+    match e.kind() {
+        csv::ErrorKind::Io(_) => DataError::Io {
+            file: file.to_string(),
+            source: std::io::Error::other(e.to_string()),
+        },
+        _ => DataError::Malformed {
+            file: file.to_string(),
+            line,
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn malformed(file: &str, line: usize, reason: String) -> DataError {
+    DataError::Malformed {
+        file: file.to_string(),
+        line,
+        reason,
+    }
+}
+
+fn price(file: &str, line: usize, field: &'static str, s: &str) -> Result<f64, DataError> {
+    let bad = || DataError::BadPrice {
+        file: file.to_string(),
+        line,
+        field,
+        value: s.to_string(),
+    };
+    let v: f64 = s.parse().map_err(|_| bad())?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(bad())
+    }
+}
+
+fn optional_amount(
+    file: &str,
+    line: usize,
+    field: &'static str,
+    s: &str,
+) -> Result<Option<f64>, DataError> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        _ => Err(malformed(
+            file,
+            line,
+            format!("{field} must be empty or a non-negative number, found `{s}`"),
+        )),
+    }
+}
+
+fn parse_row(file: &str, line: usize, raw: RawRow) -> Result<PriceRow, DataError> {
+    let ts_ms: i64 = raw.unix_ms.parse().map_err(|_| {
+        malformed(
+            file,
+            line,
+            format!("unix_ms must be an integer, found `{}`", raw.unix_ms),
+        )
+    })?;
+    let expected = format_utc_ms(ts_ms);
+    if raw.ts_utc != expected {
+        return Err(DataError::TimestampMismatch {
+            file: file.to_string(),
+            line,
+            ts_utc: raw.ts_utc,
+            unix_ms: ts_ms,
+            expected,
+        });
+    }
+    if raw.venue.is_empty() || raw.symbol.is_empty() {
+        return Err(malformed(
+            file,
+            line,
+            "venue and symbol must not be empty".into(),
+        ));
+    }
+    let interval_ms = parse_interval_ms(&raw.interval).ok_or_else(|| {
+        malformed(
+            file,
+            line,
+            format!(
+                "unknown interval `{}` (expected e.g. 1m, 1h, 1d)",
+                raw.interval
+            ),
+        )
+    })?;
+    let open = price(file, line, "open", &raw.open)?;
+    let high = price(file, line, "high", &raw.high)?;
+    let low = price(file, line, "low", &raw.low)?;
+    let close = price(file, line, "close", &raw.close)?;
+    let trades = if raw.trades.is_empty() {
+        None
+    } else {
+        Some(raw.trades.parse::<u64>().map_err(|_| {
+            malformed(
+                file,
+                line,
+                format!(
+                    "trades must be empty or a whole number, found `{}`",
+                    raw.trades
+                ),
+            )
+        })?)
+    };
+    Ok(PriceRow {
+        ts_ms,
+        venue: raw.venue,
+        symbol: raw.symbol,
+        interval_ms,
+        open,
+        high,
+        low,
+        close,
+        volume_base: optional_amount(file, line, "volume_base", &raw.volume_base)?,
+        volume_quote: optional_amount(file, line, "volume_quote", &raw.volume_quote)?,
+        trades,
+        line,
+    })
+}
+
+/// `low ≤ min(open, close) ≤ max(open, close) ≤ high`.
+fn check_ohlc(file: &str, row: &PriceRow) -> Result<(), DataError> {
+    let (open, high, low, close) = (row.open, row.high, row.low, row.close);
+    let reason = if low > high {
+        Some("low > high")
+    } else if high < open.max(close) {
+        Some("high < max(open, close)")
+    } else if low > open.min(close) {
+        Some("low > min(open, close)")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(DataError::ImpossibleBar {
+            file: file.to_string(),
+            line: row.line,
+            reason,
+            open,
+            high,
+            low,
+            close,
+        });
+    }
+    Ok(())
+}
