@@ -2,6 +2,7 @@
 //! terminal); the engine stays pure.
 
 mod bench;
+mod oracle;
 mod report;
 
 use anyhow::{Context, Result};
@@ -40,6 +41,25 @@ enum Cmd {
         /// Print one JSON object (hash, counts, rejections, accounts) instead of tables.
         #[arg(long)]
         json: bool,
+    },
+    /// Replay a price CSV (each `venue` a source) through the multi-source oracle and circuit
+    /// breakers; print the status and mode changes (or every row with --all / --json).
+    Oracle {
+        /// Price CSV in the layout of data/ (`ts_utc,unix_ms,venue,symbol,interval,open,...`).
+        #[arg(long, value_name = "FILE", required = true)]
+        csv: Vec<PathBuf>,
+        /// Keep only this base asset (BTC, ETH, LUNA...); default: every asset in the file.
+        #[arg(long)]
+        symbol: Option<String>,
+        /// One JSON object per line per timestamp.
+        #[arg(long)]
+        json: bool,
+        /// Print every timestamp, not only changes of status or mode.
+        #[arg(long)]
+        all: bool,
+        /// Refuse files with gaps or impossible bars instead of skipping those bars.
+        #[arg(long)]
+        strict: bool,
     },
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
@@ -101,6 +121,13 @@ fn run() -> Result<()> {
                 report::print_replay(&engine, &r, events);
             }
         }
+        Cmd::Oracle {
+            csv,
+            symbol,
+            json,
+            all,
+            strict,
+        } => oracle::run(&csv, symbol, json, all, strict)?,
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(accounts, commands)?,
