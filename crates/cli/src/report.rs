@@ -178,6 +178,46 @@ pub fn describe(st: &State, e: &Event) -> String {
         ProposalCancelled { proposal } => format!("{proposal} cancelled"),
         Paused { scope } => format!("paused {scope}"),
         Unpaused { scope } => format!("unpaused {scope}"),
+        OracleConfigured { asset, sources } => {
+            format!(
+                "{} now priced by a {sources}-source oracle",
+                sym(st, *asset)
+            )
+        }
+        OracleUpdated {
+            asset,
+            price,
+            status,
+            stable,
+        } => format!(
+            "oracle {}: {} ({status:?}), stable {}",
+            sym(st, *asset),
+            price
+                .map(|p| px(st, *asset, p))
+                .unwrap_or_else(|| "-".into()),
+            stable
+                .map(|p| px(st, *asset, p))
+                .unwrap_or_else(|| "-".into())
+        ),
+        BreakerConfigured { scope } => format!("circuit breaker installed on {scope}"),
+        BreakerTransition {
+            scope,
+            from,
+            to,
+            cause,
+        } => {
+            format!("breaker {scope}: {from:?} → {to:?} ({cause})")
+        }
+        ChainStatusChanged { halted } => {
+            format!(
+                "chain {}",
+                if *halted {
+                    "halted"
+                } else {
+                    "producing blocks"
+                }
+            )
+        }
     }
 }
 

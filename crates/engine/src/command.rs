@@ -128,6 +128,38 @@ pub enum Command {
         role: Role,
         scope: Scope,
     },
+    /// Put a multi-source oracle in front of an asset (replaces `set_price` for it).
+    ConfigureOracle {
+        role: Role,
+        asset: AssetId,
+        sources: Vec<ballast_oracle::aggregate::SourceSpec>,
+        config: ballast_oracle::aggregate::AggregatorConfig,
+        stable: ballast_oracle::smooth::StablePriceConfig,
+    },
+    /// One source's price (and confidence, same unit) for an asset, published at the command's time.
+    OracleQuote {
+        asset: AssetId,
+        source: u32,
+        price: f64,
+        confidence: f64,
+    },
+    /// Install or replace the circuit breaker of a market or pool (governance).
+    ConfigureBreaker {
+        role: Role,
+        scope: Scope,
+        config: ballast_oracle::breaker::BreakerConfig,
+    },
+    /// Chain health from the environment (sequencer/L1 monitor): fed to every breaker.
+    ChainStatus {
+        halted: bool,
+        congestion: f64,
+    },
+    /// Governance override of a breaker's mode, within the breaker's rules.
+    GovernBreaker {
+        role: Role,
+        scope: Scope,
+        mode: ballast_oracle::breaker::Mode,
+    },
 }
 
 /// A command with its time: one line of a journal.

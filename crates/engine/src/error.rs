@@ -17,7 +17,7 @@ pub enum Role {
 }
 
 /// Why a command was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Reject {
     #[error("time went backwards: last command at {last}, this one at {got}")]
     TimeWentBackwards { last: Timestamp, got: Timestamp },
@@ -119,6 +119,35 @@ pub enum Reject {
         account: AccountId,
         action: &'static str,
     },
+    /// A breaker mode or an oracle status does not allow this action now.
+    #[error("{action:?} blocked by {gate}", action = .0.action, gate = describe_gate(&.0.status))]
+    Blocked(ballast_oracle::validity::Blocked),
+    /// The oracle refused an input (unknown source, out-of-order quote, bad config...).
+    #[error("oracle: {0}")]
+    Oracle(ballast_oracle::Error),
+    #[error("{0} has a multi-source oracle: its price comes from oracle quotes, not set_price")]
+    OracleConfigured(AssetId),
+    #[error("{0} has no oracle configured")]
+    NoOracle(AssetId),
+    #[error("{0} has no circuit breaker configured")]
+    NoBreaker(String),
+    #[error("pool {pool} outflow limit: {wanted} quote-native units exceed the remaining buffer")]
+    OutflowLimited { pool: PoolId, wanted: Amount },
+}
+
+fn describe_gate(g: &ballast_oracle::validity::Gate) -> String {
+    use ballast_oracle::validity::Gate;
+    match g {
+        Gate::Oracle {
+            status,
+            age_ms: Some(age),
+        } => format!("oracle status {status:?} (price {age} ms old)"),
+        Gate::Oracle {
+            status,
+            age_ms: None,
+        } => format!("oracle status {status:?}"),
+        Gate::Breaker { mode } => format!("circuit breaker mode {mode:?}"),
+    }
 }
 
 impl From<Overflow> for Reject {

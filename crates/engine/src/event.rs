@@ -115,4 +115,29 @@ pub enum Event {
     Unpaused {
         scope: Scope,
     },
+    OracleConfigured {
+        asset: AssetId,
+        sources: u32,
+    },
+    /// The oracle's aggregate after a quote: the asset's price (held when not fresh), status,
+    /// and the stable price used for new risk.
+    OracleUpdated {
+        asset: AssetId,
+        price: Option<Price>,
+        status: ballast_oracle::aggregate::OracleStatus,
+        stable: Option<Price>,
+    },
+    BreakerConfigured {
+        scope: Scope,
+    },
+    /// A breaker changed mode; `cause` names the trigger and the values that tripped it.
+    BreakerTransition {
+        scope: Scope,
+        from: ballast_oracle::breaker::Mode,
+        to: ballast_oracle::breaker::Mode,
+        cause: String,
+    },
+    ChainStatusChanged {
+        halted: bool,
+    },
 }

@@ -5,11 +5,50 @@
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::num::{Amount, Price, Timestamp};
 use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
+use ballast_oracle::aggregate::{Aggregator, OracleStatus};
+use ballast_oracle::breaker::{Breaker, ChainSignal};
+use ballast_oracle::smooth::StablePrice;
+use ballast_oracle::validity::ValidityMatrix;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+/// A multi-source oracle in front of an asset's price: the aggregate becomes the asset's
+/// price, the stable price values new risk, the status gates actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OracleFeed {
+    pub aggregator: Aggregator,
+    pub stable: StablePrice,
+    pub status: OracleStatus,
+    /// Age of the held price when the status was computed (for staleness rules).
+    pub age_ms: Option<i64>,
+    /// Mango v4 stable price in fixed point (`None` until the first trusted aggregate).
+    pub stable_price: Option<Price>,
+    /// When the held price was computed (ms); with no new quote it ages into `Stale`, then
+    /// `NoQuorum`, at the aggregator's limits.
+    pub as_of_ms: Option<i64>,
+}
+
+impl OracleFeed {
+    /// Status and age of the held price at `now`, accounting for time without quotes.
+    pub fn status_at(&self, now_ms: i64) -> (OracleStatus, Option<i64>) {
+        let Some(as_of) = self.as_of_ms else {
+            return (self.status, self.age_ms);
+        };
+        let age = (now_ms - as_of).max(0);
+        let cfg = self.aggregator.config();
+        let aged = if age > cfg.max_staleness_ms + cfg.max_hold_ms {
+            OracleStatus::NoQuorum
+        } else if age > cfg.max_staleness_ms {
+            OracleStatus::Stale
+        } else {
+            OracleStatus::Valid
+        };
+        (self.status.max(aged), Some(age))
+    }
+}
+
 /// A token known to the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Asset {
     pub symbol: String,
     /// Native units per whole token = 10^decimals (at most [`MAX_DECIMALS`]).
@@ -20,6 +59,8 @@ pub struct Asset {
     pub price_time: Timestamp,
     /// Deposits minus withdrawals (including borrowed amounts taken out), native units.
     pub net_deposits: i128,
+    /// Multi-source oracle; `None`: the price comes from `set_price` commands.
+    pub oracle: Option<Box<OracleFeed>>,
 }
 
 /// Largest supported asset decimals: keeps prices of cheap tokens representable.
@@ -43,7 +84,7 @@ pub struct Lending {
 }
 
 /// A risk pool: a silo with its own markets, collateral list, insurance fund and fee account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pool {
     pub name: String,
     pub quote: AssetId,
@@ -56,10 +97,12 @@ pub struct Pool {
     /// Losses recognised as uncovered (quote units).
     pub bad_debt: Amount,
     pub paused: bool,
+    /// Pool-wide circuit breaker (outflow limiter, chain signals, oracle status of its assets).
+    pub breaker: Option<Breaker>,
 }
 
 /// A perpetual futures market.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Market {
     pub symbol: String,
     pub pool: PoolId,
@@ -80,6 +123,8 @@ pub struct Market {
     /// Funding paid by payers not yet collected by receivers (rounding keeps it ≥ 0 overall).
     pub funding_clearing: Amount,
     pub paused: bool,
+    /// Market circuit breaker (k·σ moves, oracle status of the base asset, chain signals).
+    pub breaker: Option<Breaker>,
 }
 
 /// A perpetual position inside an account.
@@ -157,7 +202,7 @@ pub struct Proposal {
 }
 
 /// The whole ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct State {
     pub time: Timestamp,
     /// Number of commands accepted so far.
@@ -171,6 +216,10 @@ pub struct State {
     pub markets: Vec<Market>,
     pub accounts: Vec<Account>,
     pub proposals: Vec<Proposal>,
+    /// Which actions each oracle status allows.
+    pub validity: ValidityMatrix,
+    /// Latest chain-health signal (halt, congestion) fed to every breaker.
+    pub chain: ChainSignal,
 }
 
 impl Account {

@@ -216,13 +216,13 @@ impl Reading {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct SourceState {
     spec: SourceSpec,
     last: Option<Quote>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Trusted {
     price: f64,
     confidence: f64,
@@ -231,7 +231,7 @@ struct Trusted {
 
 /// One asset's aggregator. Holds the latest quote per source and the last trusted aggregate.
 /// `Clone + PartialEq` so tests can prove that a rejected call changed nothing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregator {
     cfg: AggregatorConfig,
     /// Sorted by id; index = bit position in the masks.

@@ -226,7 +226,7 @@ pub enum FlowCheck {
 /// ERC-7265 v2 buffer limiter (FORMULAS.md): the main buffer refills linearly over `T_main`; an
 /// elastic buffer, topped up by inflows, decays linearly over `T_el`; an outflow spends elastic
 /// first, then main; beyond both it is refused and the limiter is tripped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowLimiter {
     cfg: FlowLimiterConfig,
     main: f64,
@@ -337,7 +337,7 @@ pub struct MoveReading {
 /// `σ²_t = λσ²_{t−1} + (1−λ)r²_t` (FORMULAS.md) with `λ = 2^(−Δt/half_life)` and `r²/Δt`, so that
 /// irregular intervals are comparable — plus the recent prices, to measure moves over any span
 /// within the window against `σ·√Δt`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VolEstimator {
     half_life_ms: i64,
     window_ms: i64,
@@ -576,7 +576,7 @@ impl BreakerConfig {
 
 /// One breaker instance (per market or per pool). `Clone + PartialEq` so a rejected call can be
 /// shown to change nothing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breaker {
     scope: Scope,
     cfg: BreakerConfig,

@@ -186,7 +186,7 @@ impl StablePriceConfig {
 /// averages, each moving at most `delay_growth_limit` from the previous one, read `delay_intervals`
 /// back: when the stable price has already run far from where the market was a day ago, `f` falls
 /// and it slows down further.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StablePrice {
     cfg: StablePriceConfig,
     stable: Option<f64>,

@@ -17,6 +17,10 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+mod oracle;
+
+use ballast_oracle::validity::Action;
+
 /// A tentative change to one account: its new quote balance and one position's new state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Patch {
@@ -302,6 +306,30 @@ impl Engine {
                 governor(*role, "unpause")?;
                 self.pause(*role, *scope, false, out)
             }
+            Command::ConfigureOracle {
+                role,
+                asset,
+                sources,
+                config,
+                stable,
+            } => self.configure_oracle(*role, *asset, sources, config, stable, out),
+            Command::OracleQuote {
+                asset,
+                source,
+                price,
+                confidence,
+            } => self.oracle_quote(now, *asset, *source, *price, *confidence, out),
+            Command::ConfigureBreaker {
+                role,
+                scope,
+                config,
+            } => self.configure_breaker(*role, *scope, config, out),
+            Command::ChainStatus { halted, congestion } => {
+                self.chain_status(now, *halted, *congestion, out)
+            }
+            Command::GovernBreaker { role, scope, mode } => {
+                self.govern_breaker(now, *role, *scope, *mode, out)
+            }
         }
     }
 
@@ -369,7 +397,7 @@ impl Engine {
         let mut h = Value::from_quote(quote_now(quote, lend));
         for (asset, amt) in &acct.collateral {
             if let (Some(price), Some(cp)) = (
-                self.state.assets[asset.idx()].price,
+                self.price_for(*asset, kind, true),
                 self.collateral_params(pool, *asset),
             ) {
                 let w = match kind {
@@ -391,7 +419,9 @@ impl Engine {
             let m = &self.state.markets[p.market.idx()];
             let base = &self.state.assets[m.base.idx()];
             // A position can only exist once its base asset has a price.
-            let price = base.price.expect("position implies a price");
+            let price = self
+                .price_for(m.base, kind, p.size.0 > 0)
+                .expect("position implies a price");
             let notional = p.size.value(price);
             *h += Value::from_quote(p.quote) + notional + unsettled_funding(&p, m);
             *h -= margin::position_requirement(notional, self.rate(m, p.size, kind, base.decimals));
@@ -411,11 +441,25 @@ impl Engine {
     }
 
     fn rate(&self, m: &Market, size: Amount, kind: HealthKind, decimals: u8) -> Ratio {
-        let base = match kind {
-            HealthKind::Initial => m.params.init_margin,
-            HealthKind::Maintenance => m.params.maint_margin,
-        };
-        margin::size_adjusted_rate(base, m.params.imf, size, decimals)
+        match kind {
+            HealthKind::Initial => {
+                let base =
+                    margin::size_adjusted_rate(m.params.init_margin, m.params.imf, size, decimals);
+                if m.breaker.is_none() {
+                    return base;
+                }
+                // A Cautious breaker raises margin for new risk.
+                let scaled = div_round(
+                    base.0 as i128 * self.margin_multiplier(m).0 as i128,
+                    crate::num::RATIO_SCALE as i128,
+                    Round::Up,
+                );
+                Ratio(scaled.min(crate::num::RATIO_SCALE as i128) as i64)
+            }
+            HealthKind::Maintenance => {
+                margin::size_adjusted_rate(m.params.maint_margin, m.params.imf, size, decimals)
+            }
+        }
     }
 
     /// Lending of `pool` advanced to the engine's current time without changing state.
@@ -444,7 +488,7 @@ impl Engine {
         });
         for (asset, amt) in &acct.collateral {
             let cp = self.collateral_params(pool, *asset);
-            let price = self.state.assets[asset.idx()].price;
+            let price = self.price_for(*asset, kind, true);
             let (value, weight, weighted) = match (price, cp) {
                 (Some(p), Some(cp)) => {
                     let w = if kind == HealthKind::Initial {
@@ -470,7 +514,9 @@ impl Engine {
         for p in &acct.positions {
             let m = &self.state.markets[p.market.idx()];
             let base = &self.state.assets[m.base.idx()];
-            let price = base.price.expect("position implies a price");
+            let price = self
+                .price_for(m.base, kind, p.size.0 > 0)
+                .expect("position implies a price");
             let notional = p.size.value(price);
             let upnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
             let rate = self.rate(m, p.size, kind, base.decimals);
@@ -542,6 +588,7 @@ impl Engine {
             price: None,
             price_time: Timestamp(0),
             net_deposits: 0,
+            oracle: None,
         });
         self.risk.resize_assets(self.state.assets.len());
         out.push(Event::AssetCreated {
@@ -594,6 +641,7 @@ impl Engine {
             fee_account: Amount::ZERO,
             bad_debt: Amount::ZERO,
             paused: false,
+            breaker: None,
         });
         out.push(Event::PoolCreated {
             pool: id,
@@ -673,6 +721,7 @@ impl Engine {
             short_oi: Amount::ZERO,
             funding_clearing: Amount::ZERO,
             paused: false,
+            breaker: None,
         });
         self.state.pools[pool.idx()].markets.push(id);
         out.push(Event::MarketCreated {
@@ -817,12 +866,25 @@ impl Engine {
         self.state.assets[asset.idx()].net_deposits = net;
         self.state.accounts[id.idx()] = acct;
         self.risk.touch(id);
+        let value = self.value_of(asset, amount);
+        self.record_inflow(now, pool_id, value);
         out.push(Event::Deposited {
             account: id,
             asset,
             amount,
         });
         Ok(())
+    }
+
+    /// Spot value of an amount of an asset (zero without a price).
+    fn value_of(&self, asset: AssetId, amount: Amount) -> Value {
+        if Some(asset) == self.state.numeraire {
+            return Value::from_quote(amount);
+        }
+        match self.state.assets[asset.idx()].price {
+            Some(p) => amount.value(p),
+            None => Value::ZERO,
+        }
     }
 
     fn settle_all_interest(
@@ -881,7 +943,12 @@ impl Engine {
             Self::debit_collateral(id, &mut acct, asset, amount)?;
         }
         self.require_health(id, &acct, &l, HealthKind::Initial)?;
+        self.gate_account(now, acct0, Some(asset), Action::Withdraw)?;
+        let limiter = self.check_outflow(now, pool_id, self.value_of(asset, amount))?;
         // commit
+        if limiter.is_some() {
+            self.state.pools[pool_id.idx()].breaker = limiter;
+        }
         self.state.pools[pool_id.idx()].lending = l;
         self.state.assets[asset.idx()].net_deposits -= amount.0 as i128;
         self.state.accounts[id.idx()] = acct;
@@ -927,7 +994,12 @@ impl Engine {
             });
         }
         self.require_health(id, &acct, &l, HealthKind::Initial)?;
+        self.gate_account(now, acct0, None, Action::Borrow)?;
         let quote = p.quote;
+        let limiter = self.check_outflow(now, pool_id, self.value_of(quote, amount))?;
+        if limiter.is_some() {
+            self.state.pools[pool_id.idx()].breaker = limiter;
+        }
         self.state.pools[pool_id.idx()].lending = l;
         self.state.assets[quote.idx()].net_deposits -= amount.0 as i128;
         self.state.accounts[id.idx()] = acct;
@@ -1008,6 +1080,7 @@ impl Engine {
             Self::credit_collateral(&mut b, asset, amount)?;
         }
         self.require_health(from, &a, &la, HealthKind::Initial)?;
+        self.gate_account(now, self.account(from)?, Some(asset), Action::Withdraw)?;
         self.state.pools[pa.idx()].lending = la;
         if let Some(lb) = lb {
             self.state.pools[pb.idx()].lending = lb;
@@ -1045,12 +1118,22 @@ impl Engine {
             Some(n) => n,
             None => return Err(Reject::NoPrice(asset)),
         };
+        if a.oracle.is_some() {
+            return Err(Reject::OracleConfigured(asset));
+        }
         let p = Price::from_human(
             price,
             a.decimals,
             self.state.assets[numeraire.idx()].decimals,
         )
         .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
+        self.apply_price(now, asset, p);
+        out.push(Event::PriceUpdated { asset, price: p });
+        Ok(())
+    }
+
+    /// Makes `p` the asset's price and feeds the index TWAP of its markets.
+    fn apply_price(&mut self, now: Timestamp, asset: AssetId, p: Price) {
         let a = &mut self.state.assets[asset.idx()];
         a.price = Some(p);
         a.price_time = now;
@@ -1061,8 +1144,6 @@ impl Engine {
             });
             m.last_index = now;
         }
-        out.push(Event::PriceUpdated { asset, price: p });
-        Ok(())
     }
 
     fn settle_market_funding(
@@ -1075,6 +1156,7 @@ impl Engine {
         let index = self.state.assets[m.base.idx()]
             .price
             .ok_or(Reject::NoPrice(m.base))?;
+        self.gate_market(now, market, Action::SettleFunding)?;
         let index_twap = m.index_twap.unwrap_or(index);
         let mark_twap = m.mark_twap.unwrap_or(index_twap);
         let rate = funding::hourly_rate(mark_twap, index_twap, m.params.funding_cap);
@@ -1248,6 +1330,17 @@ impl Engine {
                 market,
                 position,
             };
+        }
+        for inc in increases {
+            self.gate_market(
+                now,
+                market,
+                if inc {
+                    Action::Trade
+                } else {
+                    Action::ReduceTrade
+                },
+            )?;
         }
         for i in 0..2 {
             if increases[i] {
