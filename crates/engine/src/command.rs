@@ -136,12 +136,11 @@ pub enum Command {
         config: ballast_oracle::aggregate::AggregatorConfig,
         stable: ballast_oracle::smooth::StablePriceConfig,
     },
-    /// One source's price (and confidence, same unit) for an asset, published at the command's time.
-    OracleQuote {
+    /// Prices from one or more sources for an asset, published at the command's time, then one
+    /// aggregate (as Maker's Median `poke` takes every signed value at once).
+    OracleUpdate {
         asset: AssetId,
-        source: u32,
-        price: f64,
-        confidence: f64,
+        quotes: Vec<SourceQuote>,
     },
     /// Install or replace the circuit breaker of a market or pool (governance).
     ConfigureBreaker {
@@ -160,6 +159,14 @@ pub enum Command {
         scope: Scope,
         mode: ballast_oracle::breaker::Mode,
     },
+}
+
+/// One source's price and confidence (same unit as the price).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SourceQuote {
+    pub source: u32,
+    pub price: f64,
+    pub confidence: f64,
 }
 
 /// A command with its time: one line of a journal.

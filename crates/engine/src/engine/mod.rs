@@ -313,12 +313,7 @@ impl Engine {
                 config,
                 stable,
             } => self.configure_oracle(*role, *asset, sources, config, stable, out),
-            Command::OracleQuote {
-                asset,
-                source,
-                price,
-                confidence,
-            } => self.oracle_quote(now, *asset, *source, *price, *confidence, out),
+            Command::OracleUpdate { asset, quotes } => self.oracle_update(now, *asset, quotes, out),
             Command::ConfigureBreaker {
                 role,
                 scope,

@@ -68,29 +68,30 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn oracle_quote(
+    pub(super) fn oracle_update(
         &mut self,
         now: Timestamp,
         asset: AssetId,
-        source: u32,
-        price: f64,
-        confidence: f64,
+        quotes: &[crate::command::SourceQuote],
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let a = self.asset(asset)?;
         let numeraire = self.state.numeraire.ok_or(Reject::NoPrice(asset))?;
         let (bd, qd) = (a.decimals, self.state.assets[numeraire.idx()].decimals);
-        // The same typed price errors as `set_price`, before the oracle sees the number.
-        Price::from_human(price, bd, qd)
-            .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
         let mut feed = (**a.oracle.as_ref().ok_or(Reject::NoOracle(asset))?).clone();
-        let q = Quote {
-            source: SourceId(source),
-            price,
-            confidence,
-            publish_ms: now.0,
-        };
-        let reading = feed.aggregator.update(q, now.0).map_err(Reject::Oracle)?;
+        for q in quotes {
+            // The same typed price errors as `set_price`, before the oracle sees the number.
+            Price::from_human(q.price, bd, qd)
+                .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
+            let q = Quote {
+                source: SourceId(q.source),
+                price: q.price,
+                confidence: q.confidence,
+                publish_ms: now.0,
+            };
+            feed.aggregator.submit(q).map_err(Reject::Oracle)?;
+        }
+        let reading = feed.aggregator.aggregate(now.0).map_err(Reject::Oracle)?;
         let fresh = matches!(
             reading.status,
             OracleStatus::Valid | OracleStatus::LowConfidence | OracleStatus::Divergent
