@@ -24,6 +24,7 @@ fn demo_runs_and_matches_the_committed_journal() {
         "{out}"
     );
     assert!(out.contains("is time-locked until"));
+    assert!(out.contains("Borrow blocked by oracle status Divergent"), "{out}");
     let hash = out
         .lines()
         .find_map(|l| l.strip_prefix("state hash "))
@@ -35,7 +36,7 @@ fn demo_runs_and_matches_the_committed_journal() {
         assert!(ok);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["state_hash"], hash.as_str());
-        assert_eq!(v["rejected"].as_array().unwrap().len(), 3);
+        assert_eq!(v["rejected"].as_array().unwrap().len(), 4);
     }
 }
 

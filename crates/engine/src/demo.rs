@@ -2,12 +2,14 @@
 //! synthetic books feed benchmarks and property tests. Deterministic: no randomness beyond a
 //! small fixed-seed generator.
 
-use crate::command::{Command, Envelope, Scope};
+use crate::command::{Command, Envelope, Scope, SourceQuote};
 use crate::error::Role;
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId};
 use crate::num::{Amount, Ratio, Timestamp};
 use crate::params::{MarketField, MarketParams, ParamKey, PoolParams};
 use crate::rates::RateCurve;
+use ballast_oracle::aggregate::{AggregatorConfig, SourceId, SourceSpec};
+use ballast_oracle::smooth::StablePriceConfig;
 
 pub const USDC: AssetId = AssetId(0);
 pub const BTC: AssetId = AssetId(1);
@@ -302,6 +304,56 @@ pub fn journal() -> Vec<Envelope> {
             account: bob,
             asset: USDC,
             amount: usdc(5_000),
+        },
+    );
+    // ETH moves behind a three-source oracle. One venue is pumped ×25: the aggregate stays
+    // with the honest median, the dissent marks ETH Divergent, and Bob cannot borrow against it.
+    let sources = (0..3)
+        .map(|i| SourceSpec {
+            id: SourceId(i),
+            weight: 1.0,
+        })
+        .collect();
+    at(
+        27 * h + 3,
+        Command::ConfigureOracle {
+            role: Role::Governor,
+            asset: ETH,
+            sources,
+            config: AggregatorConfig::default(),
+            stable: StablePriceConfig::default(),
+        },
+    );
+    let quotes = |prices: [f64; 3]| {
+        prices
+            .iter()
+            .enumerate()
+            .map(|(i, &price)| SourceQuote {
+                source: i as u32,
+                price,
+                confidence: price * 1e-4,
+            })
+            .collect::<Vec<_>>()
+    };
+    at(
+        27 * h + 60_000,
+        Command::OracleUpdate {
+            asset: ETH,
+            quotes: quotes([2_851.0, 2_849.5, 2_850.2]),
+        },
+    );
+    at(
+        27 * h + 120_000,
+        Command::OracleUpdate {
+            asset: ETH,
+            quotes: quotes([2_852.0, 2_850.0, 71_250.0]),
+        },
+    );
+    at(
+        27 * h + 120_001,
+        Command::Borrow {
+            account: bob,
+            amount: usdc(10_000),
         },
     );
     j
