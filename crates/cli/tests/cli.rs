@@ -24,7 +24,10 @@ fn demo_runs_and_matches_the_committed_journal() {
         "{out}"
     );
     assert!(out.contains("is time-locked until"));
-    assert!(out.contains("Borrow blocked by oracle status Divergent"), "{out}");
+    assert!(
+        out.contains("Borrow blocked by oracle status Divergent"),
+        "{out}"
+    );
     let hash = out
         .lines()
         .find_map(|l| l.strip_prefix("state hash "))

@@ -21,7 +21,7 @@ use crate::margin::{self, HealthKind};
 use crate::num::{Value, RATIO_SCALE, VALUE_SCALE};
 use crate::rates::INDEX_SCALE;
 use crate::state::Lending;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Relative debt growth tolerated before the index is rebuilt (1 bp).
 pub const INTEREST_TOLERANCE_BPS: i128 = 1;
@@ -33,10 +33,12 @@ enum Entry {
     /// Not liquidatable at any price of the assets it holds.
     #[default]
     Safe,
-    /// Liquidatable while the asset price is strictly below the key.
-    Down(u16, i64),
-    /// Liquidatable while the asset price is strictly above the key.
-    Up(u16, i64),
+    /// Possibly liquidatable while the asset price is strictly below the key; surely while it is
+    /// strictly below the second key.
+    Down(u16, i64, i64),
+    /// Possibly liquidatable while the asset price is strictly above the key; surely while it is
+    /// strictly above the second key.
+    Up(u16, i64, i64),
     /// Liquidatable regardless of prices (no price exposure, negative health).
     Always,
     /// Exposed to several assets: checked exactly on every query.
@@ -49,8 +51,9 @@ pub struct RiskIndex {
     entries: Vec<Entry>,
     dirty: Vec<u32>,
     is_dirty: Vec<bool>,
-    down: Vec<BTreeSet<(i64, u32)>>,
-    up: Vec<BTreeSet<(i64, u32)>>,
+    /// Per asset: (key, account) → sure key.
+    down: Vec<BTreeMap<(i64, u32), i64>>,
+    up: Vec<BTreeMap<(i64, u32), i64>>,
     always: BTreeSet<u32>,
     multi: BTreeSet<u32>,
     rebuild: bool,
@@ -62,8 +65,8 @@ pub struct RiskIndex {
 
 impl RiskIndex {
     pub(crate) fn resize_assets(&mut self, n: usize) {
-        self.down.resize_with(n, BTreeSet::new);
-        self.up.resize_with(n, BTreeSet::new);
+        self.down.resize_with(n, BTreeMap::new);
+        self.up.resize_with(n, BTreeMap::new);
         self.priced.resize(n, false);
     }
     pub(crate) fn resize_accounts(&mut self, n: usize) {
@@ -89,10 +92,10 @@ impl RiskIndex {
     fn remove(&mut self, i: u32) {
         match std::mem::take(&mut self.entries[i as usize]) {
             Entry::Safe => {}
-            Entry::Down(a, k) => {
+            Entry::Down(a, k, _) => {
                 self.down[a as usize].remove(&(k, i));
             }
-            Entry::Up(a, k) => {
+            Entry::Up(a, k, _) => {
                 self.up[a as usize].remove(&(k, i));
             }
             Entry::Always => {
@@ -107,11 +110,11 @@ impl RiskIndex {
     fn insert(&mut self, i: u32, e: Entry) {
         match e {
             Entry::Safe => {}
-            Entry::Down(a, k) => {
-                self.down[a as usize].insert((k, i));
+            Entry::Down(a, k, sure) => {
+                self.down[a as usize].insert((k, i), sure);
             }
-            Entry::Up(a, k) => {
-                self.up[a as usize].insert((k, i));
+            Entry::Up(a, k, sure) => {
+                self.up[a as usize].insert((k, i), sure);
             }
             Entry::Always => {
                 self.always.insert(i);
@@ -131,11 +134,11 @@ impl RiskIndex {
         let rs = RATIO_SCALE as i128;
         let q = quote_now(&acct.quote, lend);
         let mut c: i128 = q.0 as i128 * VALUE_SCALE * rs;
-        // Pad: interest on debt up to the tolerance, and one raw value unit of rounding per term.
-        if q.0 < 0 {
-            c -= (-(q.0 as i128) * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs
+        // Interest up to the tolerance moves health down (debt) or up (deposits) before a rebuild.
+        let drift =
+            ((q.0 as i128).abs() * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs
                 + VALUE_SCALE * rs;
-        }
+        let (mut pad_lo, pad_hi) = if q.0 < 0 { (drift, 0) } else { (0, drift) };
         let mut terms = 1i128;
         let mut ks: [(u16, i128); 4] = [(0, 0); 4];
         let mut nk = 0usize;
@@ -178,7 +181,12 @@ impl RiskIndex {
             let k = p.size.0 as i128 * rs - (p.size.0 as i128).abs() * rate.0 as i128;
             overflowed |= !add_k(m.base.0, k, &mut ks, &mut nk);
         }
-        c -= terms * rs;
+        // The exact health rounds every term against the account, so it is at most the linear
+        // form and at least the linear form minus one raw unit per term.
+        pad_lo += terms * rs;
+        let (c_lo, c_hi) = (c - pad_lo, c + pad_hi);
+        let c = c_lo;
+        let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         let exposures: Vec<(u16, i128)> = ks[..nk].iter().copied().filter(|e| e.1 != 0).collect();
         if overflowed || exposures.len() > 1 {
             return Entry::Multi;
@@ -195,15 +203,17 @@ impl RiskIndex {
                 if c >= 0 {
                     Entry::Safe
                 } else {
-                    // Liquidatable iff P < -c / k.
+                    // Possibly liquidatable iff P < -c_lo / k; surely iff P < -c_hi / k.
                     let key = crate::num::div_round(-c, k, crate::num::Round::Up);
-                    Entry::Down(a, key.min(i64::MAX as i128) as i64)
+                    let sure = crate::num::div_round(-c_hi, k, crate::num::Round::Down);
+                    Entry::Down(a, clamp(key), clamp(sure))
                 }
             }
             Some(&(a, k)) => {
-                // Liquidatable iff P > c / |k|.
+                // Possibly liquidatable iff P > c_lo / |k|; surely iff P > c_hi / |k|.
                 let key = crate::num::div_round(c, -k, crate::num::Round::Down);
-                Entry::Up(a, key.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+                let sure = crate::num::div_round(c_hi, -k, crate::num::Round::Up);
+                Entry::Up(a, clamp(key), clamp(sure))
             }
         }
     }
@@ -271,15 +281,24 @@ impl RiskIndex {
         self.refresh(engine);
         let st = engine.state();
         let mut cand: Vec<u32> = Vec::new();
+        let mut sure: Vec<u32> = Vec::new();
         for (a, asset) in st.assets.iter().enumerate() {
             let Some(p) = asset.price else { continue };
             let p = p.raw();
-            cand.extend(
-                self.down[a]
-                    .range((p.saturating_add(1), 0)..)
-                    .map(|&(_, i)| i),
-            );
-            cand.extend(self.up[a].range(..(p, 0)).map(|&(_, i)| i));
+            for (&(_, i), &s) in self.down[a].range((p.saturating_add(1), 0)..) {
+                if p < s {
+                    sure.push(i)
+                } else {
+                    cand.push(i)
+                }
+            }
+            for (&(_, i), &s) in self.up[a].range(..(p, 0)) {
+                if p > s {
+                    sure.push(i)
+                } else {
+                    cand.push(i)
+                }
+            }
         }
         cand.extend(self.always.iter().copied());
         cand.extend(self.multi.iter().copied());
@@ -288,12 +307,13 @@ impl RiskIndex {
         let lends: Vec<Lending> = (0..st.pools.len())
             .map(|p| engine.lending_now(crate::ids::PoolId(p as u16)))
             .collect();
-        cand.into_iter()
-            .filter(|&i| {
-                let a = &st.accounts[i as usize];
-                engine.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance) < Value::ZERO
-            })
-            .map(AccountId)
-            .collect()
+        cand.retain(|&i| {
+            let a = &st.accounts[i as usize];
+            engine.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance) < Value::ZERO
+        });
+        // An account is in one set only, so the two lists are disjoint.
+        sure.extend(cand);
+        sure.sort_unstable();
+        sure.into_iter().map(AccountId).collect()
     }
 }
