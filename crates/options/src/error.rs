@@ -147,15 +147,3 @@ pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
     }
 }
 
-/// Checks that `value` is finite and non-negative.
-pub(crate) fn non_negative(field: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(OptionsError::InvalidInput {
-            field,
-            value,
-            rule: "must be finite and >= 0",
-        })
-    }
-}
