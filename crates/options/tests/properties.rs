@@ -1,0 +1,134 @@
+//! Property tests of the scalar pricer and the IV solver: put-call parity, monotonicity in
+//! volatility, Greeks equal to central finite differences, IV round trips, typed errors.
+
+use ballast_options::iv::implied_vol_bsm;
+use ballast_options::pricing::{bsm, bsm_price, BsmParams};
+use ballast_options::{OptionKind, OptionsError};
+use proptest::prelude::*;
+
+fn params() -> impl Strategy<Value = BsmParams> {
+    (
+        10.0..1000.0_f64,
+        0.5..2.0_f64,
+        0.02..3.0_f64,
+        -0.02..0.15_f64,
+        0.0..0.1_f64,
+        0.05..1.5_f64,
+    )
+        .prop_map(|(s, m, t, r, q, v)| BsmParams {
+            spot: s,
+            strike: s * m,
+            t,
+            r,
+            q,
+            vol: v,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// C − P = S·e^{−qT} − K·e^{−rT}.
+    #[test]
+    fn put_call_parity(p in params()) {
+        let c = bsm_price(OptionKind::Call, &p).unwrap();
+        let pu = bsm_price(OptionKind::Put, &p).unwrap();
+        let fwd = p.spot * (-p.q * p.t).exp() - p.strike * (-p.r * p.t).exp();
+        prop_assert!((c - pu - fwd).abs() <= 1e-12 * p.spot.max(p.strike));
+    }
+
+    /// Vega > 0, so the price is (weakly, in floating point) increasing in volatility.
+    #[test]
+    fn price_increases_with_vol(p in params(), bump in 0.01..0.5_f64, call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let lo = bsm_price(kind, &p).unwrap();
+        let hi = bsm_price(kind, &BsmParams { vol: p.vol + bump, ..p }).unwrap();
+        prop_assert!(hi >= lo, "{lo} -> {hi}");
+    }
+
+    /// Delta, gamma, vega, theta, rho against central differences of the price.
+    #[test]
+    fn greeks_match_finite_differences(p in params(), call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let g = bsm(kind, &p).unwrap();
+        let price = |q: BsmParams| bsm_price(kind, &q).unwrap();
+        let hs = 1e-4 * p.spot;
+        let fd_delta = (price(BsmParams { spot: p.spot + hs, ..p }) - price(BsmParams { spot: p.spot - hs, ..p })) / (2.0 * hs);
+        let fd_gamma = (price(BsmParams { spot: p.spot + hs, ..p }) - 2.0 * g.price + price(BsmParams { spot: p.spot - hs, ..p })) / (hs * hs);
+        let hv = 1e-5;
+        let fd_vega = (price(BsmParams { vol: p.vol + hv, ..p }) - price(BsmParams { vol: p.vol - hv, ..p })) / (2.0 * hv);
+        let ht = 1e-5 * p.t;
+        let fd_theta = -(price(BsmParams { t: p.t + ht, ..p }) - price(BsmParams { t: p.t - ht, ..p })) / (2.0 * ht);
+        let hr = 1e-5;
+        let fd_rho = (price(BsmParams { r: p.r + hr, ..p }) - price(BsmParams { r: p.r - hr, ..p })) / (2.0 * hr);
+        let scale = p.spot;
+        prop_assert!((g.delta - fd_delta).abs() <= 1e-6, "delta {} vs {}", g.delta, fd_delta);
+        prop_assert!((g.gamma - fd_gamma).abs() <= 1e-4 * (g.gamma.abs() + 1e-3 / scale), "gamma {} vs {}", g.gamma, fd_gamma);
+        prop_assert!((g.vega - fd_vega).abs() <= 1e-6 * scale, "vega {} vs {}", g.vega, fd_vega);
+        prop_assert!((g.theta - fd_theta).abs() <= 1e-5 * scale, "theta {} vs {}", g.theta, fd_theta);
+        prop_assert!((g.rho - fd_rho).abs() <= 1e-6 * scale * p.t.max(1.0), "rho {} vs {}", g.rho, fd_rho);
+    }
+
+    /// price → implied vol → price reproduces the price (and the vol where vega is material).
+    #[test]
+    fn iv_round_trip(p in params(), call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let g = bsm(kind, &p).unwrap();
+        // Skip prices indistinguishable from the no-arbitrage bound in double precision.
+        prop_assume!(g.vega * p.vol > 1e-9 * p.spot);
+        let iv = implied_vol_bsm(kind, g.price, p.spot, p.strike, p.t, p.r, p.q).unwrap();
+        let back = bsm_price(kind, &BsmParams { vol: iv, ..p }).unwrap();
+        prop_assert!((back - g.price).abs() <= 1e-10 * p.spot, "{} vs {}", back, g.price);
+        if g.vega * p.vol > 1e-4 * p.spot {
+            prop_assert!((iv - p.vol).abs() <= 1e-8, "iv {} vs {}", iv, p.vol);
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_give_typed_errors() {
+    let ok = BsmParams::new(100.0, 100.0, 1.0, 0.01, 0.0, 0.5).unwrap();
+    let call = OptionKind::Call;
+    assert!(matches!(
+        bsm(call, &BsmParams { vol: -0.2, ..ok }),
+        Err(OptionsError::InvalidInput { field: "vol", .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { vol: 0.0, ..ok }),
+        Err(OptionsError::InvalidInput { field: "vol", .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { t: -1.0 / 365.0, ..ok }),
+        Err(OptionsError::ExpiryNotInFuture { .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { t: 0.0, ..ok }),
+        Err(OptionsError::ExpiryNotInFuture { .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { strike: 0.0, ..ok }),
+        Err(OptionsError::InvalidInput {
+            field: "strike",
+            ..
+        })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { strike: -5.0, ..ok }),
+        Err(OptionsError::InvalidInput {
+            field: "strike",
+            ..
+        })
+    ));
+    // IV: a call priced below its discounted intrinsic value / above the spot.
+    assert!(matches!(
+        implied_vol_bsm(call, 0.5, 110.0, 100.0, 1.0, 0.0, 0.0),
+        Err(OptionsError::PriceOutsideBounds { .. })
+    ));
+    assert!(matches!(
+        implied_vol_bsm(call, 120.0, 110.0, 100.0, 1.0, 0.0, 0.0),
+        Err(OptionsError::PriceOutsideBounds { .. })
+    ));
+    // Error messages say what is wrong.
+    let msg = bsm(call, &BsmParams { t: -0.5, ..ok }).unwrap_err().to_string();
+    assert!(msg.contains("expiry"), "{msg}");
+}
