@@ -15,6 +15,9 @@
 //! every path; Rust never contracts `a * b + c` on its own), and no path uses approximate
 //! reciprocal or square-root instructions, so the three paths are bit-identical (tested).
 
+// Coefficients are kept exactly as published (Cody 1969/1993, fdlibm), more digits than f64 holds.
+#![allow(clippy::excessive_precision)]
+
 use crate::error::{OptionsError, Result};
 use crate::pricing::{BsmParams, INV_SQRT_2PI};
 
@@ -236,8 +239,7 @@ fn lane_ok(s: f64, k: f64, t: f64, r: f64, q: f64, v: f64) -> bool {
         & (q.abs() < f64::INFINITY)
         & (v > 0.0)
         & (v < f64::INFINITY)
-        & (ratio >= 1e-300)
-        & (ratio <= 1e300)
+        & (1e-300..=1e300).contains(&ratio)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -285,6 +287,79 @@ fn run(input: &BatchInput<'_>, out: &mut BatchOutput<'_>) -> bool {
         vega[i] = g[3];
         theta[i] = g[4];
         rho[i] = g[5];
+    }
+    bad == 0
+}
+
+/// Prices only (the Greeks' extra work is dead code LLVM removes); used by portfolio
+/// revaluation. Same kernel and dispatch as [`price_greeks`], so the prices are bit-identical
+/// to its `price` output. Inputs must have equal lengths (checked).
+pub(crate) fn prices_only(input: &BatchInput<'_>, price: &mut [f64]) -> Result<()> {
+    let n = input.spot.len();
+    for (what, got) in [
+        ("strike", input.strike.len()),
+        ("t", input.t.len()),
+        ("r", input.r.len()),
+        ("q", input.q.len()),
+        ("vol", input.vol.len()),
+        ("is_call", input.is_call.len()),
+        ("price", price.len()),
+    ] {
+        if got != n {
+            return Err(OptionsError::LengthMismatch {
+                what,
+                got,
+                expected: n,
+            });
+        }
+    }
+    let ok = match KernelPath::best() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `best` only returns a path whose features the CPU has.
+        KernelPath::Avx512 => unsafe { run_prices_avx512(input, price) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        KernelPath::Avx2 => unsafe { run_prices_avx2(input, price) },
+        _ => run_prices(input, price),
+    };
+    if ok {
+        Ok(())
+    } else {
+        price.fill(f64::NAN);
+        Err(first_invalid(input))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_prices_avx2(input: &BatchInput<'_>, price: &mut [f64]) -> bool {
+    run_prices(input, price)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+unsafe fn run_prices_avx512(input: &BatchInput<'_>, price: &mut [f64]) -> bool {
+    run_prices(input, price)
+}
+
+#[inline(always)]
+fn run_prices(input: &BatchInput<'_>, price: &mut [f64]) -> bool {
+    let n = input.spot.len();
+    let (s, k, t, r, q, v, c) = (
+        &input.spot[..n],
+        &input.strike[..n],
+        &input.t[..n],
+        &input.r[..n],
+        &input.q[..n],
+        &input.vol[..n],
+        &input.is_call[..n],
+    );
+    let price = &mut price[..n];
+    let mut bad = 0_u64;
+    for i in 0..n {
+        bad |= u64::from(!lane_ok(s[i], k[i], t[i], r[i], q[i], v[i]));
+        let w = if c[i] { 1.0 } else { -1.0 };
+        price[i] = lane(s[i], k[i], t[i], r[i], q[i], v[i], w)[0];
     }
     bad == 0
 }
@@ -391,7 +466,8 @@ pub(crate) fn ln_k(x: f64) -> f64 {
     let bits = x.to_bits();
     let m = f64::from_bits((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000);
     // Exponent field to f64 without an int→float conversion (absent before AVX-512DQ).
-    let ef = f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - (4_503_599_627_370_496.0 + 1023.0);
+    let ef =
+        f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - (4_503_599_627_370_496.0 + 1023.0);
     let big = m > std::f64::consts::SQRT_2;
     let m = if big { m * 0.5 } else { m };
     let ef = if big { ef + 1.0 } else { ef };

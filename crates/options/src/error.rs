@@ -146,4 +146,3 @@ pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
         })
     }
 }
-

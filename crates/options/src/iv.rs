@@ -85,11 +85,7 @@ pub fn implied_vol_bsm(
         let use_bisect = !(g.vega > 0.0 && newton > lo && newton < hi)
             || (2.0 * fx).abs() > (dx_old * g.vega).abs();
         dx_old = dx;
-        let next = if use_bisect {
-            0.5 * (lo + hi)
-        } else {
-            newton
-        };
+        let next = if use_bisect { 0.5 * (lo + hi) } else { newton };
         dx = next - x;
         x = next;
         if dx.abs() <= 4.0 * f64::EPSILON * x || hi - lo <= 4.0 * f64::EPSILON * hi {

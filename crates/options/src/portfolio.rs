@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{price_greeks, BatchInput, BatchOutput};
+use crate::batch::{prices_only, BatchInput};
 use crate::error::{finite, positive, OptionsError, Result};
 use crate::pricing::{bsm_unchecked, validate_t, Greeks, OptionKind};
 
@@ -410,7 +410,9 @@ fn prepare(file: &PortfolioFile) -> Result<Prepared> {
     }
     for pos in &file.positions {
         if !idx.contains_key(pos.underlying()) {
-            return Err(OptionsError::UnknownUnderlying(pos.underlying().to_string()));
+            return Err(OptionsError::UnknownUnderlying(
+                pos.underlying().to_string(),
+            ));
         }
         match pos {
             Position::Option {
@@ -475,6 +477,7 @@ fn correlation_matrix(file: &PortfolioFile, prep: &Prepared) -> Result<Vec<Vec<f
 /// Checks symmetry, unit diagonal, entries in [−1, 1] and positive semi-definiteness
 /// (eigenvalues by cyclic Jacobi, smallest ≥ −1e-10). Returns eigenvalues (descending) and
 /// eigenvectors (as columns, sign fixed so the largest component is positive).
+#[allow(clippy::needless_range_loop)] // matrix indices read clearer than zipped iterators
 pub fn validate_correlation(m: &[Vec<f64>]) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
     let n = m.len();
     for i in 0..n {
@@ -515,6 +518,7 @@ pub fn validate_correlation(m: &[Vec<f64>]) -> Result<(Vec<f64>, Vec<Vec<f64>>)>
 
 /// Cyclic Jacobi eigen-decomposition of a small symmetric matrix (Golub & Van Loan,
 /// *Matrix Computations* §8.5). Deterministic: fixed sweep order, fixed iteration cap.
+#[allow(clippy::needless_range_loop)] // Jacobi rotations index rows and columns
 fn jacobi_eigen(m: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
     let n = m.len();
     let mut a: Vec<Vec<f64>> = m.to_vec();
@@ -772,30 +776,20 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
             is_call.push(*kind == OptionKind::Call);
         }
     }
-    let mut outs: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; len]);
-    {
-        let [o0, o1, o2, o3, o4, o5] = &mut outs;
-        price_greeks(
-            &BatchInput {
-                spot: &cols[0],
-                strike: &cols[1],
-                t: &cols[2],
-                r: &cols[3],
-                q: &cols[4],
-                vol: &cols[5],
-                is_call: &is_call,
-            },
-            &mut BatchOutput {
-                price: o0,
-                delta: o1,
-                gamma: o2,
-                vega: o3,
-                theta: o4,
-                rho: o5,
-            },
-        )?;
-    }
-    let shocked_prices = &outs[0];
+    let mut shocked = vec![0.0; len];
+    prices_only(
+        &BatchInput {
+            spot: &cols[0],
+            strike: &cols[1],
+            t: &cols[2],
+            r: &cols[3],
+            q: &cols[4],
+            vol: &cols[5],
+            is_call: &is_call,
+        },
+        &mut shocked,
+    )?;
+    let shocked_prices = &shocked;
 
     let per_pos = position_greeks(file, &prep);
     // pnl[p][s]
@@ -822,7 +816,9 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
             }
         }
     }
-    let totals: Vec<f64> = (0..ns).map(|s| pnl.iter().map(|row| row[s]).sum()).collect();
+    let totals: Vec<f64> = (0..ns)
+        .map(|s| pnl.iter().map(|row| row[s]).sum())
+        .collect();
     let mut worst = 0;
     for s in 1..ns {
         if totals[s] < totals[worst] {

@@ -173,7 +173,9 @@ pub fn bsm(kind: OptionKind, p: &BsmParams) -> Result<Greeks> {
 /// Price only, under generalised BSM.
 pub fn bsm_price(kind: OptionKind, p: &BsmParams) -> Result<f64> {
     p.validate()?;
-    Ok(bsm_price_unchecked(kind, p.spot, p.strike, p.t, p.r, p.q, p.vol))
+    Ok(bsm_price_unchecked(
+        kind, p.spot, p.strike, p.t, p.r, p.q, p.vol,
+    ))
 }
 
 /// ∂V/∂q per 1.00 of dividend yield (Haug 2007 §2.6): call `−T·S·e^{−qT}·Φ(d1)`,
@@ -281,7 +283,13 @@ mod tests {
             Err(OptionsError::InvalidInput { field: "vol", .. })
         ));
         assert!(matches!(
-            bsm(OptionKind::Call, &BsmParams { strike: f64::NAN, ..ok }),
+            bsm(
+                OptionKind::Call,
+                &BsmParams {
+                    strike: f64::NAN,
+                    ..ok
+                }
+            ),
             Err(OptionsError::InvalidInput {
                 field: "strike",
                 ..

@@ -55,17 +55,17 @@ fn strictly_increasing(field: &'static str, xs: &[f64]) -> Result<()> {
             got: 0,
         });
     }
+    for &x in xs {
+        crate::error::finite(field, x)?;
+    }
     for w in xs.windows(2) {
-        if !(w[1] > w[0]) {
+        if w[1] <= w[0] {
             return Err(OptionsError::InvalidInput {
                 field,
                 value: w[1],
                 rule: "must be strictly increasing",
             });
         }
-    }
-    for &x in xs {
-        crate::error::finite(field, x)?;
     }
     Ok(())
 }
@@ -350,7 +350,13 @@ mod tests {
         ));
         // Parameter violation.
         assert!(matches!(
-            SviSurface::new(vec![(0.25, SviParams { rho: 1.2, ..svi(0.01) })]),
+            SviSurface::new(vec![(
+                0.25,
+                SviParams {
+                    rho: 1.2,
+                    ..svi(0.01)
+                }
+            )]),
             Err(OptionsError::InvalidSvi { .. })
         ));
         // Durrleman violation: very steep wings with tiny curvature (Gatheral & Jacquier 2014

@@ -149,7 +149,10 @@ impl Garch11 {
                 rule: "must be >= 1 period",
             });
         }
-        let next = *self.filter(returns)?.last().unwrap_or(&self.long_run_variance());
+        let next = *self
+            .filter(returns)?
+            .last()
+            .unwrap_or(&self.long_run_variance());
         let vl = self.long_run_variance();
         let p = self.alpha + self.beta;
         let mut out = Vec::with_capacity(horizon as usize);
@@ -207,6 +210,7 @@ fn decode(theta: &[f64; 3], var: f64) -> Garch11 {
 /// Gaussian MLE of GARCH(1,1) by Nelder–Mead (reflection 1, expansion 2, contraction ½,
 /// shrink ½) from a fixed start (α = 0.1, β = 0.85, variance targeting for ω), at most 2000
 /// iterations. Deterministic. Needs at least 30 returns, not all zero.
+#[allow(clippy::needless_range_loop)] // simplex coordinates indexed in lockstep
 pub fn fit_garch(returns: &[f64]) -> Result<GarchFit> {
     check_returns(returns, 30, "GARCH fit")?;
     let var = returns.iter().map(|r| r * r).sum::<f64>() / returns.len() as f64;
@@ -457,13 +461,6 @@ mod tests {
         }
         assert!((m.current() - 0.25).abs() < 1e-12);
         assert!(m.update(f64::NAN).is_err());
-        assert!(VolAdjustedRate::new(
-            VolMarginParams {
-                max_step: 0.0,
-                ..p
-            },
-            0.05
-        )
-        .is_err());
+        assert!(VolAdjustedRate::new(VolMarginParams { max_step: 0.0, ..p }, 0.05).is_err());
     }
 }

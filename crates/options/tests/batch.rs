@@ -1,7 +1,9 @@
 //! The vectorised batch agrees with the scalar `libm` pricer to ~1e-12 relative on random
 //! inputs, every SIMD path is bit-identical to the portable one, and bad elements are named.
 
-use ballast_options::batch::{price_greeks, price_greeks_with, BatchInput, BatchOutput, KernelPath};
+use ballast_options::batch::{
+    price_greeks, price_greeks_with, BatchInput, BatchOutput, KernelPath,
+};
 use ballast_options::pricing::{bsm, BsmParams};
 use ballast_options::{OptionKind, OptionsError};
 use proptest::prelude::*;
@@ -140,6 +142,16 @@ fn bad_element_is_named_and_outputs_poisoned() {
     assert!(out.price.iter().all(|x| x.is_nan()));
     // Length mismatch.
     let short = [0.5; 2];
-    let err = price_greeks(&BatchInput { vol: &short, ..input }, &mut out).unwrap_err();
-    assert!(matches!(err, OptionsError::LengthMismatch { what: "vol", .. }));
+    let err = price_greeks(
+        &BatchInput {
+            vol: &short,
+            ..input
+        },
+        &mut out,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        OptionsError::LengthMismatch { what: "vol", .. }
+    ));
 }

@@ -98,7 +98,13 @@ fn bad_inputs_give_typed_errors() {
         Err(OptionsError::InvalidInput { field: "vol", .. })
     ));
     assert!(matches!(
-        bsm(call, &BsmParams { t: -1.0 / 365.0, ..ok }),
+        bsm(
+            call,
+            &BsmParams {
+                t: -1.0 / 365.0,
+                ..ok
+            }
+        ),
         Err(OptionsError::ExpiryNotInFuture { .. })
     ));
     assert!(matches!(
@@ -129,6 +135,8 @@ fn bad_inputs_give_typed_errors() {
         Err(OptionsError::PriceOutsideBounds { .. })
     ));
     // Error messages say what is wrong.
-    let msg = bsm(call, &BsmParams { t: -0.5, ..ok }).unwrap_err().to_string();
+    let msg = bsm(call, &BsmParams { t: -0.5, ..ok })
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("expiry"), "{msg}");
 }

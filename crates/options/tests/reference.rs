@@ -2,9 +2,7 @@
 //! `shared/data/SOURCES.md`) within its published tolerance, in the file's units: vega and rho
 //! per 1.00, theta per year = −∂V/∂T, theta_per_day = theta/365, dividend_rho = ∂V/∂q.
 
-use ballast_options::pricing::{
-    black76, bsm, bsm_dividend_rho, d1_d2, Black76Params, BsmParams,
-};
+use ballast_options::pricing::{black76, bsm, bsm_dividend_rho, d1_d2, Black76Params, BsmParams};
 use ballast_options::OptionKind;
 
 #[test]
