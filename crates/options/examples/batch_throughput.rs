@@ -69,8 +69,16 @@ fn main() {
     let mut acc = 0.0;
     for _ in 0..reps / 10 {
         for i in 0..N {
-            let kind = if c[i] { OptionKind::Call } else { OptionKind::Put };
-            let g = bsm(kind, &BsmParams::new(s[i], k[i], t[i], r[i], q[i], v[i]).unwrap()).unwrap();
+            let kind = if c[i] {
+                OptionKind::Call
+            } else {
+                OptionKind::Put
+            };
+            let g = bsm(
+                kind,
+                &BsmParams::new(s[i], k[i], t[i], r[i], q[i], v[i]).unwrap(),
+            )
+            .unwrap();
             acc += g.price + g.delta + g.gamma + g.vega + g.theta + g.rho;
         }
     }
@@ -80,7 +88,11 @@ fn main() {
         if !path.is_supported() {
             continue;
         }
-        let reps = if path == KernelPath::Portable { reps / 10 } else { reps };
+        let reps = if path == KernelPath::Portable {
+            reps / 10
+        } else {
+            reps
+        };
         let start = Clock::start();
         for _ in 0..reps {
             let [a, b, cc, d, e, f] = &mut o;

@@ -111,8 +111,9 @@ impl KernelPath {
 ///
 /// Slice lengths are checked before anything is written. Element values are checked inside the
 /// kernel (a separate pass would cost a quarter of the throughput); if any element is invalid,
-/// every output slice is filled with NaN and the error names the first offending element. Besides the scalar rules, the ratio spot/strike
-/// must lie in `[1e-300, 1e300]` (the kernel's `ln` handles normal numbers only).
+/// every output slice is filled with NaN and the error names the first offending element.
+/// The kernel's domain is [`BATCH_DOMAIN`] (every realistic option; it keeps all intermediate
+/// products finite and non-zero).
 pub fn price_greeks(input: &BatchInput<'_>, out: &mut BatchOutput<'_>) -> Result<()> {
     price_greeks_with(KernelPath::best(), input, out)
 }
@@ -200,14 +201,13 @@ fn first_invalid(input: &BatchInput<'_>) -> OptionsError {
             vol: input.vol[i],
         };
         let res = p.validate().and_then(|_| {
-            let ratio = p.spot / p.strike;
-            if (1e-300..=1e300).contains(&ratio) {
+            if lane_ok(p.spot, p.strike, p.t, p.r, p.q, p.vol) {
                 Ok(())
             } else {
                 Err(OptionsError::InvalidInput {
-                    field: "spot/strike",
-                    value: ratio,
-                    rule: "batch kernel needs spot/strike in [1e-300, 1e300]",
+                    field: "batch element",
+                    value: f64::NAN,
+                    rule: BATCH_DOMAIN,
                 })
             }
         });
@@ -226,20 +226,23 @@ fn first_invalid(input: &BatchInput<'_>) -> OptionsError {
     }
 }
 
+/// The batch kernel's domain (narrower than the scalar pricer's, so no intermediate product in
+/// the kernel can overflow or underflow to zero): spot and strike in [1e-100, 1e100], T in
+/// (0, 1000] years, vol in [1e-6, 100], r and q finite with |r|·T ≤ 200 and |q|·T ≤ 200.
+pub const BATCH_DOMAIN: &str = "spot, strike in [1e-100, 1e100]; 0 < T <= 1000; 1e-6 <= vol <= 100; |r|*T <= 200; |q|*T <= 200";
+
 #[inline(always)]
 fn lane_ok(s: f64, k: f64, t: f64, r: f64, q: f64, v: f64) -> bool {
-    let ratio = s / k;
-    (s > 0.0)
-        & (s < f64::INFINITY)
-        & (k > 0.0)
-        & (k < f64::INFINITY)
+    (s >= 1e-100)
+        & (s <= 1e100)
+        & (k >= 1e-100)
+        & (k <= 1e100)
         & (t > 0.0)
-        & (t < f64::INFINITY)
-        & (r.abs() < f64::INFINITY)
-        & (q.abs() < f64::INFINITY)
-        & (v > 0.0)
-        & (v < f64::INFINITY)
-        & (1e-300..=1e300).contains(&ratio)
+        & (t <= 1000.0)
+        & (v >= 1e-6)
+        & (v <= 100.0)
+        & ((r * t).abs() <= 200.0)
+        & ((q * t).abs() <= 200.0)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -369,23 +372,32 @@ fn run_prices(input: &BatchInput<'_>, price: &mut [f64]) -> bool {
 fn lane(s: f64, k: f64, t: f64, r: f64, q: f64, vol: f64, w: f64) -> [f64; 6] {
     let sqt = t.sqrt();
     let vs = vol * sqt;
-    let inv_vs = 1.0 / vs;
+    // One division serves d1 and gamma: 1/(S·σ√T), then 1/(σ√T) = S/(S·σ√T).
+    let inv_svs = 1.0 / (s * vs);
+    let inv_vs = s * inv_svs;
     let drift = (0.5 * vol).mul_add(vol, r - q);
     let d1 = drift.mul_add(t, ln_k(s / k)) * inv_vs;
     let d2 = d1 - vs;
     let dfq = exp_k(-q * t);
     let dfr = exp_k(-r * t);
-    let e1 = exp_k(-0.5 * d1 * d1);
-    let e2 = exp_k(-0.5 * d2 * d2);
-    let n1 = INV_SQRT_2PI * e1;
-    let nd1 = cdf_k(w * d1, e1);
-    let nd2 = cdf_k(w * d2, e2);
     let sq = s * dfq;
     let kr = k * dfr;
+    // exp(−d²/2) for both d1 and d2 from one exponential: φ(d2)/φ(d1) = Se^{−qT}/(Ke^{−rT})
+    // (Haug 2007 §2.1). Take the exponential of the smaller |d| and scale it by the ratio
+    // oriented to be ≤ 1, so the other factor can only underflow, never overflow.
+    let d1_smaller = d1.abs() <= d2.abs();
+    let dm = if d1_smaller { d1 } else { d2 };
+    let em = exp_k(-0.5 * dm * dm);
+    let ratio = if d1_smaller { sq / kr } else { kr / sq };
+    let eo = em * ratio;
+    let e1 = if d1_smaller { em } else { eo };
+    let e2 = if d1_smaller { eo } else { em };
+    let n1 = INV_SQRT_2PI * e1;
+    let (nd1, nd2) = cdf2_k(w * d1, e1, w * d2, e2);
     let sqn1 = sq * n1;
     let price = w * sq.mul_add(nd1, -(kr * nd2));
     let delta = w * dfq * nd1;
-    let gamma = dfq * n1 * inv_vs / s;
+    let gamma = dfq * n1 * inv_svs;
     let vega = sqn1 * sqt;
     let theta = -(sqn1 * (0.5 * vol * vol * inv_vs)) + w * (q * sq).mul_add(nd1, -(r * kr * nd2));
     let rho = w * k * t * dfr * nd2;
@@ -567,10 +579,9 @@ const R3_D: [f64; 9] = [
     0.0, 0.0, 0.0, CODY_Q[4], CODY_Q[3], CODY_Q[2], CODY_Q[1], CODY_Q[0], 1.0,
 ];
 
-/// Branch-free Φ(x) given `e = exp(−x²/2)` (shared with the density). Cody's three regions
-/// (|x| ≤ 0.67448975, ≤ √32, beyond) are evaluated as one selected rational.
+/// Numerator and denominator of the selected Cody rational at `x` (see [`cdf_k`]).
 #[inline(always)]
-pub(crate) fn cdf_k(x: f64, e: f64) -> f64 {
+fn cdf_rational(x: f64) -> (f64, f64) {
     let y = x.abs();
     let r1 = y <= 0.674_489_75;
     let r2 = y <= SQRT_32;
@@ -607,14 +618,41 @@ pub(crate) fn cdf_k(x: f64, e: f64) -> f64 {
         INV_SQRT_2PI.mul_add(ud, -num)
     };
     let den2 = if r1 | r2 { den } else { ud * yc };
-    let qv = num2 / den2;
+    (num2, den2)
+}
+
+/// Φ(x) from the rational's value `qv` and `e = exp(−x²/2)`.
+#[inline(always)]
+fn cdf_finish(x: f64, e: f64, qv: f64) -> f64 {
     let tail = e * qv;
     let cum = if x > 0.0 { 1.0 - tail } else { tail };
-    if r1 {
+    if x.abs() <= 0.674_489_75 {
         0.5 + qv
     } else {
         cum
     }
+}
+
+/// Branch-free Φ(x) given `e = exp(−x²/2)` (shared with the density). Cody's three regions
+/// (|x| ≤ 0.67448975, ≤ √32, beyond) are evaluated as one selected rational.
+#[cfg(test)]
+#[inline(always)]
+pub(crate) fn cdf_k(x: f64, e: f64) -> f64 {
+    let (n, d) = cdf_rational(x);
+    cdf_finish(x, e, n / d)
+}
+
+/// Φ at two points with one division: `n₁/d₁ = n₁d₂/(d₁d₂)` (every denominator is ≥ 1e4 and
+/// ≤ 1e17, so the product neither overflows nor underflows).
+#[inline(always)]
+fn cdf2_k(x1: f64, e1: f64, x2: f64, e2: f64) -> (f64, f64) {
+    let (n1, d1) = cdf_rational(x1);
+    let (n2, d2) = cdf_rational(x2);
+    let inv = 1.0 / (d1 * d2);
+    (
+        cdf_finish(x1, e1, n1 * d2 * inv),
+        cdf_finish(x2, e2, n2 * d1 * inv),
+    )
 }
 
 #[cfg(test)]
