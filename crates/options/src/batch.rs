@@ -233,14 +233,11 @@ pub const BATCH_DOMAIN: &str = "spot, strike in [1e-100, 1e100]; 0 < T <= 1000; 
 
 #[inline(always)]
 fn lane_ok(s: f64, k: f64, t: f64, r: f64, q: f64, v: f64) -> bool {
-    (s >= 1e-100)
-        & (s <= 1e100)
-        & (k >= 1e-100)
-        & (k <= 1e100)
+    (1e-100..=1e100).contains(&s)
+        & (1e-100..=1e100).contains(&k)
         & (t > 0.0)
         & (t <= 1000.0)
-        & (v >= 1e-6)
-        & (v <= 100.0)
+        & (1e-6..=100.0).contains(&v)
         & ((r * t).abs() <= 200.0)
         & ((q * t).abs() <= 200.0)
 }
