@@ -97,23 +97,6 @@ impl Position {
             Position::Option { underlying, .. } | Position::Perp { underlying, .. } => underlying,
         }
     }
-
-    fn describe(&self) -> String {
-        match self {
-            Position::Option {
-                underlying,
-                kind,
-                strike,
-                expiry_years,
-                quantity,
-                ..
-            } => format!(
-                "{quantity} × {underlying} {kind:?} K={strike} τ={:.1}d",
-                expiry_years * 365.0
-            ),
-            Position::Perp { underlying, size } => format!("{size} × {underlying} perp"),
-        }
-    }
 }
 
 /// Correlation matrix across underlyings, rows/columns in the order of `underlyings`.
@@ -245,8 +228,8 @@ pub struct ScenarioReport {
 pub struct PositionReport {
     /// Index in the input.
     pub index: usize,
-    /// Human-readable description.
-    pub description: String,
+    /// The position as given in the input.
+    pub position: Position,
     /// Current mark-to-market value (0 for a perp: PnL only).
     pub value: f64,
     /// PnL in the worst scenario of the account.
@@ -737,44 +720,56 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
     let np = file.positions.len();
     let params = &file.params;
 
-    // Revalue every option in every scenario with one batch call (structure of arrays).
-    let opt_idx: Vec<usize> = (0..np)
-        .filter(|&i| matches!(file.positions[i], Position::Option { .. }))
-        .collect();
-    let len = opt_idx.len() * ns;
+    // Shocked spot of every underlying in every scenario, scenario-major per underlying.
+    let nu = file.market.len();
+    let mut shocked_spot = vec![0.0; nu * ns];
+    for (ui, m) in file.market.iter().enumerate() {
+        for (s, sc) in scenarios.iter().enumerate() {
+            shocked_spot[ui * ns + s] = m.spot * (1.0 + sc.shocks[ui]);
+        }
+    }
+
+    // Revalue every option in every scenario with one batch call (structure of arrays,
+    // option-major: the block of option j is `j*ns .. (j+1)*ns`).
+    let n_opt = file
+        .positions
+        .iter()
+        .filter(|p| matches!(p, Position::Option { .. }))
+        .count();
+    let len = n_opt * ns;
     let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| Vec::with_capacity(len));
     let mut is_call = Vec::with_capacity(len);
-    for &pi in &opt_idx {
+    let mut pos_under = Vec::with_capacity(np);
+    for pos in &file.positions {
+        let ui = prep.idx[pos.underlying()];
+        pos_under.push(ui);
         let Position::Option {
-            underlying,
             kind,
             strike,
             expiry_years,
             vol,
             ..
-        } = &file.positions[pi]
+        } = pos
         else {
             continue;
         };
-        let ui = prep.idx[underlying.as_str()];
         let m = &file.market[ui];
         let base_vol = vol.unwrap_or(m.vol);
         let scale = vol_scale(params, *expiry_years);
         let up = base_vol * (1.0 + params.vol_range_up * scale);
         let down = base_vol * (1.0 - params.vol_range_down * scale);
-        for sc in &scenarios {
-            cols[0].push(m.spot * (1.0 + sc.shocks[ui]));
-            cols[1].push(*strike);
-            cols[2].push(*expiry_years);
-            cols[3].push(m.rate);
-            cols[4].push(m.carry_yield);
-            cols[5].push(match sc.vol_shock {
-                VolShock::None => base_vol,
-                VolShock::Up => up,
-                VolShock::Down => down,
-            });
-            is_call.push(*kind == OptionKind::Call);
-        }
+        let rep = |c: &mut Vec<f64>, x: f64| c.extend(std::iter::repeat_n(x, ns));
+        cols[0].extend_from_slice(&shocked_spot[ui * ns..(ui + 1) * ns]);
+        rep(&mut cols[1], *strike);
+        rep(&mut cols[2], *expiry_years);
+        rep(&mut cols[3], m.rate);
+        rep(&mut cols[4], m.carry_yield);
+        cols[5].extend(scenarios.iter().map(|sc| match sc.vol_shock {
+            VolShock::None => base_vol,
+            VolShock::Up => up,
+            VolShock::Down => down,
+        }));
+        is_call.extend(std::iter::repeat_n(*kind == OptionKind::Call, ns));
     }
     let mut shocked = vec![0.0; len];
     prices_only(
@@ -789,36 +784,37 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
         },
         &mut shocked,
     )?;
-    let shocked_prices = &shocked;
 
     let per_pos = position_greeks(file, &prep);
-    // pnl[p][s]
-    let mut pnl = vec![vec![0.0; ns]; np];
+    // pnl[p*ns + s]: PnL of position p in scenario s.
+    let mut pnl = vec![0.0; np * ns];
+    let mut totals = vec![0.0; ns];
     let mut opt_slot = 0;
     for (pi, pos) in file.positions.iter().enumerate() {
-        let ui = prep.idx[pos.underlying()];
-        let m = &file.market[ui];
+        let ui = pos_under[pi];
+        let row = &mut pnl[pi * ns..(pi + 1) * ns];
         match pos {
             Position::Option { quantity, .. } => {
-                let row = &shocked_prices[opt_slot * ns..(opt_slot + 1) * ns];
+                let prices = &shocked[opt_slot * ns..(opt_slot + 1) * ns];
                 // Scenario 0 is flat spot, unchanged vol: the base value on the same kernel,
                 // so an unshocked scenario has exactly zero PnL.
-                let base = row[0];
-                for (s, &v) in row.iter().enumerate() {
-                    pnl[pi][s] = quantity * (v - base);
+                let base = prices[0];
+                for (x, &v) in row.iter_mut().zip(prices) {
+                    *x = quantity * (v - base);
                 }
                 opt_slot += 1;
             }
             Position::Perp { size, .. } => {
-                for (s, sc) in scenarios.iter().enumerate() {
-                    pnl[pi][s] = size * m.spot * sc.shocks[ui];
+                let spot = file.market[ui].spot;
+                for (x, &sp) in row.iter_mut().zip(&shocked_spot[ui * ns..(ui + 1) * ns]) {
+                    *x = size * (sp - spot);
                 }
             }
         }
+        for (t, &x) in totals.iter_mut().zip(row.iter()) {
+            *t += x;
+        }
     }
-    let totals: Vec<f64> = (0..ns)
-        .map(|s| pnl.iter().map(|row| row[s]).sum())
-        .collect();
     let mut worst = 0;
     for s in 1..ns {
         if totals[s] < totals[worst] {
@@ -867,12 +863,13 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
         .iter()
         .enumerate()
         .map(|(pi, pos)| {
-            let min = pnl[pi].iter().copied().fold(0.0_f64, f64::min);
+            let row = &pnl[pi * ns..(pi + 1) * ns];
+            let min = row.iter().copied().fold(0.0_f64, f64::min);
             PositionReport {
                 index: pi,
-                description: pos.describe(),
+                position: pos.clone(),
                 value: per_pos[pi].price,
-                pnl_in_worst: pnl[pi][worst],
+                pnl_in_worst: row[worst],
                 standalone_requirement: -min + pos_cont[pi],
                 greeks: per_pos[pi],
             }
