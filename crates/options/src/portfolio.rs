@@ -758,7 +758,7 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
         let scale = vol_scale(params, *expiry_years);
         let up = base_vol * (1.0 + params.vol_range_up * scale);
         let down = base_vol * (1.0 - params.vol_range_down * scale);
-        let rep = |c: &mut Vec<f64>, x: f64| c.extend(std::iter::repeat_n(x, ns));
+        let rep = |c: &mut Vec<f64>, x: f64| c.extend(std::iter::repeat(x).take(ns));
         cols[0].extend_from_slice(&shocked_spot[ui * ns..(ui + 1) * ns]);
         rep(&mut cols[1], *strike);
         rep(&mut cols[2], *expiry_years);
@@ -769,7 +769,7 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
             VolShock::Up => up,
             VolShock::Down => down,
         }));
-        is_call.extend(std::iter::repeat_n(*kind == OptionKind::Call, ns));
+        is_call.extend(std::iter::repeat(*kind == OptionKind::Call).take(ns));
     }
     let mut shocked = vec![0.0; len];
     prices_only(
