@@ -17,6 +17,7 @@ fn account() -> PortfolioFile {
         carry_yield: 0.0,
         spot_range: 0.2,
         oracle_confidence: 0.001,
+        surface: None,
     };
     let mut positions = Vec::new();
     for i in 0..50 {

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::batch::{prices_only, BatchInput};
 use crate::error::{finite, positive, OptionsError, Result};
 use crate::pricing::{bsm_unchecked, validate_t, Greeks, OptionKind};
+use crate::surface::{GridSurface, SviParams, SviSurface};
 
 /// Market data of one underlying.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,71 @@ pub struct UnderlyingMarket {
     /// Oracle confidence as a fraction of price (0 = perfectly known).
     #[serde(default)]
     pub oracle_confidence: f64,
+    /// Optional implied-volatility surface; when present, an option without its own `vol`
+    /// reads its vol at `k = ln(K/F)`, `F = S·e^{(r−q)τ}` (validated against arbitrage).
+    #[serde(default)]
+    pub surface: Option<SurfaceSpec>,
+}
+
+/// A volatility surface inside a portfolio file (see [`crate::surface`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SurfaceSpec {
+    /// Raw-SVI slices, one per expiry.
+    Svi {
+        /// Slices in increasing expiry.
+        slices: Vec<SviSlice>,
+    },
+    /// Vols on an expiry × log-moneyness grid.
+    Grid {
+        /// Expiries in years, increasing.
+        expiries: Vec<f64>,
+        /// Log-moneyness nodes ln(K/F), increasing.
+        log_moneyness: Vec<f64>,
+        /// `vols[i][j]` at `expiries[i]`, `log_moneyness[j]`.
+        vols: Vec<Vec<f64>>,
+    },
+}
+
+/// One SVI slice of a [`SurfaceSpec::Svi`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SviSlice {
+    /// Expiry in years.
+    pub t: f64,
+    /// Raw SVI parameters.
+    #[serde(flatten)]
+    pub params: SviParams,
+}
+
+enum BuiltSurface {
+    Svi(SviSurface),
+    Grid(GridSurface),
+}
+
+impl BuiltSurface {
+    fn build(spec: &SurfaceSpec) -> Result<Self> {
+        Ok(match spec {
+            SurfaceSpec::Svi { slices } => BuiltSurface::Svi(SviSurface::new(
+                slices.iter().map(|s| (s.t, s.params)).collect(),
+            )?),
+            SurfaceSpec::Grid {
+                expiries,
+                log_moneyness,
+                vols,
+            } => BuiltSurface::Grid(GridSurface::new(
+                expiries.clone(),
+                log_moneyness.clone(),
+                vols.clone(),
+            )?),
+        })
+    }
+
+    fn implied_vol(&self, t: f64, k: f64) -> Result<f64> {
+        match self {
+            BuiltSurface::Svi(s) => s.implied_vol(t, k),
+            BuiltSurface::Grid(g) => g.implied_vol(t, k),
+        }
+    }
 }
 
 /// One position of the account.
@@ -322,6 +388,8 @@ pub fn margin_from_json(text: &str) -> Result<MarginResult> {
 struct Prepared {
     names: Vec<String>,
     idx: BTreeMap<String, usize>,
+    /// Vol of each position (position override, else surface, else flat); 0 for perps.
+    vols: Vec<f64>,
 }
 
 fn prepare(file: &PortfolioFile) -> Result<Prepared> {
@@ -417,7 +485,38 @@ fn prepare(file: &PortfolioFile) -> Result<Prepared> {
             }
         }
     }
-    Ok(Prepared { names, idx })
+    // Resolve every option's vol once, reading surfaces where given.
+    let mut surfaces = Vec::with_capacity(file.market.len());
+    for m in &file.market {
+        surfaces.push(match &m.surface {
+            Some(spec) => Some(BuiltSurface::build(spec)?),
+            None => None,
+        });
+    }
+    let mut vols = Vec::with_capacity(file.positions.len());
+    for pos in &file.positions {
+        let ui = idx[pos.underlying()];
+        let m = &file.market[ui];
+        vols.push(match pos {
+            Position::Perp { .. } => 0.0,
+            Position::Option { vol: Some(v), .. } => *v,
+            Position::Option {
+                strike,
+                expiry_years,
+                ..
+            } => match &surfaces[ui] {
+                Some(sf) => {
+                    let fwd = m.spot * ((m.rate - m.carry_yield) * expiry_years).exp();
+                    positive(
+                        "surface vol",
+                        sf.implied_vol(*expiry_years, (strike / fwd).ln())?,
+                    )?
+                }
+                None => m.vol,
+            },
+        });
+    }
+    Ok(Prepared { names, idx, vols })
 }
 
 /// Validates a correlation matrix and returns it reordered to `names`.
@@ -648,7 +747,8 @@ pub fn aggregate_greeks(file: &PortfolioFile) -> Result<AccountGreeks> {
 fn position_greeks(file: &PortfolioFile, prep: &Prepared) -> Vec<Greeks> {
     file.positions
         .iter()
-        .map(|pos| {
+        .enumerate()
+        .map(|(pi, pos)| {
             let m = &file.market[prep.idx[pos.underlying()]];
             match pos {
                 Position::Option {
@@ -656,7 +756,6 @@ fn position_greeks(file: &PortfolioFile, prep: &Prepared) -> Vec<Greeks> {
                     strike,
                     expiry_years,
                     quantity,
-                    vol,
                     ..
                 } => {
                     let g = bsm_unchecked(
@@ -666,7 +765,7 @@ fn position_greeks(file: &PortfolioFile, prep: &Prepared) -> Vec<Greeks> {
                         *expiry_years,
                         m.rate,
                         m.carry_yield,
-                        vol.unwrap_or(m.vol),
+                        prep.vols[pi],
                     );
                     Greeks {
                         price: quantity * g.price,
@@ -740,25 +839,24 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
     let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| Vec::with_capacity(len));
     let mut is_call = Vec::with_capacity(len);
     let mut pos_under = Vec::with_capacity(np);
-    for pos in &file.positions {
+    for (pi, pos) in file.positions.iter().enumerate() {
         let ui = prep.idx[pos.underlying()];
         pos_under.push(ui);
         let Position::Option {
             kind,
             strike,
             expiry_years,
-            vol,
             ..
         } = pos
         else {
             continue;
         };
         let m = &file.market[ui];
-        let base_vol = vol.unwrap_or(m.vol);
+        let base_vol = prep.vols[pi];
         let scale = vol_scale(params, *expiry_years);
         let up = base_vol * (1.0 + params.vol_range_up * scale);
         let down = base_vol * (1.0 - params.vol_range_down * scale);
-        let rep = |c: &mut Vec<f64>, x: f64| c.extend(std::iter::repeat(x).take(ns));
+        let rep = |c: &mut Vec<f64>, x: f64| c.extend(std::iter::repeat_n(x, ns));
         cols[0].extend_from_slice(&shocked_spot[ui * ns..(ui + 1) * ns]);
         rep(&mut cols[1], *strike);
         rep(&mut cols[2], *expiry_years);
@@ -769,7 +867,7 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
             VolShock::Up => up,
             VolShock::Down => down,
         }));
-        is_call.extend(std::iter::repeat(*kind == OptionKind::Call).take(ns));
+        is_call.extend(std::iter::repeat_n(*kind == OptionKind::Call, ns));
     }
     let mut shocked = vec![0.0; len];
     prices_only(

@@ -17,6 +17,7 @@ fn market(name: &str, spot: f64, vol: f64) -> UnderlyingMarket {
         carry_yield: 0.0,
         spot_range: 0.2,
         oracle_confidence: 0.0,
+        surface: None,
     }
 }
 
@@ -202,5 +203,66 @@ fn bad_portfolio_inputs_are_typed_errors() {
     assert!(matches!(
         margin_from_json("{ not json"),
         Err(OptionsError::Parse(_))
+    ));
+}
+
+#[test]
+fn surfaces_feed_option_vols_and_arbitrage_is_rejected() {
+    use ballast_options::portfolio::{SurfaceSpec, SviSlice};
+    use ballast_options::surface::{SviParams, SviSurface};
+    let svi = |a: f64| SviParams {
+        a,
+        b: 0.1,
+        rho: -0.4,
+        m: 0.0,
+        sigma: 0.2,
+    };
+    let slices = vec![
+        SviSlice {
+            t: 0.05,
+            params: svi(0.004),
+        },
+        SviSlice {
+            t: 0.5,
+            params: svi(0.06),
+        },
+    ];
+    let mut m = market("BTC", 60_000.0, 0.5);
+    m.surface = Some(SurfaceSpec::Svi {
+        slices: slices.clone(),
+    });
+    let (k, tau) = (66_000.0, 0.2);
+    let f = file(
+        vec![m.clone()],
+        vec![option("BTC", OptionKind::Call, k, tau, 1.0)],
+    );
+    let r = compute_margin(&f).unwrap();
+    // The option is valued at the surface vol for its strike and expiry (F = S here: r = q = 0).
+    let surf = SviSurface::new(slices.iter().map(|s| (s.t, s.params)).collect()).unwrap();
+    let vol = surf.implied_vol(tau, (k / 60_000.0_f64).ln()).unwrap();
+    let want = bsm(
+        OptionKind::Call,
+        &BsmParams::new(60_000.0, k, tau, 0.0, 0.0, vol).unwrap(),
+    )
+    .unwrap()
+    .price;
+    assert!((r.positions[0].value - want).abs() < 1e-9 * want);
+    // A surface whose later slice has less total variance is calendar arbitrage.
+    m.surface = Some(SurfaceSpec::Svi {
+        slices: vec![
+            SviSlice {
+                t: 0.05,
+                params: svi(0.06),
+            },
+            SviSlice {
+                t: 0.5,
+                params: svi(0.004),
+            },
+        ],
+    });
+    let f = file(vec![m], vec![option("BTC", OptionKind::Call, k, tau, 1.0)]);
+    assert!(matches!(
+        compute_margin(&f),
+        Err(OptionsError::CalendarArbitrage { .. })
     ));
 }
