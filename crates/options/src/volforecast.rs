@@ -209,7 +209,7 @@ fn decode(theta: &[f64; 3], var: f64) -> Garch11 {
 
 /// Gaussian MLE of GARCH(1,1) by Nelder–Mead (reflection 1, expansion 2, contraction ½,
 /// shrink ½) from a fixed start (α = 0.1, β = 0.85, variance targeting for ω), at most 2000
-/// iterations. Deterministic. Needs at least 30 returns, not all zero.
+/// iterations per round, restarted once from the best point. Deterministic. Needs at least 30 returns, not all zero.
 #[allow(clippy::needless_range_loop)] // simplex coordinates indexed in lockstep
 pub fn fit_garch(returns: &[f64]) -> Result<GarchFit> {
     check_returns(returns, 30, "GARCH fit")?;
@@ -229,62 +229,69 @@ pub fn fit_garch(returns: &[f64]) -> Result<GarchFit> {
     // Start: α+β = 0.95, α/(α+β) = 0.105, ω = 0.05·var (so V_L = var).
     let logit = |p: f64| (p / (1.0 - p)).ln();
     let start = [(0.05_f64).ln(), logit(0.95 / 0.999), logit(0.1 / 0.95)];
-    let mut simplex: Vec<([f64; 3], f64)> = (0..4)
-        .map(|i| {
-            let mut p = start;
-            if i > 0 {
-                p[i - 1] += 0.5;
-            }
-            (p, nll(&p))
-        })
-        .collect();
+    // Two rounds: the second restarts from the first round's best point with a fresh simplex,
+    // the usual guard against Nelder–Mead's premature collapse (Press et al. §10.5).
+    let mut best = start;
     let mut iterations = 0;
-    for it in 0..2000 {
-        iterations = it + 1;
-        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (best, worst) = (simplex[0].1, simplex[3].1);
-        if (worst - best).abs() <= 1e-10 * (1.0 + best.abs()) {
-            break;
-        }
-        let mut c = [0.0; 3];
-        for (p, _) in &simplex[..3] {
-            for d in 0..3 {
-                c[d] += p[d] / 3.0;
+    let mut simplex: Vec<([f64; 3], f64)> = Vec::new();
+    for _round in 0..2 {
+        simplex = (0..4)
+            .map(|i| {
+                let mut p = best;
+                if i > 0 {
+                    p[i - 1] += 0.5;
+                }
+                (p, nll(&p))
+            })
+            .collect();
+        for _ in 0..2000 {
+            iterations += 1;
+            simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let (best, worst) = (simplex[0].1, simplex[3].1);
+            if (worst - best).abs() <= 1e-10 * (1.0 + best.abs()) {
+                break;
             }
-        }
-        let at = |t: f64| -> [f64; 3] {
-            let w = simplex[3].0;
-            [
-                c[0] + t * (w[0] - c[0]),
-                c[1] + t * (w[1] - c[1]),
-                c[2] + t * (w[2] - c[2]),
-            ]
-        };
-        let xr = at(-1.0);
-        let fr = nll(&xr);
-        if fr < simplex[0].1 {
-            let xe = at(-2.0);
-            let fe = nll(&xe);
-            simplex[3] = if fe < fr { (xe, fe) } else { (xr, fr) };
-        } else if fr < simplex[2].1 {
-            simplex[3] = (xr, fr);
-        } else {
-            let xc = if fr < simplex[3].1 { at(-0.5) } else { at(0.5) };
-            let fc = nll(&xc);
-            if fc < fr.min(simplex[3].1) {
-                simplex[3] = (xc, fc);
+            let mut c = [0.0; 3];
+            for (p, _) in &simplex[..3] {
+                for d in 0..3 {
+                    c[d] += p[d] / 3.0;
+                }
+            }
+            let at = |t: f64| -> [f64; 3] {
+                let w = simplex[3].0;
+                [
+                    c[0] + t * (w[0] - c[0]),
+                    c[1] + t * (w[1] - c[1]),
+                    c[2] + t * (w[2] - c[2]),
+                ]
+            };
+            let xr = at(-1.0);
+            let fr = nll(&xr);
+            if fr < simplex[0].1 {
+                let xe = at(-2.0);
+                let fe = nll(&xe);
+                simplex[3] = if fe < fr { (xe, fe) } else { (xr, fr) };
+            } else if fr < simplex[2].1 {
+                simplex[3] = (xr, fr);
             } else {
-                let b = simplex[0].0;
-                for s in simplex.iter_mut().skip(1) {
-                    for d in 0..3 {
-                        s.0[d] = b[d] + 0.5 * (s.0[d] - b[d]);
+                let xc = if fr < simplex[3].1 { at(-0.5) } else { at(0.5) };
+                let fc = nll(&xc);
+                if fc < fr.min(simplex[3].1) {
+                    simplex[3] = (xc, fc);
+                } else {
+                    let b = simplex[0].0;
+                    for s in simplex.iter_mut().skip(1) {
+                        for d in 0..3 {
+                            s.0[d] = b[d] + 0.5 * (s.0[d] - b[d]);
+                        }
+                        s.1 = nll(&s.0);
                     }
-                    s.1 = nll(&s.0);
                 }
             }
         }
+        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
+        best = simplex[0].0;
     }
-    simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (theta, f) = simplex[0];
     if !f.is_finite() {
         return Err(OptionsError::NoConvergence {
