@@ -266,3 +266,99 @@ fn surfaces_feed_option_vols_and_arbitrage_is_rejected() {
         Err(OptionsError::CalendarArbitrage { .. })
     ));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn random_account() -> impl Strategy<Value = PortfolioFile> {
+        let opt = (
+            any::<bool>(),
+            any::<bool>(),
+            0.6..1.5_f64,
+            1.0..400.0_f64,
+            -5.0..5.0_f64,
+        );
+        (
+            proptest::collection::vec(opt, 1..8),
+            -3.0..3.0_f64,
+            -0.95..0.95_f64,
+        )
+            .prop_map(|(opts, perp, rho)| {
+                let mut positions: Vec<Position> = opts
+                    .into_iter()
+                    .map(|(btc, call, m, days, qty)| {
+                        let (u, s) = if btc {
+                            ("BTC", 60_000.0)
+                        } else {
+                            ("ETH", 3_000.0)
+                        };
+                        let kind = if call {
+                            OptionKind::Call
+                        } else {
+                            OptionKind::Put
+                        };
+                        option(u, kind, s * m, days / 365.0, qty)
+                    })
+                    .collect();
+                positions.push(Position::Perp {
+                    underlying: "ETH".into(),
+                    size: perp,
+                });
+                let mut f = file(
+                    vec![market("BTC", 60_000.0, 0.5), market("ETH", 3_000.0, 0.7)],
+                    positions,
+                );
+                f.correlation = Some(Correlation {
+                    underlyings: vec!["BTC".into(), "ETH".into()],
+                    matrix: vec![vec![1.0, rho], vec![rho, 1.0]],
+                });
+                f.market[1].oracle_confidence = 0.001;
+                f
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The worst loss of a sum is at most the sum of worst losses, so the account never
+        /// needs more than its positions held apart; and the requirement is never negative.
+        #[test]
+        fn requirement_is_subadditive(f in random_account()) {
+            let r = compute_margin(&f).unwrap();
+            prop_assert!(r.requirement >= 0.0);
+            prop_assert!(r.requirement <= r.sum_of_standalone * (1.0 + 1e-12) + 1e-9);
+        }
+
+        /// Doubling every position doubles the requirement (positive homogeneity).
+        #[test]
+        fn requirement_is_homogeneous(f in random_account()) {
+            let r1 = compute_margin(&f).unwrap().requirement;
+            let mut g = f.clone();
+            for p in &mut g.positions {
+                match p {
+                    Position::Option { quantity, .. } => *quantity *= 2.0,
+                    Position::Perp { size, .. } => *size *= 2.0,
+                }
+            }
+            let r2 = compute_margin(&g).unwrap().requirement;
+            prop_assert!((r2 - 2.0 * r1).abs() <= 1e-9 * r1.max(1.0), "{} vs 2×{}", r2, r1);
+        }
+
+        /// A book plus its exact opposite has no scenario loss.
+        #[test]
+        fn offsetting_book_has_no_scenario_loss(f in random_account()) {
+            let mut g = f.clone();
+            for p in &f.positions {
+                let mut q = p.clone();
+                match &mut q {
+                    Position::Option { quantity, .. } => *quantity = -*quantity,
+                    Position::Perp { size, .. } => *size = -*size,
+                }
+                g.positions.push(q);
+            }
+            let r = compute_margin(&g).unwrap();
+            prop_assert!(r.scenario_loss <= 1e-9, "{}", r.scenario_loss);
+        }
+    }
+}
