@@ -19,6 +19,14 @@ pub enum OptionsError {
         /// The rule it violates.
         rule: &'static str,
     },
+    /// Inputs are each valid but so extreme that the result overflows double precision.
+    #[error(
+        "{what} is not finite for these inputs (overflow; e.g. vol²·T or spot/strike out of range)"
+    )]
+    NonFiniteResult {
+        /// What was being computed.
+        what: &'static str,
+    },
     /// Time to expiry is zero or negative: the option has already expired.
     #[error("expiry is not in the future: time to expiry T = {t} years (must be > 0)")]
     ExpiryNotInFuture {

@@ -13,6 +13,8 @@
 //! | [`batch`] | structure-of-arrays price + Greeks with vectorised math kernels |
 //! | [`portfolio`] | correlated scenario-grid portfolio margin and Greeks aggregation |
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod error;
 pub mod iv;

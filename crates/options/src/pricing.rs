@@ -167,13 +167,37 @@ pub fn d1_d2(p: &BsmParams) -> Result<(f64, f64)> {
 /// Greeks). See the module doc for units.
 pub fn bsm(kind: OptionKind, p: &BsmParams) -> Result<Greeks> {
     p.validate()?;
-    Ok(bsm_unchecked(kind, p.spot, p.strike, p.t, p.r, p.q, p.vol))
+    finite_greeks(bsm_unchecked(kind, p.spot, p.strike, p.t, p.r, p.q, p.vol))
+}
+
+/// Rejects a result that overflowed (each input valid, their combination too extreme).
+fn finite_greeks(g: Greeks) -> Result<Greeks> {
+    if [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho]
+        .iter()
+        .all(|x| x.is_finite())
+    {
+        Ok(g)
+    } else {
+        Err(OptionsError::NonFiniteResult {
+            what: "option price or Greeks",
+        })
+    }
+}
+
+fn finite_price(x: f64) -> Result<f64> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(OptionsError::NonFiniteResult {
+            what: "option price",
+        })
+    }
 }
 
 /// Price only, under generalised BSM.
 pub fn bsm_price(kind: OptionKind, p: &BsmParams) -> Result<f64> {
     p.validate()?;
-    Ok(bsm_price_unchecked(
+    finite_price(bsm_price_unchecked(
         kind, p.spot, p.strike, p.t, p.r, p.q, p.vol,
     ))
 }
@@ -194,13 +218,13 @@ pub fn black76(kind: OptionKind, p: &Black76Params) -> Result<Greeks> {
     // Black-76 is generalised BSM with b = 0 (q = r) on S = F (Haug 2007 §1.1.6), except rho.
     let mut g = bsm_unchecked(kind, p.forward, p.strike, p.t, p.r, p.r, p.vol);
     g.rho = -p.t * g.price;
-    Ok(g)
+    finite_greeks(g)
 }
 
 /// Black-76 price only.
 pub fn black76_price(kind: OptionKind, p: &Black76Params) -> Result<f64> {
     p.validate()?;
-    Ok(bsm_price_unchecked(
+    finite_price(bsm_price_unchecked(
         kind, p.forward, p.strike, p.t, p.r, p.r, p.vol,
     ))
 }

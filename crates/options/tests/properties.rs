@@ -146,3 +146,55 @@ fn bad_inputs_give_typed_errors() {
         .to_string();
     assert!(msg.contains("expiry"), "{msg}");
 }
+
+fn any_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        Just(0.0),
+        Just(-0.0),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        -1e3..1e3_f64,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Arbitrary inputs (NaN, ±∞, zero, negative, huge) never panic: either a typed error or a
+    /// finite result.
+    #[test]
+    fn arbitrary_inputs_never_panic(
+        s in any_f64(), k in any_f64(), t in any_f64(), r in any_f64(), q in any_f64(),
+        v in any_f64(), price in any_f64(), call in any::<bool>()
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let p = BsmParams { spot: s, strike: k, t, r, q, vol: v };
+        if let Ok(g) = bsm(kind, &p) {
+            for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho] {
+                prop_assert!(x.is_finite());
+            }
+        }
+        if let Ok(iv) = implied_vol_bsm(kind, price, s, k, t, r, q) {
+            prop_assert!(iv.is_finite() && iv > 0.0);
+        }
+        let _ = ballast_options::iv::implied_vol_black76(kind, price, s, k, t, r);
+    }
+}
+
+#[test]
+fn black76_implied_vol_round_trip() {
+    use ballast_options::iv::implied_vol_black76;
+    use ballast_options::pricing::{black76, Black76Params};
+    let p = Black76Params {
+        forward: 620.0,
+        strike: 600.0,
+        t: 0.5,
+        r: 0.05,
+        vol: 0.2,
+    };
+    let price = black76(OptionKind::Call, &p).unwrap().price;
+    let iv = implied_vol_black76(OptionKind::Call, price, 620.0, 600.0, 0.5, 0.05).unwrap();
+    assert!((iv - 0.2).abs() < 1e-12, "{iv}");
+}
