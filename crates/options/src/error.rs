@@ -69,6 +69,14 @@ pub enum OptionsError {
         /// The validation failure of that element.
         source: Box<OptionsError>,
     },
+    /// Portfolio position `index` cannot be valued.
+    #[error("position {index}: {source}")]
+    Position {
+        /// Index of the position in the input.
+        index: usize,
+        /// Why it cannot be valued.
+        source: Box<OptionsError>,
+    },
     /// Not enough data for the requested statistic.
     #[error("not enough data: {what} needs at least {needed}, got {got}")]
     NotEnoughData {

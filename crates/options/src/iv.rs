@@ -52,6 +52,11 @@ pub fn implied_vol_bsm(
     let f = |v: f64| bsm_price_unchecked(kind, spot, strike, t, r, q, v) - price;
     let (mut lo, mut hi) = (IV_MIN, IV_MAX);
     let (f_lo, f_hi) = (f(lo), f(hi));
+    if !(f_lo.is_finite() && f_hi.is_finite()) {
+        return Err(OptionsError::NonFiniteResult {
+            what: "option price while bracketing the implied volatility",
+        });
+    }
     if f_lo > 0.0 || f_hi < 0.0 {
         // The band is open, but double precision cannot resolve this price inside [IV_MIN, IV_MAX].
         return Err(OptionsError::PriceOutsideBounds {

@@ -740,49 +740,61 @@ fn vol_scale(p: &MarginParams, tau_years: f64) -> f64 {
 /// Aggregated Greeks of the account (per underlying and total).
 pub fn aggregate_greeks(file: &PortfolioFile) -> Result<AccountGreeks> {
     let prep = prepare(file)?;
-    let per_pos = position_greeks(file, &prep);
+    let per_pos = position_greeks(file, &prep)?;
     Ok(sum_greeks(file, &prep, &per_pos))
 }
 
-fn position_greeks(file: &PortfolioFile, prep: &Prepared) -> Vec<Greeks> {
-    file.positions
-        .iter()
-        .enumerate()
-        .map(|(pi, pos)| {
-            let m = &file.market[prep.idx[pos.underlying()]];
-            match pos {
-                Position::Option {
-                    kind,
-                    strike,
-                    expiry_years,
-                    quantity,
-                    ..
-                } => {
-                    let g = bsm_unchecked(
-                        *kind,
-                        m.spot,
-                        *strike,
-                        *expiry_years,
-                        m.rate,
-                        m.carry_yield,
-                        prep.vols[pi],
-                    );
-                    Greeks {
-                        price: quantity * g.price,
-                        delta: quantity * g.delta,
-                        gamma: quantity * g.gamma,
-                        vega: quantity * g.vega,
-                        theta: quantity * g.theta,
-                        rho: quantity * g.rho,
-                    }
+/// Quantity-weighted Greeks of every position (scalar pricer, validated inputs; an overflowing
+/// combination is reported against its position).
+fn position_greeks(file: &PortfolioFile, prep: &Prepared) -> Result<Vec<Greeks>> {
+    let mut out = Vec::with_capacity(file.positions.len());
+    for (pi, pos) in file.positions.iter().enumerate() {
+        let m = &file.market[prep.idx[pos.underlying()]];
+        out.push(match pos {
+            Position::Option {
+                kind,
+                strike,
+                expiry_years,
+                quantity,
+                ..
+            } => {
+                let g = bsm_unchecked(
+                    *kind,
+                    m.spot,
+                    *strike,
+                    *expiry_years,
+                    m.rate,
+                    m.carry_yield,
+                    prep.vols[pi],
+                );
+                let g = Greeks {
+                    price: quantity * g.price,
+                    delta: quantity * g.delta,
+                    gamma: quantity * g.gamma,
+                    vega: quantity * g.vega,
+                    theta: quantity * g.theta,
+                    rho: quantity * g.rho,
+                };
+                if ![g.price, g.delta, g.gamma, g.vega, g.theta, g.rho]
+                    .iter()
+                    .all(|x| x.is_finite())
+                {
+                    return Err(OptionsError::Position {
+                        index: pi,
+                        source: Box::new(OptionsError::NonFiniteResult {
+                            what: "option value or Greeks",
+                        }),
+                    });
                 }
-                Position::Perp { size, .. } => Greeks {
-                    delta: *size,
-                    ..Greeks::default()
-                },
+                g
             }
-        })
-        .collect()
+            Position::Perp { size, .. } => Greeks {
+                delta: *size,
+                ..Greeks::default()
+            },
+        });
+    }
+    Ok(out)
 }
 
 fn sum_greeks(file: &PortfolioFile, prep: &Prepared, per_pos: &[Greeks]) -> AccountGreeks {
@@ -881,9 +893,24 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
             is_call: &is_call,
         },
         &mut shocked,
-    )?;
+    )
+    .map_err(|e| match e {
+        // Name the position, not the flat (option, scenario) slot.
+        OptionsError::BatchElement { index, source } => {
+            let slot = index / ns.max(1);
+            let index = file
+                .positions
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| matches!(p, Position::Option { .. }))
+                .nth(slot)
+                .map_or(slot, |(i, _)| i);
+            OptionsError::Position { index, source }
+        }
+        other => other,
+    })?;
 
-    let per_pos = position_greeks(file, &prep);
+    let per_pos = position_greeks(file, &prep)?;
     // pnl[p*ns + s]: PnL of position p in scenario s.
     let mut pnl = vec![0.0; np * ns];
     let mut totals = vec![0.0; ns];

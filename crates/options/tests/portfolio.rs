@@ -194,6 +194,22 @@ fn bad_portfolio_inputs_are_typed_errors() {
         compute_margin(&f),
         Err(OptionsError::UnknownUnderlying(_))
     ));
+    // A vol far outside the batch kernel's domain names the position.
+    f.positions = vec![
+        option("BTC", OptionKind::Put, 60_000.0, 0.1, 1.0),
+        Position::Option {
+            underlying: "BTC".into(),
+            kind: OptionKind::Call,
+            strike: 60_000.0,
+            expiry_years: 0.1,
+            quantity: 1.0,
+            vol: Some(1e6),
+        },
+    ];
+    assert!(matches!(
+        compute_margin(&f),
+        Err(OptionsError::Position { index: 1, .. })
+    ));
     f.positions = vec![];
     f.market[0].vol = 0.0;
     assert!(matches!(
