@@ -209,7 +209,8 @@ fn decode(theta: &[f64; 3], var: f64) -> Garch11 {
 
 /// Gaussian MLE of GARCH(1,1) by Nelder–Mead (reflection 1, expansion 2, contraction ½,
 /// shrink ½) from a fixed start (α = 0.1, β = 0.85, variance targeting for ω), at most 2000
-/// iterations per round, restarted once from the best point. Deterministic. Needs at least 30 returns, not all zero.
+/// iterations per round, restarted once from the best point. Deterministic. Needs at least 30
+/// returns, not all zero.
 #[allow(clippy::needless_range_loop)] // simplex coordinates indexed in lockstep
 pub fn fit_garch(returns: &[f64]) -> Result<GarchFit> {
     check_returns(returns, 30, "GARCH fit")?;
