@@ -55,10 +55,11 @@ fn main() {
     );
     for s in &r.worst_scenario.shocks {
         println!(
-            "  {:<6} {:+.2}% -> {:.2}",
+            "  {:<6} spot {:+.2}% -> {:.2}, vol x{:.3} at 30 days",
             s.underlying,
             100.0 * s.spot_shock,
-            s.shocked_spot
+            s.shocked_spot,
+            s.vol_multiplier_30d
         );
     }
     for p in &r.positions {

@@ -270,6 +270,9 @@ pub struct UnderlyingShock {
     pub spot_shock: f64,
     /// Spot after the shock.
     pub shocked_spot: f64,
+    /// Vol multiplier this scenario applies to a 30-day option of this underlying; an option
+    /// expiring in τ gets the shock scaled by `(30 d / max(τ, floor))^p`.
+    pub vol_multiplier_30d: f64,
 }
 
 /// A scenario and the account's PnL in it.
@@ -1015,6 +1018,11 @@ pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
                 underlying: m.name.clone(),
                 spot_shock: x,
                 shocked_spot: m.spot * (1.0 + x),
+                vol_multiplier_30d: match sc.vol_shock {
+                    VolShock::None => 1.0,
+                    VolShock::Up => 1.0 + params.vol_range_up,
+                    VolShock::Down => 1.0 - params.vol_range_down,
+                },
             })
             .collect(),
         pnl: totals[worst],
