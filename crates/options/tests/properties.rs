@@ -1,0 +1,200 @@
+//! Property tests of the scalar pricer and the IV solver: put-call parity, monotonicity in
+//! volatility, Greeks equal to central finite differences, IV round trips, typed errors.
+
+use ballast_options::iv::implied_vol_bsm;
+use ballast_options::pricing::{bsm, bsm_price, BsmParams};
+use ballast_options::{OptionKind, OptionsError};
+use proptest::prelude::*;
+
+fn params() -> impl Strategy<Value = BsmParams> {
+    (
+        10.0..1000.0_f64,
+        0.5..2.0_f64,
+        0.02..3.0_f64,
+        -0.02..0.15_f64,
+        0.0..0.1_f64,
+        0.05..1.5_f64,
+    )
+        .prop_map(|(s, m, t, r, q, v)| BsmParams {
+            spot: s,
+            strike: s * m,
+            t,
+            r,
+            q,
+            vol: v,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// C − P = S·e^{−qT} − K·e^{−rT}.
+    #[test]
+    fn put_call_parity(p in params()) {
+        let c = bsm_price(OptionKind::Call, &p).unwrap();
+        let pu = bsm_price(OptionKind::Put, &p).unwrap();
+        let fwd = p.spot * (-p.q * p.t).exp() - p.strike * (-p.r * p.t).exp();
+        prop_assert!((c - pu - fwd).abs() <= 1e-12 * p.spot.max(p.strike));
+    }
+
+    /// Vega > 0, so the price increases with volatility: strictly wherever the change is
+    /// resolvable in double precision, and never decreases by more than rounding (deep in the
+    /// money the price is the discounted intrinsic value to the last bit).
+    #[test]
+    fn price_increases_with_vol(p in params(), bump in 0.01..0.5_f64, call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let lo = bsm_price(kind, &p).unwrap();
+        let hi = bsm_price(kind, &BsmParams { vol: p.vol + bump, ..p }).unwrap();
+        prop_assert!(hi >= lo - 4.0 * f64::EPSILON * lo.abs().max(p.spot), "{lo} -> {hi}");
+        let vega = bsm(kind, &p).unwrap().vega;
+        if vega * bump > 1e-9 * p.spot {
+            prop_assert!(hi > lo, "{lo} -> {hi} with vega {vega}");
+        }
+    }
+
+    /// Delta, gamma, vega, theta, rho against central differences of the price.
+    #[test]
+    fn greeks_match_finite_differences(p in params(), call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let g = bsm(kind, &p).unwrap();
+        let price = |q: BsmParams| bsm_price(kind, &q).unwrap();
+        let hs = 1e-4 * p.spot;
+        let fd_delta = (price(BsmParams { spot: p.spot + hs, ..p }) - price(BsmParams { spot: p.spot - hs, ..p })) / (2.0 * hs);
+        let fd_gamma = (price(BsmParams { spot: p.spot + hs, ..p }) - 2.0 * g.price + price(BsmParams { spot: p.spot - hs, ..p })) / (hs * hs);
+        let hv = 1e-5;
+        let fd_vega = (price(BsmParams { vol: p.vol + hv, ..p }) - price(BsmParams { vol: p.vol - hv, ..p })) / (2.0 * hv);
+        let ht = 1e-5 * p.t;
+        let fd_theta = -(price(BsmParams { t: p.t + ht, ..p }) - price(BsmParams { t: p.t - ht, ..p })) / (2.0 * ht);
+        let hr = 1e-5;
+        let fd_rho = (price(BsmParams { r: p.r + hr, ..p }) - price(BsmParams { r: p.r - hr, ..p })) / (2.0 * hr);
+        let scale = p.spot;
+        prop_assert!((g.delta - fd_delta).abs() <= 1e-6, "delta {} vs {}", g.delta, fd_delta);
+        prop_assert!((g.gamma - fd_gamma).abs() <= 1e-4 * (g.gamma.abs() + 1e-3 / scale), "gamma {} vs {}", g.gamma, fd_gamma);
+        prop_assert!((g.vega - fd_vega).abs() <= 1e-6 * scale, "vega {} vs {}", g.vega, fd_vega);
+        prop_assert!((g.theta - fd_theta).abs() <= 1e-5 * scale, "theta {} vs {}", g.theta, fd_theta);
+        prop_assert!((g.rho - fd_rho).abs() <= 1e-6 * scale * p.t.max(1.0), "rho {} vs {}", g.rho, fd_rho);
+    }
+
+    /// price → implied vol → price reproduces the price (and the vol where vega is material).
+    #[test]
+    fn iv_round_trip(p in params(), call in any::<bool>()) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let g = bsm(kind, &p).unwrap();
+        // Skip prices indistinguishable from the no-arbitrage bound in double precision.
+        prop_assume!(g.vega * p.vol > 1e-9 * p.spot);
+        let iv = implied_vol_bsm(kind, g.price, p.spot, p.strike, p.t, p.r, p.q).unwrap();
+        let back = bsm_price(kind, &BsmParams { vol: iv, ..p }).unwrap();
+        prop_assert!((back - g.price).abs() <= 1e-10 * p.spot, "{} vs {}", back, g.price);
+        if g.vega * p.vol > 1e-4 * p.spot {
+            prop_assert!((iv - p.vol).abs() <= 1e-8, "iv {} vs {}", iv, p.vol);
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_give_typed_errors() {
+    let ok = BsmParams::new(100.0, 100.0, 1.0, 0.01, 0.0, 0.5).unwrap();
+    let call = OptionKind::Call;
+    assert!(matches!(
+        bsm(call, &BsmParams { vol: -0.2, ..ok }),
+        Err(OptionsError::InvalidInput { field: "vol", .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { vol: 0.0, ..ok }),
+        Err(OptionsError::InvalidInput { field: "vol", .. })
+    ));
+    assert!(matches!(
+        bsm(
+            call,
+            &BsmParams {
+                t: -1.0 / 365.0,
+                ..ok
+            }
+        ),
+        Err(OptionsError::ExpiryNotInFuture { .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { t: 0.0, ..ok }),
+        Err(OptionsError::ExpiryNotInFuture { .. })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { strike: 0.0, ..ok }),
+        Err(OptionsError::InvalidInput {
+            field: "strike",
+            ..
+        })
+    ));
+    assert!(matches!(
+        bsm(call, &BsmParams { strike: -5.0, ..ok }),
+        Err(OptionsError::InvalidInput {
+            field: "strike",
+            ..
+        })
+    ));
+    // IV: a call priced below its discounted intrinsic value / above the spot.
+    assert!(matches!(
+        implied_vol_bsm(call, 0.5, 110.0, 100.0, 1.0, 0.0, 0.0),
+        Err(OptionsError::PriceOutsideBounds { .. })
+    ));
+    assert!(matches!(
+        implied_vol_bsm(call, 120.0, 110.0, 100.0, 1.0, 0.0, 0.0),
+        Err(OptionsError::PriceOutsideBounds { .. })
+    ));
+    // Error messages say what is wrong.
+    let msg = bsm(call, &BsmParams { t: -0.5, ..ok })
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("expiry"), "{msg}");
+}
+
+fn any_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        Just(0.0),
+        Just(-0.0),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        -1e3..1e3_f64,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Arbitrary inputs (NaN, ±∞, zero, negative, huge) never panic: either a typed error or a
+    /// finite result.
+    #[test]
+    fn arbitrary_inputs_never_panic(
+        s in any_f64(), k in any_f64(), t in any_f64(), r in any_f64(), q in any_f64(),
+        v in any_f64(), price in any_f64(), call in any::<bool>()
+    ) {
+        let kind = if call { OptionKind::Call } else { OptionKind::Put };
+        let p = BsmParams { spot: s, strike: k, t, r, q, vol: v };
+        if let Ok(g) = bsm(kind, &p) {
+            for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho] {
+                prop_assert!(x.is_finite());
+            }
+        }
+        if let Ok(iv) = implied_vol_bsm(kind, price, s, k, t, r, q) {
+            prop_assert!(iv.is_finite() && iv > 0.0);
+        }
+        let _ = ballast_options::iv::implied_vol_black76(kind, price, s, k, t, r);
+    }
+}
+
+#[test]
+fn black76_implied_vol_round_trip() {
+    use ballast_options::iv::implied_vol_black76;
+    use ballast_options::pricing::{black76, Black76Params};
+    let p = Black76Params {
+        forward: 620.0,
+        strike: 600.0,
+        t: 0.5,
+        r: 0.05,
+        vol: 0.2,
+    };
+    let price = black76(OptionKind::Call, &p).unwrap().price;
+    let iv = implied_vol_black76(OptionKind::Call, price, 620.0, 600.0, 0.5, 0.05).unwrap();
+    assert!((iv - 0.2).abs() < 1e-12, "{iv}");
+}
