@@ -2,6 +2,7 @@
 //! terminal); the engine stays pure.
 
 mod bench;
+mod options;
 mod oracle;
 mod report;
 
@@ -60,6 +61,42 @@ enum Cmd {
         /// Refuse files with gaps or impossible bars instead of skipping those bars.
         #[arg(long)]
         strict: bool,
+    },
+    /// Price and Greeks of one European option (vega and rho per 1.00, theta per year).
+    #[command(allow_negative_numbers = true)]
+    Greeks {
+        /// bsm (Black-Scholes-Merton with dividend yield) or black76 (on a forward).
+        #[arg(long, value_enum, default_value = "bsm")]
+        model: options::Model,
+        #[arg(long = "type", value_enum)]
+        kind: options::Kind,
+        /// Spot price (for black76: the forward).
+        #[arg(long)]
+        spot: f64,
+        #[arg(long)]
+        strike: f64,
+        /// Time to expiry in years.
+        #[arg(long = "t")]
+        t: f64,
+        /// Continuously compounded risk-free rate.
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
+        /// Continuous dividend yield / carry (bsm only).
+        #[arg(long, default_value_t = 0.0)]
+        div: f64,
+        /// Volatility (annualised, e.g. 0.6).
+        #[arg(long)]
+        vol: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Portfolio margin of an account described in a JSON file: requirement, breakdown and the
+    /// worst scenario (format: crates/options/tests/data/portfolio_example.json).
+    Margin {
+        #[arg(long, value_name = "FILE")]
+        portfolio: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
@@ -121,6 +158,18 @@ fn run() -> Result<()> {
                 report::print_replay(&engine, &r, events);
             }
         }
+        Cmd::Greeks {
+            model,
+            kind,
+            spot,
+            strike,
+            t,
+            rate,
+            div,
+            vol,
+            json,
+        } => options::greeks(model, kind, spot, strike, t, rate, div, vol, json)?,
+        Cmd::Margin { portfolio, json } => options::margin(&portfolio, json)?,
         Cmd::Oracle {
             csv,
             symbol,

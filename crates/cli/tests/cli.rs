@@ -96,3 +96,43 @@ fn oracle_json_has_the_contract_keys() {
     let (ok, _, err) = ballast(&["oracle", "--csv", "data/missing.csv"]);
     assert!(!ok && err.contains("missing.csv"), "{err}");
 }
+
+#[test]
+fn greeks_json_matches_haug_and_rejects_bad_input() {
+    // Haug (1998) p.2-8: call S=60 K=65 T=0.25 r=8% σ=30% → 2.1334.
+    let (ok, out, err) = ballast(&[
+        "greeks", "--model", "bsm", "--type", "call", "--spot", "60", "--strike", "65", "--t",
+        "0.25", "--rate", "0.08", "--div", "0", "--vol", "0.3", "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in ["price", "delta", "gamma", "vega", "theta", "rho"] {
+        assert!(v[k].is_f64(), "missing {k}");
+    }
+    assert!((v["price"].as_f64().unwrap() - 2.1334).abs() < 1e-4);
+    let (ok, _, err) = ballast(&[
+        "greeks", "--type", "put", "--spot", "100", "--strike", "100", "--t", "-1", "--vol", "0.2",
+    ]);
+    assert!(!ok && err.contains("expiry"), "{err}");
+    let (ok, _, err) = ballast(&[
+        "greeks", "--type", "put", "--spot", "100", "--strike", "0", "--t", "1", "--vol", "0.2",
+    ]);
+    assert!(!ok && err.contains("strike"), "{err}");
+}
+
+#[test]
+fn margin_names_the_worst_scenario() {
+    let (ok, out, err) = ballast(&[
+        "margin",
+        "--portfolio",
+        "crates/options/tests/data/portfolio_example.json",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["requirement"].as_f64().unwrap() > 0.0);
+    assert!(v["worst_scenario"].is_object());
+    assert!(v["requirement"].as_f64().unwrap() <= v["sum_of_standalone"].as_f64().unwrap());
+    let (ok, _, err) = ballast(&["margin", "--portfolio", "no/such.json"]);
+    assert!(!ok && err.contains("no/such.json"), "{err}");
+}

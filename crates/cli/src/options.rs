@@ -1,0 +1,112 @@
+//! `ballast greeks` and `ballast margin`: thin wrappers over `ballast-options`.
+
+use anyhow::{bail, Context, Result};
+use ballast_options::portfolio::margin_from_json;
+use ballast_options::pricing::{black76, bsm, Black76Params, BsmParams, OptionKind};
+use clap::ValueEnum;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Model {
+    Bsm,
+    Black76,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Call,
+    Put,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn greeks(
+    model: Model,
+    kind: Kind,
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    div: f64,
+    vol: f64,
+    json: bool,
+) -> Result<()> {
+    let kind = match kind {
+        Kind::Call => OptionKind::Call,
+        Kind::Put => OptionKind::Put,
+    };
+    let g = match model {
+        Model::Bsm => bsm(kind, &BsmParams::new(spot, strike, t, rate, div, vol)?)?,
+        Model::Black76 => {
+            if div != 0.0 {
+                bail!("--div does not apply to black76 (the forward already carries it)");
+            }
+            let p = Black76Params {
+                forward: spot,
+                strike,
+                t,
+                r: rate,
+                vol,
+            };
+            p.validate()?;
+            black76(kind, &p)?
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&g)?);
+    } else {
+        println!("price {:>14.6}", g.price);
+        println!("delta {:>14.6}", g.delta);
+        println!("gamma {:>14.6}", g.gamma);
+        println!("vega  {:>14.6}   (per 1.00 of vol)", g.vega);
+        println!("theta {:>14.6}   (per year)", g.theta);
+        println!("rho   {:>14.6}   (per 1.00 of rate)", g.rho);
+    }
+    Ok(())
+}
+
+pub fn margin(path: &Path, json: bool) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading portfolio {}", path.display()))?;
+    let r = margin_from_json(&text).with_context(|| format!("in {}", path.display()))?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    println!("requirement        {:>14.2}", r.requirement);
+    println!("  scenario loss    {:>14.2}", r.scenario_loss);
+    for c in &r.contingencies {
+        println!(
+            "  {:<16} {:>14.2}  ({})",
+            format!("{:?}", c.kind),
+            c.amount,
+            c.underlying
+        );
+    }
+    println!("sum of standalone  {:>14.2}", r.sum_of_standalone);
+    println!(
+        "worst scenario #{} of {}: {:?} level {} vol {:?}, PnL {:.2}",
+        r.worst_scenario.index,
+        r.scenarios_evaluated,
+        r.worst_scenario.direction,
+        r.worst_scenario.level,
+        r.worst_scenario.vol_shock,
+        r.worst_scenario.pnl
+    );
+    for s in &r.worst_scenario.shocks {
+        println!(
+            "  {:<6} spot {:+.2}% -> {:.2}, vol x{:.3} at 30 days",
+            s.underlying,
+            100.0 * s.spot_shock,
+            s.shocked_spot,
+            s.vol_multiplier_30d
+        );
+    }
+    println!("positions:");
+    for p in &r.positions {
+        println!(
+            "  #{:<2} value {:>12.2}  pnl in worst {:>12.2}  standalone {:>12.2}",
+            p.index, p.value, p.pnl_in_worst, p.standalone_requirement
+        );
+    }
+    Ok(())
+}
