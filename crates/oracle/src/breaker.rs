@@ -394,7 +394,7 @@ impl VolEstimator {
                 if dt <= 0 || dt > self.window_ms {
                     continue;
                 }
-                let r = (price / p).ln();
+                let r = libm::log(price / p);
                 let z = if sigma > 0.0 {
                     r.abs() / (sigma * (dt as f64).sqrt())
                 } else if r == 0.0 {
@@ -414,14 +414,14 @@ impl VolEstimator {
         if let Some(&(t, p)) = self.points.back() {
             let dt = now_ms - t;
             if dt > 0 {
-                let r = (price / p).ln();
+                let r = libm::log(price / p);
                 let x = r * r / dt as f64;
                 // Warm-up: plain mean of the first `min_samples` returns, so the first return
                 // does not dominate the seed; EWMA afterwards.
                 self.var_per_ms = if self.samples < self.min_samples.max(1) {
                     (self.var_per_ms * self.samples as f64 + x) / (self.samples as f64 + 1.0)
                 } else {
-                    let keep = (-(dt as f64) / self.half_life_ms as f64).exp2();
+                    let keep = libm::exp2(-(dt as f64) / self.half_life_ms as f64);
                     keep * self.var_per_ms + (1.0 - keep) * x
                 };
                 self.samples = self.samples.saturating_add(1);

@@ -46,7 +46,7 @@ impl Ema {
         check_time(self.last_ms, now_ms)?;
         let v = match (self.value, self.last_ms) {
             (Some(v), Some(t)) => {
-                let keep = (-((now_ms - t) as f64) / self.half_life_ms as f64).exp2();
+                let keep = libm::exp2(-((now_ms - t) as f64) / self.half_life_ms as f64);
                 keep * v + (1.0 - keep) * price
             }
             _ => price,
