@@ -208,6 +208,16 @@ pub fn describe(st: &State, e: &Event) -> String {
         } => {
             format!("breaker {scope}: {from:?} → {to:?} ({cause})")
         }
+        VolMarginConfigured { market } => {
+            format!("{} margin now follows volatility", mkt(st, *market))
+        }
+        VolMarginUpdated { market, addon } => {
+            format!(
+                "{} volatility add-on now {:.3}% of notional",
+                mkt(st, *market),
+                addon.to_f64() * 100.0
+            )
+        }
         ChainStatusChanged { halted } => {
             format!(
                 "chain {}",

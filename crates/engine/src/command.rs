@@ -159,6 +159,12 @@ pub enum Command {
         scope: Scope,
         mode: ballast_oracle::breaker::Mode,
     },
+    /// Add a volatility-driven add-on to a market's margin rates (governance).
+    ConfigureVolMargin {
+        role: Role,
+        market: MarketId,
+        config: crate::volmargin::VolMarginConfig,
+    },
 }
 
 /// One source's price and confidence (same unit as the price).

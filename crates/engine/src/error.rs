@@ -131,6 +131,8 @@ pub enum Reject {
     NoOracle(AssetId),
     #[error("{0} has no circuit breaker configured")]
     NoBreaker(String),
+    #[error("invalid volatility margin: {0}")]
+    InvalidVolMargin(String),
     #[error("pool {pool} outflow limit: {wanted} quote-native units exceed the remaining buffer")]
     OutflowLimited { pool: PoolId, wanted: Amount },
 }

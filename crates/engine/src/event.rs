@@ -140,4 +140,12 @@ pub enum Event {
     ChainStatusChanged {
         halted: bool,
     },
+    VolMarginConfigured {
+        market: MarketId,
+    },
+    /// The market's volatility add-on moved (applies to initial and maintenance rates).
+    VolMarginUpdated {
+        market: MarketId,
+        addon: Ratio,
+    },
 }

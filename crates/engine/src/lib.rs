@@ -11,6 +11,7 @@
 //!   curve, funding premium), each citing its source.
 //! - [`params`]: governed parameters with bounds, max step and invariants.
 //! - [`risk`]: the liquidation-price index behind [`Engine::below_maintenance`].
+//! - [`volmargin`]: volatility-adjusted perpetual margin (EWMA / GARCH add-on, bounded steps).
 //! - [`journal`]: JSON-lines journal parsing and replay.
 //! - [`demo`]: an embedded demo journal and synthetic books for benchmarks and tests.
 
@@ -28,6 +29,7 @@ pub mod params;
 pub mod rates;
 pub mod risk;
 pub mod state;
+pub mod volmargin;
 
 pub use command::{Command, Envelope, Scope};
 pub use engine::Engine;

@@ -17,7 +17,7 @@
 
 use crate::engine::{quote_now, unsettled_funding, Engine};
 use crate::ids::{AccountId, MarketId};
-use crate::margin::{self, HealthKind};
+use crate::margin::HealthKind;
 use crate::num::{Value, RATIO_SCALE, VALUE_SCALE};
 use crate::rates::INDEX_SCALE;
 use crate::state::Lending;
@@ -175,7 +175,7 @@ impl RiskIndex {
         for p in &acct.positions {
             let m = &st.markets[p.market.idx()];
             let dec = st.assets[m.base.idx()].decimals;
-            let rate = margin::size_adjusted_rate(m.params.maint_margin, m.params.imf, p.size, dec);
+            let rate = engine.rate(m, p.size, HealthKind::Maintenance, dec);
             c += (p.quote.0 as i128 * VALUE_SCALE + unsettled_funding(p, m).0) * rs;
             terms += 2;
             let k = p.size.0 as i128 * rs - (p.size.0 as i128).abs() * rate.0 as i128;

@@ -125,6 +125,8 @@ pub struct Market {
     pub paused: bool,
     /// Market circuit breaker (k·σ moves, oracle status of the base asset, chain signals).
     pub breaker: Option<Breaker>,
+    /// Volatility add-on to both margin rates; `None`: static rates.
+    pub vol_margin: Option<crate::volmargin::VolMargin>,
 }
 
 /// A perpetual position inside an account.

@@ -314,6 +314,11 @@ impl Engine {
                 stable,
             } => self.configure_oracle(*role, *asset, sources, config, stable, out),
             Command::OracleUpdate { asset, quotes } => self.oracle_update(now, *asset, quotes, out),
+            Command::ConfigureVolMargin {
+                role,
+                market,
+                config,
+            } => self.configure_vol_margin(*role, *market, config, out),
             Command::ConfigureBreaker {
                 role,
                 scope,
@@ -435,11 +440,19 @@ impl Engine {
         h
     }
 
-    fn rate(&self, m: &Market, size: Amount, kind: HealthKind, decimals: u8) -> Ratio {
+    /// Margin rate of a position: size premium, volatility add-on, breaker multiplier.
+    pub(crate) fn rate(&self, m: &Market, size: Amount, kind: HealthKind, decimals: u8) -> Ratio {
+        // The volatility add-on raises both requirements (capped at 100% of notional).
+        let addon = m.vol_margin.as_ref().map_or(0, |v| v.addon.0);
+        let with_addon = |r: Ratio| Ratio((r.0 + addon).min(crate::num::RATIO_SCALE));
         match kind {
             HealthKind::Initial => {
-                let base =
-                    margin::size_adjusted_rate(m.params.init_margin, m.params.imf, size, decimals);
+                let base = with_addon(margin::size_adjusted_rate(
+                    m.params.init_margin,
+                    m.params.imf,
+                    size,
+                    decimals,
+                ));
                 if m.breaker.is_none() {
                     return base;
                 }
@@ -451,9 +464,12 @@ impl Engine {
                 );
                 Ratio(scaled.min(crate::num::RATIO_SCALE as i128) as i64)
             }
-            HealthKind::Maintenance => {
-                margin::size_adjusted_rate(m.params.maint_margin, m.params.imf, size, decimals)
-            }
+            HealthKind::Maintenance => with_addon(margin::size_adjusted_rate(
+                m.params.maint_margin,
+                m.params.imf,
+                size,
+                decimals,
+            )),
         }
     }
 
@@ -717,6 +733,7 @@ impl Engine {
             funding_clearing: Amount::ZERO,
             paused: false,
             breaker: None,
+            vol_margin: None,
         });
         self.state.pools[pool.idx()].markets.push(id);
         out.push(Event::MarketCreated {
@@ -1122,23 +1139,56 @@ impl Engine {
             self.state.assets[numeraire.idx()].decimals,
         )
         .map_err(|reason| Reject::InvalidPrice { asset, reason })?;
-        self.apply_price(now, asset, p);
         out.push(Event::PriceUpdated { asset, price: p });
+        self.apply_price(now, asset, p, out);
         Ok(())
     }
 
-    /// Makes `p` the asset's price and feeds the index TWAP of its markets.
-    fn apply_price(&mut self, now: Timestamp, asset: AssetId, p: Price) {
+    /// Makes `p` the asset's price and feeds the index TWAP and volatility add-on of its markets.
+    fn apply_price(&mut self, now: Timestamp, asset: AssetId, p: Price, out: &mut Vec<Event>) {
         let a = &mut self.state.assets[asset.idx()];
         a.price = Some(p);
         a.price_time = now;
-        for m in self.state.markets.iter_mut().filter(|m| m.base == asset) {
+        let human = p.to_human(a.decimals, self.quote_decimals());
+        let mut moved = false;
+        for (i, m) in self.state.markets.iter_mut().enumerate() {
+            if m.base != asset {
+                continue;
+            }
             m.index_twap = Some(match m.index_twap {
                 Some(t) => funding::twap_step(t, p, now.0 - m.last_index.0, TWAP_WINDOW_MS),
                 None => p,
             });
             m.last_index = now;
+            if let Some(addon) = m.vol_margin.as_mut().and_then(|v| v.observe(now.0, human)) {
+                out.push(Event::VolMarginUpdated {
+                    market: MarketId(i as u16),
+                    addon,
+                });
+                moved = true;
+            }
         }
+        if moved {
+            // Margin rates changed: every liquidation price may have moved.
+            self.risk.invalidate_all();
+        }
+    }
+
+    fn configure_vol_margin(
+        &mut self,
+        role: Role,
+        market: MarketId,
+        config: &crate::volmargin::VolMarginConfig,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "configure volatility margin")?;
+        self.market(market)?;
+        let v =
+            crate::volmargin::VolMargin::new(*config).map_err(|e| Reject::InvalidVolMargin(e.0))?;
+        self.state.markets[market.idx()].vol_margin = Some(v);
+        self.risk.invalidate_all();
+        out.push(Event::VolMarginConfigured { market });
+        Ok(())
     }
 
     fn settle_market_funding(

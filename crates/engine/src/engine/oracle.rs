@@ -134,7 +134,7 @@ impl Engine {
         let stable = feed.stable_price;
         self.state.assets[asset.idx()].oracle = Some(Box::new(feed));
         if let Some(p) = new_price {
-            self.apply_price(now, asset, p);
+            self.apply_price(now, asset, p, out);
         }
         out.push(Event::OracleUpdated {
             asset,
