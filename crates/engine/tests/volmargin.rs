@@ -154,7 +154,7 @@ fn addon_rises_in_bounded_steps_and_liquidates_earlier() {
         with_vol.expect("liquidatable with vol margin"),
         without.expect("liquidatable without"),
     );
-    // On this path: hour 55 with the add-on against hour 58 without (BTC ~7,000 vs ~5,000).
+    // On this path the add-on brings the liquidation forward (hour 55 against hour 58).
     assert!(w < wo, "with vol margin at hour {w}, static at hour {wo}");
 }
 
