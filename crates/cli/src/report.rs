@@ -218,6 +218,47 @@ pub fn describe(st: &State, e: &Event) -> String {
                 addon.to_f64() * 100.0
             )
         }
+        SeriesCreated { series, symbol } => format!("listed option {series} {symbol}"),
+        VolSurfaceSet { asset } => format!("new volatility surface for {}", sym(st, *asset)),
+        OptionFilled {
+            series,
+            taker,
+            maker,
+            size,
+            premium,
+            fee,
+        } => {
+            let s = &st.series[series.idx()];
+            let side = if size.0 > 0 { "buys from" } else { "sells to" };
+            format!(
+                "{} fill: {taker} {side} {maker}: {} {} (premium {}, fee {})",
+                s.symbol,
+                amt(st, s.underlying, Amount(size.0.abs())),
+                sym(st, s.underlying),
+                q(st, *premium),
+                q(st, *fee)
+            )
+        }
+        SeriesExpired { series, settlement } => {
+            let s = &st.series[series.idx()];
+            format!(
+                "{} expired; settles at {}",
+                s.symbol,
+                px(st, s.underlying, *settlement)
+            )
+        }
+        OptionSettled {
+            account,
+            series,
+            amount,
+        } => {
+            format!(
+                "{account} settled {}: {}",
+                st.series[series.idx()].symbol,
+                q(st, *amount)
+            )
+        }
+        MarginModeSet { account, mode } => format!("{account} now on {mode:?} margin"),
         ChainStatusChanged { halted } => {
             format!(
                 "chain {}",

@@ -165,6 +165,42 @@ pub enum Command {
         market: MarketId,
         config: crate::volmargin::VolMarginConfig,
     },
+    /// List a European option series (cash-settled in the pool's quote asset).
+    CreateOptionSeries {
+        role: Role,
+        pool: PoolId,
+        underlying: AssetId,
+        kind: ballast_options::pricing::OptionKind,
+        strike: f64,
+        expiry: Timestamp,
+    },
+    /// New implied-volatility surface for an asset's options (market data, like a price).
+    SetVolSurface {
+        asset: AssetId,
+        surface: ballast_options::portfolio::SurfaceSpec,
+    },
+    /// A matched option trade: the taker buys `size` (sells if negative) at `premium` per whole
+    /// underlying unit.
+    OptionFill {
+        series: crate::ids::SeriesId,
+        taker: AccountId,
+        maker: AccountId,
+        size: Amount,
+        premium: f64,
+    },
+    /// At or after expiry: fix the settlement price from the underlying's price.
+    ExpireSeries {
+        series: crate::ids::SeriesId,
+    },
+    /// Pay out an account's positions in settled series.
+    SettleOptions {
+        account: AccountId,
+    },
+    /// Choose standard or portfolio margin for an account.
+    SetMarginMode {
+        account: AccountId,
+        mode: crate::state::MarginMode,
+    },
 }
 
 /// One source's price and confidence (same unit as the price).

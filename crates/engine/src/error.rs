@@ -131,6 +131,25 @@ pub enum Reject {
     NoOracle(AssetId),
     #[error("{0} has no circuit breaker configured")]
     NoBreaker(String),
+    #[error("unknown option series {0}")]
+    UnknownSeries(crate::ids::SeriesId),
+    #[error("expiry {expiry} is not after {now}")]
+    ExpiryNotInFuture { expiry: Timestamp, now: Timestamp },
+    #[error("{0} has expired")]
+    SeriesExpired(crate::ids::SeriesId),
+    #[error("{series} expires at {expiry}; it cannot be settled before")]
+    SeriesNotExpired {
+        series: crate::ids::SeriesId,
+        expiry: Timestamp,
+    },
+    #[error("premium for {0} must be finite and >= 0")]
+    InvalidPremium(crate::ids::SeriesId),
+    #[error("{0} has no volatility surface: options on it cannot be priced")]
+    NoVolSurface(AssetId),
+    #[error("{0} holds no settled option position")]
+    NothingToSettle(AccountId),
+    #[error("options: {0}")]
+    Options(ballast_options::OptionsError),
     #[error("invalid volatility margin: {0}")]
     InvalidVolMargin(String),
     #[error("pool {pool} outflow limit: {wanted} quote-native units exceed the remaining buffer")]

@@ -148,4 +148,35 @@ pub enum Event {
         market: MarketId,
         addon: Ratio,
     },
+    SeriesCreated {
+        series: crate::ids::SeriesId,
+        symbol: String,
+    },
+    VolSurfaceSet {
+        asset: AssetId,
+    },
+    OptionFilled {
+        series: crate::ids::SeriesId,
+        taker: AccountId,
+        maker: AccountId,
+        size: Amount,
+        /// Total premium paid by the buyer to the seller (quote-native units).
+        premium: Amount,
+        /// Taker fee (quote-native units).
+        fee: Amount,
+    },
+    SeriesExpired {
+        series: crate::ids::SeriesId,
+        settlement: Price,
+    },
+    /// An option position paid out at settlement (positive: received).
+    OptionSettled {
+        account: AccountId,
+        series: crate::ids::SeriesId,
+        amount: Amount,
+    },
+    MarginModeSet {
+        account: AccountId,
+        mode: crate::state::MarginMode,
+    },
 }

@@ -48,3 +48,7 @@ id!(
     /// A governance proposal.
     ProposalId, u32, "proposal#"
 );
+id!(
+    /// A European option series (underlying, call/put, strike, expiry) inside one pool.
+    SeriesId, u32, "series#"
+);

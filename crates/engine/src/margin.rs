@@ -79,6 +79,18 @@ pub enum Contribution {
         rate: Ratio,
         requirement: Value,
     },
+    /// An option position (standard margin): counted mark and short-option requirement.
+    Option {
+        series: crate::ids::SeriesId,
+        size: Amount,
+        mark: Value,
+        requirement: Value,
+    },
+    /// Portfolio margin: option marks and the scenario requirement of the whole account.
+    Portfolio {
+        option_marks: Value,
+        requirement: Value,
+    },
 }
 
 /// Health of an account with its explanation: `weighted collateral + unrealized PnL −

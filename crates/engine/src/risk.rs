@@ -131,6 +131,10 @@ impl RiskIndex {
         let st = engine.state();
         let acct = &st.accounts[i as usize];
         let pool = &st.pools[acct.pool.idx()];
+        // Options make health non-linear in price (and in time): check those exactly.
+        if !acct.options.is_empty() || acct.margin_mode == crate::state::MarginMode::Portfolio {
+            return Entry::Multi;
+        }
         let rs = RATIO_SCALE as i128;
         let q = quote_now(&acct.quote, lend);
         let mut c: i128 = q.0 as i128 * VALUE_SCALE * rs;

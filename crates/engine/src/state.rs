@@ -2,7 +2,7 @@
 //! change to it happens in [`crate::engine`]. Serializes canonically (vectors and ordered
 //! fields only) so its hash is the same on every machine.
 
-use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId, SeriesId};
 use crate::num::{Amount, Price, Timestamp};
 use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
 use ballast_oracle::aggregate::{Aggregator, OracleStatus};
@@ -61,6 +61,8 @@ pub struct Asset {
     pub net_deposits: i128,
     /// Multi-source oracle; `None`: the price comes from `set_price` commands.
     pub oracle: Option<Box<OracleFeed>>,
+    /// Implied-volatility surface for options on this asset (validated against arbitrage).
+    pub vol_surface: Option<Box<ballast_options::portfolio::BuiltSurface>>,
 }
 
 /// Largest supported asset decimals: keeps prices of cheap tokens representable.
@@ -141,6 +143,43 @@ pub struct Position {
     pub funding_snapshot: i128,
 }
 
+/// A European option series: cash-settled at expiry against the underlying's price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptionSeries {
+    pub symbol: String,
+    pub pool: PoolId,
+    pub underlying: AssetId,
+    pub kind: ballast_options::pricing::OptionKind,
+    pub strike: Price,
+    pub expiry: Timestamp,
+    /// Fixed by `expire_series` at or after expiry; positions then settle at intrinsic value.
+    pub settlement: Option<Price>,
+    /// Σ of long sizes (= Σ of short sizes).
+    pub long_oi: Amount,
+    /// Payoffs collected from shorts not yet paid to longs (rounding keeps it ≥ 0 overall).
+    pub clearing: Amount,
+}
+
+/// An option position: signed size in underlying native units (long > 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionPosition {
+    pub series: SeriesId,
+    pub size: Amount,
+    /// Premium cash flow of the open size (negative of its cost for a long), for reporting.
+    pub premium: Amount,
+}
+
+/// How an account's requirement is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginMode {
+    /// Per-position rates (size premium, option short rule).
+    #[default]
+    Standard,
+    /// Whole-portfolio revaluation under correlated spot × vol shocks (Derive v2 PMRM style).
+    Portfolio,
+}
+
 /// Signed quote balance: > 0 is a deposit earning the supply index, < 0 a borrow owing the
 /// borrow index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -163,6 +202,9 @@ pub struct Account {
     pub collateral: SmallVec<[(AssetId, Amount); 2]>,
     /// Open positions, sorted by market id.
     pub positions: SmallVec<[Position; 2]>,
+    /// Option positions, sorted by series id.
+    pub options: SmallVec<[OptionPosition; 1]>,
+    pub margin_mode: MarginMode,
 }
 
 /// Governance settings fixed at genesis.
@@ -222,6 +264,7 @@ pub struct State {
     pub validity: ValidityMatrix,
     /// Latest chain-health signal (halt, congestion) fed to every breaker.
     pub chain: ChainSignal,
+    pub series: Vec<OptionSeries>,
 }
 
 impl Account {

@@ -96,13 +96,19 @@ pub struct SviSlice {
     pub params: SviParams,
 }
 
-enum BuiltSurface {
+/// A validated surface, ready to read vols from (what a [`SurfaceSpec`] builds into). Stored by
+/// the engine so each read skips the arbitrage checks already passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BuiltSurface {
+    /// Raw-SVI slices.
     Svi(SviSurface),
+    /// Expiry × log-moneyness grid.
     Grid(GridSurface),
 }
 
 impl BuiltSurface {
-    fn build(spec: &SurfaceSpec) -> Result<Self> {
+    /// Builds and validates (calendar and butterfly arbitrage, positive vols).
+    pub fn build(spec: &SurfaceSpec) -> Result<Self> {
         Ok(match spec {
             SurfaceSpec::Svi { slices } => BuiltSurface::Svi(SviSurface::new(
                 slices.iter().map(|s| (s.t, s.params)).collect(),
@@ -119,7 +125,8 @@ impl BuiltSurface {
         })
     }
 
-    fn implied_vol(&self, t: f64, k: f64) -> Result<f64> {
+    /// Implied vol at expiry `t` (years) and log-moneyness `k = ln(K/F)`.
+    pub fn implied_vol(&self, t: f64, k: f64) -> Result<f64> {
         match self {
             BuiltSurface::Svi(s) => s.implied_vol(t, k),
             BuiltSurface::Grid(g) => g.implied_vol(t, k),

@@ -17,7 +17,10 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+mod options;
 mod oracle;
+
+pub use options::BookGreeks;
 
 use ballast_oracle::validity::Action;
 
@@ -38,6 +41,8 @@ pub const TWAP_WINDOW_MS: i64 = MS_PER_HOUR;
 pub struct Engine {
     state: State,
     risk: RiskIndex,
+    /// Time at which risk is evaluated: the command being applied, else the last accepted one.
+    clock: Timestamp,
 }
 
 /// Lending state advanced to `now` (pure: returns a new value).
@@ -225,6 +230,7 @@ impl Engine {
             });
         }
         let mark = out.len();
+        self.clock = now;
         let r = self.dispatch(now, &env.cmd, out);
         match r {
             Ok(()) => {
@@ -234,6 +240,7 @@ impl Engine {
             }
             Err(e) => {
                 out.truncate(mark);
+                self.clock = self.state.time;
                 Err(e)
             }
         }
@@ -319,6 +326,27 @@ impl Engine {
                 market,
                 config,
             } => self.configure_vol_margin(*role, *market, config, out),
+            Command::CreateOptionSeries {
+                role,
+                pool,
+                underlying,
+                kind,
+                strike,
+                expiry,
+            } => self.create_series(now, *role, *pool, *underlying, *kind, *strike, *expiry, out),
+            Command::SetVolSurface { asset, surface } => self.set_vol_surface(*asset, surface, out),
+            Command::OptionFill {
+                series,
+                taker,
+                maker,
+                size,
+                premium,
+            } => self.option_fill(now, *series, *taker, *maker, *size, *premium, out),
+            Command::ExpireSeries { series } => self.expire_series(now, *series, out),
+            Command::SettleOptions { account } => self.settle_options(now, *account, out),
+            Command::SetMarginMode { account, mode } => {
+                self.set_margin_mode(now, *account, *mode, out)
+            }
             Command::ConfigureBreaker {
                 role,
                 scope,
@@ -407,6 +435,22 @@ impl Engine {
                 h += margin::collateral_weighted(amt.value(price), w);
             }
         }
+        if acct.margin_mode == MarginMode::Portfolio {
+            let mut positions: SmallVec<[Position; 4]> = acct
+                .positions
+                .iter()
+                .filter(|p| patch.is_none_or(|pt| pt.market != p.market))
+                .copied()
+                .collect();
+            if let Some(Patch {
+                position: Some(p), ..
+            }) = patch
+            {
+                positions.push(*p);
+            }
+            return self.portfolio_health(acct, &positions, h, kind);
+        }
+        h += self.option_terms(acct, kind);
         let mut patched = false;
         let positions = acct.positions.iter().filter_map(|p| match patch {
             Some(pt) if pt.market == p.market => {
@@ -522,6 +566,7 @@ impl Engine {
             });
         }
         let (mut pnl, mut req) = (Value::ZERO, Value::ZERO);
+        let standard = acct.margin_mode == MarginMode::Standard;
         for p in &acct.positions {
             let m = &self.state.markets[p.market.idx()];
             let base = &self.state.assets[m.base.idx()];
@@ -531,7 +576,11 @@ impl Engine {
             let notional = p.size.value(price);
             let upnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
             let rate = self.rate(m, p.size, kind, base.decimals);
-            let requirement = margin::position_requirement(notional, rate);
+            let requirement = if standard {
+                margin::position_requirement(notional, rate)
+            } else {
+                Value::ZERO
+            };
             pnl += upnl;
             req += requirement;
             lines.push(Contribution::Perp {
@@ -540,6 +589,41 @@ impl Engine {
                 notional,
                 unrealized_pnl: upnl,
                 rate,
+                requirement,
+            });
+        }
+        if acct.margin_mode == MarginMode::Portfolio {
+            // The scenario revaluation replaces the per-position requirements.
+            let health = self.health_of(acct, &lend, kind);
+            let mut marks = Value::ZERO;
+            for op in &acct.options {
+                let s = &self.state.series[op.series.idx()];
+                let price = self.series_greeks(s, self.clock).price;
+                marks += self.value_from_f64(self.units(s.underlying, op.size) * price);
+            }
+            pnl += marks;
+            let requirement = collateral + pnl - health;
+            lines.push(Contribution::Portfolio {
+                option_marks: marks,
+                requirement,
+            });
+            return Ok(Breakdown {
+                kind,
+                collateral,
+                unrealized_pnl: pnl,
+                requirement,
+                health,
+                lines,
+            });
+        }
+        for op in &acct.options {
+            let (mark, requirement) = self.option_line(op, kind);
+            pnl += mark;
+            req += requirement;
+            lines.push(Contribution::Option {
+                series: op.series,
+                size: op.size,
+                mark,
                 requirement,
             });
         }
@@ -600,6 +684,7 @@ impl Engine {
             price_time: Timestamp(0),
             net_deposits: 0,
             oracle: None,
+            vol_surface: None,
         });
         self.risk.resize_assets(self.state.assets.len());
         out.push(Event::AssetCreated {
@@ -762,6 +847,8 @@ impl Engine {
             quote: QuoteBalance::default(),
             collateral: SmallVec::new(),
             positions: SmallVec::new(),
+            options: SmallVec::new(),
+            margin_mode: MarginMode::Standard,
         });
         self.risk.resize_accounts(self.state.accounts.len());
         out.push(Event::AccountOpened {
@@ -1660,6 +1747,9 @@ impl Engine {
         }
         for m in &st.markets {
             held[st.pools[m.pool.idx()].quote.idx()] += m.funding_clearing.0 as i128;
+        }
+        for s in &st.series {
+            held[st.pools[s.pool.idx()].quote.idx()] += s.clearing.0 as i128;
         }
         held.iter()
             .zip(&st.assets)

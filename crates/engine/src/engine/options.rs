@@ -1,0 +1,690 @@
+//! European options as ledger instruments: series listing, volatility surfaces, premium
+//! through the ledger, cash settlement at expiry, the standard option margin rule, portfolio
+//! margin as an account's choice, and Greeks per account and per pool.
+//!
+//! Valuation is f64 (Black-Scholes-Merton on spot with r = q = 0, vol read from the asset's
+//! surface at `k = ln(K/S)`), converted to the ledger's fixed point rounding against the
+//! account. Standard option margin follows Deribit's rule: a short needs its mark plus
+//! `max(α − OTM/S, β)·S` per unit (initial α = 0.15, β = 0.10; maintenance α = β = 0.075 —
+//! Deribit "Margin for options" documentation); a long counts at mark for maintenance and at
+//! zero for initial margin (premium is paid in full). Portfolio margin revalues the whole
+//! account with [`ballast_options::portfolio::compute_margin`] (Derive v2 PMRM-style correlated
+//! spot × vol shocks).
+
+use super::*;
+use crate::ids::SeriesId;
+use crate::num::MS_PER_YEAR;
+use ballast_options::portfolio::{
+    compute_margin, BuiltSurface, MarginParams, PortfolioFile, SurfaceSpec, UnderlyingMarket,
+};
+use ballast_options::pricing::{bsm, BsmParams, Greeks, OptionKind};
+
+/// Initial-margin factor on the portfolio-margin requirement (maintenance uses 1.0).
+pub const PM_INITIAL_FACTOR: f64 = 1.25;
+/// Stress range of each underlying's spot in portfolio margin (a level-1 scenario).
+pub const PM_SPOT_RANGE: f64 = 0.20;
+
+/// Greeks of a book on one underlying, per whole unit of the underlying.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct BookGreeks {
+    pub asset: AssetId,
+    pub delta: f64,
+    pub gamma: f64,
+    pub vega: f64,
+    pub theta: f64,
+}
+
+fn intrinsic(kind: OptionKind, spot: f64, strike: f64) -> f64 {
+    match kind {
+        OptionKind::Call => (spot - strike).max(0.0),
+        OptionKind::Put => (strike - spot).max(0.0),
+    }
+}
+
+impl Engine {
+    fn series(&self, s: SeriesId) -> Result<&OptionSeries, Reject> {
+        self.state
+            .series
+            .get(s.idx())
+            .ok_or(Reject::UnknownSeries(s))
+    }
+
+    fn human(&self, asset: AssetId, p: Price) -> f64 {
+        p.to_human(
+            self.state.assets[asset.idx()].decimals,
+            self.quote_decimals(),
+        )
+    }
+
+    /// Whole units of an amount of `asset`.
+    pub(super) fn units(&self, asset: AssetId, a: Amount) -> f64 {
+        a.0 as f64 / 10f64.powi(self.state.assets[asset.idx()].decimals as i32)
+    }
+
+    /// Quote value (whole quote units) as a ledger value, rounded down.
+    pub(super) fn value_from_f64(&self, x: f64) -> Value {
+        let scale = 10f64.powi(self.quote_decimals() as i32) * crate::num::VALUE_SCALE as f64;
+        let v = (x * scale).floor();
+        if v.is_finite() {
+            Value(v.clamp(-1e36, 1e36) as i128)
+        } else {
+            Value(-(1i128 << 100))
+        }
+    }
+
+    /// Per-unit model price and Greeks of a series at `now` (expired: intrinsic, no Greeks).
+    pub(crate) fn series_greeks(&self, s: &OptionSeries, now: Timestamp) -> Greeks {
+        let strike = self.human(s.underlying, s.strike);
+        if let Some(p) = s.settlement {
+            return Greeks {
+                price: intrinsic(s.kind, self.human(s.underlying, p), strike),
+                ..Greeks::default()
+            };
+        }
+        let Some(spot) = self.state.assets[s.underlying.idx()]
+            .price
+            .map(|p| self.human(s.underlying, p))
+        else {
+            return Greeks::default();
+        };
+        let tau = (s.expiry.0 - now.0) as f64 / MS_PER_YEAR as f64;
+        if tau <= 0.0 {
+            return Greeks {
+                price: intrinsic(s.kind, spot, strike),
+                ..Greeks::default()
+            };
+        }
+        let vol = self.state.assets[s.underlying.idx()]
+            .vol_surface
+            .as_ref()
+            .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
+        match vol.and_then(|vol| BsmParams::new(spot, strike, tau, 0.0, 0.0, vol).ok()) {
+            Some(p) => bsm(s.kind, &p).unwrap_or(Greeks {
+                price: intrinsic(s.kind, spot, strike),
+                ..Greeks::default()
+            }),
+            // No surface: intrinsic value (the short rule below still charges its add-on).
+            None => Greeks {
+                price: intrinsic(s.kind, spot, strike),
+                ..Greeks::default()
+            },
+        }
+    }
+
+    /// Standard-mode terms of one option position: its counted mark (longs at zero for initial
+    /// health) and its requirement (shorts: the Deribit add-on; none once settled).
+    pub(crate) fn option_line(&self, op: &OptionPosition, kind: HealthKind) -> (Value, Value) {
+        let s = &self.state.series[op.series.idx()];
+        let g = self.series_greeks(s, self.clock);
+        let units = self.units(s.underlying, op.size);
+        if op.size.0 > 0 {
+            let mark = if kind == HealthKind::Maintenance {
+                self.value_from_f64(units * g.price)
+            } else {
+                Value::ZERO
+            };
+            return (mark, Value::ZERO);
+        }
+        let mark = self.value_from_f64(units * g.price);
+        let mut add_on = 0.0;
+        if s.settlement.is_none() {
+            if let Some(spot) = self.state.assets[s.underlying.idx()]
+                .price
+                .map(|p| self.human(s.underlying, p))
+            {
+                let strike = self.human(s.underlying, s.strike);
+                let otm = match s.kind {
+                    OptionKind::Call => (strike - spot).max(0.0),
+                    OptionKind::Put => (spot - strike).max(0.0),
+                };
+                let (alpha, beta) = match kind {
+                    HealthKind::Initial => (0.15, 0.10),
+                    HealthKind::Maintenance => (0.075, 0.075),
+                };
+                add_on = (alpha - otm / spot).max(beta) * spot;
+            }
+        }
+        // −floor(−x) = ceil(x): the requirement rounds up.
+        let req = Value(-self.value_from_f64(units * add_on).0);
+        (mark, req)
+    }
+
+    /// Standard-mode contribution of all option positions: marks minus requirements.
+    pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Value {
+        let mut h = Value::ZERO;
+        for op in &acct.options {
+            let (mark, req) = self.option_line(op, kind);
+            h += mark - req;
+        }
+        h
+    }
+
+    /// Health of an account in portfolio mode: collateral + perp PnL + option marks − the
+    /// portfolio requirement (×[`PM_INITIAL_FACTOR`] for initial health).
+    pub(crate) fn portfolio_health(
+        &self,
+        acct: &Account,
+        positions: &[Position],
+        collateral: Value,
+        kind: HealthKind,
+    ) -> Value {
+        let mut h = collateral;
+        let mut file = PortfolioFile {
+            market: Vec::new(),
+            correlation: None,
+            positions: Vec::new(),
+            params: MarginParams::default(),
+        };
+        let add_market = |e: &Engine, asset: AssetId, file: &mut PortfolioFile| -> Option<f64> {
+            let a = &e.state.assets[asset.idx()];
+            let spot = e.human(asset, a.price?);
+            if !file.market.iter().any(|m| m.name == a.symbol) {
+                let atm = a
+                    .vol_surface
+                    .as_ref()
+                    .and_then(|v| v.implied_vol(30.0 / 365.0, 0.0).ok())
+                    .unwrap_or(0.8);
+                file.market.push(UnderlyingMarket {
+                    name: a.symbol.clone(),
+                    spot,
+                    vol: atm,
+                    rate: 0.0,
+                    carry_yield: 0.0,
+                    spot_range: PM_SPOT_RANGE,
+                    oracle_confidence: 0.0,
+                    surface: None,
+                });
+            }
+            Some(spot)
+        };
+        for p in positions {
+            let m = &self.state.markets[p.market.idx()];
+            let Some(price) = self.state.assets[m.base.idx()].price else {
+                continue;
+            };
+            h += Value::from_quote(p.quote) + p.size.value(price) + unsettled_funding(p, m);
+            if add_market(self, m.base, &mut file).is_some() {
+                file.positions
+                    .push(ballast_options::portfolio::Position::Perp {
+                        underlying: self.state.assets[m.base.idx()].symbol.clone(),
+                        size: self.units(m.base, p.size),
+                    });
+            }
+        }
+        for op in &acct.options {
+            let s = &self.state.series[op.series.idx()];
+            let g = self.series_greeks(s, self.clock);
+            let units = self.units(s.underlying, op.size);
+            h += self.value_from_f64(units * g.price);
+            let tau = (s.expiry.0 - self.clock.0) as f64 / MS_PER_YEAR as f64;
+            if s.settlement.is_some() || tau <= 0.0 {
+                continue;
+            }
+            let Some(spot) = add_market(self, s.underlying, &mut file) else {
+                continue;
+            };
+            let strike = self.human(s.underlying, s.strike);
+            let vol = self.state.assets[s.underlying.idx()]
+                .vol_surface
+                .as_ref()
+                .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
+            file.positions
+                .push(ballast_options::portfolio::Position::Option {
+                    underlying: self.state.assets[s.underlying.idx()].symbol.clone(),
+                    kind: s.kind,
+                    strike,
+                    expiry_years: tau,
+                    quantity: units,
+                    vol,
+                });
+        }
+        if file.positions.is_empty() {
+            return h;
+        }
+        let n = file.market.len();
+        if n > 1 {
+            let matrix = (0..n)
+                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                .collect();
+            let names = file.market.iter().map(|m| m.name.clone()).collect();
+            file.correlation = Some(ballast_options::portfolio::Correlation {
+                underlyings: names,
+                matrix,
+            });
+        }
+        match compute_margin(&file) {
+            Ok(r) => {
+                let factor = if kind == HealthKind::Initial {
+                    PM_INITIAL_FACTOR
+                } else {
+                    1.0
+                };
+                let req = self.value_from_f64(-(r.requirement * factor));
+                h + req
+            }
+            // Fail safe: an account whose risk cannot be computed counts as insolvent.
+            Err(_) => Value(-(1i128 << 100)),
+        }
+    }
+
+    // ----- commands --------------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn create_series(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        pool: PoolId,
+        underlying: AssetId,
+        kind: OptionKind,
+        strike: f64,
+        expiry: Timestamp,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "list option series")?;
+        let p = self.pool(pool)?;
+        let a = self.asset(underlying)?;
+        if p.quote == underlying {
+            return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
+                "an option's underlying cannot be the quote asset",
+            )));
+        }
+        let strike_p =
+            Price::from_human(strike, a.decimals, self.quote_decimals()).map_err(|reason| {
+                Reject::InvalidPrice {
+                    asset: underlying,
+                    reason,
+                }
+            })?;
+        if expiry <= now {
+            return Err(Reject::ExpiryNotInFuture { expiry, now });
+        }
+        let id = SeriesId(self.state.series.len() as u32);
+        let tag = match kind {
+            OptionKind::Call => "C",
+            OptionKind::Put => "P",
+        };
+        let symbol = format!(
+            "{}-{}-{}-{}",
+            a.symbol,
+            &expiry.to_string()[..10],
+            strike,
+            tag
+        );
+        self.state.series.push(OptionSeries {
+            symbol: symbol.clone(),
+            pool,
+            underlying,
+            kind,
+            strike: strike_p,
+            expiry,
+            settlement: None,
+            long_oi: Amount::ZERO,
+            clearing: Amount::ZERO,
+        });
+        out.push(Event::SeriesCreated { series: id, symbol });
+        Ok(())
+    }
+
+    pub(super) fn set_vol_surface(
+        &mut self,
+        asset: AssetId,
+        surface: &SurfaceSpec,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        self.asset(asset)?;
+        let built = BuiltSurface::build(surface).map_err(Reject::Options)?;
+        self.state.assets[asset.idx()].vol_surface = Some(Box::new(built));
+        // Option marks moved: accounts holding options are re-checked exactly on every query.
+        out.push(Event::VolSurfaceSet { asset });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn option_fill(
+        &mut self,
+        now: Timestamp,
+        series: SeriesId,
+        taker: AccountId,
+        maker: AccountId,
+        size: Amount,
+        premium: f64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let s = self.series(series)?.clone();
+        let (t0, k0) = (self.account(taker)?, self.account(maker)?);
+        if taker == maker {
+            return Err(Reject::SelfTrade);
+        }
+        for (id, a) in [(taker, t0), (maker, k0)] {
+            if a.pool != s.pool {
+                return Err(Reject::WrongPool {
+                    account: id,
+                    expected: s.pool,
+                    actual: a.pool,
+                });
+            }
+        }
+        if size.0 == 0 {
+            return Err(Reject::ZeroSize);
+        }
+        if size.0 == i64::MIN {
+            return Err(Reject::Overflow);
+        }
+        if now >= s.expiry || s.settlement.is_some() {
+            return Err(Reject::SeriesExpired(series));
+        }
+        if !(premium.is_finite() && premium >= 0.0) {
+            return Err(Reject::InvalidPremium(series));
+        }
+        self.check_not_paused(s.pool, None)?;
+        let spot = self.state.assets[s.underlying.idx()]
+            .price
+            .ok_or(Reject::NoPrice(s.underlying))?;
+        if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
+            return Err(Reject::NoVolSurface(s.underlying));
+        }
+        // Premium and fee, in quote-native units: the buyer pays the rounded-up premium and the
+        // seller receives the same number. Fee (taker): 0.03% of underlying notional, capped at
+        // 12.5% of the premium (Deribit fee schedule).
+        let units = self.units(s.underlying, Amount(size.0.abs()));
+        let qscale = 10f64.powi(self.quote_decimals() as i32);
+        let total = (units * premium * qscale).ceil();
+        let fee = (0.0003 * units * self.human(s.underlying, spot) * qscale)
+            .min(0.125 * total)
+            .ceil();
+        if !(total < 9e18 && fee < 9e18) {
+            return Err(Reject::Overflow);
+        }
+        let (total, fee) = (Amount(total as i64), Amount(fee as i64));
+        let p = &self.state.pools[s.pool.idx()];
+        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let fee_account = p.fee_account.checked_add(fee)?;
+        let mut accts = [t0.clone(), k0.clone()];
+        let ids = [taker, maker];
+        let deltas = [size.0, -size.0];
+        // Buyer (positive delta) pays the premium.
+        let cash = if size.0 > 0 {
+            [-total.0, total.0]
+        } else {
+            [total.0, -total.0]
+        };
+        let mut long_oi = s.long_oi.0 as i128;
+        let mut increases = [false; 2];
+        for i in 0..2 {
+            let a = &mut accts[i];
+            settle_interest(&mut a.quote, &mut l);
+            let at = a.options.iter().position(|o| o.series >= series);
+            let old = match at {
+                Some(j) if a.options[j].series == series => a.options[j],
+                _ => OptionPosition {
+                    series,
+                    size: Amount::ZERO,
+                    premium: Amount::ZERO,
+                },
+            };
+            let new_size = old.size.0.checked_add(deltas[i]).ok_or(Reject::Overflow)?;
+            let mut pos = OptionPosition {
+                series,
+                size: Amount(new_size),
+                premium: old.premium.checked_add(Amount(cash[i]))?,
+            };
+            if new_size == 0 {
+                pos.premium = Amount::ZERO;
+            }
+            match (at, new_size) {
+                (Some(j), 0) if a.options[j].series == series => {
+                    a.options.remove(j);
+                }
+                (Some(j), _) if a.options[j].series == series => a.options[j] = pos,
+                (_, 0) => {}
+                (j, _) => a.options.insert(j.unwrap_or(a.options.len()), pos),
+            }
+            let fee_i = if i == 0 { fee.0 } else { 0 };
+            add_quote(
+                &mut a.quote,
+                &mut l,
+                cash[i].checked_sub(fee_i).ok_or(Reject::Overflow)?,
+            )?;
+            long_oi += new_size.max(0) as i128 - old.size.0.max(0) as i128;
+            increases[i] = new_size.unsigned_abs() > old.size.0.unsigned_abs()
+                || (old.size.0 != 0 && (old.size.0 > 0) != (new_size > 0));
+        }
+        for i in 0..2 {
+            self.gate_account(
+                now,
+                &accts[i],
+                Some(s.underlying),
+                if increases[i] {
+                    Action::Trade
+                } else {
+                    Action::ReduceTrade
+                },
+            )?;
+            if increases[i] {
+                self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
+            }
+        }
+        let long_oi = Amount::from_i128(long_oi)?;
+        let [ta, ka] = accts;
+        self.state.accounts[taker.idx()] = ta;
+        self.state.accounts[maker.idx()] = ka;
+        let p = &mut self.state.pools[s.pool.idx()];
+        p.lending = l;
+        p.fee_account = fee_account;
+        self.state.series[series.idx()].long_oi = long_oi;
+        self.risk.touch(taker);
+        self.risk.touch(maker);
+        out.push(Event::OptionFilled {
+            series,
+            taker,
+            maker,
+            size,
+            premium: total,
+            fee,
+        });
+        Ok(())
+    }
+
+    /// Fixes the settlement price at or after expiry from the underlying's price (which must
+    /// be usable for settlement under the oracle's validity rules).
+    pub(super) fn expire_series(
+        &mut self,
+        now: Timestamp,
+        series: SeriesId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let s = self.series(series)?;
+        if now < s.expiry {
+            return Err(Reject::SeriesNotExpired {
+                series,
+                expiry: s.expiry,
+            });
+        }
+        if s.settlement.is_some() {
+            return Err(Reject::SeriesExpired(series));
+        }
+        let price = self.state.assets[s.underlying.idx()]
+            .price
+            .ok_or(Reject::NoPrice(s.underlying))?;
+        self.oracle_allows(now, s.underlying, Action::SettleFunding)?;
+        self.state.series[series.idx()].settlement = Some(price);
+        self.risk.invalidate_all();
+        out.push(Event::SeriesExpired {
+            series,
+            settlement: price,
+        });
+        Ok(())
+    }
+
+    /// Pays out an account's positions in settled series through each series' clearing
+    /// account (longs receive rounded down, shorts pay rounded up).
+    pub(super) fn settle_options(
+        &mut self,
+        now: Timestamp,
+        account: AccountId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let a0 = self.account(account)?.clone();
+        let p = &self.state.pools[a0.pool.idx()];
+        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut a = a0.clone();
+        settle_interest(&mut a.quote, &mut l);
+        let mut clearing: Vec<(SeriesId, i64)> = Vec::new();
+        let mut evs = Vec::new();
+        let mut delta: i64 = 0;
+        a.options.retain(|op| {
+            let s = &self.state.series[op.series.idx()];
+            let Some(settle) = s.settlement else {
+                return true;
+            };
+            let payoff = self.units(s.underlying, op.size)
+                * intrinsic(
+                    s.kind,
+                    self.human(s.underlying, settle),
+                    self.human(s.underlying, s.strike),
+                );
+            let q = payoff * 10f64.powi(self.quote_decimals() as i32);
+            // Longs receive rounded down, shorts pay rounded up: floor is both.
+            let amount = q.floor() as i64;
+            delta += amount;
+            clearing.push((op.series, amount));
+            evs.push(Event::OptionSettled {
+                account,
+                series: op.series,
+                amount: Amount(amount),
+            });
+            false
+        });
+        if clearing.is_empty() {
+            return Err(Reject::NothingToSettle(account));
+        }
+        add_quote(&mut a.quote, &mut l, delta)?;
+        let mut series_updates = Vec::new();
+        for (sid, amount) in &clearing {
+            let s = &self.state.series[sid.idx()];
+            let size = a0
+                .options
+                .iter()
+                .find(|o| o.series == *sid)
+                .map(|o| o.size.0)
+                .unwrap_or(0);
+            let c = s.clearing.checked_sub(Amount(*amount))?;
+            let oi = Amount(s.long_oi.0 - size.max(0));
+            series_updates.push((*sid, c, oi));
+        }
+        for (sid, c, oi) in series_updates {
+            self.state.series[sid.idx()].clearing = c;
+            self.state.series[sid.idx()].long_oi = oi;
+        }
+        self.state.pools[a0.pool.idx()].lending = l;
+        self.state.accounts[account.idx()] = a;
+        self.risk.touch(account);
+        out.extend(evs);
+        Ok(())
+    }
+
+    pub(super) fn set_margin_mode(
+        &mut self,
+        now: Timestamp,
+        account: AccountId,
+        mode: MarginMode,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let a0 = self.account(account)?;
+        let p = &self.state.pools[a0.pool.idx()];
+        let l = accrued(&p.lending, &p.params.curve, now);
+        let mut a = a0.clone();
+        a.margin_mode = mode;
+        // Switching must not open risk: initial margin must hold under the new mode.
+        self.require_health(account, &a, &l, HealthKind::Initial)?;
+        self.state.accounts[account.idx()].margin_mode = mode;
+        self.risk.touch(account);
+        out.push(Event::MarginModeSet { account, mode });
+        Ok(())
+    }
+
+    // ----- Greeks -----------------------------------------------------------------------------
+
+    /// Delta, gamma, vega (per 1.00 vol) and theta (per year) of an account per underlying,
+    /// perps included (delta = size in whole units).
+    pub fn account_greeks(&self, account: AccountId) -> Result<Vec<BookGreeks>, Reject> {
+        let a = self.account(account)?;
+        let mut out: Vec<BookGreeks> = Vec::new();
+        let mut add =
+            |asset: AssetId, g: BookGreeks| match out.iter_mut().find(|x| x.asset == asset) {
+                Some(x) => {
+                    x.delta += g.delta;
+                    x.gamma += g.gamma;
+                    x.vega += g.vega;
+                    x.theta += g.theta;
+                }
+                None => out.push(g),
+            };
+        for p in &a.positions {
+            let base = self.state.markets[p.market.idx()].base;
+            add(
+                base,
+                BookGreeks {
+                    asset: base,
+                    delta: self.units(base, p.size),
+                    ..BookGreeks::default()
+                },
+            );
+        }
+        for op in &a.options {
+            let s = &self.state.series[op.series.idx()];
+            let g = self.series_greeks(s, self.clock);
+            let u = self.units(s.underlying, op.size);
+            add(
+                s.underlying,
+                BookGreeks {
+                    asset: s.underlying,
+                    delta: u * g.delta,
+                    gamma: u * g.gamma,
+                    vega: u * g.vega,
+                    theta: u * g.theta,
+                },
+            );
+        }
+        out.sort_by_key(|g| g.asset);
+        Ok(out)
+    }
+
+    /// Gross long-side Greeks of a pool per underlying (every long is some account's short, so
+    /// the net over all accounts is zero): Σ series long OI × per-unit Greeks, plus perp long
+    /// OI as delta. Cost is proportional to series and markets, not accounts.
+    pub fn pool_greeks(&self, pool: PoolId) -> Result<Vec<BookGreeks>, Reject> {
+        self.pool(pool)?;
+        let mut out: Vec<BookGreeks> = Vec::new();
+        let mut add = |g: BookGreeks| match out.iter_mut().find(|x| x.asset == g.asset) {
+            Some(x) => {
+                x.delta += g.delta;
+                x.gamma += g.gamma;
+                x.vega += g.vega;
+                x.theta += g.theta;
+            }
+            None => out.push(g),
+        };
+        for m in self.state.markets.iter().filter(|m| m.pool == pool) {
+            add(BookGreeks {
+                asset: m.base,
+                delta: self.units(m.base, m.long_oi),
+                ..BookGreeks::default()
+            });
+        }
+        for s in self.state.series.iter().filter(|s| s.pool == pool) {
+            let g = self.series_greeks(s, self.clock);
+            let u = self.units(s.underlying, s.long_oi);
+            add(BookGreeks {
+                asset: s.underlying,
+                delta: u * g.delta,
+                gamma: u * g.gamma,
+                vega: u * g.vega,
+                theta: u * g.theta,
+            });
+        }
+        out.sort_by_key(|g| g.asset);
+        Ok(out)
+    }
+}
