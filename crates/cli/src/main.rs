@@ -4,6 +4,7 @@
 mod bench;
 mod oracle;
 mod report;
+mod stress;
 
 use anyhow::{Context, Result};
 use ballast_engine::{journal, Engine};
@@ -61,6 +62,13 @@ enum Cmd {
         #[arg(long)]
         strict: bool,
     },
+    /// Monte Carlo / historical stress run of a scenario through the engine (see
+    /// crates/lab/SCENARIOS.md): prints a summary table, or JSON with --json.
+    Stress(stress::StressArgs),
+    /// List the embedded stress scenarios.
+    Scenarios,
+    /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
+    Merge(stress::MergeArgs),
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -131,6 +139,9 @@ fn run() -> Result<()> {
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(accounts, commands)?,
+        Cmd::Stress(a) => stress::stress(a)?,
+        Cmd::Scenarios => stress::scenarios()?,
+        Cmd::Merge(a) => stress::merge(a)?,
     }
     Ok(())
 }
