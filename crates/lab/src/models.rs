@@ -179,6 +179,8 @@ fn u01(rng: &mut ChaCha8Rng) -> f64 {
 
 /// Lower-triangular Cholesky factor `L` with `L·Lᵀ = c`; `None` if `c` is not positive
 /// definite.
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
 pub fn cholesky(c: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = c.len();
     let mut l = vec![vec![0.0; n]; n];

@@ -107,6 +107,8 @@ pub struct PathSetup<'a> {
 }
 
 /// Runs path `path` to the horizon.
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
 pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
     let sc = s.scenario;
     let house = s.house;

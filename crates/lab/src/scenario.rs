@@ -597,6 +597,8 @@ impl Scenario {
     }
 
     /// Range and cross-field checks; the error names the field.
+    // Matrix and per-asset loops read clearest with indices.
+    #[allow(clippy::needless_range_loop)]
     pub fn validate(&self) -> Result<(), LabError> {
         fn f(a: impl Into<String>, b: impl Into<String>) -> LabError {
             LabError::field(a, b)
