@@ -140,7 +140,8 @@ fn peer_radcad_with_jumps_matches_the_reference() {
     // shared/bench/peer-radcad: radCAD 0.286 (1,000 runs), rust_ref 0.261 (1,000) / 0.2715
     // (100,000). Same seed and stream derivation as rust_ref, so the first 200 runs here are
     // rust_ref's first 200 runs (`liq_mc_ref 200 1000 100 1 30`: P = 0.2800, mean bad debt
-    // 4036.10, mean liquidations 93.98, mean final fund 7439.70).
+    // 4036.10, VaR99 33651.38, CVaR99 38354.66, mean liquidations 93.98, mean final fund
+    // 7439.70).
     let p = load(
         "peer-radcad",
         &["paths=200", "assets.ETH.model.jump_intensity=30"],
@@ -161,6 +162,18 @@ fn peer_radcad_with_jumps_matches_the_reference() {
     );
     assert!((s.liquidations.count_mean - 93.98).abs() < 0.005);
     assert!((s.insurance_fund.final_mean - 7439.70).abs() < 0.5);
+    // Same rank convention as rust_ref's quantile, and exact order statistics at this size.
+    assert!(s.quantiles_exact);
+    assert!(
+        (s.bad_debt.var99 - 33651.38).abs() < 0.5,
+        "{}",
+        s.bad_debt.var99
+    );
+    assert!(
+        (s.bad_debt.cvar99 - 38354.66).abs() < 0.5,
+        "{}",
+        s.bad_debt.cvar99
+    );
     assert!((s.capital_efficiency - 0.06).abs() < 1e-6);
 }
 
