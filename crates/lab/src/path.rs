@@ -110,6 +110,13 @@ pub struct PathSetup<'a> {
 // Matrix and per-asset loops read clearest with indices.
 #[allow(clippy::needless_range_loop)]
 pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
+    run_path_engine(s, path).map(|(r, _)| r)
+}
+
+/// As [`run_path`], also returning the path's final engine (for audits and tests).
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
+pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engine), LabError> {
     let sc = s.scenario;
     let house = s.house;
     let n = s.assets.len();
@@ -237,5 +244,5 @@ pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
     if sc.horizon == 0 {
         m.fund_final = fund0;
     }
-    Ok(m)
+    Ok((m, eng))
 }

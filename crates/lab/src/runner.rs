@@ -5,7 +5,7 @@
 
 use crate::error::LabError;
 use crate::models::{self, PreparedAsset};
-use crate::path::{book_capital, path_rng, run_path, PathResult, PathSetup};
+use crate::path::{book_capital, path_rng, run_path, run_path_engine, PathResult, PathSetup};
 use crate::scenario::Scenario;
 use crate::stats::{Aggregate, Summary, SummaryInfo};
 use crate::world::{self, House};
@@ -76,6 +76,11 @@ impl Prepared {
     /// Runs one path (for tests and debugging).
     pub fn run_path(&self, path: u64) -> Result<PathResult, LabError> {
         run_path(&self.setup(), path)
+    }
+
+    /// Runs one path and returns its final engine too (audits: conservation, balances).
+    pub fn run_path_engine(&self, path: u64) -> Result<(PathResult, Engine), LabError> {
+        run_path_engine(&self.setup(), path)
     }
 
     fn info(&self) -> (String, SummaryInfo<'_>) {
