@@ -241,8 +241,5 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
     }
-    if sc.horizon == 0 {
-        m.fund_final = fund0;
-    }
     Ok((m, eng))
 }

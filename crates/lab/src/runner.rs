@@ -5,7 +5,7 @@
 
 use crate::error::LabError;
 use crate::models::{self, PreparedAsset};
-use crate::path::{book_capital, path_rng, run_path, run_path_engine, PathResult, PathSetup};
+use crate::path::{book_capital, run_path, run_path_engine, PathResult, PathSetup};
 use crate::scenario::Scenario;
 use crate::stats::{Aggregate, Summary, SummaryInfo};
 use crate::world::{self, House};
@@ -51,7 +51,6 @@ impl Prepared {
             let cap = book_capital(&e, &house);
             Some((e, cap))
         };
-        let _ = path_rng; // streams are derived inside `run_path`
         Ok(Prepared {
             scenario,
             assets,
@@ -83,26 +82,19 @@ impl Prepared {
         run_path_engine(&self.setup(), path)
     }
 
-    fn info(&self) -> (String, SummaryInfo<'_>) {
-        let fp = self.scenario.fingerprint();
-        (
-            fp,
-            SummaryInfo {
-                scenario: &self.scenario.name,
-                fingerprint: "",
-                seed: self.scenario.seed,
-                steps: self.scenario.horizon,
-                step_hours: self.scenario.step_hours,
-                accounts: self.scenario.population.accounts,
-                fund0_usd: self.scenario.protocol.insurance_fund,
-            },
-        )
-    }
-
     /// Summary of an aggregate of this scenario.
     pub fn summary(&self, agg: &Aggregate, elapsed_s: f64) -> Summary {
-        let (fp, mut info) = self.info();
-        info.fingerprint = &fp;
+        let sc = &self.scenario;
+        let fp = sc.fingerprint();
+        let info = SummaryInfo {
+            scenario: &sc.name,
+            fingerprint: &fp,
+            seed: sc.seed,
+            steps: sc.horizon,
+            step_hours: sc.step_hours,
+            accounts: sc.population.accounts,
+            fund0_usd: sc.protocol.insurance_fund,
+        };
         Summary::from_aggregate(agg, &info, elapsed_s)
     }
 }
@@ -402,7 +394,8 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
             std::fs::write(&p, text + "\n").map_err(io("writing", &p))?;
         }
         let p = st.file("scenario.toml");
-        let text = toml::to_string(&prep.scenario).unwrap_or_default();
+        let text = toml::to_string(&prep.scenario)
+            .map_err(|e| LabError::Invalid(format!("scenario does not serialize: {e}")))?;
         std::fs::write(&p, text).map_err(io("writing", &p))?;
         out_dir = Some(st.commit()?);
     }

@@ -156,7 +156,7 @@ impl LogHistogram {
         // Walk from the top.
         let mut need = tail;
         let mut sum = 0.0f64;
-        for (k, b) in self.buckets.iter().rev() {
+        for b in self.buckets.values().rev() {
             if need == 0 {
                 break;
             }
@@ -169,7 +169,6 @@ impl LogHistogram {
                 } else {
                     (b.sum as f64 / b.count as f64).clamp(b.min as f64, b.max as f64)
                 };
-                let _ = k;
                 sum += mean * need as f64;
                 need = 0;
             }

@@ -114,6 +114,10 @@ fn merged_shards_equal_the_unsharded_run() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("full/summary.json")).unwrap())
             .unwrap();
     assert_eq!(comparable(&on_disk), comparable(&full.summary));
+    // scenario.toml is the scenario as run: it reloads to the same fingerprint.
+    let (again, _) = embedded::load(dir.join("full/scenario.toml").to_str().unwrap(), &[]).unwrap();
+    assert_eq!(again.fingerprint(), full.summary.fingerprint);
+    assert_eq!(again, p.scenario);
 
     // Refusals: a missing shard, a duplicated one, a shard of another run.
     let err = runner::merge_shards(&shards[..2]).unwrap_err().to_string();
@@ -364,6 +368,14 @@ fn faults_make_small_liquidations_wait() {
     assert_eq!(s.liquidations.count_mean, 0.0);
     assert!(s.liquidations.missed_outage_mean > 0.0);
     assert!((s.keeper_outage_fraction - 1.0).abs() < 1e-12);
+    // A liquidator without capital cannot pass initial margin on what it takes over: the
+    // engine refuses the liquidation fills.
+    let s = run(
+        &load("jump-tail", &[&base[..], &["keeper.capital=0"]].concat()),
+        2,
+    );
+    assert_eq!(s.liquidations.count_mean, 0.0);
+    assert!(s.liquidations.refused_mean > 0.0);
 }
 
 #[test]
