@@ -57,6 +57,14 @@ pub trait Liquidation: Send {
     ) -> Result<(), LabError>;
 }
 
+/// Builds one path's liquidation mechanism from the scenario.
+pub type LiquidationFactory = fn(&Scenario) -> Box<dyn Liquidation>;
+
+/// The default mechanism: the keeper agent.
+pub fn keeper_factory(sc: &Scenario) -> Box<dyn Liquidation> {
+    Box::new(KeeperLiquidator::new(sc))
+}
+
 /// Slippage model: linear impact, `s = 1% · notional / depth_eff`, with
 /// `depth_eff = depth / (1 + vol_sensitivity · |r| / 1%)`, capped at `max_slippage`.
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,7 @@
 //! (common random numbers across scenario variants).
 
 use crate::error::LabError;
-use crate::keeper::{KeeperLiquidator, Liquidation, StepContext};
+use crate::keeper::{Liquidation, LiquidationFactory, StepContext};
 use crate::models::PreparedAsset;
 use crate::scenario::Scenario;
 use crate::world::{self, House};
@@ -104,6 +104,8 @@ pub struct PathSetup<'a> {
     pub house: &'a House,
     /// The shared book (when not resampled per path) and its (initial margin, OI).
     pub book: Option<&'a (Engine, (i64, i64))>,
+    /// Builds the liquidation mechanism of each path.
+    pub liquidation: LiquidationFactory,
 }
 
 /// Runs path `path` to the horizon.
@@ -135,7 +137,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut frng = path_rng(sc.seed, path, 1);
     let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
     let needs: Vec<bool> = s.assets.iter().map(|a| a.model.needs_normal()).collect();
-    let mut keeper = KeeperLiquidator::new(sc);
+    let mut keeper: Box<dyn Liquidation> = (s.liquidation)(sc);
     let fund0 = eng
         .health(house.fund, HealthKind::Maintenance)
         .ok()

@@ -25,6 +25,9 @@ pub struct Prepared {
     pub genesis: Engine,
     pub house: House,
     pub book: Option<(Engine, (i64, i64))>,
+    /// The liquidation mechanism of every path ([`crate::keeper::keeper_factory`] by default;
+    /// swap in the engine's own liquidation with [`Prepared::with_liquidation`]).
+    pub liquidation: crate::keeper::LiquidationFactory,
 }
 
 impl Prepared {
@@ -58,7 +61,14 @@ impl Prepared {
             genesis,
             house,
             book,
+            liquidation: crate::keeper::keeper_factory,
         })
+    }
+
+    /// Replaces the liquidation mechanism.
+    pub fn with_liquidation(mut self, f: crate::keeper::LiquidationFactory) -> Prepared {
+        self.liquidation = f;
+        self
     }
 
     fn setup(&self) -> PathSetup<'_> {
@@ -69,6 +79,7 @@ impl Prepared {
             genesis: &self.genesis,
             house: &self.house,
             book: self.book.as_ref(),
+            liquidation: self.liquidation,
         }
     }
 

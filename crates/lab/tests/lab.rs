@@ -416,3 +416,33 @@ fn the_lab_books_agree_with_the_engine_ledger() {
     }
     assert!(saw_bad_debt, "the sample should include an insolvent path");
 }
+
+#[test]
+fn the_liquidation_mechanism_is_pluggable() {
+    // A mechanism that never liquidates: accounts sink, nothing is closed, no bad debt is
+    // recognised (it stays unrealised in the ledger) — and the runner does not care.
+    struct Never;
+    impl ballast_lab::keeper::Liquidation for Never {
+        fn on_step(
+            &mut self,
+            _: &mut ballast_engine::Engine,
+            _: &ballast_lab::world::House,
+            _: &ballast_lab::keeper::StepContext<'_>,
+            _: &mut ballast_lab::path::PathResult,
+        ) -> Result<(), LabError> {
+            Ok(())
+        }
+    }
+    let p = load(
+        "peer-radcad",
+        &["paths=10", "assets.ETH.model.jump_intensity=30"],
+    )
+    .with_liquidation(|_| Box::new(Never));
+    let s = run(&p, 2);
+    assert_eq!(s.liquidations.count_mean, 0.0);
+    let (_, mut eng) = p.run_path_engine(0).unwrap();
+    assert!(
+        !eng.below_maintenance().is_empty(),
+        "underwater accounts stay open"
+    );
+}
