@@ -20,6 +20,7 @@
 //!   confidence intervals.
 //! - [`runner`]: rayon over paths, one ChaCha stream per (seed, path), shards and merging,
 //!   output folders written atomically.
+//! - [`report`]: a self-contained HTML report (summary and inline SVG charts).
 //! - [`embedded`]: the scenarios compiled into the binary.
 
 pub mod embedded;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod keeper;
 pub mod models;
 pub mod path;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod stats;

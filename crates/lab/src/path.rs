@@ -72,6 +72,11 @@ pub struct PathResult {
     pub max_drawdown: f64,
     /// Highest gas cost seen (USD).
     pub max_gas_usd: f64,
+    /// First step that ended with bad debt.
+    pub first_bad_step: Option<u32>,
+    /// Insurance-fund balance at the end of each step (for the per-step series).
+    #[serde(skip)]
+    pub fund_path: Vec<i64>,
 }
 
 /// Initial margin and open interest of the trader accounts (quote-native).
@@ -242,6 +247,10 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             .map_or(0, |a| a.0);
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
+        m.fund_path.push(fund);
+        if m.bad_debt > 0 && m.first_bad_step.is_none() {
+            m.first_bad_step = Some(step);
+        }
     }
     Ok((m, eng))
 }

@@ -1,6 +1,6 @@
 //! The runner: paths in parallel (rayon, a local pool of the requested size), results folded
 //! into an integer [`Aggregate`] chunk by chunk (memory bounded by the chunk, not the run),
-//! per-path rows streamed to CSV in path order, shards and their exact merge, and output
+//! per-path rows streamed to CSV in path order, shards and their exact merge, an HTML report, and output
 //! folders that appear whole or not at all (written to a temporary sibling, then renamed).
 
 use crate::error::LabError;
@@ -404,6 +404,8 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
             let text = serde_json::to_string(s).expect("shard serializes");
             std::fs::write(&p, text + "\n").map_err(io("writing", &p))?;
         }
+        let p = st.file("report.html");
+        std::fs::write(&p, crate::report::html(&summary, &agg)).map_err(io("writing", &p))?;
         let p = st.file("scenario.toml");
         let text = toml::to_string(&prep.scenario)
             .map_err(|e| LabError::Invalid(format!("scenario does not serialize: {e}")))?;

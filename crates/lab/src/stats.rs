@@ -40,6 +40,19 @@ mod i128_str {
     }
 }
 
+mod vec_i128_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| x.to_string()))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i128>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        v.iter()
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
 /// One histogram bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
@@ -270,6 +283,12 @@ pub struct Aggregate {
     #[serde(with = "i128_str")]
     pub open_interest: i128,
     pub outage_steps: u64,
+    /// Σ over paths of the insurance fund at the end of step `s + 1` (quote-native).
+    #[serde(default, with = "vec_i128_str")]
+    pub fund_by_step: Vec<i128>,
+    /// Paths whose first bad debt appeared at step `s + 1`.
+    #[serde(default)]
+    pub first_bad_by_step: Vec<u64>,
 }
 
 const USD: i64 = 1_000_000;
@@ -299,6 +318,19 @@ impl Aggregate {
         self.init_margin += r.init_margin as i128;
         self.open_interest += r.open_interest as i128;
         self.outage_steps += r.outage_steps as u64;
+        if self.fund_by_step.len() < r.fund_path.len() {
+            self.fund_by_step.resize(r.fund_path.len(), 0);
+        }
+        for (acc, f) in self.fund_by_step.iter_mut().zip(&r.fund_path) {
+            *acc += *f as i128;
+        }
+        if let Some(s) = r.first_bad_step {
+            let i = s as usize - 1;
+            if self.first_bad_by_step.len() <= i {
+                self.first_bad_by_step.resize(i + 1, 0);
+            }
+            self.first_bad_by_step[i] += 1;
+        }
     }
     pub fn merge(&mut self, o: &Aggregate) {
         self.paths += o.paths;
@@ -320,6 +352,18 @@ impl Aggregate {
         self.init_margin += o.init_margin;
         self.open_interest += o.open_interest;
         self.outage_steps += o.outage_steps;
+        if self.fund_by_step.len() < o.fund_by_step.len() {
+            self.fund_by_step.resize(o.fund_by_step.len(), 0);
+        }
+        for (acc, f) in self.fund_by_step.iter_mut().zip(&o.fund_by_step) {
+            *acc += *f;
+        }
+        if self.first_bad_by_step.len() < o.first_bad_by_step.len() {
+            self.first_bad_by_step.resize(o.first_bad_by_step.len(), 0);
+        }
+        for (acc, c) in self.first_bad_by_step.iter_mut().zip(&o.first_bad_by_step) {
+            *acc += *c;
+        }
     }
 }
 

@@ -114,6 +114,10 @@ fn merged_shards_equal_the_unsharded_run() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("full/summary.json")).unwrap())
             .unwrap();
     assert_eq!(comparable(&on_disk), comparable(&full.summary));
+    // The per-step series merge too, and the report is written.
+    assert_eq!(agg.fund_by_step.len(), 200);
+    let html = std::fs::read_to_string(dir.join("full/report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("P(insolvency so far)"));
     // scenario.toml is the scenario as run: it reloads to the same fingerprint.
     let (again, _) = embedded::load(dir.join("full/scenario.toml").to_str().unwrap(), &[]).unwrap();
     assert_eq!(again.fingerprint(), full.summary.fingerprint);
