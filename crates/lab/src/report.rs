@@ -198,9 +198,9 @@ Every figure comes from the real engine driven by commands; see <code>crates/lab
     ));
     let _ = write!(
         out,
-        r##"</div><h2>summary.json</h2><pre>{}</pre></body></html>
-"##,
-        esc(&json)
+        r##"</div><h2>summary.json</h2><pre>{}</pre></body></html>{}"##,
+        esc(&json),
+        '\n'
     );
     out
 }
