@@ -68,7 +68,7 @@ fn frame(
     let _ = write!(
         out,
         r##"<text x="{W}" y="{}" class="l" text-anchor="end">{} {}</text>"##,
-        y0 + 20.0,
+        y0 + 27.0,
         esc(x_label),
         esc(&short(x_max))
     );
