@@ -13,7 +13,6 @@ use ballast_engine::command::{Command, Envelope};
 use ballast_engine::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
 use ballast_engine::params::{MarketParams, PoolParams};
-use ballast_engine::rates::RateCurve;
 use ballast_engine::{Engine, Event, Role};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
@@ -40,15 +39,16 @@ fn ratio(field: &str, x: f64) -> Result<Ratio, String> {
 
 /// Engine market parameters from a scenario market spec, validated by the engine's own rules.
 pub fn market_params(m: &MarketSpec) -> Result<MarketParams, String> {
-    let p = MarketParams {
-        init_margin: ratio("init_margin", m.init_margin)?,
-        maint_margin: ratio("maint_margin", m.maint_margin)?,
-        imf: ratio("imf", m.imf)?,
-        taker_fee: ratio("taker_fee", m.taker_fee)?,
-        maker_fee: ratio("maker_fee", m.maker_fee)?,
-        price_band: ratio("price_band", m.price_band)?,
-        funding_cap: ratio("funding_cap", m.funding_cap)?,
-    };
+    // Start from the engine's defaults and set what the scenario controls, so parameters the
+    // engine adds later keep their defaults instead of breaking the lab.
+    let mut p = ballast_engine::demo::market_params();
+    p.init_margin = ratio("init_margin", m.init_margin)?;
+    p.maint_margin = ratio("maint_margin", m.maint_margin)?;
+    p.imf = ratio("imf", m.imf)?;
+    p.taker_fee = ratio("taker_fee", m.taker_fee)?;
+    p.maker_fee = ratio("maker_fee", m.maker_fee)?;
+    p.price_band = ratio("price_band", m.price_band)?;
+    p.funding_cap = ratio("funding_cap", m.funding_cap)?;
     p.validate().map_err(|e| e.to_string())?;
     Ok(p)
 }
@@ -57,17 +57,14 @@ fn pool_params(sc: &Scenario) -> Result<PoolParams, LabError> {
     let p = &sc.protocol.pool;
     let r =
         |f: &str, x: f64| ratio(f, x).map_err(|e| LabError::field(format!("protocol.pool.{f}"), e));
-    let params = PoolParams {
-        curve: RateCurve {
-            base: r("base_rate", p.base_rate)?,
-            slope1: r("slope1", p.slope1)?,
-            slope2: r("slope2", p.slope2)?,
-            optimal_utilization: r("optimal_utilization", p.optimal_utilization)?,
-            reserve_factor: r("reserve_factor", p.reserve_factor)?,
-        },
-        supply_cap: usd(p.supply_cap),
-        borrow_cap: usd(p.borrow_cap),
-    };
+    let mut params = ballast_engine::demo::pool_params();
+    params.curve.base = r("base_rate", p.base_rate)?;
+    params.curve.slope1 = r("slope1", p.slope1)?;
+    params.curve.slope2 = r("slope2", p.slope2)?;
+    params.curve.optimal_utilization = r("optimal_utilization", p.optimal_utilization)?;
+    params.curve.reserve_factor = r("reserve_factor", p.reserve_factor)?;
+    params.supply_cap = usd(p.supply_cap);
+    params.borrow_cap = usd(p.borrow_cap);
     params
         .validate()
         .map_err(|e| LabError::field("protocol.pool", e.to_string()))?;
