@@ -47,6 +47,9 @@ pub struct MergeArgs {
     /// Print the merged summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the merged summary.json and report.html into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 pub fn stress(a: StressArgs) -> Result<()> {
@@ -114,12 +117,19 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         .iter()
         .map(|f| runner::read_shard(f).with_context(|| format!("reading {}", f.display())))
         .collect::<Result<Vec<_>>>()?;
-    let (summary, _) = runner::merge_shards(&shards)?;
+    let (summary, agg) = runner::merge_shards(&shards)?;
+    let written = match &a.out {
+        Some(d) => Some(runner::write_merged(d, &summary, &agg)?),
+        None => None,
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!("merged {} shards", shards.len());
         print!("{}", summary.table());
+        if let Some(d) = written {
+            println!("wrote {}", d.display());
+        }
     }
     Ok(())
 }

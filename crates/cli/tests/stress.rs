@@ -101,6 +101,13 @@ fn table_threads_and_shards() {
     let (ok, merged, err) = ballast(&m);
     assert!(ok, "{err}");
     assert_eq!(json(&merged), full);
+    let merged_dir = dir.join("merged");
+    let md = merged_dir.to_str().unwrap();
+    let (ok, _, err) = ballast(&["merge", &outs[0], &outs[1], &outs[2], "--out", md]);
+    assert!(ok, "{err}");
+    let on_disk = std::fs::read_to_string(merged_dir.join("summary.json")).unwrap();
+    assert_eq!(json(&on_disk), full);
+    assert!(merged_dir.join("report.html").is_file());
     let (ok, _, err) = ballast(&["merge", &outs[0], &outs[2]]);
     assert!(!ok && err.contains("missing"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);

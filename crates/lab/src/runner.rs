@@ -421,6 +421,17 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     })
 }
 
+/// Writes a merged run's `summary.json` and `report.html` into `dir` (atomically, like a run).
+pub fn write_merged(dir: &Path, summary: &Summary, agg: &Aggregate) -> Result<PathBuf, LabError> {
+    let st = Staging::new(dir)?;
+    let p = st.file("summary.json");
+    let text = serde_json::to_string_pretty(summary).expect("summary serializes");
+    std::fs::write(&p, text + "\n").map_err(io("writing", &p))?;
+    let p = st.file("report.html");
+    std::fs::write(&p, crate::report::html(summary, agg)).map_err(io("writing", &p))?;
+    st.commit()
+}
+
 /// Reads a shard file (or the `shard.json` inside a run folder).
 pub fn read_shard(path: &Path) -> Result<ShardFile, LabError> {
     let p = if path.is_dir() {
