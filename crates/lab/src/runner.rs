@@ -506,3 +506,40 @@ pub fn merge_shards(shards: &[ShardFile]) -> Result<(Summary, Aggregate), LabErr
     let elapsed = shards.iter().map(|s| s.elapsed_s).sum();
     Ok((Summary::from_aggregate(&agg, &info, elapsed), agg))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_tile_the_paths() {
+        for paths in [1u64, 2, 7, 1000, 1001] {
+            for n in 1..=9u64 {
+                let mut at = 0;
+                for i in 1..=n {
+                    let (a, b) = shard_range(paths, i, n);
+                    assert_eq!(a, at);
+                    assert!(b >= a);
+                    at = b;
+                }
+                assert_eq!(at, paths);
+            }
+        }
+    }
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        assert_eq!(parse_shard(" 1 / 1 ").unwrap(), (1, 1));
+        for bad in ["0/4", "5/4", "1/0", "a/b", "3", "1/2/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usd_strings_are_exact() {
+        assert_eq!(usd_str(0), "0.000000");
+        assert_eq!(usd_str(1_234_567), "1.234567");
+        assert_eq!(usd_str(-5), "-0.000005");
+    }
+}
