@@ -5,6 +5,7 @@ mod bench;
 mod options;
 mod oracle;
 mod report;
+mod stress;
 
 use anyhow::{Context, Result};
 use ballast_engine::{journal, Engine};
@@ -98,6 +99,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Monte Carlo / historical stress run of a scenario through the engine (see
+    /// crates/lab/SCENARIOS.md): prints a summary table, or JSON with --json.
+    Stress(stress::StressArgs),
+    /// List the embedded stress scenarios.
+    Scenarios,
+    /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
+    Merge(stress::MergeArgs),
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -180,6 +188,9 @@ fn run() -> Result<()> {
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(accounts, commands)?,
+        Cmd::Stress(a) => stress::stress(a)?,
+        Cmd::Scenarios => stress::scenarios()?,
+        Cmd::Merge(a) => stress::merge(a)?,
     }
     Ok(())
 }

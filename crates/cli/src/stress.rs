@@ -1,0 +1,135 @@
+//! `ballast stress`, `ballast scenarios`, `ballast merge`: the stress lab on the command line.
+//! The lab crate does the work; this file parses arguments, decides about the progress bar and
+//! prints the table or the JSON summary.
+
+use anyhow::{Context, Result};
+use ballast_lab::embedded;
+use ballast_lab::runner::{self, Prepared, RunConfig};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct StressArgs {
+    /// Embedded scenario name (see `ballast scenarios`) or a scenario TOML file.
+    #[arg(default_value = embedded::DEFAULT)]
+    pub scenario: String,
+    /// Number of paths (overrides the scenario's `paths`).
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Master seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Override any scenario field: a dotted path into the TOML, e.g.
+    /// `--set protocol.market.maint_margin=0.04` or `--set assets.ETH.model.sigma=1.2`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Print one JSON summary object instead of the table (no progress bar).
+    #[arg(long)]
+    pub json: bool,
+    /// Write summary.json, paths.csv and scenario.toml (and shard.json with --shard) into DIR;
+    /// the folder appears only once complete.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run only the i-th of N slices of the paths (1-based, e.g. 2/4); needs --out; combine
+    /// the shard.json files with `ballast merge`.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// shard.json files (or the --out folders that hold them).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print the merged summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the merged summary.json and report.html into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn stress(a: StressArgs) -> Result<()> {
+    let mut sets = a.sets.clone();
+    if let Some(p) = a.paths {
+        sets.push(format!("paths={p}"));
+    }
+    if let Some(s) = a.seed {
+        sets.push(format!("seed={s}"));
+    }
+    let shard = a.shard.as_deref().map(runner::parse_shard).transpose()?;
+    if shard.is_some() && a.out.is_none() {
+        anyhow::bail!("--shard needs --out DIR (the shard result is written to DIR/shard.json)");
+    }
+    let (sc, base) = embedded::load(&a.scenario, &sets)?;
+    let prep = Prepared::new(sc, base.as_deref())?;
+    let cfg = RunConfig {
+        threads: a.threads,
+        shard,
+        progress: !a.json && std::io::stderr().is_terminal(),
+        out_dir: a.out.clone(),
+    };
+    let out = runner::run(&prep, &cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out.summary)?);
+    } else {
+        if let Some((i, n)) = shard {
+            let s = out.shard.as_ref().expect("shard run");
+            println!(
+                "shard {i}/{n}: paths {}..{} of {}",
+                s.first_path, s.end_path, s.paths_total
+            );
+        }
+        print!("{}", out.summary.table());
+        if let Some(d) = &out.out_dir {
+            println!("wrote {}", d.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn scenarios() -> Result<()> {
+    println!(
+        "{:<14} {:>6} {:>6} {:>6}  description",
+        "name", "paths", "steps", "step h"
+    );
+    for (name, _) in embedded::EMBEDDED {
+        let (sc, _) = embedded::load(name, &[])?;
+        let default = if *name == embedded::DEFAULT {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<14} {:>6} {:>6} {:>6}  {}{default}",
+            name, sc.paths, sc.horizon, sc.step_hours, sc.description
+        );
+    }
+    Ok(())
+}
+
+pub fn merge(a: MergeArgs) -> Result<()> {
+    let shards = a
+        .files
+        .iter()
+        .map(|f| runner::read_shard(f).with_context(|| format!("reading {}", f.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let (summary, agg) = runner::merge_shards(&shards)?;
+    let written = match &a.out {
+        Some(d) => Some(runner::write_merged(d, &summary, &agg)?),
+        None => None,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("merged {} shards", shards.len());
+        print!("{}", summary.table());
+        if let Some(d) = written {
+            println!("wrote {}", d.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! End-to-end tests of `ballast stress`, `ballast scenarios` and `ballast merge`: the CLI
+//! contract (JSON keys, shards that merge into the unsharded result, clear errors, no
+//! half-written output).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn ballast(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(s: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(s).expect("one JSON object");
+    v.as_object_mut().unwrap().remove("elapsed_s");
+    v
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ballast-cli-stress-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn stress_json_has_the_documented_fields() {
+    let (ok, out, err) = ballast(&["stress", "--paths", "16", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["scenario"], "gbm-baseline");
+    assert_eq!(v["paths"], 16);
+    assert_eq!(v["seed"], 42);
+    for key in [
+        "/p_insolvency",
+        "/bad_debt/mean",
+        "/bad_debt/var95",
+        "/bad_debt/var99",
+        "/bad_debt/cvar99",
+        "/insurance_fund/min",
+        "/insurance_fund/p_depleted",
+        "/liquidations/count_mean",
+        "/liquidations/volume_mean",
+        "/slippage_cost_mean",
+        "/capital_efficiency",
+        "/elapsed_s",
+    ] {
+        assert!(
+            v.pointer(key).is_some_and(|x| x.is_number()),
+            "{key} missing in {out}"
+        );
+    }
+    assert!(err.is_empty(), "no progress bar when not a terminal: {err}");
+}
+
+#[test]
+fn table_threads_and_shards() {
+    let args = [
+        "stress",
+        "peer-radcad",
+        "--paths",
+        "40",
+        "--set",
+        "assets.ETH.model.jump_intensity=30",
+    ];
+    let (ok, table, err) = ballast(&args);
+    assert!(ok, "{err}");
+    assert!(
+        table.contains("P(insolvency)") && table.contains("bad debt CVaR99"),
+        "{table}"
+    );
+    let run = |extra: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        a.push("--json");
+        let (ok, out, err) = ballast(&a);
+        assert!(ok, "{err}");
+        out
+    };
+    let full = json(&run(&["--threads", "1"]));
+    assert_eq!(full, json(&run(&["--threads", "2"])));
+    let dir = scratch("shards");
+    let mut outs = Vec::new();
+    for i in 1..=3 {
+        let d = dir.join(format!("s{i}"));
+        let shard = format!("{i}/3");
+        run(&["--shard", &shard, "--out", d.to_str().unwrap()]);
+        assert!(d.join("shard.json").is_file() && d.join("paths.csv").is_file());
+        outs.push(d.to_string_lossy().into_owned());
+    }
+    let mut m = vec!["merge", "--json"];
+    m.extend(outs.iter().rev().map(String::as_str));
+    let (ok, merged, err) = ballast(&m);
+    assert!(ok, "{err}");
+    assert_eq!(json(&merged), full);
+    let merged_dir = dir.join("merged");
+    let md = merged_dir.to_str().unwrap();
+    let (ok, _, err) = ballast(&["merge", &outs[0], &outs[1], &outs[2], "--out", md]);
+    assert!(ok, "{err}");
+    let on_disk = std::fs::read_to_string(merged_dir.join("summary.json")).unwrap();
+    assert_eq!(json(&on_disk), full);
+    assert!(merged_dir.join("report.html").is_file());
+    let (ok, _, err) = ballast(&["merge", &outs[0], &outs[2]]);
+    assert!(!ok && err.contains("missing"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_fails_clearly_and_writes_nothing() {
+    let dir = scratch("bad");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec![
+                "stress",
+                "gbm-baseline",
+                "--set",
+                "assets.ETH.model.sigma=-1",
+                "--out",
+                o,
+            ],
+            "assets[1].model.sigma",
+        ),
+        (
+            vec![
+                "stress",
+                "march-2020",
+                "--set",
+                "assets.BTC.model.csv=data/missing.csv",
+                "--out",
+                o,
+            ],
+            "data/missing.csv",
+        ),
+        (
+            vec![
+                "stress",
+                "gbm-baseline",
+                "--set",
+                "assets.BTC.model.kind=heston",
+                "--out",
+                o,
+            ],
+            "unknown variant `heston`",
+        ),
+        (vec!["stress", "no-such.toml", "--out", o], "no-such.toml"),
+        (vec!["stress", "--shard", "1/2"], "--shard needs --out"),
+        (vec!["stress", "--shard", "3/2", "--out", o], "1 <= i <= N"),
+    ] {
+        let (ok, _, err) = ballast(&args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} left {out:?}");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "{args:?} left files"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn scenarios_lists_the_embedded_ones() {
+    let (ok, out, _) = ballast(&["scenarios"]);
+    assert!(ok);
+    for name in ["gbm-baseline", "jump-tail", "march-2020", "peer-radcad"] {
+        assert!(out.contains(name), "{out}");
+    }
+    assert!(out.contains("(default)"));
+}

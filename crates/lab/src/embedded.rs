@@ -1,0 +1,58 @@
+//! Scenarios compiled into the binary (`ballast scenarios` lists them) and the lookup that
+//! turns a command-line argument into a scenario: an existing file first, then an embedded name.
+
+use crate::error::LabError;
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+/// `(name, TOML text)` of every embedded scenario; the first is the default.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "gbm-baseline",
+        include_str!("../scenarios/gbm-baseline.toml"),
+    ),
+    ("jump-tail", include_str!("../scenarios/jump-tail.toml")),
+    ("march-2020", include_str!("../scenarios/march-2020.toml")),
+    ("peer-radcad", include_str!("../scenarios/peer-radcad.toml")),
+];
+
+/// The scenario `ballast stress` runs without an argument.
+pub const DEFAULT: &str = "gbm-baseline";
+
+/// Text of an embedded scenario.
+pub fn get(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Loads `arg` (a TOML file path or an embedded name) with overrides. Returns the scenario and
+/// the folder relative CSV paths are resolved against.
+pub fn load(arg: &str, sets: &[String]) -> Result<(Scenario, Option<PathBuf>), LabError> {
+    let p = Path::new(arg);
+    if p.is_file() {
+        let text = std::fs::read_to_string(p).map_err(|source| LabError::Io {
+            what: "reading scenario",
+            path: p.to_path_buf(),
+            source,
+        })?;
+        let sc = Scenario::from_toml(&text, &p.display().to_string(), sets)?;
+        return Ok((sc, p.parent().map(Path::to_path_buf)));
+    }
+    match get(arg) {
+        Some(text) => Ok((
+            Scenario::from_toml(text, &format!("embedded:{arg}"), sets)?,
+            None,
+        )),
+        None => {
+            let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+            let hint = if arg.ends_with(".toml") || arg.contains('/') {
+                format!(
+                    "file `{arg}` not found; embedded scenarios are {}",
+                    names.join(", ")
+                )
+            } else {
+                names.join(", ")
+            };
+            Err(LabError::UnknownScenario(arg.to_string(), hint))
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! Price models: each turns a standard normal shock (possibly correlated with other assets)
+//! and the path's random stream into one step's log return.
+//!
+//! - GBM: `r = (μ − σ²/2)·dt + σ·√dt·z`, plus optional fixed-size crash jumps
+//!   (`+ ln(1 − size)` with probability `λ·dt`, the peer-radCAD rule).
+//! - Merton (1976), "Option pricing when underlying stock returns are discontinuous":
+//!   `r = (μ − σ²/2 − λκ)·dt + σ·√dt·z + Σ_{i ≤ N} Y_i`, `N ~ Poisson(λ·dt)`,
+//!   `Y ~ N(m, s²)`, `κ = e^{m + s²/2} − 1`.
+//! - GARCH(1,1), Bollerslev (1986): `h_t = ω + α·ε²_{t−1} + β·h_{t−1}`, `ε_t = √h_t·z`,
+//!   `r = μ·dt + ε_t`, with `ω = σ_LR²·dt·(1 − α − β)` so the long-run variance is `σ_LR²·dt`.
+//! - Regime switching, Hamilton (1989): a Markov chain over GBM regimes, one transition per step.
+//! - Correlation: `z = L·u` with `L` the Cholesky factor of the correlation matrix and `u` iid
+//!   normals, one per asset that needs a shock.
+//! - Replay: the log returns of a CSV series, one bar per step.
+//! - Moving-block bootstrap, Künsch (1989), "The jackknife and the bootstrap for general
+//!   stationary observations": blocks of `b` consecutive historical returns, each starting at a
+//!   uniform position, concatenated until the horizon is filled.
+//!
+//! Draw order per step (part of the determinism contract): one normal per asset that needs it,
+//! in asset order; then each asset's own extra draws (jump arrival, jump sizes, regime move,
+//! block start) in asset order.
+
+use crate::error::LabError;
+use crate::scenario::{ModelSpec, Scenario};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson, StandardNormal, Uniform};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A prepared model: parameters in per-step units, historical data loaded.
+#[derive(Debug, Clone)]
+pub enum Model {
+    Gbm {
+        drift: f64,
+        vol: f64,
+        jump_p: f64,
+        jump_log: f64,
+    },
+    Merton {
+        drift: f64,
+        vol: f64,
+        lam_dt: f64,
+        jump_mean: f64,
+        jump_std: f64,
+    },
+    Garch {
+        mu_dt: f64,
+        omega: f64,
+        alpha: f64,
+        beta: f64,
+        h0: f64,
+    },
+    Regime {
+        /// (drift, vol) per regime, per step.
+        regimes: Vec<(f64, f64)>,
+        /// Cumulative transition rows.
+        cum: Vec<Vec<f64>>,
+        start: usize,
+    },
+    Replay {
+        returns: Arc<Vec<f64>>,
+    },
+    Bootstrap {
+        returns: Arc<Vec<f64>>,
+        block: usize,
+    },
+}
+
+/// Per-path mutable state of a model.
+#[derive(Debug, Clone, Default)]
+pub struct ModelState {
+    h: f64,
+    eps: f64,
+    regime: usize,
+    t: usize,
+    pos: usize,
+    left: usize,
+}
+
+impl Model {
+    /// Whether this model consumes a normal shock each step.
+    pub fn needs_normal(&self) -> bool {
+        !matches!(self, Model::Replay { .. } | Model::Bootstrap { .. })
+    }
+
+    pub fn initial_state(&self) -> ModelState {
+        match self {
+            Model::Garch { h0, .. } => ModelState {
+                h: *h0,
+                ..Default::default()
+            },
+            Model::Regime { start, .. } => ModelState {
+                regime: *start,
+                ..Default::default()
+            },
+            _ => ModelState::default(),
+        }
+    }
+
+    /// One step's log return given the (correlated) normal shock `z`.
+    pub fn step(&self, st: &mut ModelState, z: f64, rng: &mut ChaCha8Rng) -> f64 {
+        match self {
+            Model::Gbm {
+                drift,
+                vol,
+                jump_p,
+                jump_log,
+            } => {
+                let mut r = drift + vol * z;
+                if *jump_p > 0.0 && u01(rng) < *jump_p {
+                    r += jump_log;
+                }
+                r
+            }
+            Model::Merton {
+                drift,
+                vol,
+                lam_dt,
+                jump_mean,
+                jump_std,
+            } => {
+                let mut r = drift + vol * z;
+                if *lam_dt > 0.0 {
+                    let n: f64 = Poisson::new(*lam_dt).expect("λdt > 0").sample(rng);
+                    for _ in 0..(n as u64) {
+                        let y: f64 = StandardNormal.sample(rng);
+                        r += jump_mean + jump_std * y;
+                    }
+                }
+                r
+            }
+            Model::Garch {
+                mu_dt,
+                omega,
+                alpha,
+                beta,
+                ..
+            } => {
+                if st.t > 0 {
+                    st.h = omega + alpha * st.eps * st.eps + beta * st.h;
+                }
+                st.t += 1;
+                st.eps = st.h.sqrt() * z;
+                mu_dt + st.eps
+            }
+            Model::Regime { regimes, cum, .. } => {
+                let (d, v) = regimes[st.regime];
+                let r = d + v * z;
+                let u = u01(rng);
+                let row = &cum[st.regime];
+                st.regime = row.iter().position(|c| u < *c).unwrap_or(row.len() - 1);
+                r
+            }
+            Model::Replay { returns } => {
+                let r = returns[st.t];
+                st.t += 1;
+                r
+            }
+            Model::Bootstrap { returns, block } => {
+                if st.left == 0 {
+                    let max_start = returns.len() - block.min(&returns.len());
+                    st.pos = Uniform::new_inclusive(0usize, max_start)
+                        .expect("non-empty range")
+                        .sample(rng);
+                    st.left = (*block).min(returns.len());
+                }
+                let r = returns[st.pos];
+                st.pos += 1;
+                st.left -= 1;
+                r
+            }
+        }
+    }
+}
+
+fn u01(rng: &mut ChaCha8Rng) -> f64 {
+    Uniform::new(0.0, 1.0).expect("valid range").sample(rng)
+}
+
+/// Lower-triangular Cholesky factor `L` with `L·Lᵀ = c`; `None` if `c` is not positive
+/// definite.
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
+pub fn cholesky(c: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = c.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = c[i][i] - s;
+                if d <= 1e-12 {
+                    return None;
+                }
+                l[i][j] = d.sqrt();
+            } else {
+                l[i][j] = (c[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// Closes of one series from a price CSV, with the bar interval.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub closes: Vec<f64>,
+    pub interval_ms: i64,
+    pub first_ts_ms: i64,
+}
+
+/// Finds a CSV named in a scenario: absolute; else relative to the scenario file's folder, the
+/// current folder or any of its ancestors, or the workspace this crate was built in.
+pub fn resolve_csv(csv: &str, base_dir: Option<&Path>) -> Option<PathBuf> {
+    let p = Path::new(csv);
+    if p.is_absolute() {
+        return p.exists().then(|| p.to_path_buf());
+    }
+    let mut candidates = Vec::new();
+    if let Some(b) = base_dir {
+        candidates.push(b.join(p));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for a in cwd.ancestors() {
+            candidates.push(a.join(p));
+        }
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p));
+    candidates.into_iter().find(|c| c.is_file())
+}
+
+/// Loads one series with `ballast_data::read_prices_with` (impossible bars dropped, gaps
+/// refused).
+pub fn load_series(
+    field: &str,
+    csv: &str,
+    venue: Option<&str>,
+    symbol: &str,
+    base_dir: Option<&Path>,
+) -> Result<Series, LabError> {
+    let path = resolve_csv(csv, base_dir).ok_or_else(|| LabError::Data {
+        field: format!("{field}.csv"),
+        message: format!("price CSV `{csv}` not found (looked next to the scenario file, in the current folder and its parents)"),
+    })?;
+    let opts = ballast_data::ReadOptions {
+        allow_gaps: false,
+        bad_bars: ballast_data::BadBarPolicy::Drop,
+    };
+    let file = ballast_data::read_prices_with(&path, opts).map_err(|e| LabError::Data {
+        field: format!("{field}.csv"),
+        message: e.to_string(),
+    })?;
+    let matches = |r: &ballast_data::PriceRow| {
+        (r.symbol == symbol || r.base_asset() == symbol)
+            && venue.is_none_or(|v| r.venue.eq_ignore_ascii_case(v))
+    };
+    let mut series: std::collections::BTreeMap<(String, String), Vec<&ballast_data::PriceRow>> =
+        Default::default();
+    for r in file.rows.iter().filter(|r| matches(r)) {
+        series
+            .entry((r.venue.clone(), r.symbol.clone()))
+            .or_default()
+            .push(r);
+    }
+    if series.is_empty() {
+        return Err(LabError::Data {
+            field: format!("{field}.symbol"),
+            message: format!(
+                "no rows for symbol `{symbol}`{} in {}",
+                venue
+                    .map(|v| format!(" at venue `{v}`"))
+                    .unwrap_or_default(),
+                path.display()
+            ),
+        });
+    }
+    if series.len() > 1 {
+        let names: Vec<String> = series.keys().map(|(v, s)| format!("{v} {s}")).collect();
+        return Err(LabError::Data {
+            field: format!("{field}.venue"),
+            message: format!(
+                "`{symbol}` matches several series ({}); name one with `venue`",
+                names.join(", ")
+            ),
+        });
+    }
+    let rows = series.into_values().next().expect("one series");
+    if rows.len() < 2 {
+        return Err(LabError::Data {
+            field: format!("{field}.csv"),
+            message: "the series needs at least two bars".into(),
+        });
+    }
+    Ok(Series {
+        closes: rows.iter().map(|r| r.close).collect(),
+        interval_ms: rows[0].interval_ms,
+        first_ts_ms: rows[0].ts_ms,
+    })
+}
+
+/// A prepared asset: its model and its initial price.
+#[derive(Debug, Clone)]
+pub struct PreparedAsset {
+    pub model: Model,
+    pub price0: f64,
+}
+
+/// Builds every asset's model in per-step units, loading CSVs.
+pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAsset>, LabError> {
+    let dt = sc.dt_years();
+    let step_ms = (sc.step_hours * 3_600_000.0).round() as i64;
+    let mut out = Vec::new();
+    for (i, a) in sc.assets.iter().enumerate() {
+        let field = format!("assets[{i}].model");
+        let returns_of =
+            |s: &Series| -> Vec<f64> { s.closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect() };
+        let check_interval = |s: &Series| -> Result<(), LabError> {
+            if s.interval_ms != step_ms {
+                return Err(LabError::field(
+                    "step_hours",
+                    format!(
+                        "{} bars of {field} are {} h long but step_hours = {}",
+                        a.symbol,
+                        s.interval_ms as f64 / 3.6e6,
+                        sc.step_hours
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        let (model, price0) = match &a.model {
+            ModelSpec::Gbm {
+                mu,
+                sigma,
+                jump_intensity,
+                jump_size,
+            } => (
+                Model::Gbm {
+                    drift: (mu - 0.5 * sigma * sigma) * dt,
+                    vol: sigma * dt.sqrt(),
+                    jump_p: jump_intensity * dt,
+                    jump_log: (1.0 - jump_size).ln(),
+                },
+                a.price.expect("validated"),
+            ),
+            ModelSpec::Merton {
+                mu,
+                sigma,
+                jump_intensity,
+                jump_mean,
+                jump_std,
+            } => {
+                let kappa = (jump_mean + 0.5 * jump_std * jump_std).exp() - 1.0;
+                (
+                    Model::Merton {
+                        drift: (mu - 0.5 * sigma * sigma - jump_intensity * kappa) * dt,
+                        vol: sigma * dt.sqrt(),
+                        lam_dt: jump_intensity * dt,
+                        jump_mean: *jump_mean,
+                        jump_std: *jump_std,
+                    },
+                    a.price.expect("validated"),
+                )
+            }
+            ModelSpec::Garch {
+                mu,
+                long_run_vol,
+                alpha,
+                beta,
+                initial_vol,
+            } => {
+                let lr = long_run_vol * long_run_vol * dt;
+                let iv = initial_vol.unwrap_or(*long_run_vol);
+                (
+                    Model::Garch {
+                        mu_dt: mu * dt,
+                        omega: lr * (1.0 - alpha - beta),
+                        alpha: *alpha,
+                        beta: *beta,
+                        h0: iv * iv * dt,
+                    },
+                    a.price.expect("validated"),
+                )
+            }
+            ModelSpec::Regime {
+                regimes,
+                transition,
+                start,
+            } => {
+                let cum = transition
+                    .iter()
+                    .map(|row| {
+                        let mut acc = 0.0;
+                        row.iter()
+                            .map(|p| {
+                                acc += p;
+                                acc
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (
+                    Model::Regime {
+                        regimes: regimes
+                            .iter()
+                            .map(|r| ((r.mu - 0.5 * r.sigma * r.sigma) * dt, r.sigma * dt.sqrt()))
+                            .collect(),
+                        cum,
+                        start: *start,
+                    },
+                    a.price.expect("validated"),
+                )
+            }
+            ModelSpec::Replay { csv, venue, symbol } => {
+                let s = load_series(&field, csv, venue.as_deref(), symbol, base_dir)?;
+                check_interval(&s)?;
+                let returns = returns_of(&s);
+                if (sc.horizon as usize) > returns.len() {
+                    return Err(LabError::field(
+                        "horizon",
+                        format!(
+                            "{} steps but the replayed {} series has only {} returns",
+                            sc.horizon,
+                            a.symbol,
+                            returns.len()
+                        ),
+                    ));
+                }
+                let p0 = a.price.unwrap_or(s.closes[0]);
+                (
+                    Model::Replay {
+                        returns: Arc::new(returns),
+                    },
+                    p0,
+                )
+            }
+            ModelSpec::Bootstrap {
+                csv,
+                venue,
+                symbol,
+                block,
+            } => {
+                let s = load_series(&field, csv, venue.as_deref(), symbol, base_dir)?;
+                check_interval(&s)?;
+                (
+                    Model::Bootstrap {
+                        returns: Arc::new(returns_of(&s)),
+                        block: *block,
+                    },
+                    a.price.expect("validated"),
+                )
+            }
+        };
+        out.push(PreparedAsset { model, price0 });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn cholesky_reproduces_matrix() {
+        let c = vec![
+            vec![1.0, 0.8, 0.3],
+            vec![0.8, 1.0, 0.5],
+            vec![0.3, 0.5, 1.0],
+        ];
+        let l = cholesky(&c).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let s: f64 = (0..3).map(|k| l[i][k] * l[j][k]).sum();
+                assert!((s - c[i][j]).abs() < 1e-12);
+            }
+        }
+        assert!(cholesky(&[vec![1.0, 1.2], vec![1.2, 1.0]]).is_none());
+    }
+
+    #[test]
+    fn gbm_moments_match() {
+        let dt = 1.0 / 8760.0;
+        let (mu, sigma) = (0.0, 1.0);
+        let m = Model::Gbm {
+            drift: (mu - 0.5 * sigma * sigma) * dt,
+            vol: sigma * f64::sqrt(dt),
+            jump_p: 0.0,
+            jump_log: 0.0,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut st = m.initial_state();
+        let n = 200_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..n {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let r = m.step(&mut st, z, &mut rng);
+            s += r;
+            s2 += r * r;
+        }
+        let var = s2 / n as f64 - (s / n as f64).powi(2);
+        assert!(
+            (var / dt - 1.0).abs() < 0.02,
+            "annualized variance {}",
+            var / dt
+        );
+    }
+
+    #[test]
+    fn garch_long_run_variance() {
+        let dt = 1.0 / 8760.0;
+        let (a, b, lr) = (0.1, 0.85, 0.8);
+        let m = Model::Garch {
+            mu_dt: 0.0,
+            omega: lr * lr * dt * (1.0 - a - b),
+            alpha: a,
+            beta: b,
+            h0: lr * lr * dt,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut st = m.initial_state();
+        let n = 400_000;
+        let mut s2 = 0.0;
+        for _ in 0..n {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let r = m.step(&mut st, z, &mut rng);
+            s2 += r * r;
+        }
+        let ann = (s2 / n as f64 / dt).sqrt();
+        assert!((ann - lr).abs() < 0.05, "long-run vol {ann}");
+    }
+
+    #[test]
+    fn merton_compensated_mean() {
+        // E[S_T/S_0] = e^{μT} with the compensator: check with μ = 0 over many steps.
+        let dt = 1.0 / 365.0;
+        let (sigma, lam, m, s) = (0.5, 20.0, -0.1, 0.05);
+        let kappa = f64::exp(m + 0.5 * s * s) - 1.0;
+        let model = Model::Merton {
+            drift: (-0.5 * sigma * sigma - lam * kappa) * dt,
+            vol: sigma * f64::sqrt(dt),
+            lam_dt: lam * dt,
+            jump_mean: m,
+            jump_std: s,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut st = model.initial_state();
+        let n = 400_000;
+        let mut g = 0.0;
+        for _ in 0..n {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            g += model.step(&mut st, z, &mut rng).exp();
+        }
+        assert!(
+            (g / n as f64 - 1.0).abs() < 2e-3,
+            "E[gross return] {}",
+            g / n as f64
+        );
+    }
+
+    #[test]
+    fn bootstrap_draws_whole_blocks() {
+        let returns: Vec<f64> = (0..10).map(|i| i as f64).collect();
+        let m = Model::Bootstrap {
+            returns: Arc::new(returns),
+            block: 4,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut st = m.initial_state();
+        let xs: Vec<f64> = (0..40).map(|_| m.step(&mut st, 0.0, &mut rng)).collect();
+        for b in xs.chunks(4) {
+            for w in b.windows(2) {
+                assert_eq!(w[1], w[0] + 1.0, "block {b:?} is not consecutive");
+            }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! One Monte Carlo path: its own engine, its own random streams, step by step.
+//!
+//! Streams (the determinism contract): the price stream of path `i` is
+//! `ChaCha8Rng::seed_from_u64(seed ^ (i + 1)·0x9E3779B97F4A7C15)` (stream 0) — the derivation of
+//! the peer-radCAD Rust reference, so a peer scenario sees the very same shocks; faults (gas,
+//! random outages) use ChaCha stream 1 of the same key and a per-path book uses stream 2. A
+//! path's result depends only on (scenario, seed, i): never on threads, shards or order. Faults
+//! on their own stream keep the price paths identical when faults are switched on or off
+//! (common random numbers across scenario variants).
+
+use crate::error::LabError;
+use crate::keeper::{Liquidation, LiquidationFactory, StepContext};
+use crate::models::PreparedAsset;
+use crate::scenario::Scenario;
+use crate::world::{self, House};
+use ballast_engine::command::Command;
+use ballast_engine::ids::{AccountId, AssetId};
+use ballast_engine::num::Round;
+use ballast_engine::{Engine, Event, HealthKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal, Uniform};
+use serde::{Deserialize, Serialize};
+
+/// Golden-ratio multiplier of the per-path seed (as in the peer Rust reference).
+pub const PATH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The random stream `stream` of path `path`.
+pub fn path_rng(seed: u64, path: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ (path + 1).wrapping_mul(PATH_MIX));
+    if stream != 0 {
+        r.set_stream(stream);
+    }
+    r
+}
+
+/// What one path produced. Money in quote-native units (1e-6 USD); integers so that
+/// aggregates are exact and merge in any order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathResult {
+    pub path: u64,
+    /// Shortfall not covered by the insurance fund.
+    pub bad_debt: i64,
+    /// Lowest insurance-fund balance seen at the end of any step (and at start).
+    pub fund_min: i64,
+    pub fund_final: i64,
+    /// Positions closed by the keeper.
+    pub liquidations: u64,
+    /// Notional closed, at the oracle price.
+    pub liq_volume: i64,
+    /// Penalty paid by liquidated accounts to the liquidator.
+    pub penalties: i64,
+    /// Slippage paid by the liquidator when unwinding.
+    pub slippage: i64,
+    /// Surplus fees paid into the insurance fund.
+    pub fees_to_fund: i64,
+    /// Shortfalls paid by the insurance fund.
+    pub covered: i64,
+    /// (account, step) pairs left open because the keeper was offline.
+    pub missed_outage: u64,
+    /// Positions left open because closing them would not pay for gas and slippage.
+    pub missed_unprofitable: u64,
+    /// Liquidation or unwind fills the engine refused.
+    pub refused: u64,
+    /// Initial-margin requirement of the book at t0.
+    pub init_margin: i64,
+    /// Open interest (Σ |notional| of trader positions) at t0.
+    pub open_interest: i64,
+    /// Steps with the keeper offline.
+    pub outage_steps: u32,
+    /// Worst peak-to-trough fall of any asset over the path (fraction).
+    pub max_drawdown: f64,
+    /// Highest gas cost seen (USD).
+    pub max_gas_usd: f64,
+    /// First step that ended with bad debt.
+    pub first_bad_step: Option<u32>,
+    /// Insurance-fund balance at the end of each step (for the per-step series).
+    #[serde(skip)]
+    pub fund_path: Vec<i64>,
+}
+
+/// Initial margin and open interest of the trader accounts (quote-native).
+pub fn book_capital(eng: &Engine, house: &House) -> (i64, i64) {
+    let (mut im, mut oi) = (0i128, 0i128);
+    for i in house.first_trader..eng.state().accounts.len() as u32 {
+        if let Ok(b) = eng.breakdown(AccountId(i), HealthKind::Initial) {
+            im += b.requirement.0;
+            for l in &b.lines {
+                if let ballast_engine::margin::Contribution::Perp { notional, .. } = l {
+                    oi += notional.0.abs();
+                }
+            }
+        }
+    }
+    let q = |v: i128| {
+        ballast_engine::num::Value(v)
+            .to_quote(Round::Up)
+            .map_or(i64::MAX, |a| a.0)
+    };
+    (q(im), q(oi))
+}
+
+/// Everything a path needs that is the same for all paths.
+pub struct PathSetup<'a> {
+    pub scenario: &'a Scenario,
+    pub assets: &'a [PreparedAsset],
+    pub chol: Option<&'a [Vec<f64>]>,
+    pub genesis: &'a Engine,
+    pub house: &'a House,
+    /// The shared book (when not resampled per path) and its (initial margin, OI).
+    pub book: Option<&'a (Engine, (i64, i64))>,
+    /// Builds the liquidation mechanism of each path.
+    pub liquidation: LiquidationFactory,
+}
+
+/// Runs path `path` to the horizon.
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
+pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
+    run_path_engine(s, path).map(|(r, _)| r)
+}
+
+/// As [`run_path`], also returning the path's final engine (for audits and tests).
+// Matrix and per-asset loops read clearest with indices.
+#[allow(clippy::needless_range_loop)]
+pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engine), LabError> {
+    let sc = s.scenario;
+    let house = s.house;
+    let n = s.assets.len();
+    let mut prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
+    let (mut eng, (im, oi)) = match s.book {
+        Some((e, cap)) => (e.clone(), *cap),
+        None => {
+            let mut e = s.genesis.clone();
+            let mut prng = path_rng(sc.seed, path, 2);
+            world::populate(sc, &mut e, house, &prices, &mut prng, path)?;
+            let cap = book_capital(&e, house);
+            (e, cap)
+        }
+    };
+    let mut rng = path_rng(sc.seed, path, 0);
+    let mut frng = path_rng(sc.seed, path, 1);
+    let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
+    let needs: Vec<bool> = s.assets.iter().map(|a| a.model.needs_normal()).collect();
+    let mut keeper: Box<dyn Liquidation> = (s.liquidation)(sc);
+    let fund0 = eng
+        .health(house.fund, HealthKind::Maintenance)
+        .ok()
+        .and_then(|v| v.to_quote(Round::Down).ok())
+        .map_or(0, |a| a.0);
+    let mut m = PathResult {
+        path,
+        fund_min: fund0,
+        init_margin: im,
+        open_interest: oi,
+        ..Default::default()
+    };
+    let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
+    let h = sc.step_hours;
+    let mut u = vec![0.0; n];
+    let mut z = vec![0.0; n];
+    let mut r = vec![0.0; n];
+    let mut peak = prices.clone();
+    let mut buf: Vec<Event> = Vec::new();
+    let (mut gas_x, mut in_outage) = (0.0f64, false);
+    let u01 = Uniform::new(0.0, 1.0).expect("valid");
+    let outage = &sc.faults.keeper_outage;
+    let p_start = 1.0 - (-outage.rate_per_day * h / 24.0).exp();
+    let p_end = 1.0 - (-h / outage.mean_hours).exp();
+    for step in 1..=sc.horizon {
+        let t = world::T0_MS + step as i64 * step_ms;
+        // Shocks: iid normals in asset order (all assets when correlated), then correlate.
+        match s.chol {
+            Some(l) => {
+                for x in u.iter_mut() {
+                    *x = StandardNormal.sample(&mut rng);
+                }
+                for i in 0..n {
+                    z[i] = (0..=i).map(|k| l[i][k] * u[k]).sum();
+                }
+            }
+            None => {
+                for i in 0..n {
+                    z[i] = if needs[i] {
+                        StandardNormal.sample(&mut rng)
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+        for i in 0..n {
+            r[i] = s.assets[i].model.step(&mut states[i], z[i], &mut rng);
+            prices[i] *= r[i].exp();
+            peak[i] = peak[i].max(prices[i]);
+            m.max_drawdown = m.max_drawdown.max(1.0 - prices[i] / peak[i]);
+            world::apply(
+                &mut eng,
+                &mut buf,
+                t,
+                Command::SetPrice {
+                    asset: AssetId(i as u16 + 1),
+                    price: prices[i],
+                },
+                path,
+                step,
+            )?;
+        }
+        // Faults.
+        let mut gas_usd = 0.0;
+        if let Some(g) = &sc.faults.gas {
+            let r_min = r.iter().cloned().fold(0.0f64, f64::min);
+            let zg: f64 = if g.sigma > 0.0 {
+                StandardNormal.sample(&mut frng)
+            } else {
+                0.0
+            };
+            gas_x = gas_x * (1.0 - (g.mean_reversion * h).min(1.0))
+                + g.sigma * h.sqrt() * zg
+                + g.crash_beta * (-r_min).max(0.0);
+            gas_usd = g.base_usd * gas_x.exp();
+            m.max_gas_usd = m.max_gas_usd.max(gas_usd);
+        }
+        if outage.rate_per_day > 0.0 {
+            let x = u01.sample(&mut frng);
+            in_outage = if in_outage { x >= p_end } else { x < p_start };
+        }
+        let windowed = outage.windows.iter().any(|w| w[0] <= step && step < w[1]);
+        let online = !(in_outage || windowed);
+        if !online {
+            m.outage_steps += 1;
+        }
+        let cx = StepContext {
+            path,
+            step,
+            time_ms: t,
+            prices: &prices,
+            returns: &r,
+            keeper_online: online,
+            gas_usd,
+        };
+        keeper.on_step(&mut eng, house, &cx, &mut m)?;
+        let fund = eng
+            .health(house.fund, HealthKind::Maintenance)
+            .ok()
+            .and_then(|v| v.to_quote(Round::Down).ok())
+            .map_or(0, |a| a.0);
+        m.fund_min = m.fund_min.min(fund);
+        m.fund_final = fund;
+        m.fund_path.push(fund);
+        if m.bad_debt > 0 && m.first_bad_step.is_none() {
+            m.first_bad_step = Some(step);
+        }
+    }
+    Ok((m, eng))
+}

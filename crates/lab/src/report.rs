@@ -1,0 +1,206 @@
+//! A self-contained HTML report (no scripts, no external files): the summary table and four
+//! inline SVG charts drawn from the mergeable aggregate — mean insurance fund by step,
+//! cumulative probability of insolvency by step, and the distributions of bad debt and of the
+//! per-path insurance-fund minimum (from the log-bucket histograms).
+
+use crate::stats::{Aggregate, LogHistogram, Summary};
+use std::fmt::Write;
+
+const W: f64 = 560.0;
+const H: f64 = 220.0;
+const PAD_L: f64 = 70.0;
+const PAD_B: f64 = 30.0;
+const PAD_T: f64 = 28.0;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn short(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1e9 {
+        format!("{:.1}B", x / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", x / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1}k", x / 1e3)
+    } else if a >= 1.0 || a == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn frame(
+    out: &mut String,
+    title: &str,
+    y_max: f64,
+    x_label: &str,
+    x_max: f64,
+    y_fmt: &dyn Fn(f64) -> String,
+) {
+    let _ = write!(
+        out,
+        r##"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>{t}</title><text x="{PAD_L}" y="16" class="t">{t}</text>"##,
+        w = W + 10.0,
+        h = H + PAD_B + PAD_T,
+        t = esc(title)
+    );
+    let (x0, y0, y1) = (PAD_L, PAD_T + H, PAD_T);
+    let _ = write!(
+        out,
+        r##"<line x1="{x0}" y1="{y0}" x2="{W}" y2="{y0}" class="ax"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" class="ax"/>"##
+    );
+    for k in 0..=4 {
+        let v = y_max * k as f64 / 4.0;
+        let y = y0 - H * k as f64 / 4.0;
+        let _ = write!(
+            out,
+            r##"<line x1="{x0}" y1="{y}" x2="{W}" y2="{y}" class="grid"/><text x="{}" y="{}" class="l" text-anchor="end">{}</text>"##,
+            x0 - 4.0,
+            y + 4.0,
+            esc(&y_fmt(v))
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{W}" y="{}" class="l" text-anchor="end">{} {}</text>"##,
+        y0 + 27.0,
+        esc(x_label),
+        esc(&short(x_max))
+    );
+}
+
+/// Line chart of `ys` against steps 1..=n.
+fn line_chart(title: &str, ys: &[f64], y_fmt: &dyn Fn(f64) -> String) -> String {
+    let mut out = String::new();
+    let y_max = ys.iter().cloned().fold(0.0f64, f64::max).max(1e-12) * 1.05;
+    let n = ys.len().max(1);
+    frame(&mut out, title, y_max, "step", n as f64, y_fmt);
+    let mut pts = String::new();
+    for (i, y) in ys.iter().enumerate() {
+        let x = PAD_L + (W - PAD_L) * (i + 1) as f64 / n as f64;
+        let yy = PAD_T + H - H * y / y_max;
+        let _ = write!(pts, "{x:.1},{yy:.1} ");
+    }
+    let _ = write!(out, r##"<polyline points="{pts}" class="line"/></svg>"##);
+    out
+}
+
+/// Bar chart of a histogram: the zero bucket and up to 24 log-spaced groups of buckets.
+fn histogram_chart(title: &str, h: &LogHistogram) -> String {
+    let mut bins: Vec<(String, u64)> = Vec::new();
+    if h.zeros > 0 {
+        bins.push(("0".into(), h.zeros));
+    }
+    if let (Some(lo), Some(hi)) = (h.buckets.keys().next(), h.buckets.keys().last()) {
+        let span = (hi - lo + 1) as usize;
+        let per = span.div_ceil(24).max(1);
+        let mut group: Vec<(i64, u64)> = Vec::new();
+        for (k, b) in &h.buckets {
+            let g = ((k - lo) as usize) / per;
+            if group.len() <= g {
+                group.resize(g + 1, (0, 0));
+            }
+            group[g].0 = group[g].0.max(b.max);
+            group[g].1 += b.count;
+        }
+        for (max, count) in group {
+            if count > 0 {
+                bins.push((format!("≤{}", short(max as f64 / 1e6)), count));
+            }
+        }
+    }
+    let mut out = String::new();
+    let y_max = bins.iter().map(|b| b.1).max().unwrap_or(1) as f64 * 1.05;
+    frame(&mut out, title, y_max, "paths:", h.count() as f64, &|v| {
+        short(v)
+    });
+    let n = bins.len().max(1) as f64;
+    let bw = (W - PAD_L) / n;
+    for (i, (label, c)) in bins.iter().enumerate() {
+        let x = PAD_L + bw * i as f64;
+        let bh = H * *c as f64 / y_max;
+        let _ = write!(
+            out,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" class="bar"><title>{} USD: {c} paths</title></rect>"##,
+            x + 1.0,
+            PAD_T + H - bh,
+            (bw - 2.0).max(1.0),
+            esc(label)
+        );
+        if bins.len() <= 12 || i % 3 == 0 {
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{}" class="l" text-anchor="middle">{}</text>"##,
+                x + bw / 2.0,
+                PAD_T + H + 12.0,
+                esc(label)
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The report page.
+pub fn html(s: &Summary, a: &Aggregate) -> String {
+    let n = a.paths.max(1) as f64;
+    let fund: Vec<f64> = a.fund_by_step.iter().map(|x| *x as f64 / 1e6 / n).collect();
+    let mut cum = 0u64;
+    let steps = (s.steps as usize).max(a.first_bad_by_step.len());
+    let insolvent: Vec<f64> = (0..steps)
+        .map(|i| {
+            cum += a.first_bad_by_step.get(i).copied().unwrap_or(0);
+            cum as f64 / n
+        })
+        .collect();
+    let json = serde_json::to_string_pretty(s).unwrap_or_default();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ballast stress: {name}</title>
+<style>body{{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}}
+h1{{font-size:20px}} pre{{background:#f6f6f6;padding:12px;overflow:auto;font-size:12px}}
+.grid-2{{display:grid;grid-template-columns:repeat(auto-fit,minmax(580px,1fr));gap:12px}}
+svg{{background:#fff;border:1px solid #ddd}} .t{{font-weight:600;font-size:13px}} .l{{font-size:10px;fill:#555}}
+.ax{{stroke:#444}} .grid{{stroke:#eee}} .line{{fill:none;stroke:#1f77b4;stroke-width:1.5}} .bar{{fill:#d62728;opacity:.8}}</style>
+</head><body><h1>Ballast stress run: {name}</h1>
+<p>{paths} paths × {steps} steps of {sh} h, seed {seed}, {acc} accounts, fingerprint <code>{fp}</code>.
+Every figure comes from the real engine driven by commands; see <code>crates/lab/SCENARIOS.md</code>.</p>
+<pre>{table}</pre><div class="grid-2">"##,
+        name = esc(&s.scenario),
+        paths = s.paths,
+        steps = s.steps,
+        sh = s.step_hours,
+        seed = s.seed,
+        acc = s.accounts,
+        fp = esc(&s.fingerprint),
+        table = esc(&s.table()),
+    );
+    out.push_str(&line_chart(
+        "Mean insurance fund (USD) by step",
+        &fund,
+        &|v| short(v),
+    ));
+    out.push_str(&line_chart(
+        "P(insolvency so far) by step",
+        &insolvent,
+        &|v| format!("{:.1}%", v * 100.0),
+    ));
+    out.push_str(&histogram_chart("Bad debt per path (USD)", &a.bad_debt));
+    out.push_str(&histogram_chart(
+        "Insurance fund minimum per path (USD)",
+        &a.fund_min,
+    ));
+    let _ = write!(
+        out,
+        r##"</div><h2>summary.json</h2><pre>{}</pre></body></html>{}"##,
+        esc(&json),
+        '\n'
+    );
+    out
+}

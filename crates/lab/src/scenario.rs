@@ -1,0 +1,942 @@
+//! Scenario files (TOML; the format is documented in `crates/lab/SCENARIOS.md`).
+//!
+//! Loading is three steps, each with errors that say where the problem is:
+//! 1. parse the TOML (toml's error names line and column);
+//! 2. apply `--set dotted.path=value` overrides to the parsed table (an array element can be
+//!    addressed by index, `assets.0`, or by its `symbol`, `assets.BTC`);
+//! 3. deserialize into typed structs with unknown fields refused, then [`Scenario::validate`]
+//!    checks ranges and cross-field rules and names the offending field.
+//!
+//! Amounts in the file are human units (USD, whole tokens); rates and volatilities are
+//! annualized fractions unless a field says otherwise.
+
+use crate::error::LabError;
+use serde::{Deserialize, Serialize};
+
+/// A whole stress scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Master seed: path `i` draws from streams derived from `(seed, i)` only.
+    #[serde(default = "d_seed")]
+    pub seed: u64,
+    /// Number of Monte Carlo paths.
+    pub paths: u64,
+    /// Number of steps per path.
+    pub horizon: u32,
+    /// Length of one step in hours (`dt = step_hours / 8760` years).
+    pub step_hours: f64,
+    #[serde(default)]
+    pub protocol: Protocol,
+    pub assets: Vec<AssetSpec>,
+    /// Correlation matrix of the normal shocks across `assets` (Cholesky-factored).
+    #[serde(default)]
+    pub correlation: Option<Vec<Vec<f64>>>,
+    pub population: Population,
+    #[serde(default)]
+    pub liquidity: Liquidity,
+    #[serde(default)]
+    pub keeper: Keeper,
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+fn d_seed() -> u64 {
+    1
+}
+
+/// Protocol configuration: pool, default market parameters, insurance fund, liquidation terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Protocol {
+    /// Initial insurance fund, USD.
+    pub insurance_fund: f64,
+    pub pool: PoolSpec,
+    /// Market parameters used by every asset's perpetual unless the asset overrides them.
+    pub market: MarketSpec,
+    pub liquidation: LiquidationSpec,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol {
+            insurance_fund: 100_000.0,
+            pool: PoolSpec::default(),
+            market: MarketSpec::default(),
+            liquidation: LiquidationSpec::default(),
+        }
+    }
+}
+
+/// The quote-asset lending curve (Aave v3 kinked rate) and caps of the pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolSpec {
+    pub base_rate: f64,
+    pub slope1: f64,
+    pub slope2: f64,
+    pub optimal_utilization: f64,
+    pub reserve_factor: f64,
+    /// USD.
+    pub supply_cap: f64,
+    /// USD.
+    pub borrow_cap: f64,
+}
+
+impl Default for PoolSpec {
+    fn default() -> Self {
+        // Zero rates by default: a stress run measures liquidation risk, not carry.
+        PoolSpec {
+            base_rate: 0.0,
+            slope1: 0.0,
+            slope2: 0.0,
+            optimal_utilization: 0.9,
+            reserve_factor: 0.1,
+            supply_cap: 1e12,
+            borrow_cap: 5e11,
+        }
+    }
+}
+
+/// Perpetual market parameters (fractions).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSpec {
+    pub init_margin: f64,
+    pub maint_margin: f64,
+    /// Drift v2 size-premium factor; 0 disables it.
+    pub imf: f64,
+    pub taker_fee: f64,
+    pub maker_fee: f64,
+    /// Fills further than this from the index are refused (liquidation fills included).
+    pub price_band: f64,
+    pub funding_cap: f64,
+}
+
+impl Default for MarketSpec {
+    fn default() -> Self {
+        MarketSpec {
+            init_margin: 0.10,
+            maint_margin: 0.05,
+            imf: 0.0,
+            taker_fee: 0.0,
+            maker_fee: 0.0,
+            price_band: 0.10,
+            funding_cap: 0.0075,
+        }
+    }
+}
+
+/// Per-asset overrides of [`MarketSpec`]; unset fields inherit `protocol.market`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketOverride {
+    pub init_margin: Option<f64>,
+    pub maint_margin: Option<f64>,
+    pub imf: Option<f64>,
+    pub taker_fee: Option<f64>,
+    pub maker_fee: Option<f64>,
+    pub price_band: Option<f64>,
+    pub funding_cap: Option<f64>,
+}
+
+impl MarketOverride {
+    pub fn apply(&self, m: &MarketSpec) -> MarketSpec {
+        MarketSpec {
+            init_margin: self.init_margin.unwrap_or(m.init_margin),
+            maint_margin: self.maint_margin.unwrap_or(m.maint_margin),
+            imf: self.imf.unwrap_or(m.imf),
+            taker_fee: self.taker_fee.unwrap_or(m.taker_fee),
+            maker_fee: self.maker_fee.unwrap_or(m.maker_fee),
+            price_band: self.price_band.unwrap_or(m.price_band),
+            funding_cap: self.funding_cap.unwrap_or(m.funding_cap),
+        }
+    }
+}
+
+/// Terms of a liquidation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiquidationSpec {
+    /// The liquidator buys a long at `oracle × (1 − penalty)` (a short at `× (1 + penalty)`).
+    pub penalty: f64,
+    /// Share of the equity left after a close that goes to the insurance fund.
+    pub fee_to_fund: f64,
+}
+
+impl Default for LiquidationSpec {
+    fn default() -> Self {
+        LiquidationSpec {
+            penalty: 0.02,
+            fee_to_fund: 0.5,
+        }
+    }
+}
+
+/// One asset: its perpetual and its price model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetSpec {
+    pub symbol: String,
+    /// Native decimals of the base asset (≤ 12).
+    #[serde(default = "d_decimals")]
+    pub decimals: u8,
+    /// Initial price in USD. Optional for `replay` (the first close is used).
+    #[serde(default)]
+    pub price: Option<f64>,
+    pub model: ModelSpec,
+    #[serde(default)]
+    pub market: MarketOverride,
+}
+
+fn d_decimals() -> u8 {
+    8
+}
+
+/// A price model. Annualized `mu`, `sigma`; `dt = step_hours / 8760`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModelSpec {
+    /// Geometric Brownian motion, optionally with fixed-size crash jumps arriving as a
+    /// Bernoulli(λ·dt) per step (the peer-radCAD model; no drift compensation).
+    Gbm {
+        #[serde(default)]
+        mu: f64,
+        sigma: f64,
+        /// Crash jumps per year.
+        #[serde(default)]
+        jump_intensity: f64,
+        /// Fractional drop per crash jump (0.15 = −15%).
+        #[serde(default)]
+        jump_size: f64,
+    },
+    /// Merton (1976) jump-diffusion: Poisson(λ·dt) jumps with normal log sizes
+    /// N(jump_mean, jump_std²), drift compensated so that `E[S_t] = S_0·e^{μt}`.
+    Merton {
+        #[serde(default)]
+        mu: f64,
+        sigma: f64,
+        jump_intensity: f64,
+        jump_mean: f64,
+        jump_std: f64,
+    },
+    /// GARCH(1,1) (Bollerslev 1986) per-step variance
+    /// `h_t = ω + α·ε²_{t−1} + β·h_{t−1}`, `ω = σ_LR²·dt·(1 − α − β)`.
+    Garch {
+        #[serde(default)]
+        mu: f64,
+        /// Long-run annualized volatility.
+        long_run_vol: f64,
+        alpha: f64,
+        beta: f64,
+        /// Annualized volatility of the first step (default: long-run).
+        #[serde(default)]
+        initial_vol: Option<f64>,
+    },
+    /// Markov regime switching (Hamilton 1989): each regime is a GBM; `transition[i][j]` is the
+    /// per-step probability of moving from regime i to j.
+    Regime {
+        regimes: Vec<RegimeSpec>,
+        transition: Vec<Vec<f64>>,
+        #[serde(default)]
+        start: usize,
+    },
+    /// Replays the closes of one (venue, symbol) series of a CSV in the data/ layout, one bar
+    /// per step. Same on every path.
+    Replay {
+        csv: String,
+        /// Venue filter (needed when several venues carry the symbol).
+        #[serde(default)]
+        venue: Option<String>,
+        /// Venue symbol (`BTC/USDT`) or base asset (`BTC`).
+        symbol: String,
+    },
+    /// Moving-block bootstrap (Künsch 1989) of the series' log returns: blocks of `block`
+    /// consecutive returns starting at uniform positions, concatenated.
+    Bootstrap {
+        csv: String,
+        #[serde(default)]
+        venue: Option<String>,
+        symbol: String,
+        block: usize,
+    },
+}
+
+impl ModelSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelSpec::Gbm { .. } => "gbm",
+            ModelSpec::Merton { .. } => "merton",
+            ModelSpec::Garch { .. } => "garch",
+            ModelSpec::Regime { .. } => "regime",
+            ModelSpec::Replay { .. } => "replay",
+            ModelSpec::Bootstrap { .. } => "bootstrap",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeSpec {
+    #[serde(default)]
+    pub mu: f64,
+    pub sigma: f64,
+}
+
+/// A distribution of a positive quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Dist {
+    Fixed {
+        value: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    /// `median · exp(sigma · Z)`, capped at `max` if given.
+    LogNormal {
+        median: f64,
+        sigma: f64,
+        #[serde(default)]
+        max: Option<f64>,
+    },
+}
+
+impl Dist {
+    /// Largest value the distribution can produce (∞ for an uncapped log-normal).
+    pub fn upper(&self) -> f64 {
+        match self {
+            Dist::Fixed { value } => *value,
+            Dist::Uniform { max, .. } => *max,
+            Dist::LogNormal { max, .. } => max.unwrap_or(f64::INFINITY),
+        }
+    }
+    fn validate(&self, field: &str) -> Result<(), LabError> {
+        let pos = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(LabError::field(
+                    format!("{field}.{name}"),
+                    format!("must be a positive number (got {v})"),
+                ))
+            }
+        };
+        match self {
+            Dist::Fixed { value } => pos("value", *value),
+            Dist::Uniform { min, max } => {
+                pos("min", *min)?;
+                pos("max", *max)?;
+                if max < min {
+                    return Err(LabError::field(
+                        format!("{field}.max"),
+                        format!("must be >= min ({max} < {min})"),
+                    ));
+                }
+                Ok(())
+            }
+            Dist::LogNormal { median, sigma, max } => {
+                pos("median", *median)?;
+                if !(sigma.is_finite() && *sigma >= 0.0) {
+                    return Err(LabError::field(
+                        format!("{field}.sigma"),
+                        format!("must be >= 0 (got {sigma})"),
+                    ));
+                }
+                if let Some(m) = max {
+                    pos("max", *m)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The population of leveraged traders opened at the start of each path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub accounts: u32,
+    /// Margin posted per account, USD.
+    pub margin: Dist,
+    /// Leverage = notional / margin at the initial price.
+    pub leverage: Dist,
+    /// Probability that an account is long (1.0: all long, no draw is made).
+    #[serde(default = "d_one")]
+    pub long_fraction: f64,
+    /// Relative weights of the assets an account trades (default: all equal; no draw with one
+    /// asset).
+    #[serde(default)]
+    pub asset_weights: Option<Vec<f64>>,
+    /// Draw a new book on every path (from the path's own stream) instead of one book from
+    /// the master seed shared by all paths.
+    #[serde(default)]
+    pub resample_per_path: bool,
+}
+
+fn d_one() -> f64 {
+    1.0
+}
+
+/// Liquidity the liquidator meets when it unwinds what it took over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Liquidity {
+    /// Notional (USD) at which unwinding costs 1% slippage (linear impact); absent = infinite
+    /// depth, no slippage.
+    pub depth_usd: Option<f64>,
+    /// Depth falls as `depth / (1 + vol_sensitivity · |step return| / 1%)`.
+    pub vol_sensitivity: f64,
+    /// Slippage never exceeds this fraction (it must fit inside the price band).
+    pub max_slippage: f64,
+    /// Capital of the market maker that is every trader's counterparty, USD.
+    pub maker_capital: f64,
+}
+
+impl Default for Liquidity {
+    fn default() -> Self {
+        Liquidity {
+            depth_usd: None,
+            vol_sensitivity: 0.0,
+            max_slippage: 0.05,
+            maker_capital: 1e10,
+        }
+    }
+}
+
+/// The keeper agent that liquidates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Keeper {
+    /// Capital of the liquidator account, USD (it must pass initial margin on what it takes).
+    pub capital: f64,
+    /// The keeper acts only when `penalty·notional − slippage − gas ≥ min_profit` (USD).
+    pub min_profit: f64,
+}
+
+impl Default for Keeper {
+    fn default() -> Self {
+        Keeper {
+            capital: 1e9,
+            min_profit: 0.0,
+        }
+    }
+}
+
+/// Infrastructure faults.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    pub keeper_outage: Outage,
+    pub gas: Option<Gas>,
+}
+
+/// Keeper outages: fixed step windows and/or random outages (a two-state Markov chain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Outage {
+    /// `[start, end)` step ranges during which no keeper acts.
+    pub windows: Vec<[u32; 2]>,
+    /// Random outages started per day.
+    pub rate_per_day: f64,
+    /// Mean length of a random outage, hours.
+    pub mean_hours: f64,
+}
+
+impl Default for Outage {
+    fn default() -> Self {
+        Outage {
+            windows: Vec::new(),
+            rate_per_day: 0.0,
+            mean_hours: 6.0,
+        }
+    }
+}
+
+/// Gas cost of one liquidation (USD): `base_usd · exp(x)`, with `x` a log Ornstein–Uhlenbeck
+/// process that jumps up when prices fall:
+/// `x ← x·(1 − κ·h) + σ·√h·Z + crash_beta · max(0, −r_min)`, `h` = step in hours, `r_min` the
+/// worst asset log return of the step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gas {
+    pub base_usd: f64,
+    /// Volatility of log gas per √hour.
+    #[serde(default)]
+    pub sigma: f64,
+    /// Mean reversion per hour.
+    #[serde(default = "d_kappa")]
+    pub mean_reversion: f64,
+    /// Log-gas jump per unit of negative log return.
+    #[serde(default)]
+    pub crash_beta: f64,
+}
+
+fn d_kappa() -> f64 {
+    0.1
+}
+
+// ----- loading -----------------------------------------------------------------------------
+
+/// Splits `key=value`.
+pub fn parse_set(spec: &str) -> Result<(String, String), LabError> {
+    match spec.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(LabError::Override {
+            spec: spec.to_string(),
+            message: "expected key=value (a dotted path into the scenario, e.g. paths=200)".into(),
+        }),
+    }
+}
+
+/// A `--set` value as TOML: a number, bool, array or inline table if it parses as one,
+/// otherwise a string.
+fn parse_value(v: &str) -> toml::Value {
+    let doc = format!("v = {v}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(v.to_string())),
+        Err(_) => toml::Value::String(v.to_string()),
+    }
+}
+
+/// Applies `key=value` overrides to a parsed scenario table.
+pub fn apply_overrides(root: toml::Table, sets: &[String]) -> Result<toml::Table, LabError> {
+    let mut v = toml::Value::Table(root);
+    for spec in sets {
+        let (k, val) = parse_set(spec)?;
+        set_value(&mut v, &k, parse_value(&val)).map_err(|message| LabError::Override {
+            spec: spec.clone(),
+            message,
+        })?;
+    }
+    match v {
+        toml::Value::Table(t) => Ok(t),
+        _ => unreachable!(),
+    }
+}
+
+fn set_value(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(), String> {
+    match root {
+        toml::Value::Table(t) => {
+            // Walk with a Value cursor.
+            let parts: Vec<&str> = key.split('.').collect();
+            if parts.iter().any(|p| p.is_empty()) {
+                return Err("empty segment in the key".into());
+            }
+            let first = parts[0];
+            if parts.len() == 1 {
+                t.insert(first.to_string(), value);
+                return Ok(());
+            }
+            let child = t
+                .entry(first.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            set_value(child, &parts[1..].join("."), value)
+        }
+        toml::Value::Array(a) => {
+            let (part, rest) = match key.split_once('.') {
+                Some((p, r)) => (p, Some(r)),
+                None => (key, None),
+            };
+            let idx = match part.parse::<usize>() {
+                Ok(i) => i,
+                Err(_) => a
+                    .iter()
+                    .position(|e| {
+                        e.get("symbol").and_then(|s| s.as_str()) == Some(part)
+                            || e.get("name").and_then(|s| s.as_str()) == Some(part)
+                    })
+                    .ok_or_else(|| format!("no array element with symbol `{part}`"))?,
+            };
+            let len = a.len();
+            let slot = a
+                .get_mut(idx)
+                .ok_or_else(|| format!("index {idx} out of range (the array has {len})"))?;
+            match rest {
+                None => {
+                    *slot = value;
+                    Ok(())
+                }
+                Some(r) => set_value(slot, r, value),
+            }
+        }
+        _ => Err(format!(
+            "cannot set `{key}` inside a value that is not a table"
+        )),
+    }
+}
+
+impl Scenario {
+    /// Parses TOML text (`origin` names it in errors), applies overrides and validates.
+    pub fn from_toml(text: &str, origin: &str, sets: &[String]) -> Result<Scenario, LabError> {
+        let terr = |e: toml::de::Error| LabError::Toml {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let sc: Scenario = if sets.is_empty() {
+            toml::from_str(text).map_err(terr)?
+        } else {
+            let table: toml::Table = text.parse().map_err(terr)?;
+            let table = apply_overrides(table, sets)?;
+            let origin = format!("{origin} (after --set)");
+            let text = toml::to_string(&table).map_err(|e| LabError::Toml {
+                origin: origin.clone(),
+                message: e.to_string(),
+            })?;
+            toml::from_str(&text).map_err(|e| LabError::Toml {
+                origin,
+                message: e.to_string().trim_end().to_string(),
+            })?
+        };
+        sc.validate()?;
+        Ok(sc)
+    }
+
+    /// Range and cross-field checks; the error names the field.
+    // Matrix and per-asset loops read clearest with indices.
+    #[allow(clippy::needless_range_loop)]
+    pub fn validate(&self) -> Result<(), LabError> {
+        fn f(a: impl Into<String>, b: impl Into<String>) -> LabError {
+            LabError::field(a, b)
+        }
+        if self.name.trim().is_empty() {
+            return Err(f("name", "must not be empty"));
+        }
+        if self.paths == 0 {
+            return Err(f("paths", "must be at least 1"));
+        }
+        if self.horizon == 0 {
+            return Err(f("horizon", "must be at least 1 step"));
+        }
+        if !(self.step_hours.is_finite() && self.step_hours > 0.0) {
+            return Err(f(
+                "step_hours",
+                format!(
+                    "must be a positive number of hours (got {})",
+                    self.step_hours
+                ),
+            ));
+        }
+        let nonneg = |field: String, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(f(field, format!("must be >= 0 (got {v})")))
+            }
+        };
+        let frac = |field: String, v: f64| {
+            if v.is_finite() && (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(f(field, format!("must be within [0, 1] (got {v})")))
+            }
+        };
+        let p = &self.protocol;
+        nonneg("protocol.insurance_fund".into(), p.insurance_fund)?;
+        frac("protocol.liquidation.penalty".into(), p.liquidation.penalty)?;
+        frac(
+            "protocol.liquidation.fee_to_fund".into(),
+            p.liquidation.fee_to_fund,
+        )?;
+        nonneg("keeper.capital".into(), self.keeper.capital)?;
+        if !self.keeper.min_profit.is_finite() {
+            return Err(f("keeper.min_profit", "must be finite"));
+        }
+        nonneg(
+            "liquidity.maker_capital".into(),
+            self.liquidity.maker_capital,
+        )?;
+        nonneg(
+            "liquidity.vol_sensitivity".into(),
+            self.liquidity.vol_sensitivity,
+        )?;
+        frac("liquidity.max_slippage".into(), self.liquidity.max_slippage)?;
+        if let Some(d) = self.liquidity.depth_usd {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(f(
+                    "liquidity.depth_usd",
+                    format!(
+                        "must be a positive USD notional (got {d}); omit it for infinite depth"
+                    ),
+                ));
+            }
+        }
+        if self.assets.is_empty() {
+            return Err(f("assets", "at least one asset is needed"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, a) in self.assets.iter().enumerate() {
+            let at = format!("assets[{i}]");
+            if !seen.insert(a.symbol.clone()) {
+                return Err(f(
+                    format!("{at}.symbol"),
+                    format!("duplicate symbol `{}`", a.symbol),
+                ));
+            }
+            if a.decimals > ballast_engine::state::MAX_DECIMALS {
+                return Err(f(
+                    format!("{at}.decimals"),
+                    format!(
+                        "at most {} (got {})",
+                        ballast_engine::state::MAX_DECIMALS,
+                        a.decimals
+                    ),
+                ));
+            }
+            match (&a.model, a.price) {
+                (ModelSpec::Replay { .. }, None) => {}
+                (_, None) => {
+                    return Err(f(format!("{at}.price"), "an initial price is required"));
+                }
+                (_, Some(px)) if !(px.is_finite() && px > 0.0) => {
+                    return Err(f(
+                        format!("{at}.price"),
+                        format!("must be a positive price (got {px})"),
+                    ));
+                }
+                _ => {}
+            }
+            let m = a.market.apply(&p.market);
+            if m.price_band < p.liquidation.penalty {
+                return Err(f(
+                    format!("{at}.market.price_band"),
+                    format!(
+                        "{} is narrower than the liquidation penalty {}: liquidation fills would be refused",
+                        m.price_band, p.liquidation.penalty
+                    ),
+                ));
+            }
+            if m.price_band < self.liquidity.max_slippage {
+                return Err(f(
+                    "liquidity.max_slippage",
+                    format!(
+                        "{} exceeds the price band {} of {}",
+                        self.liquidity.max_slippage, m.price_band, a.symbol
+                    ),
+                ));
+            }
+            crate::world::market_params(&m)
+                .map_err(|e| f(format!("{at}.market (with protocol.market)"), e))?;
+            let mf = format!("{at}.model");
+            let vol = |name: &str, v: f64| nonneg(format!("{mf}.{name}"), v);
+            let finite = |name: &str, v: f64| {
+                if v.is_finite() {
+                    Ok(())
+                } else {
+                    Err(f(
+                        format!("{mf}.{name}"),
+                        format!("must be finite (got {v})"),
+                    ))
+                }
+            };
+            match &a.model {
+                ModelSpec::Gbm {
+                    mu,
+                    sigma,
+                    jump_intensity,
+                    jump_size,
+                } => {
+                    finite("mu", *mu)?;
+                    vol("sigma", *sigma)?;
+                    vol("jump_intensity", *jump_intensity)?;
+                    if !(jump_size.is_finite() && (0.0..1.0).contains(jump_size)) {
+                        return Err(f(
+                            format!("{mf}.jump_size"),
+                            format!("must be within [0, 1) (got {jump_size})"),
+                        ));
+                    }
+                }
+                ModelSpec::Merton {
+                    mu,
+                    sigma,
+                    jump_intensity,
+                    jump_mean,
+                    jump_std,
+                } => {
+                    finite("mu", *mu)?;
+                    vol("sigma", *sigma)?;
+                    vol("jump_intensity", *jump_intensity)?;
+                    finite("jump_mean", *jump_mean)?;
+                    vol("jump_std", *jump_std)?;
+                }
+                ModelSpec::Garch {
+                    mu,
+                    long_run_vol,
+                    alpha,
+                    beta,
+                    initial_vol,
+                } => {
+                    finite("mu", *mu)?;
+                    vol("long_run_vol", *long_run_vol)?;
+                    vol("alpha", *alpha)?;
+                    vol("beta", *beta)?;
+                    if alpha + beta >= 1.0 {
+                        return Err(f(
+                            format!("{mf}.beta"),
+                            format!(
+                                "alpha + beta must be < 1 for a stationary GARCH(1,1) (got {})",
+                                alpha + beta
+                            ),
+                        ));
+                    }
+                    if let Some(v) = initial_vol {
+                        vol("initial_vol", *v)?;
+                    }
+                }
+                ModelSpec::Regime {
+                    regimes,
+                    transition,
+                    start,
+                } => {
+                    if regimes.is_empty() {
+                        return Err(f(format!("{mf}.regimes"), "at least one regime"));
+                    }
+                    for (j, r) in regimes.iter().enumerate() {
+                        finite(&format!("regimes[{j}].mu"), r.mu)?;
+                        vol(&format!("regimes[{j}].sigma"), r.sigma)?;
+                    }
+                    if transition.len() != regimes.len() {
+                        return Err(f(
+                            format!("{mf}.transition"),
+                            format!(
+                                "needs {} rows (one per regime), got {}",
+                                regimes.len(),
+                                transition.len()
+                            ),
+                        ));
+                    }
+                    for (j, row) in transition.iter().enumerate() {
+                        if row.len() != regimes.len() {
+                            return Err(f(
+                                format!("{mf}.transition[{j}]"),
+                                format!("needs {} entries", regimes.len()),
+                            ));
+                        }
+                        for (k, x) in row.iter().enumerate() {
+                            frac(format!("{mf}.transition[{j}][{k}]"), *x)?;
+                        }
+                        let s: f64 = row.iter().sum();
+                        if (s - 1.0).abs() > 1e-9 {
+                            return Err(f(
+                                format!("{mf}.transition[{j}]"),
+                                format!("probabilities must sum to 1 (got {s})"),
+                            ));
+                        }
+                    }
+                    if *start >= regimes.len() {
+                        return Err(f(format!("{mf}.start"), "no such regime"));
+                    }
+                }
+                ModelSpec::Replay { .. } => {}
+                ModelSpec::Bootstrap { block, .. } => {
+                    if *block == 0 {
+                        return Err(f(format!("{mf}.block"), "block length must be >= 1"));
+                    }
+                }
+            }
+        }
+        if let Some(c) = &self.correlation {
+            let n = self.assets.len();
+            if c.len() != n || c.iter().any(|r| r.len() != n) {
+                return Err(f(
+                    "correlation",
+                    format!("must be a {n}×{n} matrix (one row and column per asset)"),
+                ));
+            }
+            for i in 0..n {
+                if (c[i][i] - 1.0).abs() > 1e-12 {
+                    return Err(f(format!("correlation[{i}][{i}]"), "diagonal must be 1"));
+                }
+                for j in 0..n {
+                    if !(c[i][j].is_finite() && (-1.0..=1.0).contains(&c[i][j])) {
+                        return Err(f(
+                            format!("correlation[{i}][{j}]"),
+                            "must be within [-1, 1]",
+                        ));
+                    }
+                    if (c[i][j] - c[j][i]).abs() > 1e-12 {
+                        return Err(f(
+                            format!("correlation[{i}][{j}]"),
+                            "matrix must be symmetric",
+                        ));
+                    }
+                }
+            }
+            crate::models::cholesky(c).ok_or_else(|| {
+                f(
+                    "correlation",
+                    "matrix is not positive definite (Cholesky failed)",
+                )
+            })?;
+        }
+        let pop = &self.population;
+        pop.margin.validate("population.margin")?;
+        pop.leverage.validate("population.leverage")?;
+        frac("population.long_fraction".into(), pop.long_fraction)?;
+        if let Some(w) = &pop.asset_weights {
+            if w.len() != self.assets.len() {
+                return Err(f(
+                    "population.asset_weights",
+                    format!("needs one weight per asset ({})", self.assets.len()),
+                ));
+            }
+            if w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || w.iter().sum::<f64>() <= 0.0 {
+                return Err(f(
+                    "population.asset_weights",
+                    "weights must be >= 0 with a positive sum",
+                ));
+            }
+        }
+        for (i, a) in self.assets.iter().enumerate() {
+            let m = a.market.apply(&p.market);
+            let max_lev = 1.0 / (m.init_margin + m.taker_fee);
+            if pop.leverage.upper() > max_lev * (1.0 - 1e-9) {
+                return Err(f(
+                    "population.leverage",
+                    format!(
+                        "can reach {} but {} (assets[{i}]) allows at most {:.4}× (1 / (init_margin + taker_fee))",
+                        pop.leverage.upper(),
+                        a.symbol,
+                        max_lev
+                    ),
+                ));
+            }
+        }
+        let o = &self.faults.keeper_outage;
+        nonneg("faults.keeper_outage.rate_per_day".into(), o.rate_per_day)?;
+        if !(o.mean_hours.is_finite() && o.mean_hours > 0.0) {
+            return Err(f("faults.keeper_outage.mean_hours", "must be > 0"));
+        }
+        for (i, w) in o.windows.iter().enumerate() {
+            if w[1] < w[0] {
+                return Err(f(
+                    format!("faults.keeper_outage.windows[{i}]"),
+                    "end must be >= start",
+                ));
+            }
+        }
+        if let Some(g) = &self.faults.gas {
+            nonneg("faults.gas.base_usd".into(), g.base_usd)?;
+            nonneg("faults.gas.sigma".into(), g.sigma)?;
+            nonneg("faults.gas.mean_reversion".into(), g.mean_reversion)?;
+            nonneg("faults.gas.crash_beta".into(), g.crash_beta)?;
+        }
+        Ok(())
+    }
+
+    /// Year fraction of one step.
+    pub fn dt_years(&self) -> f64 {
+        self.step_hours / 8760.0
+    }
+
+    /// Content hash of the scenario as run (after overrides): shards merge only with shards of
+    /// the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("scenario serializes");
+        blake3::hash(&bytes).to_hex()[..16].to_string()
+    }
+}

@@ -1,0 +1,716 @@
+//! Streaming, mergeable aggregates and the run summary.
+//!
+//! Everything an [`Aggregate`] holds is an integer (counts, sums in quote-native units, bucket
+//! counts), so merging is exact, associative and commutative: any split of the paths into
+//! threads or shards gives bit-for-bit the same aggregate, and therefore the same summary.
+//! Memory is bounded independently of the number of paths.
+//!
+//! Quantiles come from a log-bucketed histogram (DDSketch-style, Masson, Rim & Lee 2019):
+//! bucket `k` holds values in `[γ^k, γ^{k+1})` quote-native units with `γ = 1.01`, plus an exact
+//! bucket for zero. Each bucket keeps its count, exact sum, min and max. A quantile is the
+//! geometric midpoint of the bucket holding the rank `⌈q·n⌉`, clamped to that bucket's exact
+//! min/max: relative error ≤ `√γ − 1 ≈ 0.5%`, and exact when the bucket holds one distinct value
+//! (always true for zero). CVaR uses exact bucket sums for the buckets above the VaR bucket and
+//! the VaR bucket's mean for its part of the tail: the same ≤ 0.5% bound. Each histogram also
+//! keeps its 1,024 largest values exactly (merged by union and truncation, still exact), so tail
+//! quantiles and CVaR are exact whenever the tail fits (VaR99/CVaR99 up to ~100,000 paths);
+//! `quantiles_exact` in the summary says which case applied. With at most ~4,400 buckets per
+//! histogram (1 µUSD … 9.2e12 USD) plus 1,024 values, memory stays bounded.
+//!
+//! Confidence intervals: Wilson score interval for probabilities (Wilson 1927), normal
+//! approximation `mean ± 1.96·s/√n` for means.
+
+use crate::world::to_usd;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bucket growth factor of the histograms.
+pub const GAMMA: f64 = 1.01;
+/// z for a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+mod i128_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+mod vec_i128_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| x.to_string()))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i128>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        v.iter()
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// One histogram bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub count: u64,
+    #[serde(with = "i128_str")]
+    pub sum: i128,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// Largest values kept exactly by each histogram: tail quantiles and CVaR are exact while the
+/// tail they need fits (VaR99/CVaR99 up to ~100,000 paths).
+pub const TOP_K: usize = 1024;
+
+/// Log-bucketed histogram of non-negative integers (negative values are clamped to 0), plus
+/// the [`TOP_K`] largest values exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHistogram {
+    pub zeros: u64,
+    pub buckets: BTreeMap<i32, Bucket>,
+    /// The largest positive values, descending, at most [`TOP_K`].
+    #[serde(default)]
+    pub top: Vec<i64>,
+}
+
+impl LogHistogram {
+    fn index(x: i64) -> i32 {
+        ((x as f64).ln() / GAMMA.ln()).floor() as i32
+    }
+    pub fn count(&self) -> u64 {
+        self.zeros + self.buckets.values().map(|b| b.count).sum::<u64>()
+    }
+    pub fn add(&mut self, x: i64) {
+        if x <= 0 {
+            self.zeros += 1;
+            return;
+        }
+        if self.top.len() < TOP_K || x > *self.top.last().expect("full") {
+            let at = self.top.partition_point(|&v| v >= x);
+            self.top.insert(at, x);
+            self.top.truncate(TOP_K);
+        }
+        let b = self.buckets.entry(Self::index(x)).or_insert(Bucket {
+            count: 0,
+            sum: 0,
+            min: x,
+            max: x,
+        });
+        b.count += 1;
+        b.sum += x as i128;
+        b.min = b.min.min(x);
+        b.max = b.max.max(x);
+    }
+    pub fn merge(&mut self, o: &LogHistogram) {
+        self.zeros += o.zeros;
+        self.top.extend_from_slice(&o.top);
+        self.top.sort_unstable_by(|a, b| b.cmp(a));
+        self.top.truncate(TOP_K);
+        for (k, ob) in &o.buckets {
+            match self.buckets.get_mut(k) {
+                Some(b) => {
+                    b.count += ob.count;
+                    b.sum += ob.sum;
+                    b.min = b.min.min(ob.min);
+                    b.max = b.max.max(ob.max);
+                }
+                None => {
+                    self.buckets.insert(*k, ob.clone());
+                }
+            }
+        }
+    }
+    fn estimate(k: i32, b: &Bucket) -> f64 {
+        if b.min == b.max {
+            return b.min as f64;
+        }
+        GAMMA.powf(k as f64 + 0.5).clamp(b.min as f64, b.max as f64)
+    }
+    /// The value at rank `⌈q·n⌉` (lower quantile, as `numpy` with `method="inverted_cdf"`).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        if rank <= self.zeros {
+            return 0.0;
+        }
+        if let Some(v) = self.exact_at(rank) {
+            return v as f64;
+        }
+        let mut seen = self.zeros;
+        for (k, b) in &self.buckets {
+            seen += b.count;
+            if seen >= rank {
+                return Self::estimate(*k, b);
+            }
+        }
+        self.buckets.values().last().map_or(0.0, |b| b.max as f64)
+    }
+    /// Mean of the values at ranks `⌈q·n⌉ … n` (expected shortfall, CVaR_q).
+    pub fn tail_mean(&self, q: f64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        let tail = n - rank + 1;
+        if self.all_positives_kept() || tail as usize <= self.top.len() {
+            let k = (tail as usize).min(self.top.len());
+            let sum: i128 = self.top[..k].iter().map(|&v| v as i128).sum();
+            return sum as f64 / tail as f64;
+        }
+        // Walk from the top.
+        let mut need = tail;
+        let mut sum = 0.0f64;
+        for b in self.buckets.values().rev() {
+            if need == 0 {
+                break;
+            }
+            if b.count <= need {
+                sum += b.sum as f64;
+                need -= b.count;
+            } else {
+                let mean = if b.min == b.max {
+                    b.min as f64
+                } else {
+                    (b.sum as f64 / b.count as f64).clamp(b.min as f64, b.max as f64)
+                };
+                sum += mean * need as f64;
+                need = 0;
+            }
+        }
+        // Whatever is left comes from the zero bucket.
+        sum / tail as f64
+    }
+    /// True while every positive value is in `top` (then every statistic is exact).
+    fn all_positives_kept(&self) -> bool {
+        self.top.len() as u64 == self.count() - self.zeros
+    }
+    /// The value at 1-based `rank` if it is known exactly.
+    fn exact_at(&self, rank: u64) -> Option<i64> {
+        let from_top = (self.count() - rank) as usize;
+        if from_top < self.top.len() {
+            Some(self.top[from_top])
+        } else {
+            None
+        }
+    }
+    /// Whether `quantile(q)` and `tail_mean(q)` are exact.
+    pub fn exact_for(&self, q: f64) -> bool {
+        let n = self.count();
+        if n == 0 || self.all_positives_kept() {
+            return true;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        rank <= self.zeros || ((n - rank + 1) as usize) <= self.top.len()
+    }
+    pub fn max(&self) -> i64 {
+        self.buckets.values().last().map_or(0, |b| b.max)
+    }
+    pub fn min(&self) -> i64 {
+        if self.zeros > 0 {
+            0
+        } else {
+            self.buckets.values().next().map_or(0, |b| b.min)
+        }
+    }
+}
+
+/// Exact sum with its sum of squares (squares in whole quote units, i.e. USD², to stay far
+/// from overflow).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moments {
+    #[serde(with = "i128_str")]
+    pub sum: i128,
+    #[serde(with = "i128_str")]
+    pub sum_sq_units: i128,
+}
+
+impl Moments {
+    /// `x` in native units; `unit` = native units per squared unit (1e6 for USD).
+    fn add(&mut self, x: i64, unit: i64) {
+        self.sum += x as i128;
+        let w = (x as i128 + unit as i128 / 2).div_euclid(unit as i128);
+        self.sum_sq_units += w * w;
+    }
+    fn merge(&mut self, o: &Moments) {
+        self.sum += o.sum;
+        self.sum_sq_units += o.sum_sq_units;
+    }
+    /// (mean, 95% half-width) in units of `unit` native units.
+    fn mean_ci(&self, n: u64, unit: i64) -> (f64, f64) {
+        if n == 0 {
+            return (0.0, 0.0);
+        }
+        let nf = n as f64;
+        let mean = self.sum as f64 / unit as f64 / nf;
+        if n < 2 {
+            return (mean, 0.0);
+        }
+        let var = ((self.sum_sq_units as f64 - nf * mean * mean) / (nf - 1.0)).max(0.0);
+        (mean, Z95 * (var / nf).sqrt())
+    }
+}
+
+/// Everything the summary needs, as mergeable integers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub paths: u64,
+    pub insolvent: u64,
+    pub depleted: u64,
+    pub bad_debt: LogHistogram,
+    pub bad_debt_m: Moments,
+    pub fund_min: LogHistogram,
+    pub fund_final: Moments,
+    pub liquidations: Moments,
+    pub liq_volume: Moments,
+    pub penalties: Moments,
+    pub slippage: Moments,
+    pub fees_to_fund: Moments,
+    pub covered: Moments,
+    pub missed_outage: u64,
+    pub missed_unprofitable: u64,
+    pub refused: u64,
+    #[serde(with = "i128_str")]
+    pub init_margin: i128,
+    #[serde(with = "i128_str")]
+    pub open_interest: i128,
+    pub outage_steps: u64,
+    /// Σ over paths of the insurance fund at the end of step `s + 1` (quote-native).
+    #[serde(default, with = "vec_i128_str")]
+    pub fund_by_step: Vec<i128>,
+    /// Paths whose first bad debt appeared at step `s + 1`.
+    #[serde(default)]
+    pub first_bad_by_step: Vec<u64>,
+}
+
+const USD: i64 = 1_000_000;
+
+impl Aggregate {
+    pub fn add(&mut self, r: &crate::path::PathResult) {
+        self.paths += 1;
+        if r.bad_debt > 0 {
+            self.insolvent += 1;
+        }
+        if r.fund_min <= 0 {
+            self.depleted += 1;
+        }
+        self.bad_debt.add(r.bad_debt);
+        self.bad_debt_m.add(r.bad_debt, USD);
+        self.fund_min.add(r.fund_min);
+        self.fund_final.add(r.fund_final, USD);
+        self.liquidations.add(r.liquidations as i64, 1);
+        self.liq_volume.add(r.liq_volume, USD);
+        self.penalties.add(r.penalties, USD);
+        self.slippage.add(r.slippage, USD);
+        self.fees_to_fund.add(r.fees_to_fund, USD);
+        self.covered.add(r.covered, USD);
+        self.missed_outage += r.missed_outage;
+        self.missed_unprofitable += r.missed_unprofitable;
+        self.refused += r.refused;
+        self.init_margin += r.init_margin as i128;
+        self.open_interest += r.open_interest as i128;
+        self.outage_steps += r.outage_steps as u64;
+        if self.fund_by_step.len() < r.fund_path.len() {
+            self.fund_by_step.resize(r.fund_path.len(), 0);
+        }
+        for (acc, f) in self.fund_by_step.iter_mut().zip(&r.fund_path) {
+            *acc += *f as i128;
+        }
+        if let Some(s) = r.first_bad_step {
+            let i = s as usize - 1;
+            if self.first_bad_by_step.len() <= i {
+                self.first_bad_by_step.resize(i + 1, 0);
+            }
+            self.first_bad_by_step[i] += 1;
+        }
+    }
+    pub fn merge(&mut self, o: &Aggregate) {
+        self.paths += o.paths;
+        self.insolvent += o.insolvent;
+        self.depleted += o.depleted;
+        self.bad_debt.merge(&o.bad_debt);
+        self.bad_debt_m.merge(&o.bad_debt_m);
+        self.fund_min.merge(&o.fund_min);
+        self.fund_final.merge(&o.fund_final);
+        self.liquidations.merge(&o.liquidations);
+        self.liq_volume.merge(&o.liq_volume);
+        self.penalties.merge(&o.penalties);
+        self.slippage.merge(&o.slippage);
+        self.fees_to_fund.merge(&o.fees_to_fund);
+        self.covered.merge(&o.covered);
+        self.missed_outage += o.missed_outage;
+        self.missed_unprofitable += o.missed_unprofitable;
+        self.refused += o.refused;
+        self.init_margin += o.init_margin;
+        self.open_interest += o.open_interest;
+        self.outage_steps += o.outage_steps;
+        if self.fund_by_step.len() < o.fund_by_step.len() {
+            self.fund_by_step.resize(o.fund_by_step.len(), 0);
+        }
+        for (acc, f) in self.fund_by_step.iter_mut().zip(&o.fund_by_step) {
+            *acc += *f;
+        }
+        if self.first_bad_by_step.len() < o.first_bad_by_step.len() {
+            self.first_bad_by_step.resize(o.first_bad_by_step.len(), 0);
+        }
+        for (acc, c) in self.first_bad_by_step.iter_mut().zip(&o.first_bad_by_step) {
+            *acc += *c;
+        }
+    }
+}
+
+/// Wilson score interval (95%) for `k` successes in `n` trials.
+pub fn wilson(k: u64, n: u64) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (nf, p) = (n as f64, k as f64 / n as f64);
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / nf;
+    let center = (p + z2 / (2.0 * nf)) / denom;
+    let half = Z95 / denom * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    [(center - half).max(0.0), (center + half).min(1.0)]
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BadDebt {
+    pub mean: f64,
+    pub mean_ci95: [f64; 2],
+    pub var95: f64,
+    pub var99: f64,
+    pub cvar99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fund {
+    pub initial: f64,
+    /// Lowest balance reached on any path.
+    pub min: f64,
+    /// 5th percentile of the per-path minimum.
+    pub min_p05: f64,
+    pub min_median: f64,
+    pub p_depleted: f64,
+    pub p_depleted_ci95: [f64; 2],
+    pub final_mean: f64,
+    pub covered_mean: f64,
+    pub fees_in_mean: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Liquidations {
+    pub count_mean: f64,
+    pub count_mean_ci95: [f64; 2],
+    pub volume_mean: f64,
+    pub penalties_mean: f64,
+    /// Account-steps left open because the keeper was offline, per path.
+    pub missed_outage_mean: f64,
+    /// Positions left open because gas + slippage exceeded the penalty, per path.
+    pub missed_unprofitable_mean: f64,
+    pub refused_mean: f64,
+}
+
+/// The run summary (`--json` prints exactly this object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub fingerprint: String,
+    pub paths: u64,
+    pub seed: u64,
+    pub steps: u32,
+    pub step_hours: f64,
+    pub accounts: u32,
+    /// Probability of any bad debt.
+    pub p_insolvency: f64,
+    pub p_insolvency_ci95: [f64; 2],
+    /// Bad debt per path, USD.
+    pub bad_debt: BadDebt,
+    pub insurance_fund: Fund,
+    pub liquidations: Liquidations,
+    /// Mean slippage paid when unwinding liquidated positions, USD per path.
+    pub slippage_cost_mean: f64,
+    /// Initial margin per unit of open interest at t0 (Σ requirement / Σ |notional|).
+    pub capital_efficiency: f64,
+    /// Mean fraction of steps with the keeper offline.
+    pub keeper_outage_fraction: f64,
+    /// Bound on the relative error of the quantiles and CVaR (0 when they are exact).
+    pub quantile_rel_error: f64,
+    /// True when bad-debt VaR95, VaR99 and CVaR99 are exact order statistics.
+    pub quantiles_exact: bool,
+    pub elapsed_s: f64,
+}
+
+/// Scenario facts the summary reports.
+pub struct SummaryInfo<'a> {
+    pub scenario: &'a str,
+    pub fingerprint: &'a str,
+    pub seed: u64,
+    pub steps: u32,
+    pub step_hours: f64,
+    pub accounts: u32,
+    pub fund0_usd: f64,
+}
+
+impl Summary {
+    pub fn from_aggregate(a: &Aggregate, info: &SummaryInfo<'_>, elapsed_s: f64) -> Summary {
+        let n = a.paths.max(1) as f64;
+        let usd = |x: f64| x / USD as f64;
+        let ci = |(m, h): (f64, f64)| [m - h, m + h];
+        let (bm, bh) = a.bad_debt_m.mean_ci(a.paths, USD);
+        let (lm, lh) = a.liquidations.mean_ci(a.paths, 1);
+        let mean = |m: &Moments| m.sum as f64 / USD as f64 / n;
+        let exact = a.bad_debt.exact_for(0.95) && a.bad_debt.exact_for(0.99);
+        Summary {
+            scenario: info.scenario.to_string(),
+            fingerprint: info.fingerprint.to_string(),
+            paths: a.paths,
+            seed: info.seed,
+            steps: info.steps,
+            step_hours: info.step_hours,
+            accounts: info.accounts,
+            p_insolvency: a.insolvent as f64 / n,
+            p_insolvency_ci95: wilson(a.insolvent, a.paths),
+            bad_debt: BadDebt {
+                mean: bm,
+                mean_ci95: ci((bm, bh)),
+                var95: usd(a.bad_debt.quantile(0.95)),
+                var99: usd(a.bad_debt.quantile(0.99)),
+                cvar99: usd(a.bad_debt.tail_mean(0.99)),
+                max: to_usd(a.bad_debt.max() as i128),
+            },
+            insurance_fund: Fund {
+                initial: info.fund0_usd,
+                min: to_usd(a.fund_min.min() as i128),
+                min_p05: usd(a.fund_min.quantile(0.05)),
+                min_median: usd(a.fund_min.quantile(0.5)),
+                p_depleted: a.depleted as f64 / n,
+                p_depleted_ci95: wilson(a.depleted, a.paths),
+                final_mean: mean(&a.fund_final),
+                covered_mean: mean(&a.covered),
+                fees_in_mean: mean(&a.fees_to_fund),
+            },
+            liquidations: Liquidations {
+                count_mean: lm,
+                count_mean_ci95: ci((lm, lh)),
+                volume_mean: mean(&a.liq_volume),
+                penalties_mean: mean(&a.penalties),
+                missed_outage_mean: a.missed_outage as f64 / n,
+                missed_unprofitable_mean: a.missed_unprofitable as f64 / n,
+                refused_mean: a.refused as f64 / n,
+            },
+            slippage_cost_mean: mean(&a.slippage),
+            capital_efficiency: if a.open_interest > 0 {
+                a.init_margin as f64 / a.open_interest as f64
+            } else {
+                0.0
+            },
+            keeper_outage_fraction: a.outage_steps as f64 / n / info.steps.max(1) as f64,
+            quantile_rel_error: if exact { 0.0 } else { GAMMA.sqrt() - 1.0 },
+            quantiles_exact: exact,
+            elapsed_s,
+        }
+    }
+
+    /// The summary as a terminal table.
+    pub fn table(&self) -> String {
+        let money = |x: f64| {
+            let s = format!("{:.2}", x.abs());
+            let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+            let mut g = String::new();
+            for (i, c) in int.chars().enumerate() {
+                if i > 0 && (int.len() - i) % 3 == 0 {
+                    g.push(',');
+                }
+                g.push(c);
+            }
+            format!("{}{g}.{frac}", if x < 0.0 { "-" } else { "" })
+        };
+        let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        let mut rows: Vec<(String, String)> = Vec::new();
+        let mut row = |k: &str, v: String| rows.push((k.to_string(), v));
+        row(
+            "scenario",
+            format!(
+                "{} ({} paths × {} steps of {} h, seed {}, {} accounts)",
+                self.scenario, self.paths, self.steps, self.step_hours, self.seed, self.accounts
+            ),
+        );
+        row(
+            "P(insolvency)",
+            format!(
+                "{}  (95% CI {} – {})",
+                pct(self.p_insolvency),
+                pct(self.p_insolvency_ci95[0]),
+                pct(self.p_insolvency_ci95[1])
+            ),
+        );
+        row(
+            "bad debt mean",
+            format!(
+                "{} USD  (95% CI {} – {})",
+                money(self.bad_debt.mean),
+                money(self.bad_debt.mean_ci95[0]),
+                money(self.bad_debt.mean_ci95[1])
+            ),
+        );
+        row(
+            "bad debt VaR95",
+            format!("{} USD", money(self.bad_debt.var95)),
+        );
+        row(
+            "bad debt VaR99",
+            format!("{} USD", money(self.bad_debt.var99)),
+        );
+        row(
+            "bad debt CVaR99",
+            format!("{} USD", money(self.bad_debt.cvar99)),
+        );
+        row("bad debt max", format!("{} USD", money(self.bad_debt.max)));
+        let f = &self.insurance_fund;
+        row(
+            "insurance fund",
+            format!(
+                "start {}  min {}  p05 of min {}  mean final {} USD",
+                money(f.initial),
+                money(f.min),
+                money(f.min_p05),
+                money(f.final_mean)
+            ),
+        );
+        row(
+            "P(fund depleted)",
+            format!(
+                "{}  (95% CI {} – {})",
+                pct(f.p_depleted),
+                pct(f.p_depleted_ci95[0]),
+                pct(f.p_depleted_ci95[1])
+            ),
+        );
+        let l = &self.liquidations;
+        row(
+            "liquidations / path",
+            format!(
+                "{:.2}  (95% CI {:.2} – {:.2}), volume {} USD",
+                l.count_mean,
+                l.count_mean_ci95[0],
+                l.count_mean_ci95[1],
+                money(l.volume_mean)
+            ),
+        );
+        row(
+            "missed / path",
+            format!(
+                "{:.2} keeper offline, {:.2} unprofitable, {:.2} refused",
+                l.missed_outage_mean, l.missed_unprofitable_mean, l.refused_mean
+            ),
+        );
+        row(
+            "slippage cost / path",
+            format!("{} USD", money(self.slippage_cost_mean)),
+        );
+        row(
+            "capital efficiency",
+            format!(
+                "{:.4} initial margin per unit of open interest",
+                self.capital_efficiency
+            ),
+        );
+        row("keeper offline", pct(self.keeper_outage_fraction));
+        row("elapsed", format!("{:.2} s", self.elapsed_s));
+        let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let mut s = String::new();
+        for (k, v) in rows {
+            s.push_str(&format!("{k:<w$}  {v}\n"));
+        }
+        if self.quantiles_exact {
+            s.push_str("(VaR and CVaR are exact order statistics)\n");
+        } else {
+            s.push_str(&format!(
+                "(VaR and CVaR from log-bucket histograms: relative error ≤ {:.2}%)\n",
+                self.quantile_rel_error * 100.0
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact_quantile(v: &mut [i64], q: f64) -> f64 {
+        v.sort();
+        let n = v.len();
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        v[rank - 1] as f64
+    }
+
+    #[test]
+    fn histogram_quantiles_within_bound_and_merge_exactly() {
+        let mut rng = 12345u64;
+        let mut vals = Vec::new();
+        let (mut a, mut b, mut all) = (
+            LogHistogram::default(),
+            LogHistogram::default(),
+            LogHistogram::default(),
+        );
+        for i in 0..20_000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let x = if i % 3 == 0 {
+                0
+            } else {
+                (rng >> 20) as i64 % 50_000_000_000
+            };
+            vals.push(x);
+            all.add(x);
+            if i % 2 == 0 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
+        }
+        let mut m = b.clone();
+        m.merge(&a);
+        assert_eq!(m, all);
+        // The top values are exact: the 99.9% quantile of 20,000 values is inside them.
+        assert!(all.exact_for(0.999) && !all.exact_for(0.5));
+        assert_eq!(all.quantile(0.999), exact_quantile(&mut vals, 0.999));
+        for q in [0.5, 0.9, 0.95, 0.99, 0.999] {
+            let e = exact_quantile(&mut vals, q);
+            let h = all.quantile(q);
+            assert!(
+                (h - e).abs() <= e * (GAMMA.sqrt() - 1.0) + 1e-9,
+                "q={q}: {h} vs {e}"
+            );
+        }
+        // Tail mean against the exact tail mean.
+        vals.sort();
+        let n = vals.len();
+        let rank = (0.99 * n as f64).ceil() as usize;
+        let exact: f64 =
+            vals[rank - 1..].iter().map(|&x| x as f64).sum::<f64>() / (n - rank + 1) as f64;
+        let est = all.tail_mean(0.99);
+        assert!((est - exact).abs() <= exact * 0.01, "{est} vs {exact}");
+    }
+
+    #[test]
+    fn wilson_interval_brackets_p() {
+        let [lo, hi] = wilson(26, 100);
+        assert!(lo < 0.26 && hi > 0.26);
+        assert!(
+            (lo - 0.1841).abs() < 1e-3 && (hi - 0.3540).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson(0, 10)[0], 0.0);
+    }
+}

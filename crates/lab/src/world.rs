@@ -1,0 +1,328 @@
+//! Genesis and population: the commands that build a path's engine.
+//!
+//! Genesis lists a USDC quote asset (6 decimals) and one base asset per scenario asset, creates
+//! one pool and one perpetual per asset, sets the first prices and opens three house accounts:
+//! the market maker (every trader's counterparty and the liquidator's unwind venue), the
+//! liquidator (keeper) and the insurance fund. The population then opens one account per
+//! trader, deposits its margin and fills its position against the market maker at the initial
+//! price. Everything goes through `Engine::apply_into`; a refusal is an error naming the command.
+
+use crate::error::LabError;
+use crate::scenario::{Dist, MarketSpec, Scenario};
+use ballast_engine::command::{Command, Envelope};
+use ballast_engine::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId};
+use ballast_engine::num::{Amount, Ratio, Timestamp};
+use ballast_engine::params::{MarketParams, PoolParams};
+use ballast_engine::{Engine, Event, Role};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal, Uniform};
+
+/// Quote asset decimals (USDC-like).
+pub const QUOTE_DECIMALS: u8 = 6;
+/// Genesis time of every path: 2024-01-01T00:00:00Z.
+pub const T0_MS: i64 = 1_704_067_200_000;
+pub const POOL: PoolId = PoolId(0);
+pub const QUOTE: AssetId = AssetId(0);
+
+/// USD (whole quote tokens) to quote-native units, rounded to nearest.
+pub fn usd(x: f64) -> Amount {
+    Amount((x * 10f64.powi(QUOTE_DECIMALS as i32)).round() as i64)
+}
+/// Quote-native units to USD.
+pub fn to_usd(a: i128) -> f64 {
+    a as f64 / 10f64.powi(QUOTE_DECIMALS as i32)
+}
+
+fn ratio(field: &str, x: f64) -> Result<Ratio, String> {
+    Ratio::from_f64(x).ok_or_else(|| format!("{field} is not a finite ratio ({x})"))
+}
+
+/// Engine market parameters from a scenario market spec, validated by the engine's own rules.
+pub fn market_params(m: &MarketSpec) -> Result<MarketParams, String> {
+    // Start from the engine's defaults and set what the scenario controls, so parameters the
+    // engine adds later keep their defaults instead of breaking the lab.
+    let mut p = ballast_engine::demo::market_params();
+    p.init_margin = ratio("init_margin", m.init_margin)?;
+    p.maint_margin = ratio("maint_margin", m.maint_margin)?;
+    p.imf = ratio("imf", m.imf)?;
+    p.taker_fee = ratio("taker_fee", m.taker_fee)?;
+    p.maker_fee = ratio("maker_fee", m.maker_fee)?;
+    p.price_band = ratio("price_band", m.price_band)?;
+    p.funding_cap = ratio("funding_cap", m.funding_cap)?;
+    p.validate().map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+fn pool_params(sc: &Scenario) -> Result<PoolParams, LabError> {
+    let p = &sc.protocol.pool;
+    let r =
+        |f: &str, x: f64| ratio(f, x).map_err(|e| LabError::field(format!("protocol.pool.{f}"), e));
+    let mut params = ballast_engine::demo::pool_params();
+    params.curve.base = r("base_rate", p.base_rate)?;
+    params.curve.slope1 = r("slope1", p.slope1)?;
+    params.curve.slope2 = r("slope2", p.slope2)?;
+    params.curve.optimal_utilization = r("optimal_utilization", p.optimal_utilization)?;
+    params.curve.reserve_factor = r("reserve_factor", p.reserve_factor)?;
+    params.supply_cap = usd(p.supply_cap);
+    params.borrow_cap = usd(p.borrow_cap);
+    params
+        .validate()
+        .map_err(|e| LabError::field("protocol.pool", e.to_string()))?;
+    Ok(params)
+}
+
+/// The house accounts and markets of a built world.
+#[derive(Debug, Clone)]
+pub struct House {
+    pub maker: AccountId,
+    pub liquidator: AccountId,
+    pub fund: AccountId,
+    /// Market of asset `i` is `markets[i]`; its base asset is `AssetId(i + 1)`.
+    pub markets: Vec<MarketId>,
+    /// First trader account id.
+    pub first_trader: u32,
+}
+
+impl House {
+    pub fn is_house(&self, a: AccountId) -> bool {
+        a.0 < self.first_trader
+    }
+}
+
+/// Applies one command at `t`, mapping a refusal to an error naming it.
+pub fn apply(
+    eng: &mut Engine,
+    buf: &mut Vec<Event>,
+    t: i64,
+    cmd: Command,
+    path: u64,
+    step: u32,
+) -> Result<(), LabError> {
+    buf.clear();
+    let env = Envelope {
+        time: Timestamp(t),
+        cmd,
+    };
+    eng.apply_into(&env, buf).map_err(|e| LabError::Engine {
+        path,
+        step,
+        what: format!("{:?}", env.cmd),
+        reason: e.to_string(),
+    })
+}
+
+/// Builds the genesis engine (no traders yet).
+pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabError> {
+    let mut e = Engine::new();
+    let mut buf = Vec::new();
+    let g = Role::Governor;
+    let t = T0_MS;
+    let mut ap = |e: &mut Engine, cmd| apply(e, &mut buf, t, cmd, 0, 0);
+    ap(
+        &mut e,
+        Command::CreateAsset {
+            role: g,
+            symbol: "USDC".into(),
+            decimals: QUOTE_DECIMALS,
+        },
+    )?;
+    for a in &sc.assets {
+        ap(
+            &mut e,
+            Command::CreateAsset {
+                role: g,
+                symbol: a.symbol.clone(),
+                decimals: a.decimals,
+            },
+        )?;
+    }
+    ap(
+        &mut e,
+        Command::CreatePool {
+            role: g,
+            name: "stress".into(),
+            quote: QUOTE,
+            params: pool_params(sc)?,
+        },
+    )?;
+    let mut markets = Vec::new();
+    for (i, a) in sc.assets.iter().enumerate() {
+        let asset = AssetId(i as u16 + 1);
+        ap(
+            &mut e,
+            Command::SetPrice {
+                asset,
+                price: prices[i],
+            },
+        )
+        .map_err(|err| LabError::field(format!("assets[{i}].price"), err.to_string()))?;
+        let params = market_params(&a.market.apply(&sc.protocol.market))
+            .map_err(|m| LabError::field(format!("assets[{i}].market"), m))?;
+        ap(
+            &mut e,
+            Command::CreateMarket {
+                role: g,
+                symbol: format!("{}-PERP", a.symbol),
+                pool: POOL,
+                base: asset,
+                params,
+            },
+        )?;
+        markets.push(MarketId(i as u16));
+    }
+    let house = House {
+        maker: AccountId(0),
+        liquidator: AccountId(1),
+        fund: AccountId(2),
+        markets,
+        first_trader: 3,
+    };
+    for (o, amount) in [
+        sc.liquidity.maker_capital,
+        sc.keeper.capital,
+        sc.protocol.insurance_fund,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ap(
+            &mut e,
+            Command::OpenAccount {
+                owner: OwnerId(o as u32),
+                pool: POOL,
+            },
+        )?;
+        let amount = usd(amount);
+        if amount.0 > 0 {
+            ap(
+                &mut e,
+                Command::Deposit {
+                    account: AccountId(o as u32),
+                    asset: QUOTE,
+                    amount,
+                },
+            )?;
+        }
+    }
+    Ok((e, house))
+}
+
+fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
+    match d {
+        Dist::Fixed { value } => *value,
+        Dist::Uniform { min, max } => {
+            if max > min {
+                Uniform::new(*min, *max).expect("min < max").sample(rng)
+            } else {
+                *min
+            }
+        }
+        Dist::LogNormal { median, sigma, max } => {
+            let z: f64 = StandardNormal.sample(rng);
+            let v = median * (sigma * z).exp();
+            max.map_or(v, |m| v.min(m))
+        }
+    }
+}
+
+/// Opens the population's accounts and positions. Draw order per account: margin, leverage,
+/// then side (only if `long_fraction < 1`), then asset (only with several assets) — so a
+/// one-asset all-long book equals the peer-radCAD reference book draw for draw.
+pub fn populate(
+    sc: &Scenario,
+    eng: &mut Engine,
+    house: &House,
+    prices: &[f64],
+    rng: &mut ChaCha8Rng,
+    path: u64,
+) -> Result<(), LabError> {
+    let pop = &sc.population;
+    let mut buf = Vec::new();
+    let t = T0_MS;
+    let n_assets = sc.assets.len();
+    let weights: Vec<f64> = pop
+        .asset_weights
+        .clone()
+        .unwrap_or_else(|| vec![1.0; n_assets]);
+    let total: f64 = weights.iter().sum();
+    let u01 = Uniform::new(0.0, 1.0).expect("valid");
+    for k in 0..pop.accounts {
+        let margin = sample(&pop.margin, rng);
+        let lev = sample(&pop.leverage, rng);
+        let long = if pop.long_fraction < 1.0 {
+            u01.sample(rng) < pop.long_fraction
+        } else {
+            true
+        };
+        let ai = if n_assets > 1 {
+            let u = u01.sample(rng) * total;
+            let mut acc = 0.0;
+            weights
+                .iter()
+                .position(|w| {
+                    acc += w;
+                    u < acc
+                })
+                .unwrap_or(n_assets - 1)
+        } else {
+            0
+        };
+        let id = AccountId(house.first_trader + k);
+        apply(
+            eng,
+            &mut buf,
+            t,
+            Command::OpenAccount {
+                owner: OwnerId(10 + k),
+                pool: POOL,
+            },
+            path,
+            0,
+        )?;
+        let m = usd(margin);
+        if m.0 <= 0 {
+            continue;
+        }
+        apply(
+            eng,
+            &mut buf,
+            t,
+            Command::Deposit {
+                account: id,
+                asset: QUOTE,
+                amount: m,
+            },
+            path,
+            0,
+        )?;
+        let dec = sc.assets[ai].decimals as i32;
+        let qty = (margin * lev / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        if qty <= 0 {
+            continue;
+        }
+        apply(
+            eng,
+            &mut buf,
+            t,
+            Command::Fill {
+                market: house.markets[ai],
+                taker: id,
+                maker: house.maker,
+                size: Amount(if long { qty } else { -qty }),
+                price: prices[ai],
+            },
+            path,
+            0,
+        )
+        .map_err(|e| {
+            LabError::field(
+                "population",
+                format!(
+                    "opening trader {k} ({margin:.2} USD at {lev:.2}× on {}): {e}",
+                    sc.assets[ai].symbol
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}

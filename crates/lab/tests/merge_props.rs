@@ -1,0 +1,70 @@
+//! Property: aggregates merge exactly — any split of any sequence of path results into shards,
+//! merged in any order, equals adding them one by one (so thread count and sharding can never
+//! change a summary).
+
+use ballast_lab::path::PathResult;
+use ballast_lab::Aggregate;
+use proptest::prelude::*;
+
+fn result() -> impl Strategy<Value = PathResult> {
+    (
+        prop_oneof![Just(0i64), 0i64..1_000_000, 0i64..100_000_000_000],
+        0i64..10_000_000_000,
+        0u64..300,
+        0i64..1_000_000_000_000,
+        proptest::option::of(1u32..50),
+        proptest::collection::vec(0i64..10_000_000_000, 0..50),
+    )
+        .prop_map(
+            |(bad, fund_min, liqs, vol, first_bad, fund_path)| PathResult {
+                bad_debt: bad,
+                fund_min,
+                fund_final: fund_min,
+                liquidations: liqs,
+                liq_volume: vol,
+                first_bad_step: first_bad,
+                fund_path,
+                ..Default::default()
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn any_split_and_order_merges_to_the_same_aggregate(
+        rs in proptest::collection::vec(result(), 1..120),
+        cuts in proptest::collection::vec(0usize..120, 0..6),
+        rotate in 0usize..8,
+    ) {
+        let mut whole = Aggregate::default();
+        for r in &rs {
+            whole.add(r);
+        }
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (rs.len() + 1)).collect();
+        cuts.push(0);
+        cuts.push(rs.len());
+        cuts.sort();
+        let mut parts: Vec<Aggregate> = cuts
+            .windows(2)
+            .map(|w| {
+                let mut a = Aggregate::default();
+                for r in &rs[w[0]..w[1]] {
+                    a.add(r);
+                }
+                a
+            })
+            .collect();
+        let k = rotate % parts.len();
+        parts.rotate_left(k);
+        parts.reverse();
+        let mut merged = Aggregate::default();
+        for p in &parts {
+            merged.merge(p);
+        }
+        prop_assert_eq!(&merged, &whole);
+        // And through the shard file format (JSON) too.
+        let text = serde_json::to_string(&merged).unwrap();
+        let back: Aggregate = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(back, whole);
+    }
+}
