@@ -39,8 +39,9 @@ enum Entry {
     /// Possibly liquidatable while the asset price is strictly above the key; surely while it is
     /// strictly above the second key.
     Up(u16, i64, i64),
-    /// Liquidatable regardless of prices (no price exposure, negative health).
-    Always,
+    /// Possibly liquidatable regardless of prices (no price exposure, health near or below
+    /// zero); surely when the flag is set (no rounding or interest can bring it back).
+    Always(bool),
     /// Exposed to several assets: checked exactly on every query.
     Multi,
 }
@@ -54,13 +55,18 @@ pub struct RiskIndex {
     /// Per asset: (key, account) → sure key.
     down: Vec<BTreeMap<(i64, u32), i64>>,
     up: Vec<BTreeMap<(i64, u32), i64>>,
-    always: BTreeSet<u32>,
+    /// Account → sure flag.
+    always: BTreeMap<u32, bool>,
     multi: BTreeSet<u32>,
     rebuild: bool,
     /// Borrow index of each pool when the index was last rebuilt.
     borrow_base: Vec<i128>,
     /// Which assets had a price at the last rebuild.
     priced: Vec<bool>,
+    /// Scratch buffers reused across queries (a query runs once per price update in the lab).
+    lends: Vec<Lending>,
+    cand: Vec<u32>,
+    sure: Vec<u32>,
 }
 
 impl RiskIndex {
@@ -98,7 +104,7 @@ impl RiskIndex {
             Entry::Up(a, k, _) => {
                 self.up[a as usize].remove(&(k, i));
             }
-            Entry::Always => {
+            Entry::Always(_) => {
                 self.always.remove(&i);
             }
             Entry::Multi => {
@@ -116,8 +122,8 @@ impl RiskIndex {
             Entry::Up(a, k, sure) => {
                 self.up[a as usize].insert((k, i), sure);
             }
-            Entry::Always => {
-                self.always.insert(i);
+            Entry::Always(sure) => {
+                self.always.insert(i, sure);
             }
             Entry::Multi => {
                 self.multi.insert(i);
@@ -198,7 +204,7 @@ impl RiskIndex {
         match exposures.first() {
             None => {
                 if c < 0 {
-                    Entry::Always
+                    Entry::Always(c_hi < 0)
                 } else {
                     Entry::Safe
                 }
@@ -230,11 +236,8 @@ impl RiskIndex {
         if self.borrow_base.len() != st.pools.len() {
             return true;
         }
-        for (p, base) in self.borrow_base.iter().enumerate() {
-            let now = engine
-                .lending_now(crate::ids::PoolId(p as u16))
-                .borrow_index;
-            if (now - base) * 10_000 > base * INTEREST_TOLERANCE_BPS {
+        for (l, base) in self.lends.iter().zip(&self.borrow_base) {
+            if (l.borrow_index - base) * 10_000 > base * INTEREST_TOLERANCE_BPS {
                 return true;
             }
         }
@@ -246,9 +249,16 @@ impl RiskIndex {
 
     fn refresh(&mut self, engine: &Engine) {
         let st = engine.state();
-        let lends: Vec<Lending> = (0..st.pools.len())
-            .map(|p| engine.lending_now(crate::ids::PoolId(p as u16)))
-            .collect();
+        self.lends.clear();
+        self.lends
+            .extend((0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))));
+        let lends = std::mem::take(&mut self.lends);
+        self.refresh_with(engine, &lends);
+        self.lends = lends;
+    }
+
+    fn refresh_with(&mut self, engine: &Engine, lends: &[Lending]) {
+        let st = engine.state();
         if self.needs_rebuild(engine) {
             for s in self.down.iter_mut().chain(self.up.iter_mut()) {
                 s.clear();
@@ -284,8 +294,10 @@ impl RiskIndex {
     pub(crate) fn below_maintenance(&mut self, engine: &Engine) -> Vec<AccountId> {
         self.refresh(engine);
         let st = engine.state();
-        let mut cand: Vec<u32> = Vec::new();
-        let mut sure: Vec<u32> = Vec::new();
+        let mut cand = std::mem::take(&mut self.cand);
+        let mut sure = std::mem::take(&mut self.sure);
+        cand.clear();
+        sure.clear();
         for (a, asset) in st.assets.iter().enumerate() {
             let Some(p) = asset.price else { continue };
             let p = p.raw();
@@ -304,20 +316,27 @@ impl RiskIndex {
                 }
             }
         }
-        cand.extend(self.always.iter().copied());
+        for (&i, &is_sure) in &self.always {
+            if is_sure {
+                sure.push(i)
+            } else {
+                cand.push(i)
+            }
+        }
         cand.extend(self.multi.iter().copied());
         cand.sort_unstable();
         cand.dedup();
-        let lends: Vec<Lending> = (0..st.pools.len())
-            .map(|p| engine.lending_now(crate::ids::PoolId(p as u16)))
-            .collect();
+        let lends = &self.lends;
         cand.retain(|&i| {
             let a = &st.accounts[i as usize];
             engine.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance) < Value::ZERO
         });
         // An account is in one set only, so the two lists are disjoint.
-        sure.extend(cand);
+        sure.extend_from_slice(&cand);
         sure.sort_unstable();
-        sure.into_iter().map(AccountId).collect()
+        let out = sure.iter().map(|&i| AccountId(i)).collect();
+        self.cand = cand;
+        self.sure = sure;
+        out
     }
 }
