@@ -48,3 +48,7 @@ id!(
     /// A governance proposal.
     ProposalId, u32, "proposal#"
 );
+id!(
+    /// A Dutch auction of one liquidation lot.
+    AuctionId, u32, "auction#"
+);
