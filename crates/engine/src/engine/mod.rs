@@ -22,7 +22,8 @@ mod liquidation;
 mod settlement;
 mod waterfall;
 
-pub use liquidation::QueueEntry;
+pub use auction::{auction_price, needs_reset};
+pub use liquidation::{liquidator_share, penalty_rate, size_to_target, QueueEntry};
 
 /// A tentative change to one account: its new quote balance and one position's new state.
 #[derive(Debug, Clone, Copy, Default)]
