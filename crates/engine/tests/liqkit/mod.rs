@@ -93,7 +93,9 @@ pub fn world(p: LiquidationParams, traders: u32, margin: impl Fn(u32) -> i64) ->
         deposit(&mut e, 0, a, usdc(x));
     }
     for i in 0..traders {
-        deposit(&mut e, 0, AccountId(T0 + i), usdc(margin(i)));
+        if margin(i) > 0 {
+            deposit(&mut e, 0, AccountId(T0 + i), usdc(margin(i)));
+        }
     }
     e
 }
