@@ -4,8 +4,8 @@
 use crate::command::Scope;
 use crate::ids::{AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::num::{Amount, Price, Ratio, Timestamp, Value};
-use crate::state::Lot;
 use crate::params::ParamKey;
+use crate::state::Lot;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,9 +117,14 @@ pub enum Event {
         scope: Scope,
     },
     /// A pool's liquidation parameters were set at genesis.
-    LiquidationConfigured { pool: PoolId },
+    LiquidationConfigured {
+        pool: PoolId,
+    },
     /// Part of a share of trading fees moved from the fee account to the insurance fund.
-    InsuranceFunded { pool: PoolId, amount: Amount },
+    InsuranceFunded {
+        pool: PoolId,
+        amount: Amount,
+    },
     /// A keeper took over `size` of `lot` at the oracle `price`; the account paid `penalty`
     /// (`to_liquidator` + `to_insurance`). Health is maintenance health before and after.
     Liquidated {
@@ -162,7 +167,10 @@ pub enum Event {
         auction: AuctionId,
         completed: bool,
     },
-    AuctionBreakerSet { pool: PoolId, level: u8 },
+    AuctionBreakerSet {
+        pool: PoolId,
+        level: u8,
+    },
     /// Waterfall step 0: the account's equity is negative by `deficit` (its own equity is gone).
     Bankrupt {
         account: AccountId,
@@ -198,7 +206,9 @@ pub enum Event {
         amount: Amount,
     },
     /// Emergency shutdown of a pool began (Maker End `cage`).
-    ShutdownStarted { pool: PoolId },
+    ShutdownStarted {
+        pool: PoolId,
+    },
     /// Settlement price fixed for an asset (Maker End `cage(ilk)`).
     SettlementPrice {
         pool: PoolId,

@@ -21,9 +21,14 @@ fn maint(e: &ballast_engine::Engine, a: AccountId) -> (Value, Value) {
 #[test]
 fn queue_is_worst_first_and_partial_liquidation_restores_target() {
     // traders with 7 000, 6 800, 6 600 USDC, each long 1 BTC
-    let mut e = world(params(Mechanism::KeeperTakeover), 3, |i| 7_000 - 200 * i as i64);
+    let mut e = world(params(Mechanism::KeeperTakeover), 3, |i| {
+        7_000 - 200 * i as i64
+    });
     open_longs(&mut e, 3, 1.0);
-    assert!(pool_of(&e, POOL).insurance_fund.0 > 0, "fee share funds insurance");
+    assert!(
+        pool_of(&e, POOL).insurance_fund.0 > 0,
+        "fee share funds insurance"
+    );
     set_price(&mut e, 1000, BTC, 60_900.0);
     let q = e.liquidation_queue();
     let ids: Vec<u32> = q.iter().map(|x| x.account.0).collect();
@@ -42,7 +47,10 @@ fn queue_is_worst_first_and_partial_liquidation_restores_target() {
         to_insurance,
         health_after,
         ..
-    }) = ev.iter().find(|x| matches!(x, Event::Liquidated { .. })).cloned()
+    }) = ev
+        .iter()
+        .find(|x| matches!(x, Event::Liquidated { .. }))
+        .cloned()
     else {
         panic!("no Liquidated event: {ev:?}")
     };
@@ -77,7 +85,9 @@ fn queue_is_worst_first_and_partial_liquidation_restores_target() {
 
 #[test]
 fn deeper_deficit_pays_a_higher_penalty_rate() {
-    let mut e = world(params(Mechanism::KeeperTakeover), 2, |i| [7_000, 7_000][i as usize]);
+    let mut e = world(params(Mechanism::KeeperTakeover), 2, |i| {
+        [7_000, 7_000][i as usize]
+    });
     open_longs(&mut e, 2, 1.0);
     set_price(&mut e, 1, BTC, 60_900.0);
     let mild = ok(&mut e, 1, liquidate(KEEPER, AccountId(T0)));
@@ -97,7 +107,10 @@ fn deeper_deficit_pays_a_higher_penalty_rate() {
             .unwrap()
     };
     let (r1, r2) = (rate(&mild), rate(&deep));
-    assert!(r1 >= 0.0199 && r1 < 0.022, "near the boundary ≈ base 2%: {r1}");
+    assert!(
+        (0.0199..0.022).contains(&r1),
+        "near the boundary ≈ base 2%: {r1}"
+    );
     assert!(r2 > r1 + 0.002, "deeper account pays more: {r1} vs {r2}");
 }
 
@@ -132,7 +145,11 @@ fn liquidator_share_rises_after_ramp_and_is_capped() {
             .unwrap()
     };
     let s1 = share(&ok(&mut e, 1, liquidate(KEEPER, AccountId(T0))));
-    let s2 = share(&ok(&mut e, 1 + 15 * 60_000, liquidate(KEEPER, AccountId(T0))));
+    let s2 = share(&ok(
+        &mut e,
+        1 + 15 * 60_000,
+        liquidate(KEEPER, AccountId(T0)),
+    ));
     assert!((s1 - 0.5).abs() < 0.01, "{s1}");
     assert!(s2 > 0.6, "{s2}");
 }
@@ -159,7 +176,10 @@ fn close_factor_and_dust() {
     // leave dust is cut to leave exactly dust (Maker Clipper)
     let mut p = params(Mechanism::KeeperTakeover);
     p.dust = 4_000_000_000; // 4 000 USDC
-    for (max, want) in [(None, 10_000_000), (Some(7_000_000), 10_000_000 - 6_557_378)] {
+    for (max, want) in [
+        (None, 10_000_000),
+        (Some(7_000_000), 10_000_000 - 6_557_378),
+    ] {
         let mut e = world(p, 1, |_| 700);
         open_longs(&mut e, 1, 0.1); // 6 500 USDC notional
         set_price(&mut e, 1, BTC, 61_000.0);
@@ -187,7 +207,9 @@ fn close_factor_and_dust() {
 #[test]
 fn cascade_is_cleared_without_bad_debt_when_keepers_act() {
     let n = 40;
-    let mut e = world(params(Mechanism::KeeperTakeover), n, |i| 6_700 + 25 * i as i64);
+    let mut e = world(params(Mechanism::KeeperTakeover), n, |i| {
+        6_700 + 25 * i as i64
+    });
     open_longs(&mut e, n, 1.0);
     let mut t = 1_000;
     let mut price = 65_000.0;
@@ -239,7 +261,10 @@ fn refusals_change_nothing() {
     let broke = AccountId(T0 + 1);
     let r = refused(&mut e, 2, liquidate(broke, AccountId(T0)));
     assert!(
-        matches!(r, Reject::InsufficientMargin { .. } | Reject::NotLiquidatable { .. }),
+        matches!(
+            r,
+            Reject::InsufficientMargin { .. } | Reject::NotLiquidatable { .. }
+        ),
         "{r}"
     );
     // a market where the account holds nothing
@@ -301,7 +326,10 @@ fn refusals_change_nothing() {
             value: 15_000_000,
         },
     );
-    assert!(matches!(r, Reject::InvalidParams(_)), "penalty_max below penalty: {r}");
+    assert!(
+        matches!(r, Reject::InvalidParams(_)),
+        "penalty_max below penalty: {r}"
+    );
 }
 
 #[test]

@@ -155,15 +155,31 @@ fn setup(p: LiquidationParams, margins: &[i64], levs: &[f64]) -> Engine {
                 pool: PoolId(1),
             },
         );
-        deposit(&mut e, 0, AccountId(first + i), usdc([1_000_000, 1_000_000, 7_000][i as usize]));
+        deposit(
+            &mut e,
+            0,
+            AccountId(first + i),
+            usdc([1_000_000, 1_000_000, 7_000][i as usize]),
+        );
     }
-    fill(&mut e, 0, MarketId(2), AccountId(first + 2), AccountId(first + 1), 100_000_000, 65_000.0);
+    fill(
+        &mut e,
+        0,
+        MarketId(2),
+        AccountId(first + 2),
+        AccountId(first + 1),
+        100_000_000,
+        65_000.0,
+    );
     e
 }
 
 fn human(e: &Engine, a: ballast_engine::ids::AssetId) -> f64 {
     let st = e.state();
-    st.assets[a.idx()].price.unwrap().to_human(st.assets[a.idx()].decimals, 6)
+    st.assets[a.idx()]
+        .price
+        .unwrap()
+        .to_human(st.assets[a.idx()].decimals, 6)
 }
 
 fn command(e: &Engine, op: &Op) -> Command {
@@ -186,7 +202,11 @@ fn command(e: &Engine, op: &Op) -> Command {
             }
         }
         Op::Fill(btc, t, s, f) => {
-            let (m, a) = if btc { (BTC_PERP, BTC) } else { (ETH_PERP, ETH) };
+            let (m, a) = if btc {
+                (BTC_PERP, BTC)
+            } else {
+                (ETH_PERP, ETH)
+            };
             Command::Fill {
                 market: m,
                 taker: AccountId(T0 + t),
@@ -242,7 +262,11 @@ fn pool1(e: &Engine) -> (ballast_engine::state::Pool, Vec<Account>) {
     let st = e.state();
     (
         st.pools[1].clone(),
-        st.accounts.iter().filter(|a| a.pool == PoolId(1)).cloned().collect(),
+        st.accounts
+            .iter()
+            .filter(|a| a.pool == PoolId(1))
+            .cloned()
+            .collect(),
     )
 }
 
@@ -255,7 +279,10 @@ fn step(e: &mut Engine, t: &mut i64, op: &Op, p: &LiquidationParams) -> bool {
         }
         Op::Worst => {
             let q = e.liquidation_queue();
-            match q.iter().find(|w| e.state().accounts[w.account.idx()].pool == POOL) {
+            match q
+                .iter()
+                .find(|w| e.state().accounts[w.account.idx()].pool == POOL)
+            {
                 Some(w) if p.mechanism == Mechanism::DutchAuction => Command::StartAuction {
                     account: w.account,
                     keeper: KEEPER,
@@ -267,7 +294,9 @@ fn step(e: &mut Engine, t: &mut i64, op: &Op, p: &LiquidationParams) -> bool {
         _ => command(e, op),
     };
     let q = e.liquidation_queue();
-    assert!(q.windows(2).all(|w| (w[0].severity, w[0].account) <= (w[1].severity, w[1].account)));
+    assert!(q
+        .windows(2)
+        .all(|w| (w[0].severity, w[0].account) <= (w[1].severity, w[1].account)));
     let before = e.clone();
     let hash = e.state_hash();
     let other = pool1(e);
@@ -297,7 +326,9 @@ fn step(e: &mut Engine, t: &mut i64, op: &Op, p: &LiquidationParams) -> bool {
                             let uncapped = p.close_factor == Ratio::ONE
                                 && matches!(cmd, Command::Liquidate { max_size: None, .. });
                             let still_holds = match lot {
-                                Lot::Perp(m) => e.state().accounts[account.idx()].position(*m).is_some(),
+                                Lot::Perp(m) => {
+                                    e.state().accounts[account.idx()].position(*m).is_some()
+                                }
                                 Lot::Collateral(a) => {
                                     e.state().accounts[account.idx()].collateral_amount(*a).0 > 0
                                 }
@@ -326,7 +357,11 @@ fn step(e: &mut Engine, t: &mut i64, op: &Op, p: &LiquidationParams) -> bool {
                                 .map(|p| p.size.0.signum())
                                 .unwrap_or(0)
                         };
-                        assert_eq!(side(account), -side(bankrupt), "ADL on the same side: {x:?}");
+                        assert_eq!(
+                            side(account),
+                            -side(bankrupt),
+                            "ADL on the same side: {x:?}"
+                        );
                     }
                     _ => {}
                 }

@@ -26,10 +26,10 @@ fn assert_claims_cover_assets(e: &Engine) {
             a.quote.amount.0 as i128
         })
         .sum();
-    let buckets = p.insurance_fund.0 as i128 + p.fee_account.0 as i128
+    let buckets = p.insurance_fund.0 as i128
+        + p.fee_account.0 as i128
         + p.lending.interest_clearing.0 as i128
-        + st
-            .markets
+        + st.markets
             .iter()
             .filter(|m| m.pool == POOL)
             .map(|m| m.funding_clearing.0 as i128)
@@ -99,11 +99,20 @@ fn shutdown_closes_everything_and_leaves_exact_claims() {
     let mut e = stressed();
     let ev = ok(&mut e, 3_000, shutdown());
     assert!(matches!(ev[0], Event::ShutdownStarted { .. }));
-    assert!(ev.iter().any(|x| matches!(x, Event::SettlementPrice { .. })));
     assert!(ev
         .iter()
-        .any(|x| matches!(x, Event::AuctionEnded { completed: false, .. })));
-    assert!(ev.iter().any(|x| matches!(x, Event::Skimmed { .. })), "borrower skimmed");
+        .any(|x| matches!(x, Event::SettlementPrice { .. })));
+    assert!(ev.iter().any(|x| matches!(
+        x,
+        Event::AuctionEnded {
+            completed: false,
+            ..
+        }
+    )));
+    assert!(
+        ev.iter().any(|x| matches!(x, Event::Skimmed { .. })),
+        "borrower skimmed"
+    );
     let b = ev
         .iter()
         .position(|x| matches!(x, Event::Bankrupt { .. }))
@@ -118,9 +127,13 @@ fn shutdown_closes_everything_and_leaves_exact_claims() {
         .expect("then the claimants");
     assert!(b < i && i < s);
     assert!(ev.iter().any(|x| matches!(x, Event::BasketShare { .. })));
-    assert_eq!(e.state().pools[0].insurance_fund.0 >= 0, true);
+    assert!(e.state().pools[0].insurance_fund.0 >= 0);
     assert_eq!(e.state().markets[BTC_PERP.idx()].long_oi, Amount::ZERO);
-    assert!(e.state().auctions.iter().all(|a| a.state != ballast_engine::state::AuctionState::Active));
+    assert!(e
+        .state()
+        .auctions
+        .iter()
+        .all(|a| a.state != ballast_engine::state::AuctionState::Active));
     assert_conserved(&e);
     assert_claims_cover_assets(&e);
 

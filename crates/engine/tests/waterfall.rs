@@ -89,7 +89,9 @@ fn march_2020_zero_bids_create_a_deficit_the_waterfall_covers_in_order() {
         .iter()
         .flatten()
         .filter_map(|x| match x {
-            Event::Deleveraged { haircut, account, .. } => {
+            Event::Deleveraged {
+                haircut, account, ..
+            } => {
                 assert_eq!(*account, MAKER, "only the short side is deleveraged");
                 Some(haircut.0)
             }
@@ -99,7 +101,11 @@ fn march_2020_zero_bids_create_a_deficit_the_waterfall_covers_in_order() {
     assert!(adl > 0, "the profitable short gave up profit");
     assert!(socialized > 0, "the rest was shared by depositors");
     assert!(e.state().pools[0].lending.deposit_index < idx0);
-    assert_eq!(pool_of(&e, POOL).bad_debt, Amount::ZERO, "deposits covered it");
+    assert_eq!(
+        pool_of(&e, POOL).bad_debt,
+        Amount::ZERO,
+        "deposits covered it"
+    );
     for i in 0..5 {
         let a = &e.state().accounts[(T0 + i) as usize];
         assert!(a.positions.is_empty() && a.quote.amount.0 >= 0, "{a:?}");
@@ -161,7 +167,10 @@ fn resets_and_a_floor_change_the_outcome() {
     assert_eq!(cusp, 0, "cusp resets keep the price near the oracle");
     // the floor refuses the zero bid; the lot still sells at 0.8 × oracle, below the
     // accounts' bankruptcy price, so some loss remains — far less than at zero
-    assert!(floor > 0 && floor < zero / 5, "floor {floor} vs zero {zero}");
+    assert!(
+        floor > 0 && floor < zero / 5,
+        "floor {floor} vs zero {zero}"
+    );
 }
 
 #[test]
@@ -215,14 +224,23 @@ fn keeper_incentive_hole_breaker_and_refusals() {
         size,
         incentive,
         ..
-    }) = ev.iter().find(|x| matches!(x, Event::AuctionStarted { .. })).cloned()
+    }) = ev
+        .iter()
+        .find(|x| matches!(x, Event::AuctionStarted { .. }))
+        .cloned()
     else {
         panic!()
     };
-    assert!(size.0 > 50_000_000 && size.0 < 100_000_000, "enough for the target: {size}");
+    assert!(
+        size.0 > 50_000_000 && size.0 < 100_000_000,
+        "enough for the target: {size}"
+    );
     // tip 5 USDC + chip 0.1% × value (600 quote-native units per satoshi at 60 000)
     assert_eq!(incentive.0, (5_000_000 + size.0 * 600 / 1000).min(ins0));
-    assert_eq!(e.state().accounts[KEEPER.idx()].quote.amount.0, k0 + incentive.0);
+    assert_eq!(
+        e.state().accounts[KEEPER.idx()].quote.amount.0,
+        k0 + incentive.0
+    );
     // a second auction on the same account is refused
     let r = refused(
         &mut e,
@@ -325,9 +343,13 @@ fn keeper_incentive_hole_breaker_and_refusals() {
     assert!(matches!(r, Reject::AuctionNoReset(_)), "{r}");
     // buy it all; then bidding on the finished auction is refused
     let ev = ok(&mut e, 3, take(auction, KEEPER, i64::MAX, 70_000.0));
-    assert!(ev
-        .iter()
-        .any(|x| matches!(x, Event::AuctionEnded { completed: true, .. })));
+    assert!(ev.iter().any(|x| matches!(
+        x,
+        Event::AuctionEnded {
+            completed: true,
+            ..
+        }
+    )));
     let r = refused(&mut e, 4, take(auction, KEEPER, i64::MAX, 70_000.0));
     assert!(matches!(r, Reject::AuctionNotActive(_)), "{r}");
     let r = refused(&mut e, 4, take(AuctionId(99), KEEPER, 1, 70_000.0));
@@ -361,10 +383,26 @@ fn adl_ranks_by_profit_times_leverage_and_spares_the_bankrupt_side() {
     let long = AccountId(T0);
     // the long buys 3 BTC from three shorts (1 BTC each) — all at 65 000
     for k in 1..4 {
-        fill(&mut e, 0, BTC_PERP, long, AccountId(T0 + k), btc_units(0.1), 65_000.0);
+        fill(
+            &mut e,
+            0,
+            BTC_PERP,
+            long,
+            AccountId(T0 + k),
+            btc_units(0.1),
+            65_000.0,
+        );
     }
     // and the maker is long too (same side as the bankrupt account)
-    fill(&mut e, 0, BTC_PERP, MAKER, AccountId(T0 + 1), btc_units(0.1), 65_000.0);
+    fill(
+        &mut e,
+        0,
+        BTC_PERP,
+        MAKER,
+        AccountId(T0 + 1),
+        btc_units(0.1),
+        65_000.0,
+    );
     set_price(&mut e, 1, BTC, 20_000.0);
     // shorts: the one with least margin (most leverage) ranks first
     assert_eq!(e.adl_rank(AccountId(T0 + 1)).unwrap().1, 3);
@@ -386,7 +424,9 @@ fn adl_ranks_by_profit_times_leverage_and_spares_the_bankrupt_side() {
     let hit: Vec<AccountId> = ev
         .iter()
         .filter_map(|x| match x {
-            Event::Deleveraged { account, bankrupt, .. } => {
+            Event::Deleveraged {
+                account, bankrupt, ..
+            } => {
                 assert_eq!(*bankrupt, long);
                 Some(*account)
             }
@@ -440,7 +480,15 @@ fn second_pool(e: &mut Engine) -> (PoolId, MarketId, AccountId) {
     for (i, x) in [10_000_000, 5_000_000, 7_000].iter().enumerate() {
         deposit(e, 0, AccountId(first + i as u32), usdc(*x));
     }
-    fill(e, 0, market, AccountId(first + 2), AccountId(first + 1), btc_units(1.0), 65_000.0);
+    fill(
+        e,
+        0,
+        market,
+        AccountId(first + 2),
+        AccountId(first + 1),
+        btc_units(1.0),
+        65_000.0,
+    );
     (pool, market, AccountId(first + 2))
 }
 

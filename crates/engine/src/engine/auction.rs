@@ -262,7 +262,11 @@ impl Engine {
                 });
             }
         }
-        let sq = if auc.size.0 > 0 { q as i64 } else { -(q as i64) };
+        let sq = if auc.size.0 > 0 {
+            q as i64
+        } else {
+            -(q as i64)
+        };
         let n = notional(sq, unit.max(0));
         tx.trade(self, auc.lot, auc.account, bidder, sq, n, out)?;
         // the penalty goes to the insurance fund (the keeper was paid tip + chip at the start)

@@ -222,7 +222,11 @@ impl Tx {
         } else {
             Some(pos)
         };
-        add_quote(&mut acct.quote, &mut self.lend, Amount::from_i128(qdelta)?.0)?;
+        add_quote(
+            &mut acct.quote,
+            &mut self.lend,
+            Amount::from_i128(qdelta)?.0,
+        )?;
         put_position(acct, market, position);
         let m = &mut self.mkts[mi];
         m.long_oi += new_size.max(0) as i128 - s.max(0) as i128;
@@ -778,10 +782,7 @@ impl Engine {
         tx.insurance += to_ins;
         self.require_liquidator(&tx, liquidator)?;
         let after = self.assess(tx.get(self, account), &tx.lend);
-        tx.set_since(
-            account,
-            if after.health.0 >= 0 { None } else { Some(now) },
-        );
+        tx.set_since(account, if after.health.0 >= 0 { None } else { Some(now) });
         out.push(Event::Liquidated {
             account,
             liquidator,

@@ -98,7 +98,10 @@ impl Engine {
         assets.dedup();
         let mut prices = Vec::with_capacity(assets.len());
         for a in assets {
-            prices.push((a, self.state.assets[a.idx()].price.ok_or(Reject::NoPrice(a))?));
+            prices.push((
+                a,
+                self.state.assets[a.idx()].price.ok_or(Reject::NoPrice(a))?,
+            ));
         }
         let fixed = |a: AssetId| -> i128 {
             prices
@@ -171,11 +174,7 @@ impl Engine {
                         amount: f,
                     });
                 }
-                let v = div_round(
-                    pos.size.0 as i128 * fixed(m.base),
-                    VALUE_SCALE,
-                    Round::Down,
-                );
+                let v = div_round(pos.size.0 as i128 * fixed(m.base), VALUE_SCALE, Round::Down);
                 residue += v;
                 let pnl = pos.quote.0 as i128 + v;
                 qdelta += pnl;

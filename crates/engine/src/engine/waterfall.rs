@@ -88,7 +88,10 @@ impl Engine {
             }
             let q = self.adl_candidates(None, acct.pool, p.market, p.size.0, &lend);
             let of = q.iter().filter(|k| k.0 == 0).count() as u32;
-            let rank = q.iter().position(|k| k.2 == account).map(|r| r as u32 + 1)?;
+            let rank = q
+                .iter()
+                .position(|k| k.2 == account)
+                .map(|r| r as u32 + 1)?;
             if best.is_none_or(|(r, _)| rank < r) {
                 best = Some((rank, of));
             }
@@ -157,9 +160,22 @@ impl Engine {
                 amount: Amount::from_i128(x)?,
             });
         }
-        // 2. ADL: close every position against ranked opposite positions at the bankruptcy
-        // price, each counterparty giving up at most its profit.
         let rest = deficit - x;
+        if rest == 0 {
+            if let Some(liq) = liquidator {
+                // Covered by insurance: the account is whole again at oracle, so the keeper
+                // takes its positions over at oracle, without penalty (as Drift v2 liquidators
+                // do once the insurance fund has resolved a bankruptcy). No ADL needed.
+                let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
+                for p in positions {
+                    let px = self.lot_price(Lot::Perp(p.market))?.raw() as i128;
+                    let n = notional(p.size.0, px);
+                    tx.trade(self, Lot::Perp(p.market), account, liq, p.size.0, n, out)?;
+                }
+            }
+        }
+        // 2. ADL: close every remaining position against ranked opposite positions at the
+        // bankruptcy price, each counterparty giving up at most its profit.
         let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
         // the deficit is split over positions by notional (quote units)
         let mut values: SmallVec<[i128; 2]> = SmallVec::new();

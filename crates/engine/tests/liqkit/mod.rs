@@ -89,7 +89,11 @@ pub fn world(p: LiquidationParams, traders: u32, margin: impl Fn(u32) -> i64) ->
             },
         );
     }
-    for (a, x) in [(LENDER, 10_000_000), (MAKER, 5_000_000), (KEEPER, 5_000_000)] {
+    for (a, x) in [
+        (LENDER, 10_000_000),
+        (MAKER, 5_000_000),
+        (KEEPER, 5_000_000),
+    ] {
         deposit(&mut e, 0, a, usdc(x));
     }
     for i in 0..traders {
@@ -112,7 +116,15 @@ pub fn deposit(e: &mut Engine, t: i64, account: AccountId, amount: Amount) {
     );
 }
 
-pub fn fill(e: &mut Engine, t: i64, market: MarketId, taker: AccountId, maker: AccountId, size: i64, price: f64) {
+pub fn fill(
+    e: &mut Engine,
+    t: i64,
+    market: MarketId,
+    taker: AccountId,
+    maker: AccountId,
+    size: i64,
+    price: f64,
+) {
     ok(
         e,
         t,
@@ -133,7 +145,15 @@ pub fn set_price(e: &mut Engine, t: i64, asset: AssetId, price: f64) {
 /// Every trader goes long `btc` BTC-PERP at 65 000 against the maker.
 pub fn open_longs(e: &mut Engine, traders: u32, btc: f64) {
     for i in 0..traders {
-        fill(e, 0, BTC_PERP, AccountId(T0 + i), MAKER, (btc * 1e8) as i64, 65_000.0);
+        fill(
+            e,
+            0,
+            BTC_PERP,
+            AccountId(T0 + i),
+            MAKER,
+            (btc * 1e8) as i64,
+            65_000.0,
+        );
     }
 }
 
