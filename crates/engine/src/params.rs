@@ -438,8 +438,10 @@ pub enum AuctionCurve {
 }
 
 /// Liquidation, auction, insurance and loss parameters of one pool. Amounts are quote-native
-/// units, times milliseconds, the rest [`Ratio`]s.
+/// units, times milliseconds, the rest [`Ratio`]s. A journal may give only some fields; the
+/// rest take their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LiquidationParams {
     pub mechanism: Mechanism,
     /// Penalty rate on the liquidated value at the maintenance boundary.

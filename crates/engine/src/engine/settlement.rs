@@ -249,6 +249,27 @@ impl Engine {
         let claims: i128 = accts.iter().map(|a| a.quote.amount.0.max(0) as i128).sum();
         let owed = skimmed + deficits.iter().map(|(_, d)| *d).sum::<i128>();
         let cut = owed.min(claims);
+        let mut socialize = cut - skimmed.min(cut);
+        for (id, d) in deficits {
+            let s = d.min(socialize);
+            socialize -= s;
+            if s > 0 {
+                ev.push(Event::LossSocialized {
+                    pool,
+                    account: id,
+                    amount: Amount::from_i128(s)?,
+                    deposit_index: l.deposit_index,
+                });
+            }
+            if d > s {
+                bad_debt += d - s;
+                ev.push(Event::BadDebt {
+                    pool,
+                    account: id,
+                    amount: Amount::from_i128(d - s)?,
+                });
+            }
+        }
         let mut taken = 0i128;
         let basket0 = basket.clone();
         let mut handed = vec![0i128; basket.len()];
@@ -284,27 +305,6 @@ impl Engine {
             }
         }
         insurance += taken - cut;
-        let mut socialize = cut - skimmed.min(cut);
-        for (id, d) in deficits {
-            let s = d.min(socialize);
-            socialize -= s;
-            if s > 0 {
-                ev.push(Event::LossSocialized {
-                    pool,
-                    account: id,
-                    amount: Amount::from_i128(s)?,
-                    deposit_index: l.deposit_index,
-                });
-            }
-            if d > s {
-                bad_debt += d - s;
-                ev.push(Event::BadDebt {
-                    pool,
-                    account: id,
-                    amount: Amount::from_i128(d - s)?,
-                });
-            }
-        }
         // skimmed debt not matched by any claimant is uncovered too
         if skimmed > cut {
             bad_debt += skimmed - cut;

@@ -99,6 +99,37 @@ impl Engine {
         best
     }
 
+    /// A keeper takes a lot of a bankrupt account over at oracle, without penalty.
+    #[allow(clippy::too_many_arguments)]
+    fn hand_over(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        liq: AccountId,
+        lot: Lot,
+        q: i64,
+        px: Price,
+        n: i128,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let before = self.assess(tx.get(self, account), &tx.lend).health;
+        tx.trade(self, lot, account, liq, q, n, out)?;
+        let after = self.assess(tx.get(self, account), &tx.lend).health;
+        out.push(Event::Liquidated {
+            account,
+            liquidator: liq,
+            lot,
+            size: Amount(q),
+            price: px,
+            penalty: Amount::ZERO,
+            to_liquidator: Amount::ZERO,
+            to_insurance: Amount::ZERO,
+            health_before: before,
+            health_after: after,
+        });
+        Ok(())
+    }
+
     /// Ends the account's running auction, if any, releasing its room under the hole.
     pub(super) fn cancel_auction_of(&self, tx: &mut Tx, account: AccountId, out: &mut Vec<Event>) {
         if let Some(id) = self.active_auction(tx, account) {
@@ -134,9 +165,10 @@ impl Engine {
                 return Ok(false);
             };
             for (asset, amt) in coll {
-                let px = self.lot_price(Lot::Collateral(asset))?;
+                let lot = Lot::Collateral(asset);
+                let px = self.lot_price(lot)?;
                 let n = notional(amt.0, px.raw() as i128);
-                tx.trade(self, Lot::Collateral(asset), account, liq, amt.0, n, out)?;
+                self.hand_over(tx, account, liq, lot, amt.0, px, n, out)?;
             }
         }
         let eq = self.assess(tx.get(self, account), &tx.lend).equity;
@@ -168,9 +200,10 @@ impl Engine {
                 // do once the insurance fund has resolved a bankruptcy). No ADL needed.
                 let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
                 for p in positions {
-                    let px = self.lot_price(Lot::Perp(p.market))?.raw() as i128;
-                    let n = notional(p.size.0, px);
-                    tx.trade(self, Lot::Perp(p.market), account, liq, p.size.0, n, out)?;
+                    let lot = Lot::Perp(p.market);
+                    let px = self.lot_price(lot)?;
+                    let n = notional(p.size.0, px.raw() as i128);
+                    self.hand_over(tx, account, liq, lot, p.size.0, px, n, out)?;
                 }
             }
         }
