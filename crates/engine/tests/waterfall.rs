@@ -524,3 +524,70 @@ fn a_loss_in_one_pool_never_touches_another() {
     let r = refused(&mut e, 1, liquidate(other, AccountId(T0)));
     assert!(matches!(r, Reject::WrongPool { .. }), "{r}");
 }
+
+#[test]
+fn a_deficit_beyond_every_deposit_is_recognised_as_bad_debt() {
+    // a thin pool: maker 7 000, bidder 10 000, trader 7 000; no insurance
+    let mut p = auction_params(0.0, 0.0);
+    p.insurance_fee_share = Ratio::ZERO;
+    let mut e = Engine::new();
+    for env in demo::genesis(0) {
+        e.apply(&env).unwrap();
+    }
+    ok(
+        &mut e,
+        0,
+        Command::ConfigureLiquidation {
+            role: Role::Governor,
+            pool: POOL,
+            params: p,
+        },
+    );
+    for i in 0..3 {
+        ok(
+            &mut e,
+            0,
+            Command::OpenAccount {
+                owner: OwnerId(i),
+                pool: POOL,
+            },
+        );
+    }
+    let (maker, bidder, trader) = (AccountId(0), AccountId(1), AccountId(2));
+    for (a, x) in [(maker, 7_000), (bidder, 10_000), (trader, 7_000)] {
+        deposit(&mut e, 0, a, usdc(x));
+    }
+    fill(&mut e, 0, BTC_PERP, trader, maker, btc_units(1.0), 65_000.0);
+    set_price(&mut e, 1_000, BTC, 60_000.0);
+    let ev = ok(
+        &mut e,
+        1_000,
+        Command::StartAuction {
+            account: trader,
+            keeper: bidder,
+        },
+    );
+    let id = ev
+        .iter()
+        .find_map(|x| match x {
+            Event::AuctionStarted { auction, .. } => Some(*auction),
+            _ => None,
+        })
+        .unwrap();
+    let ev = ok(&mut e, 1_000 + HOUR - 1_000, take(id, bidder, i64::MAX, 100.0));
+    let s = index_of(&ev, |x| matches!(x, Event::LossSocialized { .. })).expect("socialized");
+    let b = index_of(&ev, |x| matches!(x, Event::BadDebt { .. })).expect("bad debt");
+    assert!(s < b, "socialize before recognising bad debt");
+    let bad = ev
+        .iter()
+        .find_map(|x| match x {
+            Event::BadDebt { amount, .. } => Some(amount.0),
+            _ => None,
+        })
+        .unwrap();
+    assert!(bad > 0);
+    assert_eq!(pool_of(&e, POOL).bad_debt.0, bad, "recognised exactly once");
+    assert_eq!(e.state().accounts[trader.idx()].quote.amount.0, 0);
+    assert!(e.state().accounts[trader.idx()].positions.is_empty());
+    assert_conserved(&e);
+}
