@@ -9,7 +9,7 @@ use ballast_engine::command::{Command, Envelope};
 use ballast_engine::demo::{self, BTC, BTC_PERP, POOL, USDC};
 use ballast_engine::ids::{AccountId, OwnerId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
-use ballast_engine::params::LiquidationParams;
+use ballast_engine::params::{LiquidationParams, Mechanism};
 use ballast_engine::{Engine, Role};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -25,6 +25,10 @@ fn at(t: i64, cmd: Command) -> Envelope {
 /// `n` traders long 1 BTC at 65 000 with margins spread over [6 540, 8 000) USDC against one
 /// maker; 100% of fees to insurance; BTC then falls to `crash`.
 fn crashed_book(n: u32, crash: f64, insurance_share: f64) -> Engine {
+    crashed_book_with(n, crash, insurance_share, Mechanism::KeeperTakeover)
+}
+
+fn crashed_book_with(n: u32, crash: f64, insurance_share: f64, mechanism: Mechanism) -> Engine {
     let mut e = Engine::new();
     let ok = |e: &mut Engine, t: i64, cmd: Command| {
         e.apply(&at(t, cmd)).expect("setup");
@@ -39,6 +43,7 @@ fn crashed_book(n: u32, crash: f64, insurance_share: f64) -> Engine {
             role: Role::Governor,
             pool: POOL,
             params: LiquidationParams {
+                mechanism,
                 insurance_fee_share: Ratio::from_f64(insurance_share).unwrap(),
                 ..LiquidationParams::default()
             },
@@ -176,6 +181,82 @@ fn bench(c: &mut Criterion) {
             )
         });
     }
+    // Dutch auctions: start one per queued account, a keeper takes it at the start price
+    let book = crashed_book_with(2_000, 58_300.0, 1.0, Mechanism::DutchAuction);
+    let auctions = |e: &mut Engine| -> u64 {
+        use ballast_engine::event::Event;
+        let mut buf = Vec::with_capacity(32);
+        let mut n = 0;
+        for _round in 0..100 {
+            let q = e.liquidation_queue();
+            if q.is_empty() {
+                break;
+            }
+            for entry in q {
+                buf.clear();
+                let start = at(
+                    3,
+                    Command::StartAuction {
+                        account: entry.account,
+                        keeper: KEEPER,
+                    },
+                );
+                if e.apply_into(&start, &mut buf).is_err() {
+                    // bankrupt: the waterfall resolves it
+                    let _ = e.apply_into(
+                        &at(
+                            3,
+                            Command::Liquidate {
+                                liquidator: KEEPER,
+                                account: entry.account,
+                                market: None,
+                                max_size: None,
+                            },
+                        ),
+                        &mut buf,
+                    );
+                    n += 1;
+                    continue;
+                }
+                let id = buf.iter().find_map(|x| match x {
+                    Event::AuctionStarted { auction, .. } => Some(*auction),
+                    _ => None,
+                });
+                if let Some(id) = id {
+                    let take = at(
+                        3,
+                        Command::TakeAuction {
+                            auction: id,
+                            bidder: KEEPER,
+                            max_amount: Amount(i64::MAX),
+                            price_limit: 1e6,
+                        },
+                    );
+                    if e.apply_into(&take, &mut buf).is_ok() {
+                        n += 1;
+                    }
+                }
+            }
+        }
+        n
+    };
+    let mut probe = book.clone();
+    let count = auctions(&mut probe);
+    assert!(
+        probe.liquidation_queue().is_empty(),
+        "auctions cleared the book"
+    );
+    eprintln!(
+        "dutch_auction_2k: {count} liquidations (auction start + take, or waterfall) per iteration"
+    );
+    g.throughput(Throughput::Elements(count));
+    g.bench_function("dutch_auction_2k", |b| {
+        b.iter_batched(
+            || book.clone(),
+            |mut e| black_box(auctions(&mut e)),
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 

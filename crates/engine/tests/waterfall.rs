@@ -574,7 +574,11 @@ fn a_deficit_beyond_every_deposit_is_recognised_as_bad_debt() {
             _ => None,
         })
         .unwrap();
-    let ev = ok(&mut e, 1_000 + HOUR - 1_000, take(id, bidder, i64::MAX, 100.0));
+    let ev = ok(
+        &mut e,
+        1_000 + HOUR - 1_000,
+        take(id, bidder, i64::MAX, 100.0),
+    );
     let s = index_of(&ev, |x| matches!(x, Event::LossSocialized { .. })).expect("socialized");
     let b = index_of(&ev, |x| matches!(x, Event::BadDebt { .. })).expect("bad debt");
     assert!(s < b, "socialize before recognising bad debt");
