@@ -557,7 +557,10 @@ impl Engine {
                 (one - w - penalty.0 as i128, 0)
             }
         };
-        let need = size_to_target(a.health, a.req, px, gain, release, lp.target_buffer)
+        // aim a few quote-native units above the target: the trade, the penalty and the
+        // requirement each round against the account by up to one unit
+        let slack = Value(4 * VALUE_SCALE);
+        let need = size_to_target(a.health - slack, a.req, px, gain, release, lp.target_buffer)
             .unwrap_or(abs)
             .clamp(1, abs);
         let deficit = if a.req.0 > 0 {
