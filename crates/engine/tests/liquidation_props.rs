@@ -424,6 +424,21 @@ proptest! {
             + pl.lending.interest_clearing.0 as i128 - pl.bad_debt.0 as i128
             + st.markets.iter().filter(|m| m.pool == POOL).map(|m| m.funding_clearing.0 as i128).sum::<i128>();
         prop_assert_eq!(claims + buckets + other, st.assets[USDC.idx()].net_deposits);
+        // frozen: every command on the pool but a claim is refused and changes nothing
+        for op in ops.iter().take(12) {
+            if matches!(op, Op::Wait(_) | Op::Worst | Op::Price(..)) {
+                continue;
+            }
+            let cmd = command(&e, op);
+            let h = e.state_hash();
+            let r = e.apply(&at(t, cmd.clone()));
+            prop_assert!(
+                matches!(r, Err(ballast_engine::Reject::PoolShutDown(_))),
+                "{:?} after shutdown: {:?}", cmd, r
+            );
+            prop_assert_eq!(h, e.state_hash());
+        }
+        let st = e.state();
         let n = st.accounts.len();
         for i in 0..n {
             let a = AccountId(i as u32);
