@@ -595,3 +595,66 @@ fn a_deficit_beyond_every_deposit_is_recognised_as_bad_debt() {
     assert!(e.state().accounts[trader.idx()].positions.is_empty());
     assert_conserved(&e);
 }
+
+#[test]
+fn an_auction_cascade_clears_without_bad_debt_when_keepers_bid() {
+    let n = 30;
+    let mut e = world(auction_params(0.4, 0.0), n, |i| 6_700 + 30 * i as i64);
+    open_longs(&mut e, n, 1.0);
+    let (mut t, mut price) = (1_000, 65_000.0);
+    let mut taken = 0;
+    while price > 50_000.0 {
+        price *= 0.99;
+        t += 60_000;
+        set_price(&mut e, t, BTC, price);
+        for _ in 0..10 {
+            let q = e.liquidation_queue();
+            if q.is_empty() {
+                break;
+            }
+            for entry in &q {
+                if e.state().pools[0]
+                    .liquidation
+                    .active
+                    .iter()
+                    .all(|(a, _)| *a != entry.account)
+                {
+                    ok(
+                        &mut e,
+                        t,
+                        Command::StartAuction {
+                            account: entry.account,
+                            keeper: KEEPER,
+                        },
+                    );
+                }
+            }
+            // keepers bid once the price is below the oracle (~5.5 minutes into a 1 h
+            // linear auction starting at 110%)
+            t += 6 * 60_000;
+            let active: Vec<AuctionId> = e.state().pools[0]
+                .liquidation
+                .active
+                .iter()
+                .map(|(_, a)| *a)
+                .collect();
+            for id in active {
+                let ev = ok(&mut e, t, take(id, KEEPER, i64::MAX, price));
+                assert!(
+                    !ev.iter().any(|x| matches!(x, Event::Bankrupt { .. })),
+                    "{ev:?}"
+                );
+                taken += 1;
+            }
+        }
+    }
+    assert!(taken >= n, "{taken}");
+    assert!(e.liquidation_queue().is_empty());
+    assert_eq!(pool_of(&e, POOL).bad_debt, Amount::ZERO);
+    assert!(
+        pool_of(&e, POOL).insurance_fund.0 > 0,
+        "penalties grew the fund"
+    );
+    assert_eq!(pool_of(&e, POOL).liquidation.dirt, Amount::ZERO);
+    assert_conserved(&e);
+}
