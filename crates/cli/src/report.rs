@@ -269,6 +269,220 @@ pub fn describe(st: &State, e: &Event) -> String {
                 }
             )
         }
+        LiquidationConfigured { pool } => format!("set the liquidation parameters of {pool}"),
+        InsuranceFunded { pool, amount } => {
+            format!("{pool} insurance fund +{} from trading fees", q(st, *amount))
+        }
+        Liquidated {
+            account,
+            liquidator,
+            lot,
+            size,
+            price,
+            penalty,
+            to_liquidator,
+            to_insurance,
+            health_before,
+            health_after,
+        } => format!(
+            "{liquidator} took over {} of {account} at oracle {}; penalty {} ({} to the liquidator, {} to insurance); maintenance health {} -> {}",
+            lot_amt(st, *lot, *size),
+            px(st, lot_base(st, *lot), *price),
+            q(st, *penalty),
+            q(st, *to_liquidator),
+            q(st, *to_insurance),
+            usd(st, *health_before),
+            usd(st, *health_after)
+        ),
+        AuctionStarted {
+            auction,
+            account,
+            lot,
+            size,
+            top,
+            keeper,
+            incentive,
+        } => format!(
+            "{keeper} started {auction}: {} of {account}, starting at {}; keeper paid {} from insurance",
+            lot_amt(st, *lot, *size),
+            px(st, lot_base(st, *lot), *top),
+            q(st, *incentive)
+        ),
+        AuctionTaken {
+            auction,
+            bidder,
+            size,
+            paid,
+            penalty,
+            remaining,
+        } => {
+            let lot = st.auctions.get(auction.idx()).map(|a| a.lot);
+            let (s, r) = match lot {
+                Some(l) => (lot_amt(st, l, *size), lot_amt(st, l, *remaining)),
+                None => (size.to_string(), remaining.to_string()),
+            };
+            let verb = if size.0 < 0 { "received" } else { "paid" };
+            format!(
+                "{bidder} bought {s} from {auction} and {verb} {}; penalty {} to insurance; {r} left",
+                q(st, *paid),
+                q(st, *penalty)
+            )
+        }
+        AuctionReset {
+            auction,
+            keeper,
+            top,
+            incentive,
+        } => {
+            let base = st
+                .auctions
+                .get(auction.idx())
+                .map(|a| lot_base(st, a.lot));
+            let top = match base {
+                Some(b) => px(st, b, *top),
+                None => format!("{top:?}"),
+            };
+            format!(
+                "{keeper} reset {auction} (too old or too cheap) to start at {top}; keeper paid {}",
+                q(st, *incentive)
+            )
+        }
+        AuctionEnded {
+            auction,
+            completed,
+        } => {
+            if *completed {
+                format!("{auction} sold out")
+            } else {
+                format!("{auction} cancelled")
+            }
+        }
+        AuctionBreakerSet { pool, level } => format!(
+            "{pool} auction breaker at level {level} ({})",
+            match level {
+                0 => "auctions run",
+                1 => "no new auctions",
+                2 => "no new auctions, no resets",
+                _ => "auctions frozen",
+            }
+        ),
+        Bankrupt { account, deficit } => {
+            format!("{account} is bankrupt: equity -{}", q(st, *deficit))
+        }
+        InsuranceDrawn {
+            pool,
+            account,
+            amount,
+        } => format!(
+            "waterfall 1/3: {pool} insurance fund covered {} of {account}'s loss",
+            q(st, *amount)
+        ),
+        Deleveraged {
+            account,
+            bankrupt,
+            market,
+            size,
+            haircut,
+        } => format!(
+            "waterfall 2/3: auto-deleveraged {} {} of {account} against bankrupt {bankrupt}, giving up {} of profit",
+            amt(st, st.markets.get(market.idx()).map(|m| m.base).unwrap_or_default(), *size),
+            mkt(st, *market),
+            q(st, *haircut)
+        ),
+        LossSocialized {
+            pool,
+            account,
+            amount,
+            ..
+        } => format!(
+            "waterfall 3/3: {} of {account}'s loss shared by {pool}'s depositors",
+            q(st, *amount)
+        ),
+        BadDebt {
+            pool,
+            account,
+            amount,
+        } => format!(
+            "{pool} recognised {} of bad debt from {account} (nothing left to cover it)",
+            q(st, *amount)
+        ),
+        ShutdownStarted { pool } => {
+            format!("EMERGENCY SHUTDOWN of {pool}: frozen; only claims from now on")
+        }
+        SettlementPrice { pool, asset, price } => format!(
+            "{pool} settles {} at {}",
+            sym(st, *asset),
+            px(st, *asset, *price)
+        ),
+        PositionSettled {
+            account,
+            market,
+            size,
+            pnl,
+        } => format!(
+            "closed {account}'s {} {} at the settlement price: PnL {}",
+            amt(st, st.markets.get(market.idx()).map(|m| m.base).unwrap_or_default(), *size),
+            mkt(st, *market),
+            q(st, *pnl)
+        ),
+        Skimmed {
+            account,
+            asset,
+            amount,
+            debt,
+        } => format!(
+            "took {} {} from {account} to cover {} of its debt",
+            amt(st, *asset, *amount),
+            sym(st, *asset),
+            q(st, *debt)
+        ),
+        ClaimFixed {
+            account,
+            quote,
+            haircut,
+        } => format!(
+            "{account} may claim {} (after a {} haircut)",
+            q(st, *quote),
+            q(st, *haircut)
+        ),
+        BasketShare {
+            account,
+            asset,
+            amount,
+        } => format!(
+            "{account} receives {} {} from the settlement basket",
+            amt(st, *asset, *amount),
+            sym(st, *asset)
+        ),
+        Claimed {
+            account,
+            asset,
+            amount,
+        } => format!(
+            "{account} claimed {} {}",
+            amt(st, *asset, *amount),
+            sym(st, *asset)
+        ),
+    }
+}
+
+fn lot_base(st: &State, lot: ballast_engine::state::Lot) -> ballast_engine::ids::AssetId {
+    match lot {
+        ballast_engine::state::Lot::Perp(m) => {
+            st.markets.get(m.idx()).map(|x| x.base).unwrap_or_default()
+        }
+        ballast_engine::state::Lot::Collateral(a) => a,
+    }
+}
+
+fn lot_amt(st: &State, lot: ballast_engine::state::Lot, size: Amount) -> String {
+    match lot {
+        ballast_engine::state::Lot::Perp(m) => {
+            format!("{} {}", amt(st, lot_base(st, lot), size), mkt(st, m))
+        }
+        ballast_engine::state::Lot::Collateral(a) => {
+            format!("{} {}", amt(st, a, size), sym(st, a))
+        }
     }
 }
 

@@ -2,9 +2,9 @@
 //! a typed rejection. A journal is a sequence of [`Envelope`]s, one JSON object per line.
 
 use crate::error::Role;
-use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::ids::{AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::num::{Amount, Ratio, Timestamp};
-use crate::params::{MarketParams, ParamKey, PoolParams};
+use crate::params::{LiquidationParams, MarketParams, ParamKey, PoolParams};
 use serde::{Deserialize, Serialize};
 
 /// What a pause applies to.
@@ -200,6 +200,61 @@ pub enum Command {
     SetMarginMode {
         account: AccountId,
         mode: crate::state::MarginMode,
+    },
+    /// Set a pool's liquidation parameters at genesis (before its first account opens);
+    /// afterwards each one changes only through `Propose`/`Execute`.
+    ConfigureLiquidation {
+        role: Role,
+        pool: PoolId,
+        params: LiquidationParams,
+    },
+    /// Keeper takeover of part of an account below maintenance (pool mechanism
+    /// `keeper_takeover`); on a bankrupt account it runs the loss waterfall under either
+    /// mechanism. `market` picks the position (default: the largest lot); `max_size` caps the
+    /// base amount taken.
+    Liquidate {
+        liquidator: AccountId,
+        account: AccountId,
+        market: Option<MarketId>,
+        max_size: Option<Amount>,
+    },
+    /// Start a Dutch auction of an account's largest lot (pool mechanism `dutch_auction`).
+    StartAuction {
+        account: AccountId,
+        keeper: AccountId,
+    },
+    /// Buy up to `max_amount` of an auction's lot at its current price, if that price is no
+    /// worse for the bidder than `price_limit` (human price: at most this for a long or
+    /// collateral lot, at least this for a short lot).
+    TakeAuction {
+        auction: AuctionId,
+        bidder: AccountId,
+        max_amount: Amount,
+        price_limit: f64,
+    },
+    /// Restart an auction that is too old or too cheap at the current oracle price.
+    RedoAuction {
+        auction: AuctionId,
+        keeper: AccountId,
+    },
+    /// Set a pool's auction breaker level 0–3 (Maker Clipper `stopped`). The guardian may only
+    /// raise it; the governor may set any level.
+    SetAuctionBreaker {
+        role: Role,
+        pool: PoolId,
+        level: u8,
+    },
+    /// Emergency shutdown of a pool (Maker End): freeze, fix prices, cancel auctions, close
+    /// every position, apply the waterfall, leave each account a claim.
+    Shutdown {
+        role: Role,
+        pool: PoolId,
+    },
+    /// Withdraw part of an account's settlement claim after shutdown.
+    Claim {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
     },
 }
 

@@ -1,6 +1,6 @@
 //! Typed rejections. A rejected command changes nothing; the reason says why.
 
-use crate::ids::{AccountId, AssetId, MarketId, PoolId, ProposalId};
+use crate::ids::{AccountId, AssetId, AuctionId, MarketId, PoolId, ProposalId};
 use crate::num::{Amount, Overflow, PriceError, Ratio, Timestamp, Value};
 use crate::params::{InvariantError, ParamKey};
 use serde::Serialize;
@@ -154,6 +154,51 @@ pub enum Reject {
     InvalidVolMargin(String),
     #[error("pool {pool} outflow limit: {wanted} quote-native units exceed the remaining buffer")]
     OutflowLimited { pool: PoolId, wanted: Amount },
+    #[error("{account} is not liquidatable: maintenance health {} quote-native units", health.0.div_euclid(crate::num::VALUE_SCALE))]
+    NotLiquidatable { account: AccountId, health: Value },
+    #[error("{account} has nothing to liquidate here")]
+    NothingToLiquidate { account: AccountId },
+    #[error("{pool} liquidates by {mechanism}")]
+    WrongMechanism {
+        pool: PoolId,
+        mechanism: &'static str,
+    },
+    #[error("unknown auction {0}")]
+    UnknownAuction(AuctionId),
+    #[error("{0} is not active")]
+    AuctionNotActive(AuctionId),
+    #[error("{0} is too old or too cheap: it needs a reset")]
+    AuctionNeedsReset(AuctionId),
+    #[error("{0} does not need a reset")]
+    AuctionNoReset(AuctionId),
+    #[error("{account} already has {auction} running")]
+    AuctionRunning {
+        account: AccountId,
+        auction: AuctionId,
+    },
+    #[error("auction price {price} is worse than the bidder's limit {limit}")]
+    AuctionPriceLimit { price: i64, limit: i64 },
+    #[error("{pool} auction breaker at level {level} forbids {action}")]
+    AuctionStopped {
+        pool: PoolId,
+        level: u8,
+        action: &'static str,
+    },
+    #[error("{pool} has {room} of auction room (hole) left")]
+    AuctionHoleFull { pool: PoolId, room: Amount },
+    #[error("{0} is shut down: only claims are accepted")]
+    PoolShutDown(PoolId),
+    #[error("{0} is not shut down")]
+    NotShutDown(PoolId),
+    #[error("{account} claims {claim} of {asset}, cannot withdraw {want}")]
+    ClaimExceeded {
+        account: AccountId,
+        asset: AssetId,
+        claim: Amount,
+        want: Amount,
+    },
+    #[error("{0} already has accounts: liquidation parameters change through governance")]
+    AlreadyConfigured(PoolId),
 }
 
 fn describe_gate(g: &ballast_oracle::validity::Gate) -> String {

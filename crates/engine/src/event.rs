@@ -2,9 +2,10 @@
 //! reports) reads these and never reaches into engine state.
 
 use crate::command::Scope;
-use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
-use crate::num::{Amount, Price, Ratio, Timestamp};
+use crate::ids::{AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::num::{Amount, Price, Ratio, Timestamp, Value};
 use crate::params::ParamKey;
+use crate::state::Lot;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,5 +179,135 @@ pub enum Event {
     MarginModeSet {
         account: AccountId,
         mode: crate::state::MarginMode,
+    },
+    /// A pool's liquidation parameters were set at genesis.
+    LiquidationConfigured {
+        pool: PoolId,
+    },
+    /// Part of a share of trading fees moved from the fee account to the insurance fund.
+    InsuranceFunded {
+        pool: PoolId,
+        amount: Amount,
+    },
+    /// A keeper took over `size` of `lot` at the oracle `price`; the account paid `penalty`
+    /// (`to_liquidator` + `to_insurance`). Health is maintenance health before and after.
+    Liquidated {
+        account: AccountId,
+        liquidator: AccountId,
+        lot: Lot,
+        size: Amount,
+        price: Price,
+        penalty: Amount,
+        to_liquidator: Amount,
+        to_insurance: Amount,
+        health_before: Value,
+        health_after: Value,
+    },
+    AuctionStarted {
+        auction: AuctionId,
+        account: AccountId,
+        lot: Lot,
+        size: Amount,
+        top: Price,
+        keeper: AccountId,
+        incentive: Amount,
+    },
+    /// `size` bought for `paid` quote (received, for a short lot); `penalty` went to insurance.
+    AuctionTaken {
+        auction: AuctionId,
+        bidder: AccountId,
+        size: Amount,
+        paid: Amount,
+        penalty: Amount,
+        remaining: Amount,
+    },
+    AuctionReset {
+        auction: AuctionId,
+        keeper: AccountId,
+        top: Price,
+        incentive: Amount,
+    },
+    AuctionEnded {
+        auction: AuctionId,
+        completed: bool,
+    },
+    AuctionBreakerSet {
+        pool: PoolId,
+        level: u8,
+    },
+    /// Waterfall step 0: the account's equity is negative by `deficit` (its own equity is gone).
+    Bankrupt {
+        account: AccountId,
+        deficit: Amount,
+    },
+    /// Waterfall step 1: the pool's insurance fund paid `amount` of the deficit.
+    InsuranceDrawn {
+        pool: PoolId,
+        account: AccountId,
+        amount: Amount,
+    },
+    /// Waterfall step 2: `account`'s opposite position was reduced by `size` against the
+    /// bankrupt account at its bankruptcy price, giving up `haircut` of profit.
+    Deleveraged {
+        account: AccountId,
+        bankrupt: AccountId,
+        market: MarketId,
+        size: Amount,
+        haircut: Amount,
+    },
+    /// Waterfall step 3: `amount` charged to the pool's quote depositors by lowering the deposit
+    /// index (Mango v4 style).
+    LossSocialized {
+        pool: PoolId,
+        account: AccountId,
+        amount: Amount,
+        deposit_index: i128,
+    },
+    /// What nothing could cover: recognised in the pool's bad debt.
+    BadDebt {
+        pool: PoolId,
+        account: AccountId,
+        amount: Amount,
+    },
+    /// Emergency shutdown of a pool began (Maker End `cage`).
+    ShutdownStarted {
+        pool: PoolId,
+    },
+    /// Settlement price fixed for an asset (Maker End `cage(ilk)`).
+    SettlementPrice {
+        pool: PoolId,
+        asset: AssetId,
+        price: Price,
+    },
+    /// A position closed at the settlement price; `pnl` realized into the quote balance.
+    PositionSettled {
+        account: AccountId,
+        market: MarketId,
+        size: Amount,
+        pnl: Amount,
+    },
+    /// Collateral taken from an indebted account to cover `debt` (Maker End `skim`).
+    Skimmed {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+        debt: Amount,
+    },
+    /// An account's final claim after settlement: quote (after haircut) and collateral shares.
+    ClaimFixed {
+        account: AccountId,
+        quote: Amount,
+        haircut: Amount,
+    },
+    /// Collateral from the settlement basket handed to a claimant (Maker End `cash`).
+    BasketShare {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+    },
+    Claimed {
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
     },
 }

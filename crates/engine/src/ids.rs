@@ -52,3 +52,7 @@ id!(
     /// A European option series (underlying, call/put, strike, expiry) inside one pool.
     SeriesId, u32, "series#"
 );
+id!(
+    /// A Dutch auction of one liquidation lot.
+    AuctionId, u32, "auction#"
+);

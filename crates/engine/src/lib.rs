@@ -6,7 +6,10 @@
 //! - [`num`], [`ids`]: fixed-point quantities and typed ids.
 //! - [`state`]: the ledger (assets, risk pools, markets, accounts, proposals).
 //! - [`command`], [`event`], [`error`]: what goes in, what comes out, why something was refused.
-//! - [`engine`]: the only place state changes.
+//! - [`engine`]: the only place state changes. Its submodules `liquidation` (queue, partial
+//!   sizing, penalty, keeper takeover), `auction` (Maker-style Dutch auctions), `waterfall`
+//!   (insurance → ADL → socialized loss → bad debt) and `settlement` (emergency shutdown,
+//!   claims) hold the loss-handling mechanisms.
 //! - [`margin`], [`rates`], [`funding`]: pure math (size-premium margin, kinked interest
 //!   curve, funding premium), each citing its source.
 //! - [`params`]: governed parameters with bounds, max step and invariants.

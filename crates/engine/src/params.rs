@@ -97,6 +97,11 @@ pub enum ParamKey {
         asset: AssetId,
         field: CollateralField,
     },
+    /// A pool's liquidation, auction, insurance or ADL parameter.
+    Liquidation {
+        pool: PoolId,
+        field: LiquidationField,
+    },
 }
 
 impl std::fmt::Display for ParamKey {
@@ -118,6 +123,7 @@ impl std::fmt::Display for ParamKey {
             ParamKey::Collateral { pool, asset, field } => {
                 write!(f, "{pool}.{asset}.{}", name(field))
             }
+            ParamKey::Liquidation { pool, field } => write!(f, "{pool}.{}", name(field)),
         }
     }
 }
@@ -130,6 +136,7 @@ impl ParamKey {
                 field: PoolField::SupplyCap | PoolField::BorrowCap,
                 ..
             } => v.to_string(),
+            ParamKey::Liquidation { field, .. } if !field.is_ratio() => v.to_string(),
             _ => Ratio(v).to_string(),
         }
     }
@@ -247,6 +254,7 @@ impl ParamKey {
             ParamKey::Market { field, .. } => field.spec(),
             ParamKey::Pool { field, .. } => field.spec(),
             ParamKey::Collateral { field, .. } => field.spec(),
+            ParamKey::Liquidation { field, .. } => field.spec(),
         }
     }
 }
@@ -398,6 +406,310 @@ impl CollateralParams {
         if self.init_weight > self.maint_weight {
             return Err(InvariantError::Rule(
                 "init_weight must not exceed maint_weight",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How a pool closes accounts below maintenance. Chosen per pool and swappable by governance
+/// ([`LiquidationField::Mechanism`]); both run through the same sizing, penalty and waterfall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    /// A keeper takes the lot over at the oracle price and is paid its share of the penalty
+    /// (oracle minus a discount, as Drift v2 / Mango v4 liquidators do).
+    KeeperTakeover,
+    /// The lot is sold in a descending-price auction (Maker Liquidations 2.0 `Clipper`).
+    DutchAuction,
+}
+
+/// Price decrease of a Dutch auction (Maker `abaci.sol`: `LinearDecrease`, `StairstepExponentialDecrease`,
+/// `ExponentialDecrease`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuctionCurve {
+    /// `top · max(0, 1 − t/τ)`.
+    Linear,
+    /// `top · cut^⌊t/step⌋`.
+    Stairstep,
+    /// `top · cut^t`, `t` in whole seconds.
+    Exponential,
+}
+
+/// Liquidation, auction, insurance and loss parameters of one pool. Amounts are quote-native
+/// units, times milliseconds, the rest [`Ratio`]s. A journal may give only some fields; the
+/// rest take their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiquidationParams {
+    pub mechanism: Mechanism,
+    /// Penalty rate on the liquidated value at the maintenance boundary.
+    pub penalty: Ratio,
+    /// Penalty rate when the account's weighted equity reaches zero; in between the rate grows
+    /// with the square of the deficit (see `engine::liquidation::penalty_rate`).
+    pub penalty_max: Ratio,
+    /// Liquidator's share of the penalty (the rest goes to the pool's insurance fund).
+    pub liquidator_share: Ratio,
+    /// Cap of the liquidator's share as it rises with time under stress.
+    pub liquidator_share_max: Ratio,
+    /// The liquidator share starts rising this long after an account's liquidation began and
+    /// reaches its cap after twice as long (Drift v2: the fee rises after ~10 minutes).
+    pub reward_ramp_ms: i64,
+    /// Largest fraction of a lot one liquidation may take (Aave close factor).
+    pub close_factor: Ratio,
+    /// From this deficit (−health/requirement) on, the close factor is 100% (Aave v3: HF < 0.95).
+    pub full_close_deficit: Ratio,
+    /// A partial liquidation restores `health ≥ target_buffer × requirement` (Derive's buffer margin).
+    pub target_buffer: Ratio,
+    /// Smallest lot value; a remainder below it is taken whole (Maker `dust`).
+    pub dust: i64,
+    /// Share of trading fees routed from the fee account to the insurance fund.
+    pub insurance_fee_share: Ratio,
+    /// Auction start price `top = buf × oracle` (Maker `buf`).
+    pub auction_buf: Ratio,
+    pub auction_curve: AuctionCurve,
+    /// Linear curve: time to reach zero (Maker `tau`).
+    pub auction_tau_ms: i64,
+    /// Stairstep / exponential: multiplier per step / per second (Maker `cut`).
+    pub auction_cut: Ratio,
+    /// Stairstep: length of one step (Maker `step`).
+    pub auction_step_ms: i64,
+    /// An auction older than this needs a reset (Maker `tail`).
+    pub auction_tail_ms: i64,
+    /// An auction whose price fell below `cusp × top` needs a reset (Maker `cusp`).
+    pub auction_cusp: Ratio,
+    /// The price never falls below `floor × oracle at start` (0 = no floor).
+    pub auction_floor: Ratio,
+    /// Flat keeper incentive for starting or resetting an auction (Maker `tip`).
+    pub auction_tip: i64,
+    /// Keeper incentive proportional to the lot value (Maker `chip`).
+    pub auction_chip: Ratio,
+    /// Cap on the value in auction at once in this pool (Maker Dog `hole`).
+    pub auction_hole: i64,
+}
+
+impl Default for LiquidationParams {
+    fn default() -> Self {
+        LiquidationParams {
+            mechanism: Mechanism::KeeperTakeover,
+            penalty: Ratio(pct(2)),
+            penalty_max: Ratio(pct(5)),
+            liquidator_share: Ratio(pct(50)),
+            liquidator_share_max: Ratio(pct(80)),
+            reward_ramp_ms: 10 * 60 * 1000,
+            close_factor: Ratio(pct(50)),
+            full_close_deficit: Ratio(pct(50)),
+            target_buffer: Ratio(pct(2)),
+            dust: 10_000_000,
+            insurance_fee_share: Ratio(0),
+            auction_buf: Ratio(pct(110)),
+            auction_curve: AuctionCurve::Linear,
+            auction_tau_ms: 3600 * 1000,
+            auction_cut: Ratio(pct(99)),
+            auction_step_ms: 60 * 1000,
+            auction_tail_ms: 30 * 60 * 1000,
+            auction_cusp: Ratio(pct(40)),
+            auction_floor: Ratio(0),
+            auction_tip: 1_000_000,
+            auction_chip: Ratio(bps(10)),
+            auction_hole: 1_000_000_000_000_000,
+        }
+    }
+}
+
+/// A liquidation parameter's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiquidationField {
+    Mechanism,
+    Penalty,
+    PenaltyMax,
+    LiquidatorShare,
+    LiquidatorShareMax,
+    RewardRampMs,
+    CloseFactor,
+    FullCloseDeficit,
+    TargetBuffer,
+    Dust,
+    InsuranceFeeShare,
+    AuctionBuf,
+    AuctionCurve,
+    AuctionTauMs,
+    AuctionCut,
+    AuctionStepMs,
+    AuctionTailMs,
+    AuctionCusp,
+    AuctionFloor,
+    AuctionTip,
+    AuctionChip,
+    AuctionHole,
+}
+
+impl LiquidationField {
+    pub const ALL: [LiquidationField; 22] = {
+        use LiquidationField::*;
+        [
+            Mechanism,
+            Penalty,
+            PenaltyMax,
+            LiquidatorShare,
+            LiquidatorShareMax,
+            RewardRampMs,
+            CloseFactor,
+            FullCloseDeficit,
+            TargetBuffer,
+            Dust,
+            InsuranceFeeShare,
+            AuctionBuf,
+            AuctionCurve,
+            AuctionTauMs,
+            AuctionCut,
+            AuctionStepMs,
+            AuctionTailMs,
+            AuctionCusp,
+            AuctionFloor,
+            AuctionTip,
+            AuctionChip,
+            AuctionHole,
+        ]
+    };
+
+    /// Whether the raw value is a [`Ratio`] (else an amount, a time or an enum index).
+    pub fn is_ratio(self) -> bool {
+        use LiquidationField::*;
+        !matches!(
+            self,
+            Mechanism
+                | RewardRampMs
+                | Dust
+                | AuctionCurve
+                | AuctionTauMs
+                | AuctionStepMs
+                | AuctionTailMs
+                | AuctionTip
+                | AuctionHole
+        )
+    }
+
+    pub fn spec(self) -> ParamSpec {
+        use LiquidationField::*;
+        const MIN: i64 = 60 * 1000;
+        const DAY: i64 = 24 * 60 * MIN;
+        let (min, max, max_step) = match self {
+            Mechanism => (0, 1, 1),
+            Penalty => (0, pct(20), pct(2)),
+            PenaltyMax => (0, pct(30), pct(5)),
+            LiquidatorShare | LiquidatorShareMax => (0, pct(100), pct(20)),
+            RewardRampMs => (0, DAY, DAY),
+            CloseFactor => (pct(10), pct(100), pct(25)),
+            FullCloseDeficit => (0, pct(100), pct(25)),
+            TargetBuffer => (0, pct(50), pct(5)),
+            Dust => (0, 1_000_000_000_000, 1_000_000_000_000),
+            InsuranceFeeShare => (0, pct(100), pct(10)),
+            AuctionBuf => (pct(50), pct(200), pct(10)),
+            AuctionCurve => (0, 2, 2),
+            AuctionTauMs => (1000, DAY, DAY),
+            AuctionCut => (pct(50), pct(100), pct(5)),
+            AuctionStepMs => (1000, 60 * MIN, 60 * MIN),
+            AuctionTailMs => (MIN, DAY, DAY),
+            AuctionCusp => (0, pct(100), pct(20)),
+            AuctionFloor => (0, pct(100), pct(10)),
+            AuctionTip => (0, 1_000_000_000_000, 1_000_000_000),
+            AuctionChip => (0, pct(1), bps(10)),
+            AuctionHole => (0, i64::MAX, i64::MAX),
+        };
+        ParamSpec { min, max, max_step }
+    }
+}
+
+impl LiquidationParams {
+    pub fn get(&self, f: LiquidationField) -> i64 {
+        use LiquidationField::*;
+        match f {
+            Mechanism => self.mechanism as i64,
+            Penalty => self.penalty.0,
+            PenaltyMax => self.penalty_max.0,
+            LiquidatorShare => self.liquidator_share.0,
+            LiquidatorShareMax => self.liquidator_share_max.0,
+            RewardRampMs => self.reward_ramp_ms,
+            CloseFactor => self.close_factor.0,
+            FullCloseDeficit => self.full_close_deficit.0,
+            TargetBuffer => self.target_buffer.0,
+            Dust => self.dust,
+            InsuranceFeeShare => self.insurance_fee_share.0,
+            AuctionBuf => self.auction_buf.0,
+            AuctionCurve => self.auction_curve as i64,
+            AuctionTauMs => self.auction_tau_ms,
+            AuctionCut => self.auction_cut.0,
+            AuctionStepMs => self.auction_step_ms,
+            AuctionTailMs => self.auction_tail_ms,
+            AuctionCusp => self.auction_cusp.0,
+            AuctionFloor => self.auction_floor.0,
+            AuctionTip => self.auction_tip,
+            AuctionChip => self.auction_chip.0,
+            AuctionHole => self.auction_hole,
+        }
+    }
+    /// Sets a field from its raw value (bounds are checked by [`Self::validate`]; an enum
+    /// index out of range maps to its last variant and is refused there by the bounds).
+    pub fn set(&mut self, f: LiquidationField, v: i64) {
+        use LiquidationField::*;
+        let r = Ratio(v);
+        match f {
+            Mechanism => {
+                self.mechanism = if v == 0 {
+                    self::Mechanism::KeeperTakeover
+                } else {
+                    self::Mechanism::DutchAuction
+                }
+            }
+            Penalty => self.penalty = r,
+            PenaltyMax => self.penalty_max = r,
+            LiquidatorShare => self.liquidator_share = r,
+            LiquidatorShareMax => self.liquidator_share_max = r,
+            RewardRampMs => self.reward_ramp_ms = v,
+            CloseFactor => self.close_factor = r,
+            FullCloseDeficit => self.full_close_deficit = r,
+            TargetBuffer => self.target_buffer = r,
+            Dust => self.dust = v,
+            InsuranceFeeShare => self.insurance_fee_share = r,
+            AuctionBuf => self.auction_buf = r,
+            AuctionCurve => {
+                self.auction_curve = match v {
+                    0 => self::AuctionCurve::Linear,
+                    1 => self::AuctionCurve::Stairstep,
+                    _ => self::AuctionCurve::Exponential,
+                }
+            }
+            AuctionTauMs => self.auction_tau_ms = v,
+            AuctionCut => self.auction_cut = r,
+            AuctionStepMs => self.auction_step_ms = v,
+            AuctionTailMs => self.auction_tail_ms = v,
+            AuctionCusp => self.auction_cusp = r,
+            AuctionFloor => self.auction_floor = r,
+            AuctionTip => self.auction_tip = v,
+            AuctionChip => self.auction_chip = r,
+            AuctionHole => self.auction_hole = v,
+        }
+    }
+    /// Every field within bounds; the base penalty no larger than its maximum; the base
+    /// liquidator share no larger than its cap; the auction floor below its start.
+    pub fn validate(&self) -> Result<(), InvariantError> {
+        for f in LiquidationField::ALL {
+            check(f, self.get(f), f.spec())?;
+        }
+        if self.penalty > self.penalty_max {
+            return Err(InvariantError::Rule("penalty must not exceed penalty_max"));
+        }
+        if self.liquidator_share > self.liquidator_share_max {
+            return Err(InvariantError::Rule(
+                "liquidator_share must not exceed liquidator_share_max",
+            ));
+        }
+        if self.auction_floor >= self.auction_buf {
+            return Err(InvariantError::Rule(
+                "auction_floor must be below auction_buf",
             ));
         }
         Ok(())

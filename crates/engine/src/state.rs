@@ -4,7 +4,8 @@
 
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId, SeriesId};
 use crate::num::{Amount, Price, Timestamp};
-use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
+
+use crate::params::{CollateralParams, LiquidationParams, MarketParams, ParamKey, PoolParams};
 use ballast_oracle::aggregate::{Aggregator, OracleStatus};
 use ballast_oracle::breaker::{Breaker, ChainSignal};
 use ballast_oracle::smooth::StablePrice;
@@ -101,6 +102,10 @@ pub struct Pool {
     pub paused: bool,
     /// Pool-wide circuit breaker (outflow limiter, chain signals, oracle status of its assets).
     pub breaker: Option<Breaker>,
+    /// Liquidation parameters and state; omitted from the canonical form while untouched, so
+    /// ledgers that never liquidate keep their hashes.
+    #[serde(default, skip_serializing_if = "PoolLiquidation::is_initial")]
+    pub liquidation: PoolLiquidation,
 }
 
 /// A perpetual futures market.
@@ -265,6 +270,9 @@ pub struct State {
     /// Latest chain-health signal (halt, congestion) fed to every breaker.
     pub chain: ChainSignal,
     pub series: Vec<OptionSeries>,
+    /// Dutch auctions, by id (finished ones stay, so ids are stable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auctions: Vec<Auction>,
 }
 
 impl Account {
@@ -293,4 +301,77 @@ impl State {
     pub fn proposal(&self, id: ProposalId) -> Option<&Proposal> {
         self.proposals.get(id.idx())
     }
+}
+
+/// Liquidation state of one pool: its parameters, the auction breaker, the value in auction,
+/// when each account's liquidation began, and emergency settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PoolLiquidation {
+    pub params: LiquidationParams,
+    /// Auction breaker (Maker Clipper `stopped`): 0 none, 1 no new auctions, 2 also no resets,
+    /// 3 also no takes.
+    pub breaker: u8,
+    /// Quote value of lots in active auctions (Maker Dog `dirt`), capped by `auction_hole`.
+    pub dirt: Amount,
+    /// Accounts whose liquidation has begun and when, sorted by account (drives the
+    /// liquidator reward's rise with time).
+    pub since: Vec<(AccountId, Timestamp)>,
+    /// Running auctions by account (at most one each), sorted by account.
+    pub active: Vec<(AccountId, crate::ids::AuctionId)>,
+    /// Set by emergency shutdown; from then on only claims are accepted.
+    pub shutdown: Option<Shutdown>,
+    /// Collateral skimmed from indebted accounts at shutdown not yet handed to claimants
+    /// (rounding remainder), per asset, sorted.
+    pub basket: Vec<(AssetId, Amount)>,
+}
+
+impl PoolLiquidation {
+    pub fn is_initial(&self) -> bool {
+        *self == PoolLiquidation::default()
+    }
+}
+
+/// A pool's emergency settlement (Maker End): when it was caged and its fixed prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shutdown {
+    pub at: Timestamp,
+    /// Settlement price of each collateral and market base asset, sorted by asset.
+    pub prices: Vec<(AssetId, Price)>,
+}
+
+/// What a liquidation sells: a slice of a perpetual position or a collateral balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Lot {
+    Perp(MarketId),
+    Collateral(AssetId),
+}
+
+/// Where an auction is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuctionState {
+    Active,
+    /// Fully taken.
+    Done,
+    /// Ended without completing (account restored, lot gone, waterfall or shutdown).
+    Cancelled,
+}
+
+/// A Dutch auction of one lot of one account (Maker Clipper `sales`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auction {
+    pub pool: crate::ids::PoolId,
+    pub account: AccountId,
+    pub lot: Lot,
+    /// Remaining size, signed as the account holds it (short perp lots are negative).
+    pub size: Amount,
+    /// Oracle price when the auction (re)started.
+    pub oracle: Price,
+    /// Start price `buf × oracle`.
+    pub top: Price,
+    pub start: Timestamp,
+    /// Quote value this auction adds to the pool's `dirt`.
+    pub dirt: Amount,
+    pub state: AuctionState,
 }

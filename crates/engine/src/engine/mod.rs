@@ -23,6 +23,13 @@ mod oracle;
 pub use options::BookGreeks;
 
 use ballast_oracle::validity::Action;
+mod auction;
+mod liquidation;
+mod settlement;
+mod waterfall;
+
+pub use auction::{auction_price, needs_reset};
+pub use liquidation::{liquidator_share, penalty_rate, size_to_target, QueueEntry};
 
 /// A tentative change to one account: its new quote balance and one position's new state.
 #[derive(Debug, Clone, Copy, Default)]
@@ -252,6 +259,7 @@ impl Engine {
         cmd: &Command,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        self.check_frozen(cmd)?;
         match cmd {
             Command::CreateAsset {
                 role,
@@ -358,6 +366,36 @@ impl Engine {
             Command::GovernBreaker { role, scope, mode } => {
                 self.govern_breaker(now, *role, *scope, *mode, out)
             }
+            Command::ConfigureLiquidation { role, pool, params } => {
+                self.configure_liquidation(*role, *pool, params, out)
+            }
+            Command::Liquidate {
+                liquidator,
+                account,
+                market,
+                max_size,
+            } => self.liquidate(now, *liquidator, *account, *market, *max_size, out),
+            Command::StartAuction { account, keeper } => {
+                self.start_auction(now, *account, *keeper, out)
+            }
+            Command::TakeAuction {
+                auction,
+                bidder,
+                max_amount,
+                price_limit,
+            } => self.take_auction(now, *auction, *bidder, *max_amount, *price_limit, out),
+            Command::RedoAuction { auction, keeper } => {
+                self.redo_auction(now, *auction, *keeper, out)
+            }
+            Command::SetAuctionBreaker { role, pool, level } => {
+                self.set_auction_breaker(*role, *pool, *level, out)
+            }
+            Command::Shutdown { role, pool } => self.shutdown(now, *role, *pool, out),
+            Command::Claim {
+                account,
+                asset,
+                amount,
+            } => self.claim(*account, *asset, *amount, out),
         }
     }
 
@@ -738,6 +776,7 @@ impl Engine {
             bad_debt: Amount::ZERO,
             paused: false,
             breaker: None,
+            liquidation: Default::default(),
         });
         out.push(Event::PoolCreated {
             pool: id,
@@ -1518,6 +1557,7 @@ impl Engine {
         let pool = &mut self.state.pools[pool_id.idx()];
         pool.lending = l;
         pool.fee_account = fee_account;
+        self.route_fee_share(pool_id, taker_fee.0 as i128 + maker_fee.0 as i128, out);
         self.risk.touch(taker);
         self.risk.touch(maker);
         out.push(Event::Filled {
@@ -1545,6 +1585,7 @@ impl Engine {
                     .ok_or(Reject::NotCollateral { pool, asset })?
                     .get(field)
             }
+            ParamKey::Liquidation { pool, field } => self.pool(pool)?.liquidation.params.get(field),
         })
     }
 
@@ -1585,6 +1626,11 @@ impl Engine {
                     .expect("checked");
                 c.set(field, value);
                 c.validate().map_err(Reject::InvalidParams)?;
+            }
+            ParamKey::Liquidation { pool, field } => {
+                let mut p = self.state.pools[pool.idx()].liquidation.params;
+                p.set(field, value);
+                p.validate().map_err(Reject::InvalidParams)?;
             }
         }
         Ok(current)
@@ -1673,6 +1719,12 @@ impl Engine {
                 c.set(field, p.value);
                 self.risk.invalidate_all();
             }
+            ParamKey::Liquidation { pool, field } => {
+                self.state.pools[pool.idx()]
+                    .liquidation
+                    .params
+                    .set(field, p.value);
+            }
         }
         self.state.proposals[id.idx()].state = ProposalState::Executed;
         out.push(Event::ParamExecuted {
@@ -1744,6 +1796,9 @@ impl Engine {
                 + p.fee_account.0 as i128
                 + p.lending.interest_clearing.0 as i128
                 - p.bad_debt.0 as i128;
+            for (asset, amt) in &p.liquidation.basket {
+                held[asset.idx()] += amt.0 as i128;
+            }
         }
         for m in &st.markets {
             held[st.pools[m.pool.idx()].quote.idx()] += m.funding_clearing.0 as i128;

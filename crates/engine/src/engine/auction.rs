@@ -1,0 +1,400 @@
+//! Dutch-auction liquidation after Maker Liquidations 2.0 (dss `dog.sol` Dog, `clip.sol`
+//! Clipper, `abaci.sol` price curves): a keeper starts an auction of one lot and is paid
+//! `tip + chip × value` from the pool's insurance fund; the price starts at `buf × oracle` and
+//! falls (linear, stairstep or exponential); bidders take slices at the current price; an
+//! auction older than `tail` or cheaper than `cusp × top` must be reset at the current oracle
+//! price (`redo`); the value in auction at once is capped (`hole`); a breaker stops new
+//! auctions (1), also resets (2), also takes (3) (Clipper `stopped`).
+//!
+//! A short perp lot is mirrored: the bidder takes the short and is paid `2·oracle − price`,
+//! so its concession grows as the price curve falls, exactly as a long lot's does.
+
+use super::liquidation::{mul_ratio, notional, penalty_rate, Tx};
+use super::*;
+use crate::ids::AuctionId;
+use crate::num::RATIO_SCALE;
+use crate::params::{AuctionCurve, LiquidationParams, Mechanism};
+use crate::state::{Auction, AuctionState, Lot};
+
+/// `x^n` at [`RATIO_SCALE`], rounded down at each step (Maker `rpow`).
+fn rpow(x: Ratio, mut n: i64) -> i128 {
+    let one = RATIO_SCALE as i128;
+    let (mut base, mut acc) = (x.0 as i128, one);
+    while n > 0 {
+        if n & 1 == 1 {
+            acc = acc * base / one;
+        }
+        n >>= 1;
+        if n > 0 {
+            base = base * base / one;
+        }
+        if acc == 0 {
+            break;
+        }
+    }
+    acc
+}
+
+/// Price of a long or collateral lot `elapsed_ms` after the start (raw [`Price`] units, may
+/// be zero), never below `floor × oracle`.
+pub fn auction_price(p: &LiquidationParams, top: Price, oracle: Price, elapsed_ms: i64) -> i128 {
+    let top = top.raw() as i128;
+    let one = RATIO_SCALE as i128;
+    let t = elapsed_ms.max(0);
+    let decayed = match p.auction_curve {
+        AuctionCurve::Linear => {
+            let tau = p.auction_tau_ms as i128;
+            if t as i128 >= tau {
+                0
+            } else {
+                top * (tau - t as i128) / tau
+            }
+        }
+        AuctionCurve::Stairstep => top * rpow(p.auction_cut, t / p.auction_step_ms) / one,
+        AuctionCurve::Exponential => top * rpow(p.auction_cut, t / 1000) / one,
+    };
+    decayed.max(mul_ratio(oracle.raw() as i128, p.auction_floor, Round::Up))
+}
+
+/// Whether an auction needs a reset: older than `tail`, or `price / top < cusp` (Clipper
+/// `status`).
+pub fn needs_reset(p: &LiquidationParams, top: Price, price: i128, elapsed_ms: i64) -> bool {
+    elapsed_ms > p.auction_tail_ms
+        || price * (RATIO_SCALE as i128) < top.raw() as i128 * p.auction_cusp.0 as i128
+}
+
+/// What one unit of the lot costs the bidder (long, collateral) or pays it (short).
+fn unit_price(size: Amount, oracle: Price, price: i128) -> i128 {
+    if size.0 < 0 {
+        2 * oracle.raw() as i128 - price
+    } else {
+        price
+    }
+}
+
+impl Engine {
+    fn auction_incentive(lp: &LiquidationParams, value: i128, insurance: i128) -> i128 {
+        (lp.auction_tip as i128 + mul_ratio(value, lp.auction_chip, Round::Down))
+            .min(insurance.max(0))
+    }
+
+    pub(super) fn start_auction(
+        &mut self,
+        now: Timestamp,
+        account: AccountId,
+        keeper: AccountId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let pool = self.liq_pair(account, keeper, None)?;
+        let pl = &self.state.pools[pool.idx()].liquidation;
+        let lp = pl.params;
+        if lp.mechanism != Mechanism::DutchAuction {
+            return Err(Reject::WrongMechanism {
+                pool,
+                mechanism: "keeper takeover",
+            });
+        }
+        if pl.breaker >= 1 {
+            return Err(Reject::AuctionStopped {
+                pool,
+                level: pl.breaker,
+                action: "start auctions",
+            });
+        }
+        let mut tx = Tx::new(self, pool, now);
+        let acct = &self.state.accounts[account.idx()];
+        let a = self.assess(acct, &tx.lend);
+        if a.health.0 >= 0 {
+            return Err(Reject::NotLiquidatable {
+                account,
+                health: a.health,
+            });
+        }
+        if let Some(auction) = self.active_auction(&tx, account) {
+            return Err(Reject::AuctionRunning { account, auction });
+        }
+        let lot = self.pick_lot(account, acct, None, &tx.lend)?;
+        let rate = penalty_rate(&lp, a.health, a.req);
+        let mut q = self.step_size(account, acct, lot, &a, rate, None)?;
+        let px = self.lot_price(lot)?;
+        let mut value = notional(q, px.raw() as i128);
+        // Maker Dog: room = hole − dirt; a lot that does not fit is cut to the room.
+        let room = lp.auction_hole as i128 - tx.dirt;
+        if value > room {
+            let fit = if room > 0 {
+                room * VALUE_SCALE / px.raw() as i128
+            } else {
+                0
+            };
+            if fit == 0 {
+                return Err(Reject::AuctionHoleFull {
+                    pool,
+                    room: Amount::from_i128(room.max(0))?,
+                });
+            }
+            q = if q > 0 { fit as i64 } else { -(fit as i64) };
+            value = notional(q, px.raw() as i128);
+        }
+        let top = Price::from_raw(mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down) as i64)
+            .map_err(|reason| Reject::InvalidPrice {
+                asset: match lot {
+                    Lot::Perp(m) => self.state.markets[m.idx()].base,
+                    Lot::Collateral(a) => a,
+                },
+                reason,
+            })?;
+        let incentive = Self::auction_incentive(&lp, value, tx.insurance);
+        tx.insurance -= incentive;
+        tx.quote_change(self, keeper, incentive, out)?;
+        let id = AuctionId((self.state.auctions.len() + tx.auctions.len()) as u32);
+        tx.auctions.push((
+            id,
+            Auction {
+                pool,
+                account,
+                lot,
+                size: Amount(q),
+                oracle: px,
+                top,
+                start: now,
+                dirt: Amount::from_i128(value)?,
+                state: AuctionState::Active,
+            },
+        ));
+        tx.set_active(account, Some(id));
+        tx.dirt += value;
+        if self.state.pools[pool.idx()]
+            .liquidation
+            .started(account)
+            .is_none()
+        {
+            tx.set_since(account, Some(now));
+        }
+        out.push(Event::AuctionStarted {
+            auction: id,
+            account,
+            lot,
+            size: Amount(q),
+            top,
+            keeper,
+            incentive: Amount::from_i128(incentive)?,
+        });
+        tx.check_fits()?;
+        tx.commit(self);
+        Ok(())
+    }
+
+    fn active(&self, id: AuctionId) -> Result<&Auction, Reject> {
+        let a = self
+            .state
+            .auctions
+            .get(id.idx())
+            .ok_or(Reject::UnknownAuction(id))?;
+        if a.state != AuctionState::Active {
+            return Err(Reject::AuctionNotActive(id));
+        }
+        Ok(a)
+    }
+
+    pub(super) fn take_auction(
+        &mut self,
+        now: Timestamp,
+        id: AuctionId,
+        bidder: AccountId,
+        max_amount: Amount,
+        price_limit: f64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let auc = self.active(id)?.clone();
+        let pool = self.liq_pair(auc.account, bidder, None)?;
+        let pl = &self.state.pools[pool.idx()].liquidation;
+        let lp = pl.params;
+        if pl.breaker >= 3 {
+            return Err(Reject::AuctionStopped {
+                pool,
+                level: pl.breaker,
+                action: "take",
+            });
+        }
+        positive(max_amount)?;
+        let elapsed = now.0 - auc.start.0;
+        let price = auction_price(&lp, auc.top, auc.oracle, elapsed);
+        if needs_reset(&lp, auc.top, price, elapsed) {
+            return Err(Reject::AuctionNeedsReset(id));
+        }
+        let unit = unit_price(auc.size, auc.oracle, price);
+        let asset = match auc.lot {
+            Lot::Perp(m) => self.state.markets[m.idx()].base,
+            Lot::Collateral(a) => a,
+        };
+        let qdec = self.state.assets[self.state.pools[pool.idx()].quote.idx()].decimals;
+        let limit = Price::from_human(price_limit, self.state.assets[asset.idx()].decimals, qdec)
+            .map_err(|reason| Reject::InvalidPrice { asset, reason })?
+            .raw() as i128;
+        if (auc.size.0 > 0 && unit > limit) || (auc.size.0 < 0 && unit < limit) {
+            return Err(Reject::AuctionPriceLimit {
+                price: unit.clamp(0, i64::MAX as i128) as i64,
+                limit: limit as i64,
+            });
+        }
+        let mut tx = Tx::new(self, pool, now);
+        let acct = &self.state.accounts[auc.account.idx()];
+        let before = self.assess(acct, &tx.lend);
+        let held = Self::holding(acct, auc.lot);
+        if held == 0 || held.signum() != auc.size.0.signum() {
+            return Err(Reject::NothingToLiquidate {
+                account: auc.account,
+            });
+        }
+        let avail = (held.unsigned_abs()).min(auc.size.0.unsigned_abs()) as i128;
+        let mut q = avail.min(max_amount.0 as i128);
+        let dust_units = div_round(
+            lp.dust as i128 * VALUE_SCALE,
+            auc.oracle.raw() as i128,
+            Round::Up,
+        );
+        if q < avail && avail - q < dust_units {
+            // a partial take never leaves dust (Clipper `take`)
+            q = avail - dust_units;
+            if q <= 0 {
+                return Err(Reject::NothingToLiquidate {
+                    account: auc.account,
+                });
+            }
+        }
+        let sq = if auc.size.0 > 0 {
+            q as i64
+        } else {
+            -(q as i64)
+        };
+        let n = notional(sq, unit.max(0));
+        tx.trade(self, auc.lot, auc.account, bidder, sq, n, out)?;
+        // the penalty goes to the insurance fund (the keeper was paid tip + chip at the start)
+        let px = self.lot_price(auc.lot)?.raw() as i128;
+        let mid = self.assess(tx.get(self, auc.account), &tx.lend);
+        let rate = penalty_rate(&lp, before.health, before.req);
+        let penalty = mul_ratio(div_round(q * px, VALUE_SCALE, Round::Up), rate, Round::Up)
+            .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
+        tx.quote_change(self, auc.account, -penalty, out)?;
+        tx.insurance += penalty;
+        self.require_liquidator(&tx, bidder)?;
+        let a = tx.auction_mut(self, id);
+        let release = if q == a.size.0.unsigned_abs() as i128 {
+            a.dirt.0 as i128
+        } else {
+            a.dirt.0 as i128 * q / a.size.0.unsigned_abs() as i128
+        };
+        a.size = Amount(a.size.0 - sq);
+        a.dirt = Amount(a.dirt.0 - release as i64);
+        let remaining = a.size;
+        let done = remaining.is_zero();
+        if done {
+            a.state = AuctionState::Done;
+        }
+        tx.dirt = (tx.dirt - release).max(0);
+        out.push(Event::AuctionTaken {
+            auction: id,
+            bidder,
+            size: Amount(sq),
+            paid: Amount::from_i128(n)?,
+            penalty: Amount::from_i128(penalty)?,
+            remaining,
+        });
+        if done {
+            tx.set_active(auc.account, None);
+            out.push(Event::AuctionEnded {
+                auction: id,
+                completed: true,
+            });
+        }
+        let after = self.assess(tx.get(self, auc.account), &tx.lend);
+        if after.health.0 >= 0 {
+            tx.set_since(auc.account, None);
+        }
+        if after.equity.0 < 0 {
+            self.resolve_bankruptcy(&mut tx, now, auc.account, None, out)?;
+        }
+        tx.check_fits()?;
+        tx.commit(self);
+        Ok(())
+    }
+
+    pub(super) fn redo_auction(
+        &mut self,
+        now: Timestamp,
+        id: AuctionId,
+        keeper: AccountId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let auc = self.active(id)?.clone();
+        let pool = self.liq_pair(auc.account, keeper, None)?;
+        let pl = &self.state.pools[pool.idx()].liquidation;
+        let lp = pl.params;
+        if pl.breaker >= 2 {
+            return Err(Reject::AuctionStopped {
+                pool,
+                level: pl.breaker,
+                action: "reset auctions",
+            });
+        }
+        let elapsed = now.0 - auc.start.0;
+        let price = auction_price(&lp, auc.top, auc.oracle, elapsed);
+        if !needs_reset(&lp, auc.top, price, elapsed) {
+            return Err(Reject::AuctionNoReset(id));
+        }
+        let mut tx = Tx::new(self, pool, now);
+        let a = self.assess(&self.state.accounts[auc.account.idx()], &tx.lend);
+        if a.health.0 >= 0 {
+            // restored meanwhile: the auction ends instead of restarting
+            self.cancel_auction_of(&mut tx, auc.account, out);
+            tx.set_since(auc.account, None);
+            tx.commit(self);
+            return Ok(());
+        }
+        let px = self.lot_price(auc.lot)?;
+        let top = Price::from_raw(mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down) as i64)
+            .map_err(|_| Reject::Overflow)?;
+        let value = notional(auc.size.0, px.raw() as i128);
+        let incentive = Self::auction_incentive(&lp, value, tx.insurance);
+        tx.insurance -= incentive;
+        tx.quote_change(self, keeper, incentive, out)?;
+        let a = tx.auction_mut(self, id);
+        a.top = top;
+        a.oracle = px;
+        a.start = now;
+        out.push(Event::AuctionReset {
+            auction: id,
+            keeper,
+            top,
+            incentive: Amount::from_i128(incentive)?,
+        });
+        tx.check_fits()?;
+        tx.commit(self);
+        Ok(())
+    }
+
+    pub(super) fn set_auction_breaker(
+        &mut self,
+        role: Role,
+        pool: PoolId,
+        level: u8,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        self.pool(pool)?;
+        if level > 3 {
+            return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
+                "auction breaker levels are 0 to 3",
+            )));
+        }
+        let cur = self.state.pools[pool.idx()].liquidation.breaker;
+        if role != Role::Governor && level < cur {
+            return Err(Reject::Unauthorized {
+                role,
+                action: "lower the auction breaker",
+            });
+        }
+        self.state.pools[pool.idx()].liquidation.breaker = level;
+        out.push(Event::AuctionBreakerSet { pool, level });
+        Ok(())
+    }
+}

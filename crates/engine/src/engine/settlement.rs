@@ -1,0 +1,400 @@
+//! Emergency shutdown of one pool, after Maker's global settlement (dss `end.sol`):
+//! `cage` (freeze the pool: every command on it but `Claim` is refused with
+//! [`Reject::PoolShutDown`]) → `cage(ilk)` (fix a settlement price per asset) → cancel running
+//! auctions (`snip`) → close every position at the fixed price → `skim` (take collateral worth
+//! each debt at the fixed price into a basket) → waterfall (insurance fund, then a pro-rata
+//! haircut of quote claims, then bad debt) → `cash` (each quote claimant receives its pro-rata
+//! share of the basket). What each account then holds is exactly its claim; `Claim` withdraws
+//! it and nothing else can change the pool.
+//!
+//! Everything happens in the one `Shutdown` command, on copies, so a refused shutdown changes
+//! nothing. Closing every position at one price is zero-sum up to rounding (sizes sum to zero
+//! per market); each payout rounds down and the remainder goes to the insurance fund.
+
+use super::*;
+use crate::ids::AuctionId;
+use crate::state::{AuctionState, Shutdown};
+
+impl Engine {
+    /// The pool a command acts on, if it is shut down.
+    fn frozen_pool(&self, cmd: &Command) -> Option<PoolId> {
+        let st = &self.state;
+        let acct = |a: &AccountId| st.accounts.get(a.idx()).map(|x| x.pool);
+        let market = |m: &MarketId| st.markets.get(m.idx()).map(|x| x.pool);
+        let auction = |a: &AuctionId| st.auctions.get(a.idx()).map(|x| x.pool);
+        let key = |k: &ParamKey| match k {
+            ParamKey::Market { market: m, .. } => market(m),
+            ParamKey::Pool { pool, .. }
+            | ParamKey::Collateral { pool, .. }
+            | ParamKey::Liquidation { pool, .. } => Some(*pool),
+        };
+        let pools: [Option<PoolId>; 2] = match cmd {
+            Command::AddCollateral { pool, .. }
+            | Command::CreateMarket { pool, .. }
+            | Command::OpenAccount { pool, .. }
+            | Command::ConfigureLiquidation { pool, .. }
+            | Command::SetAuctionBreaker { pool, .. }
+            | Command::Shutdown { pool, .. } => [Some(*pool), None],
+            Command::Deposit { account, .. }
+            | Command::Withdraw { account, .. }
+            | Command::Borrow { account, .. }
+            | Command::StartAuction { account, .. } => [acct(account), None],
+            Command::Liquidate {
+                liquidator,
+                account,
+                ..
+            } => [acct(account), acct(liquidator)],
+            Command::Transfer { from, to, .. } => [acct(from), acct(to)],
+            Command::Fill { market: m, .. } | Command::SettleFunding { market: m } => {
+                [market(m), None]
+            }
+            Command::TakeAuction {
+                auction: a, bidder, ..
+            } => [auction(a), acct(bidder)],
+            Command::RedoAuction { auction: a, keeper } => [auction(a), acct(keeper)],
+            Command::Propose { key: k, .. } => [key(k), None],
+            Command::Execute { proposal, .. } => {
+                [st.proposal(*proposal).and_then(|p| key(&p.key)), None]
+            }
+            _ => [None, None],
+        };
+        pools.into_iter().flatten().find(|p| {
+            st.pools
+                .get(p.idx())
+                .is_some_and(|x| x.liquidation.shutdown.is_some())
+        })
+    }
+
+    /// Refuses any command on a shut-down pool except `Claim` (cheap when no pool is shut).
+    pub(super) fn check_frozen(&self, cmd: &Command) -> Result<(), Reject> {
+        if matches!(cmd, Command::Claim { .. })
+            || self
+                .state
+                .pools
+                .iter()
+                .all(|p| p.liquidation.shutdown.is_none())
+        {
+            return Ok(());
+        }
+        match self.frozen_pool(cmd) {
+            Some(p) => Err(Reject::PoolShutDown(p)),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn shutdown(
+        &mut self,
+        now: Timestamp,
+        role: Role,
+        pool: PoolId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        governor(role, "shut a pool down")?;
+        let p = self.pool(pool)?;
+        // cage(ilk): fix a price for every asset the pool values
+        let mut assets: Vec<AssetId> = p.collateral.iter().map(|c| c.asset).collect();
+        assets.extend(p.markets.iter().map(|m| self.state.markets[m.idx()].base));
+        assets.sort();
+        assets.dedup();
+        let mut prices = Vec::with_capacity(assets.len());
+        for a in assets {
+            prices.push((
+                a,
+                self.state.assets[a.idx()].price.ok_or(Reject::NoPrice(a))?,
+            ));
+        }
+        let fixed = |a: AssetId| -> i128 {
+            prices
+                .binary_search_by_key(&a, |(x, _)| *x)
+                .map(|i| prices[i].1.raw() as i128)
+                .expect("fixed")
+        };
+        let mut ev = vec![Event::ShutdownStarted { pool }];
+        for (asset, price) in &prices {
+            ev.push(Event::SettlementPrice {
+                pool,
+                asset: *asset,
+                price: *price,
+            });
+        }
+        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut insurance = p.insurance_fund.0 as i128;
+        let mut bad_debt = p.bad_debt.0 as i128;
+        let mut basket: Vec<(AssetId, i128)> = p
+            .liquidation
+            .basket
+            .iter()
+            .map(|(a, x)| (*a, x.0 as i128))
+            .collect();
+        // snip: cancel running auctions
+        let cancelled: Vec<AuctionId> = p.liquidation.active.iter().map(|(_, a)| *a).collect();
+        for a in &cancelled {
+            ev.push(Event::AuctionEnded {
+                auction: *a,
+                completed: false,
+            });
+        }
+        let mut clearing: Vec<(MarketId, i128)> = p
+            .markets
+            .iter()
+            .map(|m| (*m, self.state.markets[m.idx()].funding_clearing.0 as i128))
+            .collect();
+        let ids: Vec<AccountId> = (0..self.state.accounts.len())
+            .filter(|&i| self.state.accounts[i].pool == pool)
+            .map(|i| AccountId(i as u32))
+            .collect();
+        let mut accts: Vec<Account> = ids
+            .iter()
+            .map(|i| self.state.accounts[i.idx()].clone())
+            .collect();
+        // close every position at the fixed price
+        let mut residue = 0i128;
+        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+            let d = settle_interest(&mut a.quote, &mut l);
+            if d.0 != 0 {
+                ev.push(Event::InterestSettled {
+                    account: *id,
+                    amount: d,
+                });
+            }
+            let mut qdelta = 0i128;
+            for mut pos in std::mem::take(&mut a.positions) {
+                let m = &self.state.markets[pos.market.idx()];
+                let f = funding_payment(&mut pos, m.funding_index)?;
+                if f.0 != 0 {
+                    qdelta += f.0 as i128;
+                    let c = clearing
+                        .iter_mut()
+                        .find(|(x, _)| *x == pos.market)
+                        .expect("pool market");
+                    c.1 -= f.0 as i128;
+                    ev.push(Event::FundingSettled {
+                        account: *id,
+                        market: pos.market,
+                        amount: f,
+                    });
+                }
+                let v = div_round(pos.size.0 as i128 * fixed(m.base), VALUE_SCALE, Round::Down);
+                residue += v;
+                let pnl = pos.quote.0 as i128 + v;
+                qdelta += pnl;
+                ev.push(Event::PositionSettled {
+                    account: *id,
+                    market: pos.market,
+                    size: pos.size,
+                    pnl: Amount::from_i128(pnl)?,
+                });
+            }
+            add_quote(&mut a.quote, &mut l, Amount::from_i128(qdelta)?.0)?;
+        }
+        // sizes sum to zero per market, so Σ floor(size·price) ≤ 0: the rounding goes to insurance
+        insurance -= residue;
+        // skim: collateral worth each debt into the basket
+        let mut skimmed = 0i128;
+        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+            let mut debt = -(a.quote.amount.0 as i128);
+            let coll: Vec<(AssetId, Amount)> = a.collateral.iter().copied().collect();
+            for (asset, amt) in coll {
+                if debt <= 0 {
+                    break;
+                }
+                let px = fixed(asset);
+                let need = div_round(debt * VALUE_SCALE, px, Round::Up);
+                let c = need.min(amt.0 as i128);
+                let covered = debt.min(div_round(c * px, VALUE_SCALE, Round::Down));
+                Self::debit_collateral(*id, a, asset, Amount::from_i128(c)?)?;
+                match basket.iter_mut().find(|(x, _)| *x == asset) {
+                    Some(b) => b.1 += c,
+                    None => basket.push((asset, c)),
+                }
+                add_quote(&mut a.quote, &mut l, covered as i64)?;
+                debt -= covered;
+                skimmed += covered;
+                ev.push(Event::Skimmed {
+                    account: *id,
+                    asset,
+                    amount: Amount::from_i128(c)?,
+                    debt: Amount::from_i128(covered)?,
+                });
+            }
+        }
+        basket.sort();
+        // waterfall: insurance first
+        let mut deficits: Vec<(AccountId, i128)> = Vec::new();
+        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+            let d = -(a.quote.amount.0 as i128);
+            if d <= 0 {
+                continue;
+            }
+            ev.push(Event::Bankrupt {
+                account: *id,
+                deficit: Amount::from_i128(d)?,
+            });
+            let x = d.min(insurance.max(0));
+            if x > 0 {
+                insurance -= x;
+                ev.push(Event::InsuranceDrawn {
+                    pool,
+                    account: *id,
+                    amount: Amount::from_i128(x)?,
+                });
+            }
+            add_quote(&mut a.quote, &mut l, d as i64)?;
+            if d > x {
+                deficits.push((*id, d - x));
+            }
+        }
+        // then a pro-rata haircut of quote claims (funding the skimmed debt first, which the
+        // claimants receive back as basket collateral), then bad debt
+        let claims: i128 = accts.iter().map(|a| a.quote.amount.0.max(0) as i128).sum();
+        let owed = skimmed + deficits.iter().map(|(_, d)| *d).sum::<i128>();
+        let cut = owed.min(claims);
+        let mut socialize = cut - skimmed.min(cut);
+        for (id, d) in deficits {
+            let s = d.min(socialize);
+            socialize -= s;
+            if s > 0 {
+                ev.push(Event::LossSocialized {
+                    pool,
+                    account: id,
+                    amount: Amount::from_i128(s)?,
+                    deposit_index: l.deposit_index,
+                });
+            }
+            if d > s {
+                bad_debt += d - s;
+                ev.push(Event::BadDebt {
+                    pool,
+                    account: id,
+                    amount: Amount::from_i128(d - s)?,
+                });
+            }
+        }
+        let mut taken = 0i128;
+        let basket0 = basket.clone();
+        let mut handed = vec![0i128; basket.len()];
+        if claims > 0 {
+            for (id, a) in ids.iter().zip(accts.iter_mut()) {
+                let q = a.quote.amount.0 as i128;
+                if q <= 0 {
+                    continue;
+                }
+                let h = div_round(cut * q, claims, Round::Up).min(q);
+                add_quote(&mut a.quote, &mut l, -(h as i64))?;
+                taken += h;
+                for (k, (asset, b)) in basket0.iter().enumerate() {
+                    let share = *b * q / claims;
+                    handed[k] += share;
+                    if share > 0 {
+                        Self::credit_collateral(a, *asset, Amount::from_i128(share)?)?;
+                        ev.push(Event::BasketShare {
+                            account: *id,
+                            asset: *asset,
+                            amount: Amount::from_i128(share)?,
+                        });
+                    }
+                }
+                ev.push(Event::ClaimFixed {
+                    account: *id,
+                    quote: a.quote.amount,
+                    haircut: Amount::from_i128(h)?,
+                });
+            }
+            for ((_, b), h) in basket.iter_mut().zip(&handed) {
+                *b -= *h;
+            }
+        }
+        insurance += taken - cut;
+        // skimmed debt not matched by any claimant is uncovered too
+        if skimmed > cut {
+            bad_debt += skimmed - cut;
+        }
+        let insurance = Amount::from_i128(insurance)?;
+        let bad_debt = Amount::from_i128(bad_debt)?;
+        let clearing: Vec<(MarketId, Amount)> = clearing
+            .into_iter()
+            .map(|(m, c)| Amount::from_i128(c).map(|c| (m, c)))
+            .collect::<Result<_, _>>()?;
+        let basket: Vec<(AssetId, Amount)> = basket
+            .into_iter()
+            .filter(|(_, b)| *b != 0)
+            .map(|(a, b)| Amount::from_i128(b).map(|b| (a, b)))
+            .collect::<Result<_, _>>()?;
+        // commit
+        for a in &cancelled {
+            let x = &mut self.state.auctions[a.idx()];
+            x.state = AuctionState::Cancelled;
+            x.dirt = Amount::ZERO;
+        }
+        for (m, c) in clearing {
+            let mk = &mut self.state.markets[m.idx()];
+            mk.funding_clearing = c;
+            mk.long_oi = Amount::ZERO;
+            mk.short_oi = Amount::ZERO;
+        }
+        for (id, a) in ids.iter().zip(accts) {
+            self.state.accounts[id.idx()] = a;
+            self.risk.touch(*id);
+        }
+        let p = &mut self.state.pools[pool.idx()];
+        p.lending = l;
+        p.insurance_fund = insurance;
+        p.bad_debt = bad_debt;
+        let liq = &mut p.liquidation;
+        liq.active.clear();
+        liq.since.clear();
+        liq.dirt = Amount::ZERO;
+        liq.basket = basket;
+        liq.shutdown = Some(Shutdown { at: now, prices });
+        out.extend(ev);
+        Ok(())
+    }
+
+    pub(super) fn claim(
+        &mut self,
+        account: AccountId,
+        asset: AssetId,
+        amount: Amount,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let acct = self.account(account)?;
+        let pool = acct.pool;
+        if self.state.pools[pool.idx()].liquidation.shutdown.is_none() {
+            return Err(Reject::NotShutDown(pool));
+        }
+        positive(amount)?;
+        let is_quote = self.holdable(pool, asset)?;
+        let mut a = acct.clone();
+        let have = if is_quote {
+            a.quote.amount.max(Amount::ZERO)
+        } else {
+            a.collateral_amount(asset)
+        };
+        if amount > have {
+            return Err(Reject::ClaimExceeded {
+                account,
+                asset,
+                claim: have,
+                want: amount,
+            });
+        }
+        let p = &mut self.state.pools[pool.idx()];
+        if is_quote {
+            // lending is frozen at shutdown: balances are settled, indices no longer move
+            let mut l = p.lending.clone();
+            add_quote(&mut a.quote, &mut l, -amount.0)?;
+            p.lending = l;
+        } else {
+            Self::debit_collateral(account, &mut a, asset, amount)?;
+        }
+        self.state.accounts[account.idx()] = a;
+        self.state.assets[asset.idx()].net_deposits -= amount.0 as i128;
+        self.risk.touch(account);
+        out.push(Event::Claimed {
+            account,
+            asset,
+            amount,
+        });
+        Ok(())
+    }
+}
