@@ -571,3 +571,65 @@ proptest! {
         let _ = accepted_risk;
     }
 }
+
+#[test]
+fn liquidation_waits_for_a_trustworthy_price() {
+    let mut e = world_with_oracle(3, 2);
+    quote_all(&mut e, MIN, 65_000.0);
+    run(
+        &mut e,
+        &[
+            at(
+                MIN,
+                Command::Deposit {
+                    account: AccountId(1),
+                    asset: USDC,
+                    amount: usdc(10_000),
+                },
+            ),
+            at(
+                MIN,
+                Command::Deposit {
+                    account: AccountId(2),
+                    asset: USDC,
+                    amount: usdc(1_000_000),
+                },
+            ),
+            at(
+                MIN,
+                Command::Fill {
+                    market: BTC_PERP,
+                    taker: AccountId(1),
+                    maker: AccountId(2),
+                    size: btc(1.2),
+                    price: 65_000.0,
+                },
+            ),
+        ],
+    );
+    // −9%: below maintenance, and one venue disagrees wildly at the same time.
+    let t = 2 * MIN;
+    let quotes = vec![q(0, 59_150.0), q(1, 59_140.0), q(2, 90_000.0)];
+    e.apply(&at(t, Command::OracleUpdate { asset: BTC, quotes }))
+        .unwrap();
+    assert_eq!(e.below_maintenance(), vec![AccountId(1)]);
+    let liq = Command::Liquidate {
+        liquidator: AccountId(3),
+        account: AccountId(1),
+        market: None,
+        max_size: None,
+    };
+    let r = rejects(&mut e, t, liq.clone());
+    assert!(
+        matches!(r, Reject::Blocked(b) if b.action == Action::Liquidate
+            && matches!(b.status, Gate::Oracle { status: OracleStatus::Divergent, .. })),
+        "{r:?}"
+    );
+    // The venues agree again: the keeper may proceed.
+    quote_all(&mut e, t + MIN, 59_150.0);
+    let ev = e.apply(&at(t + MIN, liq)).unwrap();
+    assert!(
+        ev.iter().any(|x| matches!(x, Event::Liquidated { .. })),
+        "{ev:?}"
+    );
+}

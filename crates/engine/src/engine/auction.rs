@@ -110,6 +110,7 @@ impl Engine {
                 health: a.health,
             });
         }
+        self.gate_liquidation(now, acct, a.health, a.req)?;
         if let Some(auction) = self.active_auction(&tx, account) {
             return Err(Reject::AuctionRunning { account, auction });
         }

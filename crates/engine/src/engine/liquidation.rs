@@ -743,6 +743,7 @@ impl Engine {
                 health: before.health,
             });
         }
+        self.gate_liquidation(now, acct0, before.health, before.req)?;
         if before.equity.0 < 0 {
             // Bankrupt: no penalty can be paid; the waterfall takes over (either mechanism).
             self.resolve_bankruptcy(&mut tx, now, account, Some(liquidator), out)?;

@@ -377,6 +377,39 @@ impl Engine {
         Ok(())
     }
 
+    /// The gate for liquidating an account: the pool breaker and the breakers of the markets it
+    /// holds (during Recovering only accounts with a health factor below the grace level —
+    /// Aave v3 PriceOracleSentinel), then the oracle status of every asset its health depends on
+    /// (the validity matrix allows liquidation on a short-stale or low-confidence price, never on
+    /// a divergent one). Health factor here: `(health + requirement) / requirement`.
+    pub(crate) fn gate_liquidation(
+        &self,
+        now: Timestamp,
+        acct: &Account,
+        health: Value,
+        req: Value,
+    ) -> Result<(), Reject> {
+        let hf = if req.0 > 0 {
+            (health.0 + req.0) as f64 / req.0 as f64
+        } else {
+            f64::INFINITY
+        };
+        let check = |b: &Option<Breaker>| match b {
+            Some(b) => b.allows_liquidation(hf).map_err(Reject::Blocked),
+            None => Ok(()),
+        };
+        check(&self.state.pools[acct.pool.idx()].breaker)?;
+        for p in &acct.positions {
+            let m = &self.state.markets[p.market.idx()];
+            check(&m.breaker)?;
+            self.oracle_allows(now, m.base, Action::Liquidate)?;
+        }
+        for (a, _) in &acct.collateral {
+            self.oracle_allows(now, *a, Action::Liquidate)?;
+        }
+        Ok(())
+    }
+
     /// Records an outflow of `value` on the pool's limiter (on a copy, returned for commit);
     /// refuses the command when it exceeds the ERC-7265 buffer.
     pub(crate) fn check_outflow(
