@@ -425,19 +425,19 @@ pub fn size_to_target(
 }
 
 impl Engine {
-    /// Maintenance health, requirement and unweighted equity of `acct` at `lend`, in one pass.
+    /// Maintenance health (from [`Engine::health_of`]), the perp maintenance requirement and
+    /// unweighted equity (quote + collateral at full oracle value + perp PnL) of `acct`.
     pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Assess {
         let pool = &self.state.pools[acct.pool.idx()];
         let q = Value::from_quote(quote_now(&acct.quote, lend));
-        let (mut weighted, mut full) = (q, q);
+        let mut full = q;
         for (asset, amt) in &acct.collateral {
-            if let (Some(price), Some(cp)) = (
+            // collateral counts at full value only where the pool accepts it (as in health)
+            if let (Some(price), Some(_)) = (
                 self.state.assets[asset.idx()].price,
                 self.collateral_params(pool, *asset),
             ) {
-                let v = amt.value(price);
-                weighted += margin::collateral_weighted(v, cp.maint_weight);
-                full += v;
+                full += amt.value(price);
             }
         }
         let mut req = Value::ZERO;
@@ -447,7 +447,6 @@ impl Engine {
             let price = base.price.expect("position implies a price");
             let notional = p.size.value(price);
             let pnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
-            weighted += pnl;
             full += pnl;
             req += margin::position_requirement(
                 notional,
@@ -455,7 +454,9 @@ impl Engine {
             );
         }
         Assess {
-            health: weighted - req,
+            // the canonical health (one function for every context), so any term it gains
+            // (options, portfolio mode, volatility add-ons) drives liquidation too
+            health: self.health_of(acct, lend, HealthKind::Maintenance),
             req,
             equity: full,
         }
