@@ -52,6 +52,22 @@ impl Engine {
                 auction: a, bidder, ..
             } => [auction(a), acct(bidder)],
             Command::RedoAuction { auction: a, keeper } => [auction(a), acct(keeper)],
+            Command::CreateOptionSeries { pool, .. } => [Some(*pool), None],
+            Command::ConfigureVolMargin { market: m, .. } => [market(m), None],
+            Command::ConfigureBreaker { scope, .. } | Command::GovernBreaker { scope, .. } => {
+                match scope {
+                    crate::command::Scope::Pool(p) => [Some(*p), None],
+                    crate::command::Scope::Market(m) => [market(m), None],
+                    crate::command::Scope::Global => [None, None],
+                }
+            }
+            Command::OptionFill { series, taker, .. } => {
+                [st.series.get(series.idx()).map(|s| s.pool), acct(taker)]
+            }
+            Command::ExpireSeries { series } => [st.series.get(series.idx()).map(|s| s.pool), None],
+            Command::SettleOptions { account } | Command::SetMarginMode { account, .. } => {
+                [acct(account), None]
+            }
             Command::Propose { key: k, .. } => [key(k), None],
             Command::Execute { proposal, .. } => {
                 [st.proposal(*proposal).and_then(|p| key(&p.key)), None]
