@@ -131,6 +131,20 @@ pub enum PriceError {
     TooSmall,
 }
 
+/// `10^e` for the scales used here. Exact powers of ten up to 10^22 come from a table (the same
+/// values `powi` produces, without its call on the hot path).
+#[inline]
+fn pow10(e: i32) -> f64 {
+    const T: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    match usize::try_from(e) {
+        Ok(i) if i < T.len() => T[i],
+        _ => 10f64.powi(e),
+    }
+}
+
 impl Price {
     /// A raw fixed-point price; must be > 0.
     pub fn from_raw(raw: i64) -> Result<Price, PriceError> {
@@ -158,7 +172,7 @@ impl Price {
             return Err(PriceError::NotPositive);
         }
         let exp = quote_decimals as i32 - base_decimals as i32 + 12;
-        let raw = p * 10f64.powi(exp);
+        let raw = p * pow10(exp);
         if raw >= i64::MAX as f64 {
             return Err(PriceError::TooLarge);
         }
@@ -171,7 +185,7 @@ impl Price {
     /// Back to a human price (for display and float risk models only).
     pub fn to_human(self, base_decimals: u8, quote_decimals: u8) -> f64 {
         let exp = quote_decimals as i32 - base_decimals as i32 + 12;
-        self.0 as f64 / 10f64.powi(exp)
+        self.0 as f64 / pow10(exp)
     }
     /// Relative distance `|self − other| / other` as a [`Ratio`], rounded up.
     pub fn deviation_from(self, other: Price) -> Ratio {
@@ -305,6 +319,13 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pow10_table_matches_powi() {
+        for e in -3..30 {
+            assert_eq!(pow10(e), 10f64.powi(e), "10^{e}");
+        }
+    }
 
     #[test]
     fn timestamp_displays_iso() {

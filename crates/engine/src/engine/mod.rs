@@ -1275,7 +1275,8 @@ impl Engine {
         let a = &mut self.state.assets[asset.idx()];
         a.price = Some(p);
         a.price_time = now;
-        let human = p.to_human(a.decimals, self.quote_decimals());
+        let decimals = a.decimals;
+        let quote_decimals = self.quote_decimals();
         let mut moved = false;
         for (i, m) in self.state.markets.iter_mut().enumerate() {
             if m.base != asset {
@@ -1286,7 +1287,8 @@ impl Engine {
                 None => p,
             });
             m.last_index = now;
-            if let Some(addon) = m.vol_margin.as_mut().and_then(|v| v.observe(now.0, human)) {
+            let vol = m.vol_margin.as_mut();
+            if let Some(addon) = vol.and_then(|v| v.observe(now.0, p.to_human(decimals, quote_decimals))) {
                 out.push(Event::VolMarginUpdated {
                     market: MarketId(i as u16),
                     addon,
