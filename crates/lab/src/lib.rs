@@ -15,6 +15,8 @@
 //!   Cholesky-correlated shocks, CSV replay, moving-block bootstrap).
 //! - [`world`]: genesis and population (commands into a fresh engine).
 //! - [`keeper`]: the liquidation trait and the keeper agent with its insurance waterfall.
+//! - [`engine_liq`]: the engine's own liquidation (keeper takeover or Dutch auctions, engine
+//!   insurance fund, ADL, socialized loss) behind the same trait.
 //! - [`path`]: one path, step by step, producing a [`path::PathResult`].
 //! - [`stats`]: integer, mergeable aggregates (log-bucket histograms) and the summary with
 //!   confidence intervals.
@@ -24,6 +26,7 @@
 //! - [`embedded`]: the scenarios compiled into the binary.
 
 pub mod embedded;
+pub mod engine_liq;
 pub mod error;
 pub mod keeper;
 pub mod models;

@@ -74,6 +74,33 @@ pub struct PathResult {
     pub max_gas_usd: f64,
     /// First step that ended with bad debt.
     pub first_bad_step: Option<u32>,
+    /// Engine mechanisms: profit given up by auto-deleveraged counterparties (`Deleveraged`).
+    #[serde(default)]
+    pub adl: i64,
+    /// Engine mechanisms: loss spread over the pool's deposits (`LossSocialized`).
+    #[serde(default)]
+    pub socialized: i64,
+    /// Engine mechanisms: loss the engine recognised as uncovered (`BadDebt`, pool `bad_debt`).
+    #[serde(default)]
+    pub engine_bad_debt: i64,
+    #[serde(default)]
+    pub auctions_started: u64,
+    /// `AuctionReset` events.
+    #[serde(default)]
+    pub auction_resets: u64,
+    /// Auction-steps left needing a reset that nobody may do (`auction_resets = false`).
+    #[serde(default)]
+    pub auctions_stuck: u64,
+    /// Liquidation commands refused as `Reject::Blocked` (oracle or breaker gate).
+    #[serde(default)]
+    pub blocked: u64,
+    /// Steps each breaker scope spent in Normal, Cautious, Halted, Recovering (summed over
+    /// the configured scopes).
+    #[serde(default)]
+    pub breaker_steps: [u64; 4],
+    /// Breaker scope-steps observed (the denominator of `breaker_steps`).
+    #[serde(default)]
+    pub breaker_scope_steps: u64,
     /// Insurance-fund balance at the end of each step (for the per-step series).
     #[serde(skip)]
     pub fund_path: Vec<i64>,
@@ -143,11 +170,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
     let needs: Vec<bool> = s.assets.iter().map(|a| a.model.needs_normal()).collect();
     let mut keeper: Box<dyn Liquidation> = (s.liquidation)(sc);
-    let fund0 = eng
-        .health(house.fund, HealthKind::Maintenance)
-        .ok()
-        .and_then(|v| v.to_quote(Round::Down).ok())
-        .map_or(0, |a| a.0);
+    let fund0 = keeper.fund(&eng, house);
     let mut m = PathResult {
         path,
         fund_min: fund0,
@@ -238,13 +261,10 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             returns: &r,
             keeper_online: online,
             gas_usd,
+            step_ms,
         };
         keeper.on_step(&mut eng, house, &cx, &mut m)?;
-        let fund = eng
-            .health(house.fund, HealthKind::Maintenance)
-            .ok()
-            .and_then(|v| v.to_quote(Round::Down).ok())
-            .map_or(0, |a| a.0);
+        let fund = keeper.fund(&eng, house);
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
         m.fund_path.push(fund);

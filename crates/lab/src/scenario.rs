@@ -157,21 +157,148 @@ impl MarketOverride {
     }
 }
 
-/// Terms of a liquidation.
+/// Which liquidation mechanism closes underwater accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MechanismSpec {
+    /// The lab's keeper takes the other side with a `Fill` at `oracle × (1 ∓ penalty)` and the
+    /// lab runs the insurance waterfall (the peer-radCAD model).
+    #[default]
+    KeeperFill,
+    /// The engine's own `Liquidate` (keeper takeover at oracle, penalty split, partial closes,
+    /// engine insurance fund, ADL, socialized loss).
+    EngineTakeover,
+    /// The engine's Dutch auctions (`StartAuction` / `TakeAuction` / `RedoAuction`, Maker
+    /// Liquidations 2.0) with the same waterfall.
+    EngineAuction,
+}
+
+impl MechanismSpec {
+    /// The name used in files and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            MechanismSpec::KeeperFill => "keeper_fill",
+            MechanismSpec::EngineTakeover => "engine_takeover",
+            MechanismSpec::EngineAuction => "engine_auction",
+        }
+    }
+    pub fn is_engine(self) -> bool {
+        self != MechanismSpec::KeeperFill
+    }
+}
+
+/// Price curve of a Dutch auction (Maker `abaci.sol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveSpec {
+    Linear,
+    Stairstep,
+    Exponential,
+}
+
+fn is_keeper_fill(m: &MechanismSpec) -> bool {
+    *m == MechanismSpec::KeeperFill
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// Terms of a liquidation. `penalty` and `fee_to_fund` drive `keeper_fill`; the optional
+/// fields set the engine's `LiquidationParams` for the engine mechanisms (unset = the engine's
+/// default; see `crates/engine/src/params.rs` for bounds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LiquidationSpec {
-    /// The liquidator buys a long at `oracle × (1 − penalty)` (a short at `× (1 + penalty)`).
+    #[serde(skip_serializing_if = "is_keeper_fill")]
+    pub mechanism: MechanismSpec,
+    /// keeper_fill: the liquidator buys a long at `oracle × (1 − penalty)` (a short at
+    /// `× (1 + penalty)`); engine: the penalty rate at the maintenance boundary.
     pub penalty: f64,
-    /// Share of the equity left after a close that goes to the insurance fund.
+    /// keeper_fill: share of the equity left after a close that goes to the insurance fund.
     pub fee_to_fund: f64,
+    /// Engine: penalty rate when the weighted equity reaches zero (quadratic in between).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penalty_max: Option<f64>,
+    /// Engine: liquidator's share of the penalty (rest to the insurance fund), and its cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidator_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidator_share_max: Option<f64>,
+    /// Engine: largest fraction of a lot one liquidation takes (Aave close factor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_factor: Option<f64>,
+    /// Engine: from this deficit (−health/requirement) on, the close factor is 100%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_close_deficit: Option<f64>,
+    /// Engine: a partial liquidation restores `health ≥ target_buffer × requirement`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_buffer: Option<f64>,
+    /// Engine: smallest lot value, USD (Maker `dust`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dust_usd: Option<f64>,
+    /// Engine: share of trading fees routed to the insurance fund (default 1 in the lab: the
+    /// initial fund is seeded through fees, see `world::genesis`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insurance_fee_share: Option<f64>,
+    /// Auction start price `top = buf × oracle` (Maker `buf`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_buf: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_curve: Option<CurveSpec>,
+    /// Linear curve: minutes to reach zero (Maker `tau`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tau_min: Option<f64>,
+    /// Stairstep/exponential multiplier per step/second (Maker `cut`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_cut: Option<f64>,
+    /// Stairstep step length, minutes (Maker `step`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_step_min: Option<f64>,
+    /// Reset after this many minutes (Maker `tail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tail_min: Option<f64>,
+    /// Reset when `price / top < cusp` (Maker `cusp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_cusp: Option<f64>,
+    /// Price never below `floor × oracle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_floor: Option<f64>,
+    /// Keeper incentive per start/reset: flat USD (Maker `tip`) and share of the lot (`chip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tip_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_chip: Option<f64>,
+    /// Whether keepers reset stale auctions (`RedoAuction`); `false` models a protocol without
+    /// resets (the auction stays stuck once it needs one).
+    #[serde(skip_serializing_if = "is_true")]
+    pub auction_resets: bool,
 }
 
 impl Default for LiquidationSpec {
     fn default() -> Self {
         LiquidationSpec {
+            mechanism: MechanismSpec::KeeperFill,
             penalty: 0.02,
             fee_to_fund: 0.5,
+            penalty_max: None,
+            liquidator_share: None,
+            liquidator_share_max: None,
+            close_factor: None,
+            full_close_deficit: None,
+            target_buffer: None,
+            dust_usd: None,
+            insurance_fee_share: None,
+            auction_buf: None,
+            auction_curve: None,
+            auction_tau_min: None,
+            auction_cut: None,
+            auction_step_min: None,
+            auction_tail_min: None,
+            auction_cusp: None,
+            auction_floor: None,
+            auction_tip_usd: None,
+            auction_chip: None,
+            auction_resets: true,
         }
     }
 }
@@ -642,6 +769,9 @@ impl Scenario {
             "protocol.liquidation.fee_to_fund".into(),
             p.liquidation.fee_to_fund,
         )?;
+        if p.liquidation.mechanism.is_engine() {
+            crate::engine_liq::liquidation_params(&p.liquidation)?;
+        }
         nonneg("keeper.capital".into(), self.keeper.capital)?;
         if !self.keeper.min_profit.is_finite() {
             return Err(f("keeper.min_profit", "must be finite"));

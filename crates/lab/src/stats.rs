@@ -289,6 +289,29 @@ pub struct Aggregate {
     /// Paths whose first bad debt appeared at step `s + 1`.
     #[serde(default)]
     pub first_bad_by_step: Vec<u64>,
+    /// Engine mechanisms: ADL haircuts, socialized loss, engine bad debt (per path sums).
+    #[serde(default)]
+    pub adl: Moments,
+    #[serde(default)]
+    pub adl_paths: u64,
+    #[serde(default)]
+    pub socialized: Moments,
+    #[serde(default)]
+    pub socialized_paths: u64,
+    #[serde(default)]
+    pub engine_bad_debt: Moments,
+    #[serde(default)]
+    pub auctions_started: u64,
+    #[serde(default)]
+    pub auction_resets: u64,
+    #[serde(default)]
+    pub auctions_stuck: u64,
+    #[serde(default)]
+    pub blocked: u64,
+    #[serde(default)]
+    pub breaker_steps: [u64; 4],
+    #[serde(default)]
+    pub breaker_scope_steps: u64,
 }
 
 const USD: i64 = 1_000_000;
@@ -324,6 +347,19 @@ impl Aggregate {
         for (acc, f) in self.fund_by_step.iter_mut().zip(&r.fund_path) {
             *acc += *f as i128;
         }
+        self.adl.add(r.adl, USD);
+        self.adl_paths += u64::from(r.adl > 0);
+        self.socialized.add(r.socialized, USD);
+        self.socialized_paths += u64::from(r.socialized > 0);
+        self.engine_bad_debt.add(r.engine_bad_debt, USD);
+        self.auctions_started += r.auctions_started;
+        self.auction_resets += r.auction_resets;
+        self.auctions_stuck += r.auctions_stuck;
+        self.blocked += r.blocked;
+        for (a, b) in self.breaker_steps.iter_mut().zip(r.breaker_steps) {
+            *a += b;
+        }
+        self.breaker_scope_steps += r.breaker_scope_steps;
         if let Some(s) = r.first_bad_step {
             let i = s as usize - 1;
             if self.first_bad_by_step.len() <= i {
@@ -358,6 +394,19 @@ impl Aggregate {
         for (acc, f) in self.fund_by_step.iter_mut().zip(&o.fund_by_step) {
             *acc += *f;
         }
+        self.adl.merge(&o.adl);
+        self.adl_paths += o.adl_paths;
+        self.socialized.merge(&o.socialized);
+        self.socialized_paths += o.socialized_paths;
+        self.engine_bad_debt.merge(&o.engine_bad_debt);
+        self.auctions_started += o.auctions_started;
+        self.auction_resets += o.auction_resets;
+        self.auctions_stuck += o.auctions_stuck;
+        self.blocked += o.blocked;
+        for (a, b) in self.breaker_steps.iter_mut().zip(o.breaker_steps) {
+            *a += b;
+        }
+        self.breaker_scope_steps += o.breaker_scope_steps;
         if self.first_bad_by_step.len() < o.first_bad_by_step.len() {
             self.first_bad_by_step.resize(o.first_bad_by_step.len(), 0);
         }
@@ -418,6 +467,42 @@ pub struct Liquidations {
     pub refused_mean: f64,
 }
 
+/// A loss beyond the insurance fund borne by other accounts (engine mechanisms).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SharedLoss {
+    /// Mean per path, USD.
+    pub mean: f64,
+    pub mean_ci95: [f64; 2],
+    /// Probability that a path has any.
+    pub p_any: f64,
+}
+
+/// Breakers and gates: fraction of (scope × step) in each mode and refused actions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerSummary {
+    /// Whether any breaker was configured (fractions are 0 otherwise).
+    pub configured: bool,
+    pub normal: f64,
+    pub cautious: f64,
+    pub halted: f64,
+    pub recovering: f64,
+    /// Liquidation commands refused as `Blocked` (oracle status or breaker mode), per path.
+    pub blocked_mean: f64,
+}
+
+/// What the engine's own liquidation did (engine mechanisms), per path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineLiq {
+    /// Loss the engine recognised as bad debt (pool `bad_debt`), USD per path.
+    pub bad_debt_mean: f64,
+    /// Insurance fund draws (`InsuranceDrawn`), USD per path.
+    pub insurance_drawn_mean: f64,
+    pub auctions_started_mean: f64,
+    pub auction_resets_mean: f64,
+    /// Auction-steps stuck needing a reset nobody may do, per path.
+    pub auctions_stuck_mean: f64,
+}
+
 /// The run summary (`--json` prints exactly this object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -445,6 +530,19 @@ pub struct Summary {
     pub quantile_rel_error: f64,
     /// True when bad-debt VaR95, VaR99 and CVaR99 are exact order statistics.
     pub quantiles_exact: bool,
+    /// Liquidation mechanism (`keeper_fill`, `engine_takeover`, `engine_auction`).
+    #[serde(default)]
+    pub mechanism: String,
+    /// Auto-deleveraging haircuts (engine mechanisms).
+    #[serde(default)]
+    pub adl: SharedLoss,
+    /// Socialized loss (engine mechanisms).
+    #[serde(default)]
+    pub socialized: SharedLoss,
+    #[serde(default)]
+    pub engine: EngineLiq,
+    #[serde(default)]
+    pub breaker: BreakerSummary,
     pub elapsed_s: f64,
 }
 
@@ -457,6 +555,16 @@ pub struct SummaryInfo<'a> {
     pub step_hours: f64,
     pub accounts: u32,
     pub fund0_usd: f64,
+    pub mechanism: &'a str,
+}
+
+fn shared(m: &Moments, k: u64, n: u64) -> SharedLoss {
+    let (mean, h) = m.mean_ci(n, USD);
+    SharedLoss {
+        mean,
+        mean_ci95: [mean - h, mean + h],
+        p_any: if n > 0 { k as f64 / n as f64 } else { 0.0 },
+    }
 }
 
 impl Summary {
@@ -515,6 +623,27 @@ impl Summary {
             keeper_outage_fraction: a.outage_steps as f64 / n / info.steps.max(1) as f64,
             quantile_rel_error: if exact { 0.0 } else { GAMMA.sqrt() - 1.0 },
             quantiles_exact: exact,
+            mechanism: info.mechanism.to_string(),
+            adl: shared(&a.adl, a.adl_paths, a.paths),
+            socialized: shared(&a.socialized, a.socialized_paths, a.paths),
+            engine: EngineLiq {
+                bad_debt_mean: mean(&a.engine_bad_debt),
+                insurance_drawn_mean: mean(&a.covered),
+                auctions_started_mean: a.auctions_started as f64 / n,
+                auction_resets_mean: a.auction_resets as f64 / n,
+                auctions_stuck_mean: a.auctions_stuck as f64 / n,
+            },
+            breaker: {
+                let d = a.breaker_scope_steps.max(1) as f64;
+                BreakerSummary {
+                    configured: a.breaker_scope_steps > 0,
+                    normal: a.breaker_steps[0] as f64 / d,
+                    cautious: a.breaker_steps[1] as f64 / d,
+                    halted: a.breaker_steps[2] as f64 / d,
+                    recovering: a.breaker_steps[3] as f64 / d,
+                    blocked_mean: a.blocked as f64 / n,
+                }
+            },
             elapsed_s,
         }
     }
@@ -624,6 +753,43 @@ impl Summary {
             ),
         );
         row("keeper offline", pct(self.keeper_outage_fraction));
+        if !self.mechanism.is_empty() && self.mechanism != "keeper_fill" {
+            row("mechanism", self.mechanism.clone());
+            row(
+                "beyond the fund",
+                format!(
+                    "ADL {} USD (P {}), socialized {} USD (P {}), engine bad debt {} USD",
+                    money(self.adl.mean),
+                    pct(self.adl.p_any),
+                    money(self.socialized.mean),
+                    pct(self.socialized.p_any),
+                    money(self.engine.bad_debt_mean)
+                ),
+            );
+            row(
+                "auctions / path",
+                format!(
+                    "{:.2} started, {:.2} reset, {:.2} stuck",
+                    self.engine.auctions_started_mean,
+                    self.engine.auction_resets_mean,
+                    self.engine.auctions_stuck_mean
+                ),
+            );
+        }
+        if self.breaker.configured || self.breaker.blocked_mean > 0.0 {
+            let b = &self.breaker;
+            row(
+                "breaker modes",
+                format!(
+                    "normal {}  cautious {}  halted {}  recovering {}",
+                    pct(b.normal),
+                    pct(b.cautious),
+                    pct(b.halted),
+                    pct(b.recovering)
+                ),
+            );
+            row("blocked / path", format!("{:.2}", b.blocked_mean));
+        }
         row("elapsed", format!("{:.2} s", self.elapsed_s));
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut s = String::new();
