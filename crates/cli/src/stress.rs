@@ -37,6 +37,11 @@ pub struct StressArgs {
     /// the shard.json files with `ballast merge`.
     #[arg(long, value_name = "i/N")]
     pub shard: Option<String>,
+    /// Run two scenarios (names or files) with the same overrides and print them side by side
+    /// (`ballast stress --compare oracle-manipulation-naive oracle-manipulation-defended`);
+    /// with --out DIR, writes DIR/compare.html and DIR/compare.json.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "shard")]
+    pub compare: Option<Vec<String>>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,6 +64,9 @@ pub fn stress(a: StressArgs) -> Result<()> {
     }
     if let Some(s) = a.seed {
         sets.push(format!("seed={s}"));
+    }
+    if let Some(pair) = &a.compare {
+        return compare(&a, pair, &sets);
     }
     let shard = a.shard.as_deref().map(runner::parse_shard).transpose()?;
     if shard.is_some() && a.out.is_none() {
@@ -91,9 +99,48 @@ pub fn stress(a: StressArgs) -> Result<()> {
     Ok(())
 }
 
+fn compare(a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
+    let mut out = Vec::new();
+    for name in pair {
+        let (sc, base) = embedded::load(name, sets)?;
+        let prep = Prepared::new(sc, base.as_deref())?;
+        let cfg = RunConfig {
+            threads: a.threads,
+            shard: None,
+            progress: !a.json && std::io::stderr().is_terminal(),
+            out_dir: None,
+        };
+        out.push(runner::run(&prep, &cfg)?.summary);
+    }
+    let (x, y) = (&out[0], &out[1]);
+    if let Some(d) = &a.out {
+        if d.exists() && std::fs::read_dir(d)?.next().is_some() {
+            anyhow::bail!("{} exists and is not empty", d.display());
+        }
+        std::fs::create_dir_all(d)?;
+        std::fs::write(d.join("compare.html"), ballast_lab::compare::html(x, y))?;
+        std::fs::write(
+            d.join("compare.json"),
+            serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?,
+        )?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?
+        );
+    } else {
+        print!("{}", ballast_lab::compare::table(x, y));
+        if let Some(d) = &a.out {
+            println!("wrote {}", d.display());
+        }
+    }
+    Ok(())
+}
+
 pub fn scenarios() -> Result<()> {
     println!(
-        "{:<14} {:>6} {:>6} {:>6}  description",
+        "{:<28} {:>6} {:>6} {:>6}  description",
         "name", "paths", "steps", "step h"
     );
     for (name, _) in embedded::EMBEDDED {
@@ -104,7 +151,7 @@ pub fn scenarios() -> Result<()> {
             ""
         };
         println!(
-            "{:<14} {:>6} {:>6} {:>6}  {}{default}",
+            "{:<28} {:>6} {:>6} {:>6}  {}{default}",
             name, sc.paths, sc.horizon, sc.step_hours, sc.description
         );
     }

@@ -190,6 +190,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let outage = &sc.faults.keeper_outage;
     let p_start = 1.0 - (-outage.rate_per_day * h / 24.0).exp();
     let p_end = 1.0 - (-h / outage.mean_hours).exp();
+    let mut feed = sc
+        .oracle
+        .as_ref()
+        .map(|_| crate::feeds::Feed::new(&prices, path_rng(sc.seed, path, 3)));
+    let mut seen = prices.clone();
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         // Shocks: iid normals in asset order (all assets when correlated), then correlate.
@@ -217,17 +222,20 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             prices[i] *= r[i].exp();
             peak[i] = peak[i].max(prices[i]);
             m.max_drawdown = m.max_drawdown.max(1.0 - prices[i] / peak[i]);
-            world::apply(
-                &mut eng,
-                &mut buf,
-                t,
-                Command::SetPrice {
+            let cmd = match feed.as_mut() {
+                Some(f) => f.update(sc, i, step, prices[i]),
+                None => Command::SetPrice {
                     asset: AssetId(i as u16 + 1),
                     price: prices[i],
                 },
-                path,
-                step,
-            )?;
+            };
+            world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
+        }
+        // With an oracle the keeper sees the engine's (aggregate) prices, not the model's.
+        if feed.is_some() {
+            for i in 0..n {
+                seen[i] = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
+            }
         }
         // Faults.
         let mut gas_usd = 0.0;
@@ -257,13 +265,14 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             path,
             step,
             time_ms: t,
-            prices: &prices,
+            prices: if feed.is_some() { &seen } else { &prices },
             returns: &r,
             keeper_online: online,
             gas_usd,
             step_ms,
         };
         keeper.on_step(&mut eng, house, &cx, &mut m)?;
+        crate::feeds::record_modes(&eng, &mut m);
         let fund = keeper.fund(&eng, house);
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;

@@ -42,6 +42,15 @@ pub struct Scenario {
     pub keeper: Keeper,
     #[serde(default)]
     pub faults: Faults,
+    /// Multi-source oracle for every asset (absent: prices enter by `SetPrice`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<crate::feeds::OracleSpec>,
+    /// Circuit breakers on the markets and/or the pool (needs `[oracle]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<crate::feeds::BreakerSpec>,
+    /// Volatility-adjusted margin add-on on every market (`ConfigureVolMargin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vol_margin: Option<crate::feeds::VolMarginSpec>,
 }
 
 fn d_seed() -> u64 {
@@ -560,6 +569,9 @@ impl Default for Keeper {
 pub struct Faults {
     pub keeper_outage: Outage,
     pub gas: Option<Gas>,
+    /// Oracle source faults (outage, latency, manipulation windows); need `[oracle]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub oracle: Vec<crate::feeds::OracleFault>,
 }
 
 /// Keeper outages: fixed step windows and/or random outages (a two-state Markov chain).
@@ -1049,6 +1061,7 @@ impl Scenario {
                 ));
             }
         }
+        crate::feeds::validate(self)?;
         if let Some(g) = &self.faults.gas {
             nonneg("faults.gas.base_usd".into(), g.base_usd)?;
             nonneg("faults.gas.sigma".into(), g.sigma)?;

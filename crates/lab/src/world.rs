@@ -115,6 +115,7 @@ pub fn apply(
 pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabError> {
     let mut e = Engine::new();
     let mut buf = Vec::new();
+    let mut buf2 = Vec::new();
     let g = Role::Governor;
     let t = T0_MS;
     let mut ap = |e: &mut Engine, cmd| apply(e, &mut buf, t, cmd, 0, 0);
@@ -220,6 +221,9 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
     }
     if engine_liq && sc.protocol.insurance_fund > 0.0 {
         seed_insurance(sc, &mut e, &house, prices[0])?;
+    }
+    for cmd in crate::feeds::genesis_commands(sc, prices, &house.markets) {
+        apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
     }
     Ok((e, house))
 }
