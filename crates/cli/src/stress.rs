@@ -180,3 +180,65 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Embedded scenario name or a scenario TOML file.
+    #[arg(default_value = embedded::DEFAULT)]
+    pub scenario: String,
+    /// One axis of the grid: `--grid protocol.market.maint_margin=0.03,0.05,0.07`; repeat for
+    /// more axes (Cartesian product).
+    #[arg(long = "grid", value_name = "KEY=V1,V2,...", required = true)]
+    pub grids: Vec<String>,
+    /// Paths per grid point (overrides the scenario's `paths`).
+    #[arg(long)]
+    pub paths: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Overrides applied to every point before the grid's own.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Risk tolerance: the recommended point is the most capital-efficient one whose
+    /// P(insolvency) upper 95% bound is at most this.
+    #[arg(long, default_value_t = 0.05)]
+    pub max_p_insolvency: f64,
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print the sweep as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn sweep(a: SweepArgs) -> Result<()> {
+    use ballast_lab::sweep::{self, Axis, SweepConfig};
+    if !(a.max_p_insolvency.is_finite() && (0.0..=1.0).contains(&a.max_p_insolvency)) {
+        anyhow::bail!(
+            "--max-p-insolvency must be within [0, 1] (got {})",
+            a.max_p_insolvency
+        );
+    }
+    let axes = a
+        .grids
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut sets = a.sets.clone();
+    if let Some(p) = a.paths {
+        sets.push(format!("paths={p}"));
+    }
+    if let Some(s) = a.seed {
+        sets.push(format!("seed={s}"));
+    }
+    let cfg = SweepConfig {
+        threads: a.threads,
+        progress: std::io::stderr().is_terminal(),
+        max_p_insolvency: a.max_p_insolvency,
+    };
+    let s = sweep::run(&a.scenario, &sets, &axes, &cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print!("{}", s.table());
+    }
+    Ok(())
+}

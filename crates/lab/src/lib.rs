@@ -24,6 +24,8 @@
 //!   confidence intervals.
 //! - [`runner`]: rayon over paths, one ChaCha stream per (seed, path), shards and merging,
 //!   output folders written atomically.
+//! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
+//!   recommended point.
 //! - [`report`]: a self-contained HTML report (summary and inline SVG charts).
 //! - [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 //! - [`embedded`]: the scenarios compiled into the binary.
@@ -40,6 +42,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod world;
 
 pub use error::LabError;
