@@ -44,6 +44,9 @@ fn same_seed_same_summary_with_one_and_two_threads() {
     for (name, sets) in [
         ("jump-tail", vec!["paths=48", "horizon=240"]),
         ("gbm-baseline", vec!["paths=32", "horizon=200"]),
+        // Engine auctions, three noisy oracle sources with a manipulated one, breakers and
+        // vol-adjusted margin: the new per-path streams (oracle noise on stream 3).
+        ("oracle-manipulation-defended", vec!["paths=24", "horizon=150"]),
     ] {
         let p = load(name, &sets);
         let one = run(&p, 1);
