@@ -46,7 +46,10 @@ fn same_seed_same_summary_with_one_and_two_threads() {
         ("gbm-baseline", vec!["paths=32", "horizon=200"]),
         // Engine auctions, three noisy oracle sources with a manipulated one, breakers and
         // vol-adjusted margin: the new per-path streams (oracle noise on stream 3).
-        ("oracle-manipulation-defended", vec!["paths=24", "horizon=150"]),
+        (
+            "oracle-manipulation-defended",
+            vec!["paths=24", "horizon=150"],
+        ),
     ] {
         let p = load(name, &sets);
         let one = run(&p, 1);
