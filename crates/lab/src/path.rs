@@ -104,6 +104,9 @@ pub struct PathResult {
     /// Insurance-fund balance at the end of each step (for the per-step series).
     #[serde(skip)]
     pub fund_path: Vec<i64>,
+    /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
+    #[serde(skip)]
+    pub bad_path: Vec<i64>,
 }
 
 /// Initial margin and open interest of the trader accounts (quote-native).
@@ -277,6 +280,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
         m.fund_path.push(fund);
+        m.bad_path.push(m.bad_debt);
         if m.bad_debt > 0 && m.first_bad_step.is_none() {
             m.first_bad_step = Some(step);
         }

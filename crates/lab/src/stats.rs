@@ -223,6 +223,55 @@ impl LogHistogram {
     }
 }
 
+/// Growth factor of the per-step band histograms (relative error ≤ √1.05 − 1 ≈ 2.5%).
+pub const BAND_GAMMA: f64 = 1.05;
+/// At most this many steps carry band histograms (a stride keeps long horizons cheap).
+pub const BAND_POINTS: usize = 200;
+
+/// A small log-bucket histogram (counts only) for per-step quantile bands: mergeable exactly,
+/// quantiles within `√BAND_GAMMA − 1` relative error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandHist {
+    pub zeros: u64,
+    pub buckets: BTreeMap<i32, u64>,
+}
+
+impl BandHist {
+    pub fn add(&mut self, x: i64) {
+        if x <= 0 {
+            self.zeros += 1;
+        } else {
+            let k = ((x as f64).ln() / BAND_GAMMA.ln()).floor() as i32;
+            *self.buckets.entry(k).or_insert(0) += 1;
+        }
+    }
+    pub fn merge(&mut self, o: &BandHist) {
+        self.zeros += o.zeros;
+        for (k, c) in &o.buckets {
+            *self.buckets.entry(*k).or_insert(0) += c;
+        }
+    }
+    /// Value at rank `⌈q·n⌉` (bucket geometric midpoint), in native units.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.zeros + self.buckets.values().sum::<u64>();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        if rank <= self.zeros {
+            return 0.0;
+        }
+        let mut seen = self.zeros;
+        for (k, c) in &self.buckets {
+            seen += c;
+            if seen >= rank {
+                return BAND_GAMMA.powf(*k as f64 + 0.5);
+            }
+        }
+        0.0
+    }
+}
+
 /// Exact sum with its sum of squares (squares in whole quote units, i.e. USD², to stay far
 /// from overflow).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +361,15 @@ pub struct Aggregate {
     pub breaker_steps: [u64; 4],
     #[serde(default)]
     pub breaker_scope_steps: u64,
+    /// Steps between band samples (0 until the first path): band `j` is step `(j+1)·stride`.
+    #[serde(default)]
+    pub band_stride: u32,
+    /// Insurance fund at sampled steps, per-step distribution over paths.
+    #[serde(default)]
+    pub fund_bands: Vec<BandHist>,
+    /// Cumulative bad debt at sampled steps.
+    #[serde(default)]
+    pub bad_bands: Vec<BandHist>,
 }
 
 const USD: i64 = 1_000_000;
@@ -360,6 +418,22 @@ impl Aggregate {
             *a += b;
         }
         self.breaker_scope_steps += r.breaker_scope_steps;
+        if self.band_stride == 0 && !r.fund_path.is_empty() {
+            self.band_stride = r.fund_path.len().div_ceil(BAND_POINTS) as u32;
+        }
+        if self.band_stride > 0 {
+            let stride = self.band_stride as usize;
+            let m = r.fund_path.len() / stride;
+            if self.fund_bands.len() < m {
+                self.fund_bands.resize(m, BandHist::default());
+                self.bad_bands.resize(m, BandHist::default());
+            }
+            for j in 0..m {
+                let i = (j + 1) * stride - 1;
+                self.fund_bands[j].add(r.fund_path[i]);
+                self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
+            }
+        }
         if let Some(s) = r.first_bad_step {
             let i = s as usize - 1;
             if self.first_bad_by_step.len() <= i {
@@ -407,6 +481,21 @@ impl Aggregate {
             *a += b;
         }
         self.breaker_scope_steps += o.breaker_scope_steps;
+        if self.band_stride == 0 {
+            self.band_stride = o.band_stride;
+        }
+        if self.fund_bands.len() < o.fund_bands.len() {
+            self.fund_bands
+                .resize(o.fund_bands.len(), BandHist::default());
+            self.bad_bands
+                .resize(o.bad_bands.len(), BandHist::default());
+        }
+        for (a, b) in self.fund_bands.iter_mut().zip(&o.fund_bands) {
+            a.merge(b);
+        }
+        for (a, b) in self.bad_bands.iter_mut().zip(&o.bad_bands) {
+            a.merge(b);
+        }
         if self.first_bad_by_step.len() < o.first_bad_by_step.len() {
             self.first_bad_by_step.resize(o.first_bad_by_step.len(), 0);
         }
@@ -867,6 +956,36 @@ mod tests {
             vals[rank - 1..].iter().map(|&x| x as f64).sum::<f64>() / (n - rank + 1) as f64;
         let est = all.tail_mean(0.99);
         assert!((est - exact).abs() <= exact * 0.01, "{est} vs {exact}");
+    }
+
+    #[test]
+    fn band_histograms_quantile_within_bound_and_merge() {
+        let (mut a, mut b, mut all) = (
+            BandHist::default(),
+            BandHist::default(),
+            BandHist::default(),
+        );
+        let vals: Vec<i64> = (0..1000).map(|i| i * 1_000_003 % 97_000_001).collect();
+        for (i, v) in vals.iter().enumerate() {
+            all.add(*v);
+            if i % 3 == 0 {
+                a.add(*v)
+            } else {
+                b.add(*v)
+            }
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
+        let mut sorted = vals.clone();
+        sorted.sort();
+        for q in [0.05, 0.5, 0.95] {
+            let exact = sorted[((q * 1000.0f64).ceil() as usize).clamp(1, 1000) - 1] as f64;
+            let est = all.quantile(q);
+            assert!(
+                (est - exact).abs() <= exact * (BAND_GAMMA.sqrt() - 1.0) + 1.0,
+                "{q}: {est} vs {exact}"
+            );
+        }
     }
 
     #[test]

@@ -124,6 +124,9 @@ fn merged_shards_equal_the_unsharded_run() {
     assert_eq!(agg.fund_by_step.len(), 200);
     let html = std::fs::read_to_string(dir.join("full/report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("P(insolvency so far)"));
+    // Per-step quantile bands (one sample per step at this horizon) merge and are drawn.
+    assert_eq!((agg.band_stride, agg.fund_bands.len()), (1, 200));
+    assert!(html.contains("5–95% band") && html.contains("class=\"band\""));
     // scenario.toml is the scenario as run: it reloads to the same fingerprint.
     let (again, _) = embedded::load(dir.join("full/scenario.toml").to_str().unwrap(), &[]).unwrap();
     assert_eq!(again.fingerprint(), full.summary.fingerprint);
