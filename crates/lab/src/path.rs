@@ -101,6 +101,9 @@ pub struct PathResult {
     /// Breaker scope-steps observed (the denominator of `breaker_steps`).
     #[serde(default)]
     pub breaker_scope_steps: u64,
+    /// Step at which the whale dumped (if it did).
+    #[serde(default)]
+    pub whale_dump_step: Option<u32>,
     /// Insurance-fund balance at the end of each step (for the per-step series).
     #[serde(skip)]
     pub fund_path: Vec<i64>,
@@ -198,6 +201,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         .as_ref()
         .map(|_| crate::feeds::Feed::new(&prices, path_rng(sc.seed, path, 3)));
     let mut seen = prices.clone();
+    let whale_asset = sc.whale_asset();
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         // Shocks: iid normals in asset order (all assets when correlated), then correlate.
@@ -224,6 +228,32 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             r[i] = s.assets[i].model.step(&mut states[i], z[i], &mut rng);
             prices[i] *= r[i].exp();
             peak[i] = peak[i].max(prices[i]);
+            // The whale dumps into the book's depth: a permanent impact on this asset's price.
+            let mut dump: Option<i64> = None;
+            if let (Some(w), Some(wa)) = (&sc.agents.whale, whale_asset) {
+                if wa == i
+                    && m.whale_dump_step.is_none()
+                    && 1.0 - prices[i] / peak[i] >= w.dump_drawdown
+                {
+                    m.whale_dump_step = Some(step);
+                    let id = world::whale_account(sc, house);
+                    let size = eng.state().accounts[id.idx()]
+                        .positions
+                        .iter()
+                        .find(|p| p.market == house.markets[i])
+                        .map_or(0, |p| p.size.0);
+                    if size != 0 {
+                        let notional = size.unsigned_abs() as f64
+                            / 10f64.powi(sc.assets[i].decimals as i32)
+                            * prices[i];
+                        let depth = sc.liquidity.depth_usd.unwrap_or(f64::INFINITY)
+                            / (1.0 + sc.liquidity.vol_sensitivity * r[i].abs() / 0.01);
+                        let impact = (0.01 * notional / depth).min(w.max_impact);
+                        prices[i] *= 1.0 - impact;
+                        dump = Some(size);
+                    }
+                }
+            }
             m.max_drawdown = m.max_drawdown.max(1.0 - prices[i] / peak[i]);
             let cmd = match feed.as_mut() {
                 Some(f) => f.update(sc, i, step, prices[i]),
@@ -233,6 +263,19 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
                 },
             };
             world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
+            if let Some(size) = dump {
+                let px = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
+                let sell = Command::Fill {
+                    market: house.markets[i],
+                    taker: world::whale_account(sc, house),
+                    maker: house.maker,
+                    size: ballast_engine::num::Amount(-size),
+                    price: px,
+                };
+                if world::apply(&mut eng, &mut buf, t, sell, path, step).is_err() {
+                    m.refused += 1;
+                }
+            }
         }
         // With an oracle the keeper sees the engine's (aggregate) prices, not the model's.
         if feed.is_some() {

@@ -51,6 +51,48 @@ pub struct Scenario {
     /// Volatility-adjusted margin add-on on every market (`ConfigureVolMargin`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vol_margin: Option<crate::feeds::VolMarginSpec>,
+    /// Extra agents (a whale that dumps into thin depth).
+    #[serde(default, skip_serializing_if = "Agents::is_empty")]
+    pub agents: Agents,
+}
+
+/// Agents beyond the trader population.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Agents {
+    pub whale: Option<Whale>,
+}
+
+impl Agents {
+    fn is_empty(&self) -> bool {
+        self.whale.is_none()
+    }
+}
+
+/// A whale: one large long opened at t0 that is dumped at once, into the liquidity model's
+/// depth, the first time its asset trades `dump_drawdown` below its running peak. The dump
+/// moves the price permanently by the linear impact `s = 1% · notional / depth_eff` (capped at
+/// `max_impact`): every later model price of the asset is `× (1 − s)` — the traders see the
+/// deeper fall, the cascade the whale started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whale {
+    /// Symbol of the asset (default: the first).
+    #[serde(default)]
+    pub asset: Option<String>,
+    /// Notional of the long at t0, USD.
+    pub notional_usd: f64,
+    /// Notional / margin posted.
+    pub leverage: f64,
+    /// Dumps when the price is this fraction below its running peak.
+    pub dump_drawdown: f64,
+    /// Cap on the price impact of the dump.
+    #[serde(default = "d_max_impact")]
+    pub max_impact: f64,
+}
+
+fn d_max_impact() -> f64 {
+    0.2
 }
 
 fn d_seed() -> u64 {
@@ -1062,6 +1104,37 @@ impl Scenario {
             }
         }
         crate::feeds::validate(self)?;
+        if let Some(w) = &self.agents.whale {
+            if let Some(a) = &w.asset {
+                if !self.assets.iter().any(|x| &x.symbol == a) {
+                    return Err(f("agents.whale.asset", format!("no asset `{a}`")));
+                }
+            }
+            if !(w.notional_usd.is_finite() && w.notional_usd > 0.0) {
+                return Err(f("agents.whale.notional_usd", "must be > 0"));
+            }
+            if self.liquidity.depth_usd.is_none() {
+                return Err(f(
+                    "agents.whale",
+                    "a whale needs liquidity.depth_usd (its dump moves the price by its impact)",
+                ));
+            }
+            frac("agents.whale.dump_drawdown".into(), w.dump_drawdown)?;
+            frac("agents.whale.max_impact".into(), w.max_impact)?;
+            let ai = self.whale_asset().unwrap_or(0);
+            let m = self.assets[ai].market.apply(&p.market);
+            if !(w.leverage.is_finite() && w.leverage > 0.0)
+                || w.leverage > 1.0 / (m.init_margin + m.taker_fee) * (1.0 - 1e-9)
+            {
+                return Err(f(
+                    "agents.whale.leverage",
+                    format!(
+                        "must be within (0, {:.4}] (1 / (init_margin + taker_fee))",
+                        1.0 / (m.init_margin + m.taker_fee)
+                    ),
+                ));
+            }
+        }
         if let Some(g) = &self.faults.gas {
             nonneg("faults.gas.base_usd".into(), g.base_usd)?;
             nonneg("faults.gas.sigma".into(), g.sigma)?;
@@ -1069,6 +1142,15 @@ impl Scenario {
             nonneg("faults.gas.crash_beta".into(), g.crash_beta)?;
         }
         Ok(())
+    }
+
+    /// Index of the whale's asset, if there is a whale.
+    pub fn whale_asset(&self) -> Option<usize> {
+        let w = self.agents.whale.as_ref()?;
+        Some(match &w.asset {
+            Some(a) => self.assets.iter().position(|x| &x.symbol == a).unwrap_or(0),
+            None => 0,
+        })
     }
 
     /// Year fraction of one step.

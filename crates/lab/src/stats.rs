@@ -364,6 +364,9 @@ pub struct Aggregate {
     /// Steps between band samples (0 until the first path): band `j` is step `(j+1)·stride`.
     #[serde(default)]
     pub band_stride: u32,
+    /// Paths on which the whale dumped.
+    #[serde(default)]
+    pub whale_dumps: u64,
     /// Insurance fund at sampled steps, per-step distribution over paths.
     #[serde(default)]
     pub fund_bands: Vec<BandHist>,
@@ -418,6 +421,7 @@ impl Aggregate {
             *a += b;
         }
         self.breaker_scope_steps += r.breaker_scope_steps;
+        self.whale_dumps += u64::from(r.whale_dump_step.is_some());
         if self.band_stride == 0 && !r.fund_path.is_empty() {
             self.band_stride = r.fund_path.len().div_ceil(BAND_POINTS) as u32;
         }
@@ -481,6 +485,7 @@ impl Aggregate {
             *a += b;
         }
         self.breaker_scope_steps += o.breaker_scope_steps;
+        self.whale_dumps += o.whale_dumps;
         if self.band_stride == 0 {
             self.band_stride = o.band_stride;
         }
@@ -632,6 +637,9 @@ pub struct Summary {
     pub engine: EngineLiq,
     #[serde(default)]
     pub breaker: BreakerSummary,
+    /// Fraction of paths on which the whale dumped (0 without a whale).
+    #[serde(default)]
+    pub whale_dump_p: f64,
     pub elapsed_s: f64,
 }
 
@@ -722,6 +730,7 @@ impl Summary {
                 auction_resets_mean: a.auction_resets as f64 / n,
                 auctions_stuck_mean: a.auctions_stuck as f64 / n,
             },
+            whale_dump_p: a.whale_dumps as f64 / n,
             breaker: {
                 let d = a.breaker_scope_steps.max(1) as f64;
                 BreakerSummary {
@@ -864,6 +873,9 @@ impl Summary {
                     self.engine.auctions_stuck_mean
                 ),
             );
+        }
+        if self.whale_dump_p > 0.0 {
+            row("whale dumped", pct(self.whale_dump_p));
         }
         if self.breaker.configured || self.breaker.blocked_mean > 0.0 {
             let b = &self.breaker;

@@ -320,6 +320,11 @@ fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
+/// The whale's account (after the traders), when the scenario has one.
+pub fn whale_account(sc: &Scenario, house: &House) -> AccountId {
+    AccountId(house.first_trader + sc.population.accounts)
+}
+
 /// Opens the population's accounts and positions. Draw order per account: margin, leverage,
 /// then side (only if `long_fraction < 1`), then asset (only with several assets) — so a
 /// one-asset all-long book equals the peer-radCAD reference book draw for draw.
@@ -418,6 +423,42 @@ pub fn populate(
                 ),
             )
         })?;
+    }
+    if let (Some(w), Some(ai)) = (&sc.agents.whale, sc.whale_asset()) {
+        // The whale opens last (no random draw: the traders' book is unchanged by it).
+        let id = whale_account(sc, house);
+        let open = |e: &mut Engine, buf: &mut Vec<Event>, cmd| apply(e, buf, t, cmd, path, 0);
+        open(
+            eng,
+            &mut buf,
+            Command::OpenAccount {
+                owner: OwnerId(10 + pop.accounts),
+                pool: POOL,
+            },
+        )?;
+        open(
+            eng,
+            &mut buf,
+            Command::Deposit {
+                account: id,
+                asset: QUOTE,
+                amount: usd(w.notional_usd / w.leverage),
+            },
+        )?;
+        let dec = sc.assets[ai].decimals as i32;
+        let qty = (w.notional_usd / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        open(
+            eng,
+            &mut buf,
+            Command::Fill {
+                market: house.markets[ai],
+                taker: id,
+                maker: house.maker,
+                size: Amount(qty),
+                price: prices[ai],
+            },
+        )
+        .map_err(|e| LabError::field("agents.whale", e.to_string()))?;
     }
     Ok(())
 }

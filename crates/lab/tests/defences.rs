@@ -149,4 +149,42 @@ fn bad_oracle_input_is_named() {
             .map_err(|e| e.to_string())
     });
     assert!(e.unwrap_err().contains("oracle.quorum"));
+    let e = scenario("[agents.whale]\nnotional_usd = 1e6\nleverage = 2.0\ndump_drawdown = 0.1\n")
+        .unwrap_err();
+    assert!(e.contains("agents.whale") && e.contains("depth_usd"), "{e}");
+}
+
+#[test]
+fn a_whale_dumping_into_thin_depth_deepens_the_cascade() {
+    let whale = [
+        "paths=30",
+        "horizon=300",
+        "agents.whale.notional_usd=5e6",
+        "agents.whale.leverage=3",
+    ];
+    let never = run(
+        &load(
+            "jump-tail",
+            &[&whale[..], &["agents.whale.dump_drawdown=1.0"]].concat(),
+        ),
+        2,
+    );
+    let dumps = run(
+        &load(
+            "jump-tail",
+            &[&whale[..], &["agents.whale.dump_drawdown=0.08"]].concat(),
+        ),
+        2,
+    );
+    assert_eq!(never.whale_dump_p, 0.0);
+    assert!(dumps.whale_dump_p > 0.0);
+    // Same paths; the dump's permanent impact only adds losses.
+    assert!(dumps.bad_debt.mean > never.bad_debt.mean);
+    assert!(dumps.p_insolvency >= never.p_insolvency);
+    // Deterministic with a whale too.
+    let p = load(
+        "jump-tail",
+        &[&whale[..], &["agents.whale.dump_drawdown=0.08"]].concat(),
+    );
+    assert_eq!(comparable(&run(&p, 1)), comparable(&dumps));
 }
