@@ -518,11 +518,19 @@ impl Liquidation for EngineLiquidator {
             .filter(|a| !house.is_house(*a))
             .collect();
         let active = !eng.state().pools[POOL.idx()].liquidation.active.is_empty();
-        if queue.is_empty() && !active {
-            return Ok(());
-        }
         if !cx.keeper_online {
             m.missed_outage += queue.len() as u64;
+            return Ok(());
+        }
+        // An unwind refused earlier (e.g. a halted market) is retried first.
+        if eng.state().accounts[house.liquidator.idx()]
+            .positions
+            .iter()
+            .any(|p| p.size.0 != 0)
+        {
+            self.unwind(eng, house, cx, cx.time_ms, m);
+        }
+        if queue.is_empty() && !active {
             return Ok(());
         }
         if self.auction {
