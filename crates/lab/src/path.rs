@@ -101,6 +101,14 @@ pub struct PathResult {
     /// Breaker scope-steps observed (the denominator of `breaker_steps`).
     #[serde(default)]
     pub breaker_scope_steps: u64,
+    /// Lenders: quote withdrawn in the run, refused withdrawal attempts, and what the lenders
+    /// lost (deposits − withdrawn − final balances: their share of socialized loss).
+    #[serde(default)]
+    pub lender_withdrawn: i64,
+    #[serde(default)]
+    pub lender_refused: u64,
+    #[serde(default)]
+    pub lender_loss: i64,
     /// Step at which the whale dumped (if it did).
     #[serde(default)]
     pub whale_dump_step: Option<u32>,
@@ -202,6 +210,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         .map(|_| crate::feeds::Feed::new(&prices, path_rng(sc.seed, path, 3)));
     let mut seen = prices.clone();
     let whale_asset = sc.whale_asset();
+    let mut lender_out = vec![false; sc.agents.lenders.as_ref().map_or(0, |l| l.count as usize)];
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         // Shocks: iid normals in asset order (all assets when correlated), then correlate.
@@ -307,6 +316,37 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         if !online {
             m.outage_steps += 1;
         }
+        // Lenders run once the stress is visible.
+        if let Some(l) = &sc.agents.lenders {
+            let dd = (0..n)
+                .map(|i| 1.0 - prices[i] / peak[i])
+                .fold(0.0, f64::max);
+            if dd >= l.withdraw_drawdown {
+                let first = world::first_lender(sc, house);
+                for k in 0..l.count {
+                    let id = AccountId(first + k);
+                    if lender_out[k as usize] {
+                        continue;
+                    }
+                    let bal = crate::keeper::KeeperLiquidator::balance(&eng, id);
+                    if bal <= 0 {
+                        lender_out[k as usize] = true;
+                        continue;
+                    }
+                    let cmd = Command::Withdraw {
+                        account: id,
+                        asset: world::QUOTE,
+                        amount: ballast_engine::num::Amount(bal),
+                    };
+                    if world::apply(&mut eng, &mut buf, t, cmd, path, step).is_ok() {
+                        m.lender_withdrawn += bal;
+                        lender_out[k as usize] = true;
+                    } else {
+                        m.lender_refused += 1;
+                    }
+                }
+            }
+        }
         let cx = StepContext {
             path,
             step,
@@ -327,6 +367,13 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         if m.bad_debt > 0 && m.first_bad_step.is_none() {
             m.first_bad_step = Some(step);
         }
+    }
+    if let Some(l) = &sc.agents.lenders {
+        let first = world::first_lender(sc, house);
+        let left: i64 = (0..l.count)
+            .map(|k| crate::keeper::KeeperLiquidator::balance(&eng, AccountId(first + k)))
+            .sum();
+        m.lender_loss = world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - left;
     }
     Ok((m, eng))
 }

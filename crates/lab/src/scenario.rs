@@ -61,12 +61,25 @@ pub struct Scenario {
 #[serde(deny_unknown_fields, default)]
 pub struct Agents {
     pub whale: Option<Whale>,
+    pub lenders: Option<Lenders>,
 }
 
 impl Agents {
     fn is_empty(&self) -> bool {
-        self.whale.is_none()
+        self.whale.is_none() && self.lenders.is_none()
     }
+}
+
+/// Lenders: `count` accounts that deposit `deposit_usd` of quote each at t0 and try to take it
+/// all out (`Withdraw`) once any asset trades `withdraw_drawdown` below its running peak — a
+/// run on the pool. The engine may refuse (breakers, outflow limits): they retry every step.
+/// Those still in when a loss is socialized bear their share of the deposit-index cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lenders {
+    pub count: u32,
+    pub deposit_usd: f64,
+    pub withdraw_drawdown: f64,
 }
 
 /// A whale: one large long opened at t0 that is dumped at once, into the liquidity model's
@@ -1104,6 +1117,15 @@ impl Scenario {
             }
         }
         crate::feeds::validate(self)?;
+        if let Some(l) = &self.agents.lenders {
+            if !(l.deposit_usd.is_finite() && l.deposit_usd > 0.0) {
+                return Err(f("agents.lenders.deposit_usd", "must be > 0"));
+            }
+            frac(
+                "agents.lenders.withdraw_drawdown".into(),
+                l.withdraw_drawdown,
+            )?;
+        }
         if let Some(w) = &self.agents.whale {
             if let Some(a) = &w.asset {
                 if !self.assets.iter().any(|x| &x.symbol == a) {

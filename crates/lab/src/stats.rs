@@ -367,6 +367,12 @@ pub struct Aggregate {
     /// Paths on which the whale dumped.
     #[serde(default)]
     pub whale_dumps: u64,
+    #[serde(default)]
+    pub lender_withdrawn: Moments,
+    #[serde(default)]
+    pub lender_refused: u64,
+    #[serde(default)]
+    pub lender_loss: Moments,
     /// Insurance fund at sampled steps, per-step distribution over paths.
     #[serde(default)]
     pub fund_bands: Vec<BandHist>,
@@ -422,6 +428,9 @@ impl Aggregate {
         }
         self.breaker_scope_steps += r.breaker_scope_steps;
         self.whale_dumps += u64::from(r.whale_dump_step.is_some());
+        self.lender_withdrawn.add(r.lender_withdrawn, USD);
+        self.lender_refused += r.lender_refused;
+        self.lender_loss.add(r.lender_loss, USD);
         if self.band_stride == 0 && !r.fund_path.is_empty() {
             self.band_stride = r.fund_path.len().div_ceil(BAND_POINTS) as u32;
         }
@@ -486,6 +495,9 @@ impl Aggregate {
         }
         self.breaker_scope_steps += o.breaker_scope_steps;
         self.whale_dumps += o.whale_dumps;
+        self.lender_withdrawn.merge(&o.lender_withdrawn);
+        self.lender_refused += o.lender_refused;
+        self.lender_loss.merge(&o.lender_loss);
         if self.band_stride == 0 {
             self.band_stride = o.band_stride;
         }
@@ -597,6 +609,17 @@ pub struct EngineLiq {
     pub auctions_stuck_mean: f64,
 }
 
+/// What the lenders did, per path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LenderSummary {
+    /// Quote withdrawn in the run, USD.
+    pub withdrawn_mean: f64,
+    /// Withdrawals the engine refused (retried next step).
+    pub refused_mean: f64,
+    /// Loss borne by the lenders (socialized loss on what they left in), USD.
+    pub loss_mean: f64,
+}
+
 /// The run summary (`--json` prints exactly this object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -640,6 +663,9 @@ pub struct Summary {
     /// Fraction of paths on which the whale dumped (0 without a whale).
     #[serde(default)]
     pub whale_dump_p: f64,
+    /// Lenders (zeros without them).
+    #[serde(default)]
+    pub lenders: LenderSummary,
     pub elapsed_s: f64,
 }
 
@@ -731,6 +757,11 @@ impl Summary {
                 auctions_stuck_mean: a.auctions_stuck as f64 / n,
             },
             whale_dump_p: a.whale_dumps as f64 / n,
+            lenders: LenderSummary {
+                withdrawn_mean: mean(&a.lender_withdrawn),
+                refused_mean: a.lender_refused as f64 / n,
+                loss_mean: mean(&a.lender_loss),
+            },
             breaker: {
                 let d = a.breaker_scope_steps.max(1) as f64;
                 BreakerSummary {
@@ -871,6 +902,18 @@ impl Summary {
                     self.engine.auctions_started_mean,
                     self.engine.auction_resets_mean,
                     self.engine.auctions_stuck_mean
+                ),
+            );
+        }
+        if self.lenders != LenderSummary::default() {
+            let l = &self.lenders;
+            row(
+                "lenders / path",
+                format!(
+                    "withdrew {} USD, {:.2} refused, lost {} USD",
+                    money(l.withdrawn_mean),
+                    l.refused_mean,
+                    money(l.loss_mean)
                 ),
             );
         }

@@ -325,6 +325,11 @@ pub fn whale_account(sc: &Scenario, house: &House) -> AccountId {
     AccountId(house.first_trader + sc.population.accounts)
 }
 
+/// The first lender account (after the traders and the whale).
+pub fn first_lender(sc: &Scenario, house: &House) -> u32 {
+    house.first_trader + sc.population.accounts + u32::from(sc.agents.whale.is_some())
+}
+
 /// Opens the population's accounts and positions. Draw order per account: margin, leverage,
 /// then side (only if `long_fraction < 1`), then asset (only with several assets) — so a
 /// one-asset all-long book equals the peer-radCAD reference book draw for draw.
@@ -459,6 +464,35 @@ pub fn populate(
             },
         )
         .map_err(|e| LabError::field("agents.whale", e.to_string()))?;
+    }
+    if let Some(l) = &sc.agents.lenders {
+        let first = first_lender(sc, house);
+        for k in 0..l.count {
+            let id = AccountId(first + k);
+            apply(
+                eng,
+                &mut buf,
+                t,
+                Command::OpenAccount {
+                    owner: OwnerId(first + 10 + k),
+                    pool: POOL,
+                },
+                path,
+                0,
+            )?;
+            apply(
+                eng,
+                &mut buf,
+                t,
+                Command::Deposit {
+                    account: id,
+                    asset: QUOTE,
+                    amount: usd(l.deposit_usd),
+                },
+                path,
+                0,
+            )?;
+        }
     }
     Ok(())
 }

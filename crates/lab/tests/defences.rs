@@ -188,3 +188,24 @@ fn a_whale_dumping_into_thin_depth_deepens_the_cascade() {
     );
     assert_eq!(comparable(&run(&p, 1)), comparable(&dumps));
 }
+
+#[test]
+fn lenders_run_on_the_pool_and_halted_breakers_hold_them() {
+    let lenders = [
+        "paths=20",
+        "agents.lenders.count=10",
+        "agents.lenders.deposit_usd=1e5",
+        "agents.lenders.withdraw_drawdown=0.05",
+    ];
+    let naive = run(&load("oracle-manipulation-naive", &lenders), 2);
+    let defended = run(&load("oracle-manipulation-defended", &lenders), 2);
+    // Without breakers every lender gets out at once when the stress shows.
+    assert!(naive.lenders.withdrawn_mean > 0.0);
+    assert_eq!(naive.lenders.refused_mean, 0.0);
+    // A halted pool refuses outflows: lenders wait (and retry) while it is halted.
+    assert!(defended.lenders.refused_mean > 0.0);
+    assert!(defended.lenders.withdrawn_mean > 0.0);
+    for s in [&naive, &defended] {
+        assert!(s.lenders.loss_mean >= -1e-6, "{:?}", s.lenders);
+    }
+}
