@@ -523,3 +523,74 @@ pub fn engine_price(eng: &Engine, i: usize) -> Option<f64> {
     let q = st.assets[0].decimals;
     a.price.map(|p| p.to_human(a.decimals, q))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn faults_shape_each_source_quote() {
+        let text = r#"
+name = "f"
+paths = 1
+horizon = 10
+step_hours = 1.0
+[[assets]]
+symbol = "X"
+price = 100.0
+model = { kind = "gbm", sigma = 0.0 }
+[population]
+accounts = 1
+margin = { dist = "fixed", value = 100.0 }
+leverage = { dist = "fixed", value = 2.0 }
+[oracle]
+sources = 3
+quorum = 2
+[[faults.oracle]]
+kind = "outage"
+source = 0
+start = 2
+end = 4
+[[faults.oracle]]
+kind = "latency"
+source = 1
+lag_steps = 2
+start = 1
+end = 10
+[[faults.oracle]]
+kind = "manipulation"
+source = 2
+factor = 25.0
+ramp_steps = 4
+start = 3
+end = 10
+"#;
+        let sc = Scenario::from_toml(text, "t", &[]).unwrap();
+        let mut f = Feed::new(&[100.0], ChaCha8Rng::seed_from_u64(1));
+        let quotes = |c: Command| match c {
+            Command::OracleUpdate { quotes, .. } => quotes
+                .iter()
+                .map(|q| (q.source, q.price))
+                .collect::<Vec<_>>(),
+            _ => unreachable!(),
+        };
+        // Step 1: model 110; source 1 lags two steps (only the start price exists).
+        assert_eq!(
+            quotes(f.update(&sc, 0, 1, 110.0)),
+            [(0, 110.0), (1, 100.0), (2, 110.0)]
+        );
+        // Step 2: source 0 is out.
+        assert_eq!(quotes(f.update(&sc, 0, 2, 120.0)), [(1, 100.0), (2, 120.0)]);
+        // Step 3: manipulation ramps: factor 1 + 24·1/4 = 7.
+        let q = quotes(f.update(&sc, 0, 3, 130.0));
+        assert_eq!(q[0], (1, 110.0));
+        assert!((q[1].1 - 130.0 * 7.0).abs() < 1e-9, "{q:?}");
+        // Step 6 onwards: the full x25 on source 2; source 0 is back.
+        f.update(&sc, 0, 4, 130.0);
+        f.update(&sc, 0, 5, 130.0);
+        let q = quotes(f.update(&sc, 0, 6, 130.0));
+        assert_eq!(q[0], (0, 130.0));
+        assert!((q[2].1 - 130.0 * 25.0).abs() < 1e-9);
+    }
+}
