@@ -106,6 +106,9 @@ enum Cmd {
     Scenarios,
     /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
     Merge(stress::MergeArgs),
+    /// Grid of scenario overrides on one seed: capital efficiency vs P(insolvency), the Pareto
+    /// frontier and the recommended point under a risk tolerance.
+    Sweep(stress::SweepArgs),
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -191,6 +194,7 @@ fn run() -> Result<()> {
         Cmd::Stress(a) => stress::stress(a)?,
         Cmd::Scenarios => stress::scenarios()?,
         Cmd::Merge(a) => stress::merge(a)?,
+        Cmd::Sweep(a) => stress::sweep(a)?,
     }
     Ok(())
 }

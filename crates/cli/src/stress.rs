@@ -37,6 +37,11 @@ pub struct StressArgs {
     /// the shard.json files with `ballast merge`.
     #[arg(long, value_name = "i/N")]
     pub shard: Option<String>,
+    /// Run two scenarios (names or files) with the same overrides and print them side by side
+    /// (`ballast stress --compare oracle-manipulation-naive oracle-manipulation-defended`);
+    /// with --out DIR, writes DIR/compare.html and DIR/compare.json.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "shard")]
+    pub compare: Option<Vec<String>>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,6 +64,9 @@ pub fn stress(a: StressArgs) -> Result<()> {
     }
     if let Some(s) = a.seed {
         sets.push(format!("seed={s}"));
+    }
+    if let Some(pair) = &a.compare {
+        return compare(&a, pair, &sets);
     }
     let shard = a.shard.as_deref().map(runner::parse_shard).transpose()?;
     if shard.is_some() && a.out.is_none() {
@@ -91,9 +99,48 @@ pub fn stress(a: StressArgs) -> Result<()> {
     Ok(())
 }
 
+fn compare(a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
+    let mut out = Vec::new();
+    for name in pair {
+        let (sc, base) = embedded::load(name, sets)?;
+        let prep = Prepared::new(sc, base.as_deref())?;
+        let cfg = RunConfig {
+            threads: a.threads,
+            shard: None,
+            progress: !a.json && std::io::stderr().is_terminal(),
+            out_dir: None,
+        };
+        out.push(runner::run(&prep, &cfg)?.summary);
+    }
+    let (x, y) = (&out[0], &out[1]);
+    if let Some(d) = &a.out {
+        if d.exists() && std::fs::read_dir(d)?.next().is_some() {
+            anyhow::bail!("{} exists and is not empty", d.display());
+        }
+        std::fs::create_dir_all(d)?;
+        std::fs::write(d.join("compare.html"), ballast_lab::compare::html(x, y))?;
+        std::fs::write(
+            d.join("compare.json"),
+            serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?,
+        )?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?
+        );
+    } else {
+        print!("{}", ballast_lab::compare::table(x, y));
+        if let Some(d) = &a.out {
+            println!("wrote {}", d.display());
+        }
+    }
+    Ok(())
+}
+
 pub fn scenarios() -> Result<()> {
     println!(
-        "{:<14} {:>6} {:>6} {:>6}  description",
+        "{:<28} {:>6} {:>6} {:>6}  description",
         "name", "paths", "steps", "step h"
     );
     for (name, _) in embedded::EMBEDDED {
@@ -104,7 +151,7 @@ pub fn scenarios() -> Result<()> {
             ""
         };
         println!(
-            "{:<14} {:>6} {:>6} {:>6}  {}{default}",
+            "{:<28} {:>6} {:>6} {:>6}  {}{default}",
             name, sc.paths, sc.horizon, sc.step_hours, sc.description
         );
     }
@@ -130,6 +177,68 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         if let Some(d) = written {
             println!("wrote {}", d.display());
         }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Embedded scenario name or a scenario TOML file.
+    #[arg(default_value = embedded::DEFAULT)]
+    pub scenario: String,
+    /// One axis of the grid: `--grid protocol.market.maint_margin=0.03,0.05,0.07`; repeat for
+    /// more axes (Cartesian product).
+    #[arg(long = "grid", value_name = "KEY=V1,V2,...", required = true)]
+    pub grids: Vec<String>,
+    /// Paths per grid point (overrides the scenario's `paths`).
+    #[arg(long)]
+    pub paths: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Overrides applied to every point before the grid's own.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Risk tolerance: the recommended point is the most capital-efficient one whose
+    /// P(insolvency) upper 95% bound is at most this.
+    #[arg(long, default_value_t = 0.05)]
+    pub max_p_insolvency: f64,
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print the sweep as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn sweep(a: SweepArgs) -> Result<()> {
+    use ballast_lab::sweep::{self, Axis, SweepConfig};
+    if !(a.max_p_insolvency.is_finite() && (0.0..=1.0).contains(&a.max_p_insolvency)) {
+        anyhow::bail!(
+            "--max-p-insolvency must be within [0, 1] (got {})",
+            a.max_p_insolvency
+        );
+    }
+    let axes = a
+        .grids
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut sets = a.sets.clone();
+    if let Some(p) = a.paths {
+        sets.push(format!("paths={p}"));
+    }
+    if let Some(s) = a.seed {
+        sets.push(format!("seed={s}"));
+    }
+    let cfg = SweepConfig {
+        threads: a.threads,
+        progress: std::io::stderr().is_terminal(),
+        max_p_insolvency: a.max_p_insolvency,
+    };
+    let s = sweep::run(&a.scenario, &sets, &axes, &cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print!("{}", s.table());
     }
     Ok(())
 }

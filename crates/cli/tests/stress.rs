@@ -178,3 +178,88 @@ fn scenarios_lists_the_embedded_ones() {
     }
     assert!(out.contains("(default)"));
 }
+
+#[test]
+fn engine_mechanism_json_has_adl_socialized_and_breaker_sections() {
+    let (ok, out, err) = ballast(&[
+        "stress",
+        "oracle-manipulation-defended",
+        "--paths",
+        "6",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "scenario",
+        "paths",
+        "seed",
+        "p_insolvency",
+        "bad_debt",
+        "insurance_fund",
+        "liquidations",
+        "elapsed_s",
+        "adl",
+        "socialized",
+        "breaker",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["mechanism"], "engine_auction");
+    assert_eq!(v["breaker"]["configured"], true);
+    for k in ["mean", "var95", "var99", "cvar99"] {
+        assert!(v["bad_debt"][k].is_number(), "bad_debt.{k}");
+    }
+}
+
+#[test]
+fn compare_runs_both_side_by_side() {
+    let (ok, out, err) = ballast(&[
+        "stress",
+        "--compare",
+        "oracle-manipulation-naive",
+        "oracle-manipulation-defended",
+        "--paths",
+        "6",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("P(insolvency)") && out.contains("oracle-manipulation-defended"));
+    let (ok, out, err) = ballast(&[
+        "stress",
+        "--compare",
+        "oracle-manipulation-naive",
+        "oracle-manipulation-defended",
+        "--paths",
+        "6",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["a"]["scenario"], "oracle-manipulation-naive");
+    assert_eq!(v["b"]["scenario"], "oracle-manipulation-defended");
+}
+
+#[test]
+fn sweep_prints_the_frontier_and_names_bad_grids() {
+    let (ok, out, err) = ballast(&[
+        "sweep",
+        "peer-radcad",
+        "--grid",
+        "protocol.market.maint_margin=0.03,0.05",
+        "--set",
+        "horizon=100",
+        "--set",
+        "assets.ETH.model.jump_intensity=30",
+        "--paths",
+        "20",
+        "--max-p-insolvency",
+        "0.9",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["points"].as_array().unwrap().len(), 2);
+    assert!(v["recommended"].is_number());
+    let (ok, _, err) = ballast(&["sweep", "peer-radcad", "--grid", "maint_margin"]);
+    assert!(!ok && err.contains("--grid maint_margin"), "{err}");
+}

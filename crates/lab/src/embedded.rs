@@ -14,6 +14,16 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("jump-tail", include_str!("../scenarios/jump-tail.toml")),
     ("march-2020", include_str!("../scenarios/march-2020.toml")),
     ("peer-radcad", include_str!("../scenarios/peer-radcad.toml")),
+    ("luna-2022", include_str!("../scenarios/luna-2022.toml")),
+    ("ftx-2022", include_str!("../scenarios/ftx-2022.toml")),
+    (
+        "oracle-manipulation-naive",
+        include_str!("../scenarios/oracle-manipulation-naive.toml"),
+    ),
+    (
+        "oracle-manipulation-defended",
+        include_str!("../scenarios/oracle-manipulation-defended.toml"),
+    ),
 ];
 
 /// The scenario `ballast stress` runs without an argument.

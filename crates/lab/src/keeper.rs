@@ -43,6 +43,8 @@ pub struct StepContext<'a> {
     pub keeper_online: bool,
     /// Gas cost of one liquidation, USD.
     pub gas_usd: f64,
+    /// Length of the step, ms (the keeper may act anywhere in `[time_ms, time_ms + step_ms)`).
+    pub step_ms: i64,
 }
 
 /// A liquidation mechanism: called once per step; acts on the engine only through commands
@@ -55,14 +57,25 @@ pub trait Liquidation: Send {
         cx: &StepContext<'_>,
         m: &mut PathResult,
     ) -> Result<(), LabError>;
+
+    /// The insurance fund this mechanism draws on (quote-native): by default the lab's
+    /// insurance-fund house account.
+    fn fund(&self, eng: &Engine, house: &House) -> i64 {
+        KeeperLiquidator::balance(eng, house.fund)
+    }
 }
 
 /// Builds one path's liquidation mechanism from the scenario.
 pub type LiquidationFactory = fn(&Scenario) -> Box<dyn Liquidation>;
 
-/// The default mechanism: the keeper agent.
+/// The scenario's mechanism: the keeper agent (`keeper_fill`, the default) or the engine's
+/// own liquidation ([`crate::engine_liq::EngineLiquidator`]).
 pub fn keeper_factory(sc: &Scenario) -> Box<dyn Liquidation> {
-    Box::new(KeeperLiquidator::new(sc))
+    if sc.protocol.liquidation.mechanism.is_engine() {
+        Box::new(crate::engine_liq::EngineLiquidator::new(sc))
+    } else {
+        Box::new(KeeperLiquidator::new(sc))
+    }
 }
 
 /// Slippage model: linear impact, `s = 1% · notional / depth_eff`, with
@@ -117,7 +130,7 @@ impl KeeperLiquidator {
         }
     }
 
-    fn balance(eng: &Engine, a: AccountId) -> i64 {
+    pub(crate) fn balance(eng: &Engine, a: AccountId) -> i64 {
         // No positions and no collateral: maintenance health is exactly the quote balance.
         eng.health(a, HealthKind::Maintenance)
             .ok()

@@ -13,18 +13,28 @@
 //! - [`scenario`]: the file format, `--set` overrides, validation with errors that name the field.
 //! - [`models`]: price models (GBM, Merton jump-diffusion, GARCH(1,1), Markov regime switching,
 //!   Cholesky-correlated shocks, CSV replay, moving-block bootstrap).
+//! - [`feeds`]: multi-source oracles with per-source noise and faults (outage, latency,
+//!   manipulation), circuit breakers and volatility-adjusted margin from the scenario.
 //! - [`world`]: genesis and population (commands into a fresh engine).
 //! - [`keeper`]: the liquidation trait and the keeper agent with its insurance waterfall.
+//! - [`engine_liq`]: the engine's own liquidation (keeper takeover or Dutch auctions, engine
+//!   insurance fund, ADL, socialized loss) behind the same trait.
 //! - [`path`]: one path, step by step, producing a [`path::PathResult`].
 //! - [`stats`]: integer, mergeable aggregates (log-bucket histograms) and the summary with
 //!   confidence intervals.
 //! - [`runner`]: rayon over paths, one ChaCha stream per (seed, path), shards and merging,
 //!   output folders written atomically.
+//! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
+//!   recommended point.
 //! - [`report`]: a self-contained HTML report (summary and inline SVG charts).
+//! - [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 //! - [`embedded`]: the scenarios compiled into the binary.
 
+pub mod compare;
 pub mod embedded;
+pub mod engine_liq;
 pub mod error;
+pub mod feeds;
 pub mod keeper;
 pub mod models;
 pub mod path;
@@ -32,6 +42,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod world;
 
 pub use error::LabError;

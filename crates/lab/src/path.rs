@@ -74,9 +74,50 @@ pub struct PathResult {
     pub max_gas_usd: f64,
     /// First step that ended with bad debt.
     pub first_bad_step: Option<u32>,
+    /// Engine mechanisms: profit given up by auto-deleveraged counterparties (`Deleveraged`).
+    #[serde(default)]
+    pub adl: i64,
+    /// Engine mechanisms: loss spread over the pool's deposits (`LossSocialized`).
+    #[serde(default)]
+    pub socialized: i64,
+    /// Engine mechanisms: loss the engine recognised as uncovered (`BadDebt`, pool `bad_debt`).
+    #[serde(default)]
+    pub engine_bad_debt: i64,
+    #[serde(default)]
+    pub auctions_started: u64,
+    /// `AuctionReset` events.
+    #[serde(default)]
+    pub auction_resets: u64,
+    /// Auction-steps left needing a reset that nobody may do (`auction_resets = false`).
+    #[serde(default)]
+    pub auctions_stuck: u64,
+    /// Liquidation commands refused as `Reject::Blocked` (oracle or breaker gate).
+    #[serde(default)]
+    pub blocked: u64,
+    /// Steps each breaker scope spent in Normal, Cautious, Halted, Recovering (summed over
+    /// the configured scopes).
+    #[serde(default)]
+    pub breaker_steps: [u64; 4],
+    /// Breaker scope-steps observed (the denominator of `breaker_steps`).
+    #[serde(default)]
+    pub breaker_scope_steps: u64,
+    /// Lenders: quote withdrawn in the run, refused withdrawal attempts, and what the lenders
+    /// lost (deposits − withdrawn − final balances: their share of socialized loss).
+    #[serde(default)]
+    pub lender_withdrawn: i64,
+    #[serde(default)]
+    pub lender_refused: u64,
+    #[serde(default)]
+    pub lender_loss: i64,
+    /// Step at which the whale dumped (if it did).
+    #[serde(default)]
+    pub whale_dump_step: Option<u32>,
     /// Insurance-fund balance at the end of each step (for the per-step series).
     #[serde(skip)]
     pub fund_path: Vec<i64>,
+    /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
+    #[serde(skip)]
+    pub bad_path: Vec<i64>,
 }
 
 /// Initial margin and open interest of the trader accounts (quote-native).
@@ -143,11 +184,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
     let needs: Vec<bool> = s.assets.iter().map(|a| a.model.needs_normal()).collect();
     let mut keeper: Box<dyn Liquidation> = (s.liquidation)(sc);
-    let fund0 = eng
-        .health(house.fund, HealthKind::Maintenance)
-        .ok()
-        .and_then(|v| v.to_quote(Round::Down).ok())
-        .map_or(0, |a| a.0);
+    let fund0 = keeper.fund(&eng, house);
     let mut m = PathResult {
         path,
         fund_min: fund0,
@@ -167,6 +204,13 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let outage = &sc.faults.keeper_outage;
     let p_start = 1.0 - (-outage.rate_per_day * h / 24.0).exp();
     let p_end = 1.0 - (-h / outage.mean_hours).exp();
+    let mut feed = sc
+        .oracle
+        .as_ref()
+        .map(|_| crate::feeds::Feed::new(&prices, path_rng(sc.seed, path, 3)));
+    let mut seen = prices.clone();
+    let whale_asset = sc.whale_asset();
+    let mut lender_out = vec![false; sc.agents.lenders.as_ref().map_or(0, |l| l.count as usize)];
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         // Shocks: iid normals in asset order (all assets when correlated), then correlate.
@@ -193,18 +237,60 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             r[i] = s.assets[i].model.step(&mut states[i], z[i], &mut rng);
             prices[i] *= r[i].exp();
             peak[i] = peak[i].max(prices[i]);
+            // The whale dumps into the book's depth: a permanent impact on this asset's price.
+            let mut dump: Option<i64> = None;
+            if let (Some(w), Some(wa)) = (&sc.agents.whale, whale_asset) {
+                if wa == i
+                    && m.whale_dump_step.is_none()
+                    && 1.0 - prices[i] / peak[i] >= w.dump_drawdown
+                {
+                    m.whale_dump_step = Some(step);
+                    let id = world::whale_account(sc, house);
+                    let size = eng.state().accounts[id.idx()]
+                        .positions
+                        .iter()
+                        .find(|p| p.market == house.markets[i])
+                        .map_or(0, |p| p.size.0);
+                    if size != 0 {
+                        let notional = size.unsigned_abs() as f64
+                            / 10f64.powi(sc.assets[i].decimals as i32)
+                            * prices[i];
+                        let depth = sc.liquidity.depth_usd.unwrap_or(f64::INFINITY)
+                            / (1.0 + sc.liquidity.vol_sensitivity * r[i].abs() / 0.01);
+                        let impact = (0.01 * notional / depth).min(w.max_impact);
+                        prices[i] *= 1.0 - impact;
+                        dump = Some(size);
+                    }
+                }
+            }
             m.max_drawdown = m.max_drawdown.max(1.0 - prices[i] / peak[i]);
-            world::apply(
-                &mut eng,
-                &mut buf,
-                t,
-                Command::SetPrice {
+            let cmd = match feed.as_mut() {
+                Some(f) => f.update(sc, i, step, prices[i]),
+                None => Command::SetPrice {
                     asset: AssetId(i as u16 + 1),
                     price: prices[i],
                 },
-                path,
-                step,
-            )?;
+            };
+            world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
+            if let Some(size) = dump {
+                let px = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
+                let sell = Command::Fill {
+                    market: house.markets[i],
+                    taker: world::whale_account(sc, house),
+                    maker: house.maker,
+                    size: ballast_engine::num::Amount(-size),
+                    price: px,
+                };
+                if world::apply(&mut eng, &mut buf, t, sell, path, step).is_err() {
+                    m.refused += 1;
+                }
+            }
+        }
+        // With an oracle the keeper sees the engine's (aggregate) prices, not the model's.
+        if feed.is_some() {
+            for i in 0..n {
+                seen[i] = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
+            }
         }
         // Faults.
         let mut gas_usd = 0.0;
@@ -230,27 +316,64 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         if !online {
             m.outage_steps += 1;
         }
+        // Lenders run once the stress is visible.
+        if let Some(l) = &sc.agents.lenders {
+            let dd = (0..n)
+                .map(|i| 1.0 - prices[i] / peak[i])
+                .fold(0.0, f64::max);
+            if dd >= l.withdraw_drawdown {
+                let first = world::first_lender(sc, house);
+                for k in 0..l.count {
+                    let id = AccountId(first + k);
+                    if lender_out[k as usize] {
+                        continue;
+                    }
+                    let bal = crate::keeper::KeeperLiquidator::balance(&eng, id);
+                    if bal <= 0 {
+                        lender_out[k as usize] = true;
+                        continue;
+                    }
+                    let cmd = Command::Withdraw {
+                        account: id,
+                        asset: world::QUOTE,
+                        amount: ballast_engine::num::Amount(bal),
+                    };
+                    if world::apply(&mut eng, &mut buf, t, cmd, path, step).is_ok() {
+                        m.lender_withdrawn += bal;
+                        lender_out[k as usize] = true;
+                    } else {
+                        m.lender_refused += 1;
+                    }
+                }
+            }
+        }
         let cx = StepContext {
             path,
             step,
             time_ms: t,
-            prices: &prices,
+            prices: if feed.is_some() { &seen } else { &prices },
             returns: &r,
             keeper_online: online,
             gas_usd,
+            step_ms,
         };
         keeper.on_step(&mut eng, house, &cx, &mut m)?;
-        let fund = eng
-            .health(house.fund, HealthKind::Maintenance)
-            .ok()
-            .and_then(|v| v.to_quote(Round::Down).ok())
-            .map_or(0, |a| a.0);
+        crate::feeds::record_modes(&eng, &mut m);
+        let fund = keeper.fund(&eng, house);
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
         m.fund_path.push(fund);
+        m.bad_path.push(m.bad_debt);
         if m.bad_debt > 0 && m.first_bad_step.is_none() {
             m.first_bad_step = Some(step);
         }
+    }
+    if let Some(l) = &sc.agents.lenders {
+        let first = world::first_lender(sc, house);
+        let left: i64 = (0..l.count)
+            .map(|k| crate::keeper::KeeperLiquidator::balance(&eng, AccountId(first + k)))
+            .sum();
+        m.lender_loss = world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - left;
     }
     Ok((m, eng))
 }

@@ -1,7 +1,8 @@
-//! A self-contained HTML report (no scripts, no external files): the summary table and four
-//! inline SVG charts drawn from the mergeable aggregate — mean insurance fund by step,
-//! cumulative probability of insolvency by step, and the distributions of bad debt and of the
-//! per-path insurance-fund minimum (from the log-bucket histograms).
+//! A self-contained HTML report (no scripts, no external files): the summary table and inline
+//! SVG charts drawn from the mergeable aggregate — mean insurance fund by step, cumulative
+//! probability of insolvency by step, per-step quantile bands of the insurance fund (5–50–95%)
+//! and of cumulative bad debt (50–95–99%, from small per-step log histograms sampled at ≤ 200
+//! steps), and the distributions of bad debt and of the per-path insurance-fund minimum.
 
 use crate::stats::{Aggregate, LogHistogram, Summary};
 use std::fmt::Write;
@@ -90,6 +91,53 @@ fn line_chart(title: &str, ys: &[f64], y_fmt: &dyn Fn(f64) -> String) -> String 
     out
 }
 
+/// Quantile bands by step: a shaded band between the first and last series and a line for the
+/// middle one, against steps `(j+1)·stride`.
+fn band_chart(
+    title: &str,
+    lo: &[f64],
+    mid: &[f64],
+    hi: &[f64],
+    stride: usize,
+    y_fmt: &dyn Fn(f64) -> String,
+) -> String {
+    let mut out = String::new();
+    let y_max = hi
+        .iter()
+        .chain(mid)
+        .cloned()
+        .fold(0.0f64, f64::max)
+        .max(1e-12)
+        * 1.05;
+    let n = hi.len().max(1);
+    frame(&mut out, title, y_max, "step", (n * stride) as f64, y_fmt);
+    let xy = |i: usize, y: f64| {
+        (
+            PAD_L + (W - PAD_L) * (i + 1) as f64 / n as f64,
+            PAD_T + H - H * y / y_max,
+        )
+    };
+    let mut band = String::new();
+    for (i, y) in hi.iter().enumerate() {
+        let (x, yy) = xy(i, *y);
+        let _ = write!(band, "{x:.1},{yy:.1} ");
+    }
+    for (i, y) in lo.iter().enumerate().rev() {
+        let (x, yy) = xy(i, *y);
+        let _ = write!(band, "{x:.1},{yy:.1} ");
+    }
+    let mut line = String::new();
+    for (i, y) in mid.iter().enumerate() {
+        let (x, yy) = xy(i, *y);
+        let _ = write!(line, "{x:.1},{yy:.1} ");
+    }
+    let _ = write!(
+        out,
+        r##"<polygon points="{band}" class="band"/><polyline points="{line}" class="line"/></svg>"##
+    );
+    out
+}
+
 /// Bar chart of a histogram: the zero bucket and up to 24 log-spaced groups of buckets.
 fn histogram_chart(title: &str, h: &LogHistogram) -> String {
     let mut bins: Vec<(String, u64)> = Vec::new();
@@ -167,7 +215,7 @@ pub fn html(s: &Summary, a: &Aggregate) -> String {
 h1{{font-size:20px}} pre{{background:#f6f6f6;padding:12px;overflow:auto;font-size:12px}}
 .grid-2{{display:grid;grid-template-columns:repeat(auto-fit,minmax(580px,1fr));gap:12px}}
 svg{{background:#fff;border:1px solid #ddd}} .t{{font-weight:600;font-size:13px}} .l{{font-size:10px;fill:#555}}
-.ax{{stroke:#444}} .grid{{stroke:#eee}} .line{{fill:none;stroke:#1f77b4;stroke-width:1.5}} .bar{{fill:#d62728;opacity:.8}}</style>
+.ax{{stroke:#444}} .grid{{stroke:#eee}} .line{{fill:none;stroke:#1f77b4;stroke-width:1.5}} .band{{fill:#1f77b4;opacity:.2;stroke:none}} .bar{{fill:#d62728;opacity:.8}}</style>
 </head><body><h1>Ballast stress run: {name}</h1>
 <p>{paths} paths × {steps} steps of {sh} h, seed {seed}, {acc} accounts, fingerprint <code>{fp}</code>.
 Every figure comes from the real engine driven by commands; see <code>crates/lab/SCENARIOS.md</code>.</p>
@@ -191,6 +239,28 @@ Every figure comes from the real engine driven by commands; see <code>crates/lab
         &insolvent,
         &|v| format!("{:.1}%", v * 100.0),
     ));
+    if !a.fund_bands.is_empty() {
+        let q = |v: &[crate::stats::BandHist], p: f64| -> Vec<f64> {
+            v.iter().map(|h| h.quantile(p) / 1e6).collect()
+        };
+        let stride = a.band_stride.max(1) as usize;
+        out.push_str(&band_chart(
+            "Insurance fund (USD) by step: median, 5–95% band",
+            &q(&a.fund_bands, 0.05),
+            &q(&a.fund_bands, 0.5),
+            &q(&a.fund_bands, 0.95),
+            stride,
+            &|v| short(v),
+        ));
+        out.push_str(&band_chart(
+            "Cumulative bad debt (USD) by step: 95th percentile, 50–99% band",
+            &q(&a.bad_bands, 0.5),
+            &q(&a.bad_bands, 0.95),
+            &q(&a.bad_bands, 0.99),
+            stride,
+            &|v| short(v),
+        ));
+    }
     out.push_str(&histogram_chart("Bad debt per path (USD)", &a.bad_debt));
     out.push_str(&histogram_chart(
         "Insurance fund minimum per path (USD)",

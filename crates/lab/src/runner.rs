@@ -105,6 +105,7 @@ impl Prepared {
             step_hours: sc.step_hours,
             accounts: sc.population.accounts,
             fund0_usd: sc.protocol.insurance_fund,
+            mechanism: sc.protocol.liquidation.mechanism.name(),
         };
         Summary::from_aggregate(agg, &info, elapsed_s)
     }
@@ -140,6 +141,9 @@ pub struct ShardFile {
     pub step_hours: f64,
     pub accounts: u32,
     pub fund0_usd: f64,
+    /// Liquidation mechanism of the scenario.
+    #[serde(default)]
+    pub mechanism: String,
     pub elapsed_s: f64,
     pub aggregate: Aggregate,
 }
@@ -389,6 +393,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         step_hours: sc.step_hours,
         accounts: sc.population.accounts,
         fund0_usd: sc.protocol.insurance_fund,
+        mechanism: sc.protocol.liquidation.mechanism.name().to_string(),
         elapsed_s: elapsed,
         aggregate: agg.clone(),
     });
@@ -502,6 +507,7 @@ pub fn merge_shards(shards: &[ShardFile]) -> Result<(Summary, Aggregate), LabErr
         step_hours: first.step_hours,
         accounts: first.accounts,
         fund0_usd: first.fund0_usd,
+        mechanism: &first.mechanism,
     };
     let elapsed = shards.iter().map(|s| s.elapsed_s).sum();
     Ok((Summary::from_aggregate(&agg, &info, elapsed), agg))

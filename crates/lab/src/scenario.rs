@@ -42,6 +42,70 @@ pub struct Scenario {
     pub keeper: Keeper,
     #[serde(default)]
     pub faults: Faults,
+    /// Multi-source oracle for every asset (absent: prices enter by `SetPrice`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<crate::feeds::OracleSpec>,
+    /// Circuit breakers on the markets and/or the pool (needs `[oracle]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<crate::feeds::BreakerSpec>,
+    /// Volatility-adjusted margin add-on on every market (`ConfigureVolMargin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vol_margin: Option<crate::feeds::VolMarginSpec>,
+    /// Extra agents (a whale that dumps into thin depth).
+    #[serde(default, skip_serializing_if = "Agents::is_empty")]
+    pub agents: Agents,
+}
+
+/// Agents beyond the trader population.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Agents {
+    pub whale: Option<Whale>,
+    pub lenders: Option<Lenders>,
+}
+
+impl Agents {
+    fn is_empty(&self) -> bool {
+        self.whale.is_none() && self.lenders.is_none()
+    }
+}
+
+/// Lenders: `count` accounts that deposit `deposit_usd` of quote each at t0 and try to take it
+/// all out (`Withdraw`) once any asset trades `withdraw_drawdown` below its running peak — a
+/// run on the pool. The engine may refuse (breakers, outflow limits): they retry every step.
+/// Those still in when a loss is socialized bear their share of the deposit-index cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lenders {
+    pub count: u32,
+    pub deposit_usd: f64,
+    pub withdraw_drawdown: f64,
+}
+
+/// A whale: one large long opened at t0 that is dumped at once, into the liquidity model's
+/// depth, the first time its asset trades `dump_drawdown` below its running peak. The dump
+/// moves the price permanently by the linear impact `s = 1% · notional / depth_eff` (capped at
+/// `max_impact`): every later model price of the asset is `× (1 − s)` — the traders see the
+/// deeper fall, the cascade the whale started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whale {
+    /// Symbol of the asset (default: the first).
+    #[serde(default)]
+    pub asset: Option<String>,
+    /// Notional of the long at t0, USD.
+    pub notional_usd: f64,
+    /// Notional / margin posted.
+    pub leverage: f64,
+    /// Dumps when the price is this fraction below its running peak.
+    pub dump_drawdown: f64,
+    /// Cap on the price impact of the dump.
+    #[serde(default = "d_max_impact")]
+    pub max_impact: f64,
+}
+
+fn d_max_impact() -> f64 {
+    0.2
 }
 
 fn d_seed() -> u64 {
@@ -157,21 +221,148 @@ impl MarketOverride {
     }
 }
 
-/// Terms of a liquidation.
+/// Which liquidation mechanism closes underwater accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MechanismSpec {
+    /// The lab's keeper takes the other side with a `Fill` at `oracle × (1 ∓ penalty)` and the
+    /// lab runs the insurance waterfall (the peer-radCAD model).
+    #[default]
+    KeeperFill,
+    /// The engine's own `Liquidate` (keeper takeover at oracle, penalty split, partial closes,
+    /// engine insurance fund, ADL, socialized loss).
+    EngineTakeover,
+    /// The engine's Dutch auctions (`StartAuction` / `TakeAuction` / `RedoAuction`, Maker
+    /// Liquidations 2.0) with the same waterfall.
+    EngineAuction,
+}
+
+impl MechanismSpec {
+    /// The name used in files and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            MechanismSpec::KeeperFill => "keeper_fill",
+            MechanismSpec::EngineTakeover => "engine_takeover",
+            MechanismSpec::EngineAuction => "engine_auction",
+        }
+    }
+    pub fn is_engine(self) -> bool {
+        self != MechanismSpec::KeeperFill
+    }
+}
+
+/// Price curve of a Dutch auction (Maker `abaci.sol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveSpec {
+    Linear,
+    Stairstep,
+    Exponential,
+}
+
+fn is_keeper_fill(m: &MechanismSpec) -> bool {
+    *m == MechanismSpec::KeeperFill
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// Terms of a liquidation. `penalty` and `fee_to_fund` drive `keeper_fill`; the optional
+/// fields set the engine's `LiquidationParams` for the engine mechanisms (unset = the engine's
+/// default; see `crates/engine/src/params.rs` for bounds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LiquidationSpec {
-    /// The liquidator buys a long at `oracle × (1 − penalty)` (a short at `× (1 + penalty)`).
+    #[serde(skip_serializing_if = "is_keeper_fill")]
+    pub mechanism: MechanismSpec,
+    /// keeper_fill: the liquidator buys a long at `oracle × (1 − penalty)` (a short at
+    /// `× (1 + penalty)`); engine: the penalty rate at the maintenance boundary.
     pub penalty: f64,
-    /// Share of the equity left after a close that goes to the insurance fund.
+    /// keeper_fill: share of the equity left after a close that goes to the insurance fund.
     pub fee_to_fund: f64,
+    /// Engine: penalty rate when the weighted equity reaches zero (quadratic in between).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penalty_max: Option<f64>,
+    /// Engine: liquidator's share of the penalty (rest to the insurance fund), and its cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidator_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liquidator_share_max: Option<f64>,
+    /// Engine: largest fraction of a lot one liquidation takes (Aave close factor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_factor: Option<f64>,
+    /// Engine: from this deficit (−health/requirement) on, the close factor is 100%.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_close_deficit: Option<f64>,
+    /// Engine: a partial liquidation restores `health ≥ target_buffer × requirement`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_buffer: Option<f64>,
+    /// Engine: smallest lot value, USD (Maker `dust`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dust_usd: Option<f64>,
+    /// Engine: share of trading fees routed to the insurance fund (default 1 in the lab: the
+    /// initial fund is seeded through fees, see `world::genesis`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insurance_fee_share: Option<f64>,
+    /// Auction start price `top = buf × oracle` (Maker `buf`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_buf: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_curve: Option<CurveSpec>,
+    /// Linear curve: minutes to reach zero (Maker `tau`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tau_min: Option<f64>,
+    /// Stairstep/exponential multiplier per step/second (Maker `cut`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_cut: Option<f64>,
+    /// Stairstep step length, minutes (Maker `step`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_step_min: Option<f64>,
+    /// Reset after this many minutes (Maker `tail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tail_min: Option<f64>,
+    /// Reset when `price / top < cusp` (Maker `cusp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_cusp: Option<f64>,
+    /// Price never below `floor × oracle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_floor: Option<f64>,
+    /// Keeper incentive per start/reset: flat USD (Maker `tip`) and share of the lot (`chip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_tip_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction_chip: Option<f64>,
+    /// Whether keepers reset stale auctions (`RedoAuction`); `false` models a protocol without
+    /// resets (the auction stays stuck once it needs one).
+    #[serde(skip_serializing_if = "is_true")]
+    pub auction_resets: bool,
 }
 
 impl Default for LiquidationSpec {
     fn default() -> Self {
         LiquidationSpec {
+            mechanism: MechanismSpec::KeeperFill,
             penalty: 0.02,
             fee_to_fund: 0.5,
+            penalty_max: None,
+            liquidator_share: None,
+            liquidator_share_max: None,
+            close_factor: None,
+            full_close_deficit: None,
+            target_buffer: None,
+            dust_usd: None,
+            insurance_fee_share: None,
+            auction_buf: None,
+            auction_curve: None,
+            auction_tau_min: None,
+            auction_cut: None,
+            auction_step_min: None,
+            auction_tail_min: None,
+            auction_cusp: None,
+            auction_floor: None,
+            auction_tip_usd: None,
+            auction_chip: None,
+            auction_resets: true,
         }
     }
 }
@@ -433,6 +624,9 @@ impl Default for Keeper {
 pub struct Faults {
     pub keeper_outage: Outage,
     pub gas: Option<Gas>,
+    /// Oracle source faults (outage, latency, manipulation windows); need `[oracle]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub oracle: Vec<crate::feeds::OracleFault>,
 }
 
 /// Keeper outages: fixed step windows and/or random outages (a two-state Markov chain).
@@ -642,6 +836,9 @@ impl Scenario {
             "protocol.liquidation.fee_to_fund".into(),
             p.liquidation.fee_to_fund,
         )?;
+        if p.liquidation.mechanism.is_engine() {
+            crate::engine_liq::liquidation_params(&p.liquidation)?;
+        }
         nonneg("keeper.capital".into(), self.keeper.capital)?;
         if !self.keeper.min_profit.is_finite() {
             return Err(f("keeper.min_profit", "must be finite"));
@@ -919,6 +1116,47 @@ impl Scenario {
                 ));
             }
         }
+        crate::feeds::validate(self)?;
+        if let Some(l) = &self.agents.lenders {
+            if !(l.deposit_usd.is_finite() && l.deposit_usd > 0.0) {
+                return Err(f("agents.lenders.deposit_usd", "must be > 0"));
+            }
+            frac(
+                "agents.lenders.withdraw_drawdown".into(),
+                l.withdraw_drawdown,
+            )?;
+        }
+        if let Some(w) = &self.agents.whale {
+            if let Some(a) = &w.asset {
+                if !self.assets.iter().any(|x| &x.symbol == a) {
+                    return Err(f("agents.whale.asset", format!("no asset `{a}`")));
+                }
+            }
+            if !(w.notional_usd.is_finite() && w.notional_usd > 0.0) {
+                return Err(f("agents.whale.notional_usd", "must be > 0"));
+            }
+            if self.liquidity.depth_usd.is_none() {
+                return Err(f(
+                    "agents.whale",
+                    "a whale needs liquidity.depth_usd (its dump moves the price by its impact)",
+                ));
+            }
+            frac("agents.whale.dump_drawdown".into(), w.dump_drawdown)?;
+            frac("agents.whale.max_impact".into(), w.max_impact)?;
+            let ai = self.whale_asset().unwrap_or(0);
+            let m = self.assets[ai].market.apply(&p.market);
+            if !(w.leverage.is_finite() && w.leverage > 0.0)
+                || w.leverage > 1.0 / (m.init_margin + m.taker_fee) * (1.0 - 1e-9)
+            {
+                return Err(f(
+                    "agents.whale.leverage",
+                    format!(
+                        "must be within (0, {:.4}] (1 / (init_margin + taker_fee))",
+                        1.0 / (m.init_margin + m.taker_fee)
+                    ),
+                ));
+            }
+        }
         if let Some(g) = &self.faults.gas {
             nonneg("faults.gas.base_usd".into(), g.base_usd)?;
             nonneg("faults.gas.sigma".into(), g.sigma)?;
@@ -926,6 +1164,15 @@ impl Scenario {
             nonneg("faults.gas.crash_beta".into(), g.crash_beta)?;
         }
         Ok(())
+    }
+
+    /// Index of the whale's asset, if there is a whale.
+    pub fn whale_asset(&self) -> Option<usize> {
+        let w = self.agents.whale.as_ref()?;
+        Some(match &w.asset {
+            Some(a) => self.assets.iter().position(|x| &x.symbol == a).unwrap_or(0),
+            None => 0,
+        })
     }
 
     /// Year fraction of one step.

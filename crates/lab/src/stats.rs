@@ -223,6 +223,55 @@ impl LogHistogram {
     }
 }
 
+/// Growth factor of the per-step band histograms (relative error ≤ √1.05 − 1 ≈ 2.5%).
+pub const BAND_GAMMA: f64 = 1.05;
+/// At most this many steps carry band histograms (a stride keeps long horizons cheap).
+pub const BAND_POINTS: usize = 200;
+
+/// A small log-bucket histogram (counts only) for per-step quantile bands: mergeable exactly,
+/// quantiles within `√BAND_GAMMA − 1` relative error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandHist {
+    pub zeros: u64,
+    pub buckets: BTreeMap<i32, u64>,
+}
+
+impl BandHist {
+    pub fn add(&mut self, x: i64) {
+        if x <= 0 {
+            self.zeros += 1;
+        } else {
+            let k = ((x as f64).ln() / BAND_GAMMA.ln()).floor() as i32;
+            *self.buckets.entry(k).or_insert(0) += 1;
+        }
+    }
+    pub fn merge(&mut self, o: &BandHist) {
+        self.zeros += o.zeros;
+        for (k, c) in &o.buckets {
+            *self.buckets.entry(*k).or_insert(0) += c;
+        }
+    }
+    /// Value at rank `⌈q·n⌉` (bucket geometric midpoint), in native units.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.zeros + self.buckets.values().sum::<u64>();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        if rank <= self.zeros {
+            return 0.0;
+        }
+        let mut seen = self.zeros;
+        for (k, c) in &self.buckets {
+            seen += c;
+            if seen >= rank {
+                return BAND_GAMMA.powf(*k as f64 + 0.5);
+            }
+        }
+        0.0
+    }
+}
+
 /// Exact sum with its sum of squares (squares in whole quote units, i.e. USD², to stay far
 /// from overflow).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,6 +338,47 @@ pub struct Aggregate {
     /// Paths whose first bad debt appeared at step `s + 1`.
     #[serde(default)]
     pub first_bad_by_step: Vec<u64>,
+    /// Engine mechanisms: ADL haircuts, socialized loss, engine bad debt (per path sums).
+    #[serde(default)]
+    pub adl: Moments,
+    #[serde(default)]
+    pub adl_paths: u64,
+    #[serde(default)]
+    pub socialized: Moments,
+    #[serde(default)]
+    pub socialized_paths: u64,
+    #[serde(default)]
+    pub engine_bad_debt: Moments,
+    #[serde(default)]
+    pub auctions_started: u64,
+    #[serde(default)]
+    pub auction_resets: u64,
+    #[serde(default)]
+    pub auctions_stuck: u64,
+    #[serde(default)]
+    pub blocked: u64,
+    #[serde(default)]
+    pub breaker_steps: [u64; 4],
+    #[serde(default)]
+    pub breaker_scope_steps: u64,
+    /// Steps between band samples (0 until the first path): band `j` is step `(j+1)·stride`.
+    #[serde(default)]
+    pub band_stride: u32,
+    /// Paths on which the whale dumped.
+    #[serde(default)]
+    pub whale_dumps: u64,
+    #[serde(default)]
+    pub lender_withdrawn: Moments,
+    #[serde(default)]
+    pub lender_refused: u64,
+    #[serde(default)]
+    pub lender_loss: Moments,
+    /// Insurance fund at sampled steps, per-step distribution over paths.
+    #[serde(default)]
+    pub fund_bands: Vec<BandHist>,
+    /// Cumulative bad debt at sampled steps.
+    #[serde(default)]
+    pub bad_bands: Vec<BandHist>,
 }
 
 const USD: i64 = 1_000_000;
@@ -324,6 +414,39 @@ impl Aggregate {
         for (acc, f) in self.fund_by_step.iter_mut().zip(&r.fund_path) {
             *acc += *f as i128;
         }
+        self.adl.add(r.adl, USD);
+        self.adl_paths += u64::from(r.adl > 0);
+        self.socialized.add(r.socialized, USD);
+        self.socialized_paths += u64::from(r.socialized > 0);
+        self.engine_bad_debt.add(r.engine_bad_debt, USD);
+        self.auctions_started += r.auctions_started;
+        self.auction_resets += r.auction_resets;
+        self.auctions_stuck += r.auctions_stuck;
+        self.blocked += r.blocked;
+        for (a, b) in self.breaker_steps.iter_mut().zip(r.breaker_steps) {
+            *a += b;
+        }
+        self.breaker_scope_steps += r.breaker_scope_steps;
+        self.whale_dumps += u64::from(r.whale_dump_step.is_some());
+        self.lender_withdrawn.add(r.lender_withdrawn, USD);
+        self.lender_refused += r.lender_refused;
+        self.lender_loss.add(r.lender_loss, USD);
+        if self.band_stride == 0 && !r.fund_path.is_empty() {
+            self.band_stride = r.fund_path.len().div_ceil(BAND_POINTS) as u32;
+        }
+        if self.band_stride > 0 {
+            let stride = self.band_stride as usize;
+            let m = r.fund_path.len() / stride;
+            if self.fund_bands.len() < m {
+                self.fund_bands.resize(m, BandHist::default());
+                self.bad_bands.resize(m, BandHist::default());
+            }
+            for j in 0..m {
+                let i = (j + 1) * stride - 1;
+                self.fund_bands[j].add(r.fund_path[i]);
+                self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
+            }
+        }
         if let Some(s) = r.first_bad_step {
             let i = s as usize - 1;
             if self.first_bad_by_step.len() <= i {
@@ -357,6 +480,38 @@ impl Aggregate {
         }
         for (acc, f) in self.fund_by_step.iter_mut().zip(&o.fund_by_step) {
             *acc += *f;
+        }
+        self.adl.merge(&o.adl);
+        self.adl_paths += o.adl_paths;
+        self.socialized.merge(&o.socialized);
+        self.socialized_paths += o.socialized_paths;
+        self.engine_bad_debt.merge(&o.engine_bad_debt);
+        self.auctions_started += o.auctions_started;
+        self.auction_resets += o.auction_resets;
+        self.auctions_stuck += o.auctions_stuck;
+        self.blocked += o.blocked;
+        for (a, b) in self.breaker_steps.iter_mut().zip(o.breaker_steps) {
+            *a += b;
+        }
+        self.breaker_scope_steps += o.breaker_scope_steps;
+        self.whale_dumps += o.whale_dumps;
+        self.lender_withdrawn.merge(&o.lender_withdrawn);
+        self.lender_refused += o.lender_refused;
+        self.lender_loss.merge(&o.lender_loss);
+        if self.band_stride == 0 {
+            self.band_stride = o.band_stride;
+        }
+        if self.fund_bands.len() < o.fund_bands.len() {
+            self.fund_bands
+                .resize(o.fund_bands.len(), BandHist::default());
+            self.bad_bands
+                .resize(o.bad_bands.len(), BandHist::default());
+        }
+        for (a, b) in self.fund_bands.iter_mut().zip(&o.fund_bands) {
+            a.merge(b);
+        }
+        for (a, b) in self.bad_bands.iter_mut().zip(&o.bad_bands) {
+            a.merge(b);
         }
         if self.first_bad_by_step.len() < o.first_bad_by_step.len() {
             self.first_bad_by_step.resize(o.first_bad_by_step.len(), 0);
@@ -418,6 +573,53 @@ pub struct Liquidations {
     pub refused_mean: f64,
 }
 
+/// A loss beyond the insurance fund borne by other accounts (engine mechanisms).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SharedLoss {
+    /// Mean per path, USD.
+    pub mean: f64,
+    pub mean_ci95: [f64; 2],
+    /// Probability that a path has any.
+    pub p_any: f64,
+}
+
+/// Breakers and gates: fraction of (scope × step) in each mode and refused actions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerSummary {
+    /// Whether any breaker was configured (fractions are 0 otherwise).
+    pub configured: bool,
+    pub normal: f64,
+    pub cautious: f64,
+    pub halted: f64,
+    pub recovering: f64,
+    /// Liquidation commands refused as `Blocked` (oracle status or breaker mode), per path.
+    pub blocked_mean: f64,
+}
+
+/// What the engine's own liquidation did (engine mechanisms), per path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineLiq {
+    /// Loss the engine recognised as bad debt (pool `bad_debt`), USD per path.
+    pub bad_debt_mean: f64,
+    /// Insurance fund draws (`InsuranceDrawn`), USD per path.
+    pub insurance_drawn_mean: f64,
+    pub auctions_started_mean: f64,
+    pub auction_resets_mean: f64,
+    /// Auction-steps stuck needing a reset nobody may do, per path.
+    pub auctions_stuck_mean: f64,
+}
+
+/// What the lenders did, per path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LenderSummary {
+    /// Quote withdrawn in the run, USD.
+    pub withdrawn_mean: f64,
+    /// Withdrawals the engine refused (retried next step).
+    pub refused_mean: f64,
+    /// Loss borne by the lenders (socialized loss on what they left in), USD.
+    pub loss_mean: f64,
+}
+
 /// The run summary (`--json` prints exactly this object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -445,6 +647,25 @@ pub struct Summary {
     pub quantile_rel_error: f64,
     /// True when bad-debt VaR95, VaR99 and CVaR99 are exact order statistics.
     pub quantiles_exact: bool,
+    /// Liquidation mechanism (`keeper_fill`, `engine_takeover`, `engine_auction`).
+    #[serde(default)]
+    pub mechanism: String,
+    /// Auto-deleveraging haircuts (engine mechanisms).
+    #[serde(default)]
+    pub adl: SharedLoss,
+    /// Socialized loss (engine mechanisms).
+    #[serde(default)]
+    pub socialized: SharedLoss,
+    #[serde(default)]
+    pub engine: EngineLiq,
+    #[serde(default)]
+    pub breaker: BreakerSummary,
+    /// Fraction of paths on which the whale dumped (0 without a whale).
+    #[serde(default)]
+    pub whale_dump_p: f64,
+    /// Lenders (zeros without them).
+    #[serde(default)]
+    pub lenders: LenderSummary,
     pub elapsed_s: f64,
 }
 
@@ -457,6 +678,16 @@ pub struct SummaryInfo<'a> {
     pub step_hours: f64,
     pub accounts: u32,
     pub fund0_usd: f64,
+    pub mechanism: &'a str,
+}
+
+fn shared(m: &Moments, k: u64, n: u64) -> SharedLoss {
+    let (mean, h) = m.mean_ci(n, USD);
+    SharedLoss {
+        mean,
+        mean_ci95: [mean - h, mean + h],
+        p_any: if n > 0 { k as f64 / n as f64 } else { 0.0 },
+    }
 }
 
 impl Summary {
@@ -515,6 +746,33 @@ impl Summary {
             keeper_outage_fraction: a.outage_steps as f64 / n / info.steps.max(1) as f64,
             quantile_rel_error: if exact { 0.0 } else { GAMMA.sqrt() - 1.0 },
             quantiles_exact: exact,
+            mechanism: info.mechanism.to_string(),
+            adl: shared(&a.adl, a.adl_paths, a.paths),
+            socialized: shared(&a.socialized, a.socialized_paths, a.paths),
+            engine: EngineLiq {
+                bad_debt_mean: mean(&a.engine_bad_debt),
+                insurance_drawn_mean: mean(&a.covered),
+                auctions_started_mean: a.auctions_started as f64 / n,
+                auction_resets_mean: a.auction_resets as f64 / n,
+                auctions_stuck_mean: a.auctions_stuck as f64 / n,
+            },
+            whale_dump_p: a.whale_dumps as f64 / n,
+            lenders: LenderSummary {
+                withdrawn_mean: mean(&a.lender_withdrawn),
+                refused_mean: a.lender_refused as f64 / n,
+                loss_mean: mean(&a.lender_loss),
+            },
+            breaker: {
+                let d = a.breaker_scope_steps.max(1) as f64;
+                BreakerSummary {
+                    configured: a.breaker_scope_steps > 0,
+                    normal: a.breaker_steps[0] as f64 / d,
+                    cautious: a.breaker_steps[1] as f64 / d,
+                    halted: a.breaker_steps[2] as f64 / d,
+                    recovering: a.breaker_steps[3] as f64 / d,
+                    blocked_mean: a.blocked as f64 / n,
+                }
+            },
             elapsed_s,
         }
     }
@@ -624,6 +882,58 @@ impl Summary {
             ),
         );
         row("keeper offline", pct(self.keeper_outage_fraction));
+        if !self.mechanism.is_empty() && self.mechanism != "keeper_fill" {
+            row("mechanism", self.mechanism.clone());
+            row(
+                "beyond the fund",
+                format!(
+                    "ADL {} USD (P {}), socialized {} USD (P {}), engine bad debt {} USD",
+                    money(self.adl.mean),
+                    pct(self.adl.p_any),
+                    money(self.socialized.mean),
+                    pct(self.socialized.p_any),
+                    money(self.engine.bad_debt_mean)
+                ),
+            );
+            row(
+                "auctions / path",
+                format!(
+                    "{:.2} started, {:.2} reset, {:.2} stuck",
+                    self.engine.auctions_started_mean,
+                    self.engine.auction_resets_mean,
+                    self.engine.auctions_stuck_mean
+                ),
+            );
+        }
+        if self.lenders != LenderSummary::default() {
+            let l = &self.lenders;
+            row(
+                "lenders / path",
+                format!(
+                    "withdrew {} USD, {:.2} refused, lost {} USD",
+                    money(l.withdrawn_mean),
+                    l.refused_mean,
+                    money(l.loss_mean)
+                ),
+            );
+        }
+        if self.whale_dump_p > 0.0 {
+            row("whale dumped", pct(self.whale_dump_p));
+        }
+        if self.breaker.configured || self.breaker.blocked_mean > 0.0 {
+            let b = &self.breaker;
+            row(
+                "breaker modes",
+                format!(
+                    "normal {}  cautious {}  halted {}  recovering {}",
+                    pct(b.normal),
+                    pct(b.cautious),
+                    pct(b.halted),
+                    pct(b.recovering)
+                ),
+            );
+            row("blocked / path", format!("{:.2}", b.blocked_mean));
+        }
         row("elapsed", format!("{:.2} s", self.elapsed_s));
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut s = String::new();
@@ -701,6 +1011,36 @@ mod tests {
             vals[rank - 1..].iter().map(|&x| x as f64).sum::<f64>() / (n - rank + 1) as f64;
         let est = all.tail_mean(0.99);
         assert!((est - exact).abs() <= exact * 0.01, "{est} vs {exact}");
+    }
+
+    #[test]
+    fn band_histograms_quantile_within_bound_and_merge() {
+        let (mut a, mut b, mut all) = (
+            BandHist::default(),
+            BandHist::default(),
+            BandHist::default(),
+        );
+        let vals: Vec<i64> = (0..1000).map(|i| i * 1_000_003 % 97_000_001).collect();
+        for (i, v) in vals.iter().enumerate() {
+            all.add(*v);
+            if i % 3 == 0 {
+                a.add(*v)
+            } else {
+                b.add(*v)
+            }
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
+        let mut sorted = vals.clone();
+        sorted.sort();
+        for q in [0.05, 0.5, 0.95] {
+            let exact = sorted[((q * 1000.0f64).ceil() as usize).clamp(1, 1000) - 1] as f64;
+            let est = all.quantile(q);
+            assert!(
+                (est - exact).abs() <= exact * (BAND_GAMMA.sqrt() - 1.0) + 1.0,
+                "{q}: {est} vs {exact}"
+            );
+        }
     }
 
     #[test]

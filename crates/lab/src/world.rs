@@ -115,6 +115,7 @@ pub fn apply(
 pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabError> {
     let mut e = Engine::new();
     let mut buf = Vec::new();
+    let mut buf2 = Vec::new();
     let g = Role::Governor;
     let t = T0_MS;
     let mut ap = |e: &mut Engine, cmd| apply(e, &mut buf, t, cmd, 0, 0);
@@ -170,6 +171,18 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
         )?;
         markets.push(MarketId(i as u16));
     }
+    let engine_liq = sc.protocol.liquidation.mechanism.is_engine();
+    if engine_liq {
+        // The pool's liquidation parameters must be set before its first account opens.
+        ap(
+            &mut e,
+            Command::ConfigureLiquidation {
+                role: g,
+                pool: POOL,
+                params: crate::engine_liq::liquidation_params(&sc.protocol.liquidation)?,
+            },
+        )?;
+    }
     let house = House {
         maker: AccountId(0),
         liquidator: AccountId(1),
@@ -177,13 +190,15 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
         markets,
         first_trader: 3,
     };
-    for (o, amount) in [
-        sc.liquidity.maker_capital,
-        sc.keeper.capital,
-        sc.protocol.insurance_fund,
-    ]
-    .into_iter()
-    .enumerate()
+    // With an engine mechanism the fund lives in the pool (seeded below), not in the account.
+    let fund_account = if engine_liq {
+        0.0
+    } else {
+        sc.protocol.insurance_fund
+    };
+    for (o, amount) in [sc.liquidity.maker_capital, sc.keeper.capital, fund_account]
+        .into_iter()
+        .enumerate()
     {
         ap(
             &mut e,
@@ -204,7 +219,87 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
             )?;
         }
     }
+    if engine_liq && sc.protocol.insurance_fund > 0.0 {
+        seed_insurance(sc, &mut e, &house, prices[0])?;
+    }
+    for cmd in crate::feeds::genesis_commands(sc, prices, &house.markets) {
+        apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
+    }
     Ok((e, house))
+}
+
+/// Seeds the engine's insurance fund of the pool with `protocol.insurance_fund` USD. The engine
+/// has no "fund the insurance" command: its fund grows only from penalties and from
+/// `insurance_fee_share` of trading fees. So the fund house account pays the fund in fees: a
+/// round trip in a dedicated `SEED-PERP` market (taker fee 1%, the engine's maximum) of
+/// notional `F / (2% · share)` per leg against the market maker, then withdraws what it has
+/// left. The seed market holds no position afterwards.
+fn seed_insurance(sc: &Scenario, e: &mut Engine, house: &House, px: f64) -> Result<(), LabError> {
+    let mut buf = Vec::new();
+    let t = T0_MS;
+    let g = Role::Governor;
+    let f = sc.protocol.insurance_fund;
+    let share = sc.protocol.liquidation.insurance_fee_share.unwrap_or(1.0);
+    if share <= 0.0 {
+        return Err(LabError::field(
+            "protocol.liquidation.insurance_fee_share",
+            "must be > 0 with an engine mechanism and a positive insurance_fund (the fund is seeded through fees)",
+        ));
+    }
+    let mut mp = ballast_engine::demo::market_params();
+    mp.init_margin = Ratio::from_f64(0.01).expect("finite");
+    mp.maint_margin = Ratio::from_f64(0.005).expect("finite");
+    mp.taker_fee = Ratio::from_f64(0.01).expect("finite");
+    mp.maker_fee = Ratio::ZERO;
+    mp.imf = Ratio::ZERO;
+    let seed_market = MarketId(sc.assets.len() as u16);
+    let mut ap = |e: &mut Engine, cmd| apply(e, &mut buf, t, cmd, 0, 0);
+    ap(
+        e,
+        Command::CreateMarket {
+            role: g,
+            symbol: "SEED-PERP".into(),
+            pool: POOL,
+            base: AssetId(1),
+            params: mp,
+        },
+    )?;
+    let notional = f / (0.02 * share);
+    // Margin for the leg plus the fees, on top of what it burns.
+    ap(
+        e,
+        Command::Deposit {
+            account: house.fund,
+            asset: QUOTE,
+            amount: usd(notional * 0.02 + notional * 0.01 + 1.0),
+        },
+    )?;
+    let dec = sc.assets[0].decimals as i32;
+    let qty = (notional / px * 10f64.powi(dec)).round() as i64;
+    for size in [qty, -qty] {
+        ap(
+            e,
+            Command::Fill {
+                market: seed_market,
+                taker: house.fund,
+                maker: house.maker,
+                size: Amount(size),
+                price: px,
+            },
+        )?;
+    }
+    let left = crate::keeper::KeeperLiquidator::balance(e, house.fund);
+    if left > 0 {
+        ap(
+            e,
+            Command::Withdraw {
+                account: house.fund,
+                asset: QUOTE,
+                amount: Amount(left),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
@@ -223,6 +318,16 @@ fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
             max.map_or(v, |m| v.min(m))
         }
     }
+}
+
+/// The whale's account (after the traders), when the scenario has one.
+pub fn whale_account(sc: &Scenario, house: &House) -> AccountId {
+    AccountId(house.first_trader + sc.population.accounts)
+}
+
+/// The first lender account (after the traders and the whale).
+pub fn first_lender(sc: &Scenario, house: &House) -> u32 {
+    house.first_trader + sc.population.accounts + u32::from(sc.agents.whale.is_some())
 }
 
 /// Opens the population's accounts and positions. Draw order per account: margin, leverage,
@@ -323,6 +428,71 @@ pub fn populate(
                 ),
             )
         })?;
+    }
+    if let (Some(w), Some(ai)) = (&sc.agents.whale, sc.whale_asset()) {
+        // The whale opens last (no random draw: the traders' book is unchanged by it).
+        let id = whale_account(sc, house);
+        let open = |e: &mut Engine, buf: &mut Vec<Event>, cmd| apply(e, buf, t, cmd, path, 0);
+        open(
+            eng,
+            &mut buf,
+            Command::OpenAccount {
+                owner: OwnerId(10 + pop.accounts),
+                pool: POOL,
+            },
+        )?;
+        open(
+            eng,
+            &mut buf,
+            Command::Deposit {
+                account: id,
+                asset: QUOTE,
+                amount: usd(w.notional_usd / w.leverage),
+            },
+        )?;
+        let dec = sc.assets[ai].decimals as i32;
+        let qty = (w.notional_usd / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        open(
+            eng,
+            &mut buf,
+            Command::Fill {
+                market: house.markets[ai],
+                taker: id,
+                maker: house.maker,
+                size: Amount(qty),
+                price: prices[ai],
+            },
+        )
+        .map_err(|e| LabError::field("agents.whale", e.to_string()))?;
+    }
+    if let Some(l) = &sc.agents.lenders {
+        let first = first_lender(sc, house);
+        for k in 0..l.count {
+            let id = AccountId(first + k);
+            apply(
+                eng,
+                &mut buf,
+                t,
+                Command::OpenAccount {
+                    owner: OwnerId(first + 10 + k),
+                    pool: POOL,
+                },
+                path,
+                0,
+            )?;
+            apply(
+                eng,
+                &mut buf,
+                t,
+                Command::Deposit {
+                    account: id,
+                    asset: QUOTE,
+                    amount: usd(l.deposit_usd),
+                },
+                path,
+                0,
+            )?;
+        }
     }
     Ok(())
 }

@@ -44,6 +44,12 @@ fn same_seed_same_summary_with_one_and_two_threads() {
     for (name, sets) in [
         ("jump-tail", vec!["paths=48", "horizon=240"]),
         ("gbm-baseline", vec!["paths=32", "horizon=200"]),
+        // Engine auctions, three noisy oracle sources with a manipulated one, breakers and
+        // vol-adjusted margin: the new per-path streams (oracle noise on stream 3).
+        (
+            "oracle-manipulation-defended",
+            vec!["paths=24", "horizon=150"],
+        ),
     ] {
         let p = load(name, &sets);
         let one = run(&p, 1);
@@ -118,6 +124,9 @@ fn merged_shards_equal_the_unsharded_run() {
     assert_eq!(agg.fund_by_step.len(), 200);
     let html = std::fs::read_to_string(dir.join("full/report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("P(insolvency so far)"));
+    // Per-step quantile bands (one sample per step at this horizon) merge and are drawn.
+    assert_eq!((agg.band_stride, agg.fund_bands.len()), (1, 200));
+    assert!(html.contains("5–95% band") && html.contains("class=\"band\""));
     // scenario.toml is the scenario as run: it reloads to the same fingerprint.
     let (again, _) = embedded::load(dir.join("full/scenario.toml").to_str().unwrap(), &[]).unwrap();
     assert_eq!(again.fingerprint(), full.summary.fingerprint);

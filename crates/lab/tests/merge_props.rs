@@ -14,17 +14,45 @@ fn result() -> impl Strategy<Value = PathResult> {
         0i64..1_000_000_000_000,
         proptest::option::of(1u32..50),
         proptest::collection::vec(0i64..10_000_000_000, 0..50),
+        // Engine-mechanism, breaker and agent metrics.
+        (
+            0i64..1_000_000_000,
+            0i64..1_000_000_000,
+            0i64..1_000_000,
+            0u64..40,
+            proptest::array::uniform4(0u64..500),
+            proptest::option::of(1u32..50),
+        ),
     )
         .prop_map(
-            |(bad, fund_min, liqs, vol, first_bad, fund_path)| PathResult {
-                bad_debt: bad,
+            |(
+                bad,
                 fund_min,
-                fund_final: fund_min,
-                liquidations: liqs,
-                liq_volume: vol,
-                first_bad_step: first_bad,
+                liqs,
+                vol,
+                first_bad,
                 fund_path,
-                ..Default::default()
+                (adl, soc, ebd, resets, modes, whale),
+            )| {
+                let bad_path = fund_path.iter().map(|f| f % 7_919).collect();
+                PathResult {
+                    bad_debt: bad,
+                    fund_min,
+                    fund_final: fund_min,
+                    liquidations: liqs,
+                    liq_volume: vol,
+                    first_bad_step: first_bad,
+                    fund_path,
+                    bad_path,
+                    adl,
+                    socialized: soc,
+                    engine_bad_debt: ebd,
+                    auction_resets: resets,
+                    breaker_steps: modes,
+                    breaker_scope_steps: modes.iter().sum(),
+                    whale_dump_step: whale,
+                    ..Default::default()
+                }
             },
         )
 }
