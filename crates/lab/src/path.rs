@@ -119,6 +119,10 @@ pub struct PathResult {
     /// summed over every step it had to wait.
     #[serde(default)]
     pub deferred_sell: i64,
+    /// Negative equity (quote-native, ≥ 0) of accounts still holding positions at the horizon:
+    /// losses not yet settled (a sell cap or an outage that outlasts the run), not in `bad_debt`.
+    #[serde(default)]
+    pub unsettled: i64,
     /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
     /// only for the first [`crate::stats::SAMPLE_PATHS`] paths (the report's sample paths).
     #[serde(skip)]
@@ -138,6 +142,26 @@ pub struct PathResult {
 /// Steps between recorded sample prices: at most ~200 points per path.
 pub fn sample_stride(horizon: u32) -> u32 {
     horizon.div_ceil(200).max(1)
+}
+
+/// Σ max(0, −equity) over non-house accounts that still hold a position (equity at oracle:
+/// maintenance health + requirement), quote-native.
+pub fn unsettled_loss(eng: &Engine, house: &House) -> i64 {
+    let mut loss = 0i128;
+    for (i, a) in eng.state().accounts.iter().enumerate() {
+        if (i as u32) < house.first_trader || a.positions.iter().all(|p| p.size.0 == 0) {
+            continue;
+        }
+        if let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) {
+            let eq = b.health.0 + b.requirement.0;
+            if eq < 0 {
+                loss -= eq;
+            }
+        }
+    }
+    ballast_engine::num::Value(loss)
+        .to_quote(Round::Up)
+        .map_or(i64::MAX, |a| a.0)
 }
 
 /// Initial margin and open interest of the trader accounts (quote-native).
@@ -417,6 +441,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             m.first_bad_step = Some(step);
         }
     }
+    m.unsettled = unsettled_loss(&eng, house);
     if let Some(l) = &sc.agents.lenders {
         let first = world::first_lender(sc, house);
         let left: i64 = (0..l.count)

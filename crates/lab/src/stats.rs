@@ -401,6 +401,9 @@ pub struct Aggregate {
     /// Liquidation sales deferred by the per-step sell cap.
     #[serde(default)]
     pub deferred_sell: Moments,
+    /// Unsettled negative equity at the horizon.
+    #[serde(default)]
+    pub unsettled: Moments,
     /// Sample price paths (global path indices `< SAMPLE_PATHS`), sorted by path.
     #[serde(default)]
     pub sample_paths: Vec<SamplePath>,
@@ -480,6 +483,7 @@ impl Aggregate {
         }
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
+        self.unsettled.add(r.unsettled, USD);
         if !r.price_samples.is_empty() {
             self.add_sample(SamplePath {
                 path: r.path,
@@ -512,6 +516,7 @@ impl Aggregate {
         }
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
+        self.unsettled.merge(&o.unsettled);
         for sp in &o.sample_paths {
             self.add_sample(sp.clone());
         }
@@ -740,6 +745,10 @@ pub struct Summary {
     /// over the steps they waited (absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub deferred_sell_mean: f64,
+    /// Negative equity of accounts still open at the horizon (losses not yet settled, not in
+    /// `bad_debt`), USD per path (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unsettled_mean: f64,
     pub elapsed_s: f64,
 }
 
@@ -837,6 +846,7 @@ impl Summary {
             whale_dump_p: a.whale_dumps as f64 / n,
             chain_halted_fraction: a.chain_halted_steps as f64 / n / info.steps.max(1) as f64,
             deferred_sell_mean: mean(&a.deferred_sell),
+            unsettled_mean: mean(&a.unsettled),
             lenders: LenderSummary {
                 withdrawn_mean: mean(&a.lender_withdrawn),
                 refused_mean: a.lender_refused as f64 / n,
@@ -1002,6 +1012,15 @@ impl Summary {
         }
         if self.chain_halted_fraction > 0.0 {
             row("chain halted", pct(self.chain_halted_fraction));
+        }
+        if self.unsettled_mean > 0.0 {
+            row(
+                "unsettled at end",
+                format!(
+                    "{} USD / path (negative equity still open at the horizon)",
+                    money(self.unsettled_mean)
+                ),
+            );
         }
         if self.deferred_sell_mean > 0.0 {
             row(

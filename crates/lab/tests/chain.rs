@@ -129,6 +129,11 @@ fn a_tight_sell_cap_defers_sales_and_raises_bad_debt() {
         capped.bad_debt.mean,
         base.bad_debt.mean
     );
+    // Counting what is still being unwound at the horizon, the loss is larger still.
+    assert!(capped.unsettled_mean > base.unsettled_mean);
+    assert!(
+        capped.bad_debt.mean + capped.unsettled_mean > base.bad_debt.mean + base.unsettled_mean
+    );
     assert_eq!(comparable(&run(&p, 1)), comparable(&capped));
     // A cap too loose to bind changes nothing but the fingerprint.
     let loose = run(
