@@ -34,7 +34,7 @@ fn comparable(s: &Summary) -> serde_json::Value {
     v
 }
 
-/// March 2020: the crash is hours 60–80 of the replay (BTC 7,900 → 4,000 USD).
+/// March 2020 replay (143 hourly bars); a halt on steps 55–90 covers the worst of the crash.
 const MARCH: [&str; 1] = ["paths=40"];
 
 #[test]
@@ -62,7 +62,7 @@ fn a_block_halt_during_the_crash_raises_bad_debt_and_is_deterministic() {
     assert_eq!(base.chain_halted_fraction, 0.0);
     // Deterministic across thread counts.
     assert_eq!(comparable(&run(&p, 1)), comparable(&halted));
-    // The fingerprint of a scenario without chain faults is unchanged by the feature.
+    // A chain window is part of the scenario: shards of the two runs never merge.
     assert_ne!(base.fingerprint, halted.fingerprint);
 }
 
