@@ -263,3 +263,58 @@ fn sweep_prints_the_frontier_and_names_bad_grids() {
     let (ok, _, err) = ballast(&["sweep", "peer-radcad", "--grid", "maint_margin"]);
     assert!(!ok && err.contains("--grid maint_margin"), "{err}");
 }
+
+#[test]
+fn report_has_sample_paths_and_breaker_timeline_and_merged_shards_match() {
+    let dir = scratch("charts");
+    let common = [
+        "stress",
+        "oracle-manipulation-defended",
+        "--paths",
+        "8",
+        "--set",
+        "horizon=100",
+        "--set",
+        "faults.chain=[{from_step = 20, to_step = 30, halted = true}]",
+        "--threads",
+        "2",
+    ];
+    let full = dir.join("full");
+    let mut a = common.to_vec();
+    a.extend(["--out", full.to_str().unwrap()]);
+    let (ok, _, err) = ballast(&a);
+    assert!(ok, "{err}");
+    let mut outs = Vec::new();
+    for i in ["1/2", "2/2"] {
+        let d = dir.join(i.replace('/', "-"));
+        let mut a = common.to_vec();
+        a.extend(["--shard", i, "--out", d.to_str().unwrap()]);
+        let (ok, _, err) = ballast(&a);
+        assert!(ok, "{err}");
+        outs.push(d.to_str().unwrap().to_string());
+    }
+    let merged = dir.join("merged");
+    let (ok, _, err) = ballast(&[
+        "merge",
+        &outs[1],
+        &outs[0],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    // Everything but the timings is the same page.
+    let page = |d: &PathBuf| {
+        std::fs::read_to_string(d.join("report.html"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("elapsed"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (f, m) = (page(&full), page(&merged));
+    assert!(f.contains("Breaker mode by step"));
+    assert!(f.contains("MNGO price (USD), sample paths 0, 1, 2, 3, 4"));
+    assert!(f.contains("chain halted"));
+    assert_eq!(f, m);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -46,6 +46,17 @@ pub fn rows(a: &Summary, b: &Summary) -> Vec<(String, String, String)> {
     row("capital efficiency", &|s| {
         format!("{:.4}", s.capital_efficiency)
     });
+    // Chain faults and the sell cap: only when either side has them.
+    let any = |f: &dyn Fn(&Summary) -> f64| f(a) != 0.0 || f(b) != 0.0;
+    if any(&|s| s.chain_halted_fraction) {
+        row("chain halted", &|s| pct(s.chain_halted_fraction));
+    }
+    if any(&|s| s.deferred_sell_mean) {
+        row("sales deferred (USD·steps)", &|s| usd(s.deferred_sell_mean));
+    }
+    if any(&|s| s.unsettled_mean) {
+        row("unsettled at end (USD)", &|s| usd(s.unsettled_mean));
+    }
     r
 }
 

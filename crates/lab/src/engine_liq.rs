@@ -124,6 +124,9 @@ pub struct EngineLiquidator {
     slippage: Slippage,
     decimals: Vec<u8>,
     buf: Vec<Event>,
+    /// `liquidity.max_sell_usd_per_step`, and what is left of it in the current step.
+    max_sell: Option<f64>,
+    budget: f64,
 }
 
 /// Outcome of one engine command.
@@ -149,6 +152,8 @@ impl EngineLiquidator {
             },
             decimals: sc.assets.iter().map(|a| a.decimals).collect(),
             buf: Vec::new(),
+            max_sell: sc.liquidity.max_sell_usd_per_step,
+            budget: f64::INFINITY,
         }
     }
 
@@ -196,7 +201,19 @@ impl EngineLiquidator {
                 continue;
             }
             let px = cx.prices[ai];
-            let notional = self.notional(ai, size, px);
+            let mut size = size;
+            let mut notional = self.notional(ai, size, px);
+            // The sell cap: unwind what fits; the rest stays with the keeper for later steps.
+            if notional > self.budget {
+                let q = (size as f64 * (self.budget.max(0.0) / notional)) as i64;
+                m.deferred_sell += usd(notional * (1.0 - q as f64 / size as f64)).0;
+                if q == 0 {
+                    continue;
+                }
+                notional *= q as f64 / size as f64;
+                size = q;
+            }
+            self.budget -= notional;
             let s = self.slippage.fraction(notional, cx.returns[ai]);
             let price = if size > 0 {
                 px * (1.0 - s)
@@ -264,6 +281,23 @@ impl EngineLiquidator {
                 let reward = self.lp.penalty.to_f64() * self.lp.liquidator_share.to_f64();
                 if notional * (reward - s) - cx.gas_usd < self.min_profit {
                     m.missed_unprofitable += 1;
+                    return;
+                }
+                // The sell cap: take over no more than the keeper may sell this step.
+                if notional > self.budget {
+                    let q = (size.unsigned_abs() as f64 * (self.budget.max(0.0) / notional)) as i64;
+                    m.deferred_sell += usd(notional - self.budget.max(0.0)).0;
+                    if q == 0 {
+                        return;
+                    }
+                    let cmd = Command::Liquidate {
+                        liquidator: house.liquidator,
+                        account: id,
+                        market: Some(market),
+                        max_size: Some(Amount(q)),
+                    };
+                    self.run(eng, t, cmd, m);
+                    self.unwind(eng, house, cx, t, m);
                     return;
                 }
             }
@@ -425,10 +459,24 @@ impl EngineLiquidator {
             } else {
                 (unit * (1.0 - 1e-9)).max(1e-12)
             };
+            let mut amount = a.size.0.unsigned_abs() as i64;
+            // The sell cap: bid for no more than the keeper may sell this step.
+            if let Lot::Perp(market) = a.lot {
+                let ai = market.idx();
+                let notional = self.notional(ai, amount, cx.prices[ai]);
+                if notional > self.budget {
+                    let q = (amount as f64 * (self.budget.max(0.0) / notional)) as i64;
+                    m.deferred_sell += usd(notional - self.budget.max(0.0)).0;
+                    if q == 0 {
+                        continue;
+                    }
+                    amount = q;
+                }
+            }
             let cmd = Command::TakeAuction {
                 auction,
                 bidder: house.liquidator,
-                max_amount: Amount(a.size.0.unsigned_abs() as i64),
+                max_amount: Amount(amount),
                 price_limit: limit,
             };
             self.run(eng, at, cmd, m);
@@ -518,6 +566,7 @@ impl Liquidation for EngineLiquidator {
             .filter(|a| !house.is_house(*a))
             .collect();
         let active = !eng.state().pools[POOL.idx()].liquidation.active.is_empty();
+        self.budget = self.max_sell.unwrap_or(f64::INFINITY);
         if !cx.keeper_online {
             m.missed_outage += queue.len() as u64;
             return Ok(());

@@ -501,8 +501,9 @@ pub fn mode_index(m: Mode) -> usize {
     }
 }
 
-/// Adds the current mode of every configured breaker to the path's counters.
-pub fn record_modes(eng: &Engine, m: &mut crate::path::PathResult) {
+/// Adds the current mode of every configured breaker to the path's counters; returns the
+/// most severe mode (its [`mode_index`]) if any breaker is configured.
+pub fn record_modes(eng: &Engine, m: &mut crate::path::PathResult) -> Option<u8> {
     let st = eng.state();
     let modes = st
         .markets
@@ -510,10 +511,15 @@ pub fn record_modes(eng: &Engine, m: &mut crate::path::PathResult) {
         .filter_map(|mk| mk.breaker.as_ref())
         .chain(st.pools.iter().filter_map(|p| p.breaker.as_ref()))
         .map(|b| b.mode());
+    let mut worst: Option<Mode> = None;
     for mode in modes {
         m.breaker_steps[mode_index(mode)] += 1;
         m.breaker_scope_steps += 1;
+        if worst.is_none_or(|w| mode.severity() > w.severity()) {
+            worst = Some(mode);
+        }
     }
+    worst.map(|w| mode_index(w) as u8)
 }
 
 /// The engine's current price of asset `i` (USD), if it has one.

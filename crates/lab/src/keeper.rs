@@ -106,6 +106,8 @@ pub struct KeeperLiquidator {
     min_profit: f64,
     slippage: Slippage,
     decimals: Vec<i32>,
+    /// `liquidity.max_sell_usd_per_step`.
+    max_sell: Option<f64>,
     /// Accounts already closed and settled (never processed again).
     done: Vec<bool>,
     buf: Vec<Event>,
@@ -124,6 +126,7 @@ impl KeeperLiquidator {
                 max_slippage: sc.liquidity.max_slippage,
             },
             decimals: sc.assets.iter().map(|a| a.decimals as i32).collect(),
+            max_sell: sc.liquidity.max_sell_usd_per_step,
             done: Vec::new(),
             buf: Vec::new(),
             closed: Vec::new(),
@@ -157,6 +160,8 @@ impl Liquidation for KeeperLiquidator {
         }
         let t = cx.time_ms;
         self.closed.clear();
+        // What the keeper may still sell this step (the sell cap); the rest waits.
+        let mut budget = self.max_sell.unwrap_or(f64::INFINITY);
         for id in under {
             if house.is_house(id) || self.done[id.idx()] {
                 continue;
@@ -182,6 +187,23 @@ impl Liquidation for KeeperLiquidator {
                     all_closed = false;
                     continue;
                 }
+                // The sell cap: close what fits, defer the rest to later steps.
+                let mut size = size;
+                let mut notional = notional;
+                let mut s = s;
+                if notional > budget {
+                    let q = (size.0 as f64 * (budget / notional)) as i64;
+                    m.deferred_sell +=
+                        crate::world::usd(notional * (1.0 - q as f64 / size.0 as f64)).0;
+                    all_closed = false;
+                    if q == 0 {
+                        continue;
+                    }
+                    notional *= q as f64 / size.0 as f64;
+                    size = Amount(q);
+                    s = self.slippage.fraction(notional, cx.returns[ai]);
+                }
+                budget -= notional;
                 let long = size.0 > 0;
                 let fill_px = if long {
                     px * (1.0 - self.penalty)

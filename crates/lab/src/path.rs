@@ -112,12 +112,56 @@ pub struct PathResult {
     /// Step at which the whale dumped (if it did).
     #[serde(default)]
     pub whale_dump_step: Option<u32>,
+    /// Steps with the chain halted (`[[faults.chain]]`).
+    #[serde(default)]
+    pub chain_halted_steps: u32,
+    /// Liquidation sales pushed past `liquidity.max_sell_usd_per_step`: notional (quote-native)
+    /// summed over every step it had to wait.
+    #[serde(default)]
+    pub deferred_sell: i64,
+    /// Negative equity (quote-native, ≥ 0) of accounts still holding positions at the horizon:
+    /// losses not yet settled (a sell cap or an outage that outlasts the run), not in `bad_debt`.
+    #[serde(default)]
+    pub unsettled: i64,
+    /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
+    /// only for the first [`crate::stats::SAMPLE_PATHS`] paths (the report's sample paths).
+    #[serde(skip)]
+    pub price_samples: Vec<Vec<f64>>,
+    /// Most severe breaker mode (index of `feeds::mode_index`) at the end of each step, when
+    /// breakers are configured (for the report's breaker timeline).
+    #[serde(skip)]
+    pub mode_path: Vec<u8>,
     /// Insurance-fund balance at the end of each step (for the per-step series).
     #[serde(skip)]
     pub fund_path: Vec<i64>,
     /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
     #[serde(skip)]
     pub bad_path: Vec<i64>,
+}
+
+/// Steps between recorded sample prices: at most ~200 points per path.
+pub fn sample_stride(horizon: u32) -> u32 {
+    horizon.div_ceil(200).max(1)
+}
+
+/// Σ max(0, −equity) over non-house accounts that still hold a position (equity at oracle:
+/// maintenance health + requirement), quote-native.
+pub fn unsettled_loss(eng: &Engine, house: &House) -> i64 {
+    let mut loss = 0i128;
+    for (i, a) in eng.state().accounts.iter().enumerate() {
+        if (i as u32) < house.first_trader || a.positions.iter().all(|p| p.size.0 == 0) {
+            continue;
+        }
+        if let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) {
+            let eq = b.health.0 + b.requirement.0;
+            if eq < 0 {
+                loss -= eq;
+            }
+        }
+    }
+    ballast_engine::num::Value(loss)
+        .to_quote(Round::Up)
+        .map_or(i64::MAX, |a| a.0)
 }
 
 /// Initial margin and open interest of the trader accounts (quote-native).
@@ -211,8 +255,30 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut seen = prices.clone();
     let whale_asset = sc.whale_asset();
     let mut lender_out = vec![false; sc.agents.lenders.as_ref().map_or(0, |l| l.count as usize)];
+    let sample = path < crate::stats::SAMPLE_PATHS;
+    let stride = sample_stride(sc.horizon);
+    if sample {
+        m.price_samples.push(prices.clone());
+    }
+    let mut chain = (false, 0.0f64);
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
+        // Chain faults: the engine hears of a halt or congestion at the window edges.
+        if !sc.faults.chain.is_empty() {
+            let now = sc.faults.chain_at(step);
+            if now != chain {
+                chain = now;
+                let cmd = Command::ChainStatus {
+                    halted: now.0,
+                    congestion: now.1,
+                };
+                world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
+            }
+        }
+        let halted = chain.0;
+        if halted {
+            m.chain_halted_steps += 1;
+        }
         // Shocks: iid normals in asset order (all assets when correlated), then correlate.
         match s.chol {
             Some(l) => {
@@ -241,6 +307,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             let mut dump: Option<i64> = None;
             if let (Some(w), Some(wa)) = (&sc.agents.whale, whale_asset) {
                 if wa == i
+                    && !halted
                     && m.whale_dump_step.is_none()
                     && 1.0 - prices[i] / peak[i] >= w.dump_drawdown
                 {
@@ -286,6 +353,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
                 }
             }
         }
+        if sample && step % stride == 0 {
+            m.price_samples.push(prices.clone());
+        }
         // With an oracle the keeper sees the engine's (aggregate) prices, not the model's.
         if feed.is_some() {
             for i in 0..n {
@@ -312,12 +382,13 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             in_outage = if in_outage { x >= p_end } else { x < p_start };
         }
         let windowed = outage.windows.iter().any(|w| w[0] <= step && step < w[1]);
-        let online = !(in_outage || windowed);
-        if !online {
+        if in_outage || windowed {
             m.outage_steps += 1;
         }
-        // Lenders run once the stress is visible.
-        if let Some(l) = &sc.agents.lenders {
+        // A halted chain takes no transaction: the keeper is offline with it.
+        let online = !(in_outage || windowed || halted);
+        // Lenders run once the stress is visible (and the chain takes transactions).
+        if let (Some(l), false) = (&sc.agents.lenders, halted) {
             let dd = (0..n)
                 .map(|i| 1.0 - prices[i] / peak[i])
                 .fold(0.0, f64::max);
@@ -358,7 +429,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             step_ms,
         };
         keeper.on_step(&mut eng, house, &cx, &mut m)?;
-        crate::feeds::record_modes(&eng, &mut m);
+        if let Some(worst) = crate::feeds::record_modes(&eng, &mut m) {
+            m.mode_path.push(worst);
+        }
         let fund = keeper.fund(&eng, house);
         m.fund_min = m.fund_min.min(fund);
         m.fund_final = fund;
@@ -368,6 +441,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             m.first_bad_step = Some(step);
         }
     }
+    m.unsettled = unsettled_loss(&eng, house);
     if let Some(l) = &sc.agents.lenders {
         let first = world::first_lender(sc, house);
         let left: i64 = (0..l.count)

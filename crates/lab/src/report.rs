@@ -2,7 +2,9 @@
 //! SVG charts drawn from the mergeable aggregate — mean insurance fund by step, cumulative
 //! probability of insolvency by step, per-step quantile bands of the insurance fund (5–50–95%)
 //! and of cumulative bad debt (50–95–99%, from small per-step log histograms sampled at ≤ 200
-//! steps), and the distributions of bad debt and of the per-path insurance-fund minimum.
+//! steps), the distributions of bad debt and of the per-path insurance-fund minimum, the model
+//! price of the first few paths (global path indices, so shards merge to the same chart) per
+//! asset, and — with breakers — the per-step fraction of paths in each breaker mode.
 
 use crate::stats::{Aggregate, LogHistogram, Summary};
 use std::fmt::Write;
@@ -43,6 +45,18 @@ fn frame(
     x_max: f64,
     y_fmt: &dyn Fn(f64) -> String,
 ) {
+    frame_range(out, title, 0.0, y_max, x_label, x_max, y_fmt)
+}
+
+fn frame_range(
+    out: &mut String,
+    title: &str,
+    y_min: f64,
+    y_max: f64,
+    x_label: &str,
+    x_max: f64,
+    y_fmt: &dyn Fn(f64) -> String,
+) {
     let _ = write!(
         out,
         r##"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>{t}</title><text x="{PAD_L}" y="16" class="t">{t}</text>"##,
@@ -56,7 +70,7 @@ fn frame(
         r##"<line x1="{x0}" y1="{y0}" x2="{W}" y2="{y0}" class="ax"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" class="ax"/>"##
     );
     for k in 0..=4 {
-        let v = y_max * k as f64 / 4.0;
+        let v = y_min + (y_max - y_min) * k as f64 / 4.0;
         let y = y0 - H * k as f64 / 4.0;
         let _ = write!(
             out,
@@ -135,6 +149,127 @@ fn band_chart(
         out,
         r##"<polygon points="{band}" class="band"/><polyline points="{line}" class="line"/></svg>"##
     );
+    out
+}
+
+/// Colours of the sample paths.
+const PATH_COLOURS: [&str; 5] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
+
+/// Line charts of the sample price paths (paths `0..SAMPLE_PATHS` by global index), one chart
+/// per asset; empty when the aggregate has none.
+pub fn sample_paths_svg(a: &Aggregate) -> String {
+    let mut out = String::new();
+    let Some(first) = a.sample_paths.first() else {
+        return out;
+    };
+    let assets = first.prices.first().map_or(0, |p| p.len());
+    for ai in 0..assets {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for sp in &a.sample_paths {
+            for p in &sp.prices {
+                if let Some(x) = p.get(ai) {
+                    lo = lo.min(*x);
+                    hi = hi.max(*x);
+                }
+            }
+        }
+        if !(lo.is_finite() && hi.is_finite()) {
+            continue;
+        }
+        let pad = ((hi - lo) * 0.05).max(hi.abs() * 1e-6).max(1e-12);
+        let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+        let sym = a
+            .asset_symbols
+            .get(ai)
+            .cloned()
+            .unwrap_or_else(|| format!("asset {ai}"));
+        let paths: Vec<String> = a.sample_paths.iter().map(|p| p.path.to_string()).collect();
+        let title = format!(
+            "{sym} price (USD), sample paths {} (model price)",
+            paths.join(", ")
+        );
+        let n_pts = first.prices.len().max(2) - 1;
+        let x_max = (n_pts as u32 * first.stride) as f64;
+        frame_range(&mut out, &title, lo, hi, "step", x_max, &|v| short(v));
+        for (k, sp) in a.sample_paths.iter().enumerate() {
+            let mut pts = String::new();
+            for (i, p) in sp.prices.iter().enumerate() {
+                let Some(y) = p.get(ai) else { continue };
+                let x = PAD_L + (W - PAD_L) * i as f64 / n_pts as f64;
+                let yy = PAD_T + H - H * (y - lo) / (hi - lo);
+                let _ = write!(pts, "{x:.1},{yy:.1} ");
+            }
+            let _ = write!(
+                out,
+                r##"<polyline points="{pts}" fill="none" stroke="{}" stroke-width="1.2"><title>path {}</title></polyline>"##,
+                PATH_COLOURS[k % PATH_COLOURS.len()],
+                sp.path
+            );
+        }
+        out.push_str("</svg>");
+    }
+    out
+}
+
+/// Stacked areas: per step, the fraction of paths whose most severe breaker is Normal,
+/// Cautious, Recovering or Halted; empty without breakers.
+pub fn breaker_timeline_svg(a: &Aggregate) -> String {
+    let mut out = String::new();
+    if a.breaker_by_step.is_empty() {
+        return out;
+    }
+    let n = a.breaker_by_step.len();
+    frame(
+        &mut out,
+        "Breaker mode by step (fraction of paths, most severe scope)",
+        1.0,
+        "step",
+        n as f64,
+        &|v| format!("{:.0}%", v * 100.0),
+    );
+    // Stack order bottom-up and colours; indices into `[Normal, Cautious, Halted, Recovering]`.
+    let layers = [
+        (0usize, "Normal", "#2ca02c"),
+        (1, "Cautious", "#ffbf00"),
+        (3, "Recovering", "#9467bd"),
+        (2, "Halted", "#d62728"),
+    ];
+    let frac: Vec<[f64; 4]> = a
+        .breaker_by_step
+        .iter()
+        .map(|c| {
+            let t = c.iter().sum::<u64>().max(1) as f64;
+            [
+                c[0] as f64 / t,
+                c[1] as f64 / t,
+                c[2] as f64 / t,
+                c[3] as f64 / t,
+            ]
+        })
+        .collect();
+    let x = |i: usize| PAD_L + (W - PAD_L) * (i + 1) as f64 / n as f64;
+    let y = |v: f64| PAD_T + H - H * v;
+    let mut base = vec![0.0f64; n];
+    for (li, (idx, name, colour)) in layers.iter().enumerate() {
+        let top: Vec<f64> = base.iter().zip(&frac).map(|(b, f)| b + f[*idx]).collect();
+        let mut pts = String::new();
+        for (i, t) in top.iter().enumerate() {
+            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(*t));
+        }
+        for (i, b) in base.iter().enumerate().rev() {
+            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(*b));
+        }
+        let _ = write!(
+            out,
+            r##"<polygon points="{pts}" fill="{colour}" opacity=".75" class="mode"><title>{name}</title></polygon><rect x="{:.1}" y="{:.1}" width="10" height="8" fill="{colour}"/><text x="{:.1}" y="{:.1}" class="l">{name}</text>"##,
+            PAD_L + 85.0 * li as f64,
+            PAD_T + H + 17.0,
+            PAD_L + 13.0 + 85.0 * li as f64,
+            PAD_T + H + 25.0
+        );
+        base = top;
+    }
+    out.push_str("</svg>");
     out
 }
 
@@ -261,6 +396,8 @@ Every figure comes from the real engine driven by commands; see <code>crates/lab
             &|v| short(v),
         ));
     }
+    out.push_str(&breaker_timeline_svg(a));
+    out.push_str(&sample_paths_svg(a));
     out.push_str(&histogram_chart("Bad debt per path (USD)", &a.bad_debt));
     out.push_str(&histogram_chart(
         "Insurance fund minimum per path (USD)",

@@ -349,7 +349,10 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     };
     let setup = prep.setup();
     let chunk = 64 * pool.current_num_threads() as u64;
-    let mut agg = Aggregate::default();
+    let mut agg = Aggregate {
+        asset_symbols: sc.assets.iter().map(|a| a.symbol.clone()).collect(),
+        ..Default::default()
+    };
     let mut a = first;
     while a < end {
         let b = (a + chunk).min(end);

@@ -586,6 +586,11 @@ pub struct Liquidity {
     pub max_slippage: f64,
     /// Capital of the market maker that is every trader's counterparty, USD.
     pub maker_capital: f64,
+    /// Most notional (USD) the liquidation machinery may sell into the market per step
+    /// (keeper_fill closes; engine-mechanism takeovers, auction takes and unwinds); the rest
+    /// waits for later steps. Absent: no cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sell_usd_per_step: Option<f64>,
 }
 
 impl Default for Liquidity {
@@ -595,6 +600,7 @@ impl Default for Liquidity {
             vol_sensitivity: 0.0,
             max_slippage: 0.05,
             maker_capital: 1e10,
+            max_sell_usd_per_step: None,
         }
     }
 }
@@ -627,6 +633,36 @@ pub struct Faults {
     /// Oracle source faults (outage, latency, manipulation windows); need `[oracle]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub oracle: Vec<crate::feeds::OracleFault>,
+    /// Chain faults (`[[faults.chain]]`): block halts and congestion windows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<ChainFault>,
+}
+
+/// A chain window on steps `[from_step, to_step)`: the chain is halted (no transaction of the
+/// keeper, the lenders or the whale lands) and/or congested (`congestion`, the level fed to the
+/// breakers: `BreakerConfig::congestion_cautious` 3, `congestion_halt` 10 by default). The engine
+/// gets `Command::ChainStatus` at the window edges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainFault {
+    pub from_step: u32,
+    pub to_step: u32,
+    #[serde(default)]
+    pub halted: bool,
+    #[serde(default)]
+    pub congestion: f64,
+}
+
+impl Faults {
+    /// The chain status at `step`: halted if any window halts it, the highest congestion.
+    pub fn chain_at(&self, step: u32) -> (bool, f64) {
+        self.chain
+            .iter()
+            .filter(|w| w.from_step <= step && step < w.to_step)
+            .fold((false, 0.0), |(h, c), w| {
+                (h || w.halted, c.max(w.congestion))
+            })
+    }
 }
 
 /// Keeper outages: fixed step windows and/or random outages (a two-state Markov chain).
@@ -1154,6 +1190,23 @@ impl Scenario {
                         "must be within (0, {:.4}] (1 / (init_margin + taker_fee))",
                         1.0 / (m.init_margin + m.taker_fee)
                     ),
+                ));
+            }
+        }
+        for (i, w) in self.faults.chain.iter().enumerate() {
+            if w.to_step < w.from_step {
+                return Err(f(
+                    format!("faults.chain[{i}].to_step"),
+                    "must be >= from_step",
+                ));
+            }
+            nonneg(format!("faults.chain[{i}].congestion"), w.congestion)?;
+        }
+        if let Some(c) = self.liquidity.max_sell_usd_per_step {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(f(
+                    "liquidity.max_sell_usd_per_step",
+                    format!("must be > 0 (got {c})"),
                 ));
             }
         }

@@ -223,6 +223,22 @@ impl LogHistogram {
     }
 }
 
+/// Paths `0..SAMPLE_PATHS` (global indices, so shards agree) keep their price path for the
+/// report's sample-path chart.
+pub const SAMPLE_PATHS: u64 = 5;
+
+/// One sample price path: the model price of each asset at steps `0, stride, 2·stride, …`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplePath {
+    pub path: u64,
+    pub stride: u32,
+    /// `prices[k][asset]`.
+    pub prices: Vec<Vec<f64>>,
+}
+
+// Prices are finite (the models refuse anything else): equality is reflexive.
+impl Eq for SamplePath {}
+
 /// Growth factor of the per-step band histograms (relative error ≤ √1.05 − 1 ≈ 2.5%).
 pub const BAND_GAMMA: f64 = 1.05;
 /// At most this many steps carry band histograms (a stride keeps long horizons cheap).
@@ -379,6 +395,24 @@ pub struct Aggregate {
     /// Cumulative bad debt at sampled steps.
     #[serde(default)]
     pub bad_bands: Vec<BandHist>,
+    /// Steps with the chain halted, summed over paths.
+    #[serde(default)]
+    pub chain_halted_steps: u64,
+    /// Liquidation sales deferred by the per-step sell cap.
+    #[serde(default)]
+    pub deferred_sell: Moments,
+    /// Unsettled negative equity at the horizon.
+    #[serde(default)]
+    pub unsettled: Moments,
+    /// Sample price paths (global path indices `< SAMPLE_PATHS`), sorted by path.
+    #[serde(default)]
+    pub sample_paths: Vec<SamplePath>,
+    /// Per step: paths whose most severe breaker is Normal, Cautious, Halted, Recovering.
+    #[serde(default)]
+    pub breaker_by_step: Vec<[u64; 4]>,
+    /// Asset symbols, in order (set by the runner; for chart labels).
+    #[serde(default)]
+    pub asset_symbols: Vec<String>,
 }
 
 const USD: i64 = 1_000_000;
@@ -447,6 +481,22 @@ impl Aggregate {
                 self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
             }
         }
+        self.chain_halted_steps += r.chain_halted_steps as u64;
+        self.deferred_sell.add(r.deferred_sell, USD);
+        self.unsettled.add(r.unsettled, USD);
+        if !r.price_samples.is_empty() {
+            self.add_sample(SamplePath {
+                path: r.path,
+                stride: crate::path::sample_stride(r.fund_path.len() as u32),
+                prices: r.price_samples.clone(),
+            });
+        }
+        if self.breaker_by_step.len() < r.mode_path.len() {
+            self.breaker_by_step.resize(r.mode_path.len(), [0; 4]);
+        }
+        for (acc, m) in self.breaker_by_step.iter_mut().zip(&r.mode_path) {
+            acc[*m as usize & 3] += 1;
+        }
         if let Some(s) = r.first_bad_step {
             let i = s as usize - 1;
             if self.first_bad_by_step.len() <= i {
@@ -455,7 +505,29 @@ impl Aggregate {
             self.first_bad_by_step[i] += 1;
         }
     }
+    fn add_sample(&mut self, sp: SamplePath) {
+        if let Err(at) = self.sample_paths.binary_search_by_key(&sp.path, |x| x.path) {
+            self.sample_paths.insert(at, sp);
+        }
+    }
     pub fn merge(&mut self, o: &Aggregate) {
+        if self.asset_symbols.is_empty() {
+            self.asset_symbols = o.asset_symbols.clone();
+        }
+        self.chain_halted_steps += o.chain_halted_steps;
+        self.deferred_sell.merge(&o.deferred_sell);
+        self.unsettled.merge(&o.unsettled);
+        for sp in &o.sample_paths {
+            self.add_sample(sp.clone());
+        }
+        if self.breaker_by_step.len() < o.breaker_by_step.len() {
+            self.breaker_by_step.resize(o.breaker_by_step.len(), [0; 4]);
+        }
+        for (a, b) in self.breaker_by_step.iter_mut().zip(&o.breaker_by_step) {
+            for k in 0..4 {
+                a[k] += b[k];
+            }
+        }
         self.paths += o.paths;
         self.insolvent += o.insolvent;
         self.depleted += o.depleted;
@@ -666,7 +738,22 @@ pub struct Summary {
     /// Lenders (zeros without them).
     #[serde(default)]
     pub lenders: LenderSummary,
+    /// Fraction of steps with the chain halted (`[[faults.chain]]`; absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chain_halted_fraction: f64,
+    /// Liquidation sales deferred by `liquidity.max_sell_usd_per_step`: USD per path, summed
+    /// over the steps they waited (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deferred_sell_mean: f64,
+    /// Negative equity of accounts still open at the horizon (losses not yet settled, not in
+    /// `bad_debt`), USD per path (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unsettled_mean: f64,
     pub elapsed_s: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Scenario facts the summary reports.
@@ -757,6 +844,9 @@ impl Summary {
                 auctions_stuck_mean: a.auctions_stuck as f64 / n,
             },
             whale_dump_p: a.whale_dumps as f64 / n,
+            chain_halted_fraction: a.chain_halted_steps as f64 / n / info.steps.max(1) as f64,
+            deferred_sell_mean: mean(&a.deferred_sell),
+            unsettled_mean: mean(&a.unsettled),
             lenders: LenderSummary {
                 withdrawn_mean: mean(&a.lender_withdrawn),
                 refused_mean: a.lender_refused as f64 / n,
@@ -919,6 +1009,27 @@ impl Summary {
         }
         if self.whale_dump_p > 0.0 {
             row("whale dumped", pct(self.whale_dump_p));
+        }
+        if self.chain_halted_fraction > 0.0 {
+            row("chain halted", pct(self.chain_halted_fraction));
+        }
+        if self.unsettled_mean > 0.0 {
+            row(
+                "unsettled at end",
+                format!(
+                    "{} USD / path (negative equity still open at the horizon)",
+                    money(self.unsettled_mean)
+                ),
+            );
+        }
+        if self.deferred_sell_mean > 0.0 {
+            row(
+                "sales deferred",
+                format!(
+                    "{} USD / path (sell cap; summed over the steps waited)",
+                    money(self.deferred_sell_mean)
+                ),
+            );
         }
         if self.breaker.configured || self.breaker.blocked_mean > 0.0 {
             let b = &self.breaker;

@@ -64,6 +64,23 @@ proptest! {
         cuts in proptest::collection::vec(0usize..120, 0..6),
         rotate in 0usize..8,
     ) {
+        // Chain, sell-cap, sample-path and breaker-timeline metrics; path indices are unique
+        // (global), as in a run.
+        let rs: Vec<PathResult> = rs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.path = i as u64;
+                if i < 5 {
+                    r.price_samples = vec![vec![1.0 + i as f64, 2.5]; 3];
+                }
+                r.mode_path = r.fund_path.iter().map(|f| (f % 4) as u8).collect();
+                r.chain_halted_steps = (r.liquidations % 7) as u32;
+                r.deferred_sell = r.liq_volume / 3;
+                r.unsettled = r.bad_debt / 5;
+                r
+            })
+            .collect();
         let mut whole = Aggregate::default();
         for r in &rs {
             whole.add(r);
