@@ -1288,7 +1288,9 @@ impl Engine {
             });
             m.last_index = now;
             let vol = m.vol_margin.as_mut();
-            if let Some(addon) = vol.and_then(|v| v.observe(now.0, p.to_human(decimals, quote_decimals))) {
+            if let Some(addon) =
+                vol.and_then(|v| v.observe(now.0, p.to_human(decimals, quote_decimals)))
+            {
                 out.push(Event::VolMarginUpdated {
                     market: MarketId(i as u16),
                     addon,
