@@ -229,14 +229,16 @@ pub fn resolve_csv(csv: &str, base_dir: Option<&Path>) -> Option<PathBuf> {
     candidates.into_iter().find(|c| c.is_file())
 }
 
-/// Loads one series with `ballast_data::read_prices_with` (impossible bars dropped, gaps
-/// refused).
+/// Loads one series with `ballast_data::read_prices_with`: gaps are refused, and so is an
+/// impossible OHLC bar inside the chosen series unless `drop_bad_bars` says to skip it (bad bars
+/// of other series in the same file never matter).
 pub fn load_series(
     field: &str,
     csv: &str,
     venue: Option<&str>,
     symbol: &str,
     base_dir: Option<&Path>,
+    drop_bad_bars: bool,
 ) -> Result<Series, LabError> {
     let path = resolve_csv(csv, base_dir).ok_or_else(|| LabError::Data {
         field: format!("{field}.csv"),
@@ -285,6 +287,29 @@ pub fn load_series(
         });
     }
     let rows = series.into_values().next().expect("one series");
+    if !drop_bad_bars {
+        // The file is sorted by (venue, symbol, time), so a series is one block of lines: a
+        // dropped bar whose line falls inside the block belongs to it.
+        let (lo, hi) = (rows[0].line, rows[rows.len() - 1].line);
+        let line_of = |m: &str| -> Option<usize> {
+            let rest = &m[m.find(": line ")? + 7..];
+            rest[..rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len())]
+                .parse()
+                .ok()
+        };
+        if let Some(bad) = file
+            .dropped
+            .iter()
+            .find(|m| line_of(m).is_some_and(|l| l > lo && l < hi))
+        {
+            return Err(LabError::Data {
+                field: format!("{field}.csv"),
+                message: format!("{bad} (set `drop_bad_bars = true` to skip such bars)"),
+            });
+        }
+    }
     if rows.len() < 2 {
         return Err(LabError::Data {
             field: format!("{field}.csv"),
@@ -411,8 +436,20 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                     a.price.expect("validated"),
                 )
             }
-            ModelSpec::Replay { csv, venue, symbol } => {
-                let s = load_series(&field, csv, venue.as_deref(), symbol, base_dir)?;
+            ModelSpec::Replay {
+                csv,
+                venue,
+                symbol,
+                drop_bad_bars,
+            } => {
+                let s = load_series(
+                    &field,
+                    csv,
+                    venue.as_deref(),
+                    symbol,
+                    base_dir,
+                    *drop_bad_bars,
+                )?;
                 check_interval(&s)?;
                 let returns = returns_of(&s);
                 if (sc.horizon as usize) > returns.len() {
@@ -439,8 +476,16 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 venue,
                 symbol,
                 block,
+                drop_bad_bars,
             } => {
-                let s = load_series(&field, csv, venue.as_deref(), symbol, base_dir)?;
+                let s = load_series(
+                    &field,
+                    csv,
+                    venue.as_deref(),
+                    symbol,
+                    base_dir,
+                    *drop_bad_bars,
+                )?;
                 check_interval(&s)?;
                 (
                     Model::Bootstrap {

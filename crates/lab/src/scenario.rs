@@ -444,6 +444,9 @@ pub enum ModelSpec {
         venue: Option<String>,
         /// Venue symbol (`BTC/USDT`) or base asset (`BTC`).
         symbol: String,
+        /// Skip impossible OHLC bars inside the series instead of refusing the file.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        drop_bad_bars: bool,
     },
     /// Moving-block bootstrap (Künsch 1989) of the series' log returns: blocks of `block`
     /// consecutive returns starting at uniform positions, concatenated.
@@ -453,6 +456,9 @@ pub enum ModelSpec {
         venue: Option<String>,
         symbol: String,
         block: usize,
+        /// Skip impossible OHLC bars inside the series instead of refusing the file.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        drop_bad_bars: bool,
     },
 }
 

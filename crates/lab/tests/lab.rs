@@ -348,7 +348,7 @@ fn other_price_models_run_through_the_engine() {
     for model in [
         "{ kind = \"garch\", long_run_vol = 0.8, alpha = 0.1, beta = 0.85 }",
         "{ kind = \"regime\", regimes = [{ sigma = 0.4 }, { sigma = 1.5, mu = -0.5 }], transition = [[0.99, 0.01], [0.05, 0.95]] }",
-        "{ kind = \"bootstrap\", csv = \"data/2022-05_btc_eth_cccagg_1h.csv\", symbol = \"ETH\", block = 24 }",
+        "{ kind = \"bootstrap\", csv = \"data/2022-05_btc_eth_cccagg_1h.csv\", symbol = \"ETH\", block = 24, drop_bad_bars = true }",
     ] {
         let set = format!("assets.ETH.model={model}");
         let p = load("gbm-baseline", &["paths=4", "horizon=120", &set]);
@@ -458,4 +458,41 @@ fn the_liquidation_mechanism_is_pluggable() {
         !eng.below_maintenance().is_empty(),
         "underwater accounts stay open"
     );
+}
+
+#[test]
+fn replayed_csv_with_a_gap_or_an_impossible_bar_is_refused() {
+    // The FTT series has impossible bars: refused unless the scenario opts in to skipping them.
+    let e = load_err("ftx-2022", &["assets.FTT.model.drop_bad_bars=false"]);
+    assert!(
+        e.contains("assets[0].model.csv") && e.contains("impossible OHLC bar"),
+        "{e}"
+    );
+    assert!(e.contains("drop_bad_bars"), "{e}");
+    // A gap in the replayed series: one Binance BTC hour removed from the March 2020 file.
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/2020-03_black_thursday_btc_eth_1h.csv"
+    ))
+    .unwrap();
+    let mut removed = false;
+    let text: Vec<&str> = src
+        .lines()
+        .filter(|l| {
+            let drop =
+                !removed && l.starts_with("2020-03-11T05:00:00Z") && l.contains("binance,BTC/USDT");
+            removed |= drop;
+            !drop
+        })
+        .collect();
+    assert!(removed);
+    let dir = std::env::temp_dir().join(format!("ballast-gap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gap.csv");
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    let e = load_err(
+        "march-2020",
+        &[&format!("assets.BTC.model.csv={}", path.display())],
+    );
+    assert!(e.contains("gap"), "{e}");
 }
