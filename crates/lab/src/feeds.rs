@@ -644,4 +644,52 @@ end = 10
         assert_eq!(q[0], (0, 130.0));
         assert!((q[2].1 - 130.0 * 25.0).abs() < 1e-9);
     }
+
+    #[test]
+    fn a_frozen_source_stops_following_the_market_down() {
+        let text = r#"
+name = "f"
+paths = 1
+horizon = 10
+step_hours = 1.0
+[[assets]]
+symbol = "X"
+price = 100.0
+model = { kind = "gbm", sigma = 0.0 }
+[population]
+accounts = 1
+margin = { dist = "fixed", value = 100.0 }
+leverage = { dist = "fixed", value = 2.0 }
+[oracle]
+sources = 2
+quorum = 1
+[[faults.oracle]]
+kind = "freeze"
+source = 0
+floor = 80.0
+from_step = 2
+to_step = 5
+[[faults.oracle]]
+kind = "freeze"
+source = 1
+start = 3
+end = 5
+"#;
+        let sc = Scenario::from_toml(text, "t", &[]).unwrap();
+        let mut f = Feed::new(&[100.0], ChaCha8Rng::seed_from_u64(1));
+        let quotes = |c: Command| match c {
+            Command::OracleUpdate { quotes, .. } => {
+                quotes.iter().map(|q| q.price).collect::<Vec<_>>()
+            }
+            _ => unreachable!(),
+        };
+        assert_eq!(quotes(f.update(&sc, 0, 1, 90.0)), [90.0, 90.0]);
+        // Source 0 floors at 80 but follows the market above it.
+        assert_eq!(quotes(f.update(&sc, 0, 2, 85.0)), [85.0, 85.0]);
+        // Source 1 repeats its price of step 2 (a stuck feed).
+        assert_eq!(quotes(f.update(&sc, 0, 3, 70.0)), [80.0, 85.0]);
+        assert_eq!(quotes(f.update(&sc, 0, 4, 120.0)), [120.0, 85.0]);
+        // The window ends: both follow the market again.
+        assert_eq!(quotes(f.update(&sc, 0, 5, 50.0)), [50.0, 50.0]);
+    }
 }
