@@ -364,10 +364,7 @@ pub fn validate(sc: &Scenario) -> Result<(), LabError> {
                 return Err(f(format!("{at}.factor"), "must be > 0"));
             }
         }
-        if let OracleFault::Freeze {
-            floor: Some(x), ..
-        } = fault
-        {
+        if let OracleFault::Freeze { floor: Some(x), .. } = fault {
             if !(x.is_finite() && *x > 0.0) {
                 return Err(f(format!("{at}.floor"), "must be > 0"));
             }
@@ -502,9 +499,9 @@ impl Feed {
                         };
                         factor *= 1.0 + (k - 1.0) * w;
                     }
-                    OracleFault::Freeze {
-                        floor: Some(x), ..
-                    } => floor = Some(floor.map_or(*x, |y: f64| y.max(*x))),
+                    OracleFault::Freeze { floor: Some(x), .. } => {
+                        floor = Some(floor.map_or(*x, |y: f64| y.max(*x)))
+                    }
                     OracleFault::Freeze {
                         floor: None, start, ..
                     } => stuck = Some(stuck.map_or(*start, |s: u32| s.min(*start))),

@@ -58,7 +58,10 @@ impl TraderRules {
         if !pos(self.take_profit) {
             return f("take_profit", "must be > 0");
         }
-        if !self.stop_loss.is_none_or(|x| x.is_finite() && x > 0.0 && x < 1.0) {
+        if !self
+            .stop_loss
+            .is_none_or(|x| x.is_finite() && x > 0.0 && x < 1.0)
+        {
             return f("stop_loss", "must be in (0, 1)");
         }
         if !pos(self.add_on_dip) {

@@ -133,7 +133,10 @@ fn bad_trader_rules_are_named() {
     for (set, field) in [
         ("agents.traders.stop_loss=1.5", "agents.traders.stop_loss"),
         ("agents.traders.reopen_prob=2", "agents.traders.reopen_prob"),
-        ("agents.traders.take_profit=-1", "agents.traders.take_profit"),
+        (
+            "agents.traders.take_profit=-1",
+            "agents.traders.take_profit",
+        ),
         ("agents.traders.dip=0", "agents.traders.dip"),
     ] {
         let e = embedded::load("jump-tail", &[set.to_string()])
