@@ -7,8 +7,9 @@
 //! - `add_on_dip = z` (with `dip = d`): add z × its opening size when the price has moved d
 //!   against it since the entry (or the last add); the engine refuses the add when initial
 //!   margin does not allow it (counted, and the trader waits for another d);
-//! - `reopen_prob = p`: a trader with no position reopens with probability p per step, with a
-//!   fresh draw of leverage and side from `[population]` on its remaining equity (same asset).
+//! - `reopen_prob = p`: a trader whose position was closed by its own rule (take profit or stop
+//!   loss; a liquidated trader is out) reopens with probability p per step, with a fresh draw of
+//!   leverage and side from `[population]` on its remaining equity (same asset).
 //!
 //! Every action is a real `Fill` against the market maker at the engine's price; refused fills
 //! are counted. Random draws (reopen, leverage, side) come from the path's ChaCha stream 4, so
@@ -91,6 +92,8 @@ struct Trader {
     reference: f64,
     /// Opening size (base-native, signed).
     size0: i64,
+    /// Closed by its own rule (may reopen); liquidated traders never reopen.
+    closed_by_rule: bool,
 }
 
 /// The rule-following traders of one path.
@@ -137,6 +140,7 @@ impl Traders {
                 base,
                 reference,
                 size0,
+                closed_by_rule: false,
             });
         }
         Traders { traders, rng }
@@ -188,6 +192,7 @@ impl Traders {
                     if close {
                         if fill(eng, buf, -size) {
                             m.trader_closes += 1;
+                            tr.closed_by_rule = true;
                         } else {
                             m.trader_refused += 1;
                         }
@@ -219,6 +224,9 @@ impl Traders {
                     let Some(p) = rules.reopen_prob else {
                         continue;
                     };
+                    if !tr.closed_by_rule {
+                        continue;
+                    }
                     if u01.sample(&mut self.rng) >= p {
                         continue;
                     }
@@ -241,6 +249,7 @@ impl Traders {
                     let size = if long { qty } else { -qty };
                     if fill(eng, buf, size) {
                         m.trader_reopens += 1;
+                        tr.closed_by_rule = false;
                         tr.base = equity(eng, tr.id).map_or(eq, |e| e.0);
                         tr.reference = px;
                         tr.size0 = size;
