@@ -318,3 +318,46 @@ fn report_has_sample_paths_and_breaker_timeline_and_merged_shards_match() {
     assert_eq!(f, m);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn trader_rules_and_frozen_feed_from_the_command_line() {
+    // Trader rules by --set: their counters appear in the JSON only when the rules are on.
+    let (ok, out, err) = ballast(&["stress", "march-2020", "--paths", "6", "--json"]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("trader_"), "{out}");
+    let (ok, out, err) = ballast(&[
+        "stress",
+        "march-2020",
+        "--paths",
+        "6",
+        "--json",
+        "--set",
+        "agents.traders.stop_loss=0.5",
+    ]);
+    assert!(ok, "{err}");
+    let v = json(&out);
+    assert!(v["trader_closes_mean"].as_f64().unwrap() > 0.0, "{out}");
+    // The frozen-feed pair is embedded and compares.
+    let (ok, out, err) = ballast(&[
+        "stress",
+        "--compare",
+        "luna-2022-frozen-feed",
+        "luna-2022-frozen-feed-defended",
+        "--paths",
+        "4",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["a"]["scenario"], "luna-2022-frozen-feed");
+    assert_eq!(v["b"]["scenario"], "luna-2022-frozen-feed-defended");
+    // A bad floor names the field.
+    let (ok, _, err) = ballast(&[
+        "stress",
+        "luna-2022-frozen-feed",
+        "--set",
+        "faults.oracle.0.floor=0",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("faults.oracle[0].floor"), "{err}");
+}

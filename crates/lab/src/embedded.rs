@@ -15,6 +15,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("march-2020", include_str!("../scenarios/march-2020.toml")),
     ("peer-radcad", include_str!("../scenarios/peer-radcad.toml")),
     ("luna-2022", include_str!("../scenarios/luna-2022.toml")),
+    (
+        "luna-2022-frozen-feed",
+        include_str!("../scenarios/luna-2022-frozen-feed.toml"),
+    ),
+    (
+        "luna-2022-frozen-feed-defended",
+        include_str!("../scenarios/luna-2022-frozen-feed-defended.toml"),
+    ),
     ("ftx-2022", include_str!("../scenarios/ftx-2022.toml")),
     (
         "oracle-manipulation-naive",

@@ -108,6 +108,21 @@ pub enum OracleFault {
         start: u32,
         end: u32,
     },
+    /// The source stops following the market down (LUNA, May 2022: a feed stuck at its floor
+    /// while the market fell through it). With `floor` it quotes `max(floor, its honest
+    /// quote)`; without, it repeats its honest price of step `start − 1` (a stuck feed).
+    /// `from_step`/`to_step` are accepted for `start`/`end`.
+    Freeze {
+        #[serde(default)]
+        asset: Option<String>,
+        source: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        floor: Option<f64>,
+        #[serde(alias = "from_step")]
+        start: u32,
+        #[serde(alias = "to_step")]
+        end: u32,
+    },
 }
 
 impl OracleFault {
@@ -127,6 +142,13 @@ impl OracleFault {
                 ..
             }
             | OracleFault::Manipulation {
+                asset,
+                source,
+                start,
+                end,
+                ..
+            }
+            | OracleFault::Freeze {
                 asset,
                 source,
                 start,
@@ -342,6 +364,11 @@ pub fn validate(sc: &Scenario) -> Result<(), LabError> {
                 return Err(f(format!("{at}.factor"), "must be > 0"));
             }
         }
+        if let OracleFault::Freeze { floor: Some(x), .. } = fault {
+            if !(x.is_finite() && *x > 0.0) {
+                return Err(f(format!("{at}.floor"), "must be > 0"));
+            }
+        }
     }
     if let Some(b) = &sc.breaker {
         if sc.oracle.is_none() {
@@ -452,6 +479,8 @@ impl Feed {
             let mut lag = 0u32;
             let mut factor = 1.0;
             let mut out = false;
+            let mut floor: Option<f64> = None;
+            let mut stuck: Option<u32> = None;
             for fault in sc.faults.oracle.iter().filter(|f| f.hits(sym, j, step)) {
                 match fault {
                     OracleFault::Outage { .. } => out = true,
@@ -470,14 +499,27 @@ impl Feed {
                         };
                         factor *= 1.0 + (k - 1.0) * w;
                     }
+                    OracleFault::Freeze { floor: Some(x), .. } => {
+                        floor = Some(floor.map_or(*x, |y: f64| y.max(*x)))
+                    }
+                    OracleFault::Freeze {
+                        floor: None, start, ..
+                    } => stuck = Some(stuck.map_or(*start, |s: u32| s.min(*start))),
                 }
             }
             if out {
                 continue;
             }
-            let base = h[h.len().saturating_sub(1 + lag as usize)];
+            // A stuck feed repeats the model price of step `start − 1` (history index).
+            let base = match stuck {
+                Some(s0) => h[(s0.max(1) as usize - 1).min(h.len() - 1)],
+                None => h[h.len().saturating_sub(1 + lag as usize)],
+            };
             let bias = o.bias.as_ref().map_or(0.0, |b| b[j as usize]);
-            let p = base * (bias + o.noise * z).exp() * factor;
+            let mut p = base * (bias + o.noise * z).exp() * factor;
+            if let Some(x) = floor {
+                p = p.max(x);
+            }
             quotes.push(SourceQuote {
                 source: j,
                 price: p,
@@ -598,5 +640,53 @@ end = 10
         let q = quotes(f.update(&sc, 0, 6, 130.0));
         assert_eq!(q[0], (0, 130.0));
         assert!((q[2].1 - 130.0 * 25.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_frozen_source_stops_following_the_market_down() {
+        let text = r#"
+name = "f"
+paths = 1
+horizon = 10
+step_hours = 1.0
+[[assets]]
+symbol = "X"
+price = 100.0
+model = { kind = "gbm", sigma = 0.0 }
+[population]
+accounts = 1
+margin = { dist = "fixed", value = 100.0 }
+leverage = { dist = "fixed", value = 2.0 }
+[oracle]
+sources = 2
+quorum = 1
+[[faults.oracle]]
+kind = "freeze"
+source = 0
+floor = 80.0
+from_step = 2
+to_step = 5
+[[faults.oracle]]
+kind = "freeze"
+source = 1
+start = 3
+end = 5
+"#;
+        let sc = Scenario::from_toml(text, "t", &[]).unwrap();
+        let mut f = Feed::new(&[100.0], ChaCha8Rng::seed_from_u64(1));
+        let quotes = |c: Command| match c {
+            Command::OracleUpdate { quotes, .. } => {
+                quotes.iter().map(|q| q.price).collect::<Vec<_>>()
+            }
+            _ => unreachable!(),
+        };
+        assert_eq!(quotes(f.update(&sc, 0, 1, 90.0)), [90.0, 90.0]);
+        // Source 0 floors at 80 but follows the market above it.
+        assert_eq!(quotes(f.update(&sc, 0, 2, 85.0)), [85.0, 85.0]);
+        // Source 1 repeats its price of step 2 (a stuck feed).
+        assert_eq!(quotes(f.update(&sc, 0, 3, 70.0)), [80.0, 85.0]);
+        assert_eq!(quotes(f.update(&sc, 0, 4, 120.0)), [120.0, 85.0]);
+        // The window ends: both follow the market again.
+        assert_eq!(quotes(f.update(&sc, 0, 5, 50.0)), [50.0, 50.0]);
     }
 }

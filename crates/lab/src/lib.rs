@@ -43,6 +43,7 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+pub mod traders;
 pub mod world;
 
 pub use error::LabError;

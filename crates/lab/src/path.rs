@@ -123,6 +123,16 @@ pub struct PathResult {
     /// losses not yet settled (a sell cap or an outage that outlasts the run), not in `bad_debt`.
     #[serde(default)]
     pub unsettled: i64,
+    /// Trader rules (`[agents.traders]`): positions closed by take-profit / stop-loss, adds on
+    /// dips, reopens, and trader fills the engine refused.
+    #[serde(default)]
+    pub trader_closes: u64,
+    #[serde(default)]
+    pub trader_adds: u64,
+    #[serde(default)]
+    pub trader_reopens: u64,
+    #[serde(default)]
+    pub trader_refused: u64,
     /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
     /// only for the first [`crate::stats::SAMPLE_PATHS`] paths (the report's sample paths).
     #[serde(skip)]
@@ -261,6 +271,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         m.price_samples.push(prices.clone());
     }
     let mut chain = (false, 0.0f64);
+    let mut traders = sc
+        .agents
+        .traders
+        .as_ref()
+        .map(|_| crate::traders::Traders::new(sc, &eng, house, path_rng(sc.seed, path, 4)));
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         // Chain faults: the engine hears of a halt or congestion at the window edges.
@@ -417,6 +432,10 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
                     }
                 }
             }
+        }
+        // Traders act on their rules before the liquidation machinery (not while halted).
+        if let (Some(tr), false) = (traders.as_mut(), halted) {
+            tr.on_step(sc, &mut eng, house, &mut buf, t, path, step, &mut m)?;
         }
         let cx = StepContext {
             path,

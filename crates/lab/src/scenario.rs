@@ -62,11 +62,14 @@ pub struct Scenario {
 pub struct Agents {
     pub whale: Option<Whale>,
     pub lenders: Option<Lenders>,
+    /// Trader rules: take profit, stop loss, add on dips, reopen (`[agents.traders]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traders: Option<crate::traders::TraderRules>,
 }
 
 impl Agents {
     fn is_empty(&self) -> bool {
-        self.whale.is_none() && self.lenders.is_none()
+        self.whale.is_none() && self.lenders.is_none() && self.traders.is_none()
     }
 }
 
@@ -1159,6 +1162,9 @@ impl Scenario {
             }
         }
         crate::feeds::validate(self)?;
+        if let Some(t) = &self.agents.traders {
+            t.validate()?;
+        }
         if let Some(l) = &self.agents.lenders {
             if !(l.deposit_usd.is_finite() && l.deposit_usd > 0.0) {
                 return Err(f("agents.lenders.deposit_usd", "must be > 0"));

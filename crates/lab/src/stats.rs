@@ -404,6 +404,15 @@ pub struct Aggregate {
     /// Unsettled negative equity at the horizon.
     #[serde(default)]
     pub unsettled: Moments,
+    /// Trader rules: closes, adds, reopens, refused fills (summed over paths).
+    #[serde(default)]
+    pub trader_closes: u64,
+    #[serde(default)]
+    pub trader_adds: u64,
+    #[serde(default)]
+    pub trader_reopens: u64,
+    #[serde(default)]
+    pub trader_refused: u64,
     /// Sample price paths (global path indices `< SAMPLE_PATHS`), sorted by path.
     #[serde(default)]
     pub sample_paths: Vec<SamplePath>,
@@ -484,6 +493,10 @@ impl Aggregate {
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
+        self.trader_closes += r.trader_closes;
+        self.trader_adds += r.trader_adds;
+        self.trader_reopens += r.trader_reopens;
+        self.trader_refused += r.trader_refused;
         if !r.price_samples.is_empty() {
             self.add_sample(SamplePath {
                 path: r.path,
@@ -517,6 +530,10 @@ impl Aggregate {
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);
+        self.trader_closes += o.trader_closes;
+        self.trader_adds += o.trader_adds;
+        self.trader_reopens += o.trader_reopens;
+        self.trader_refused += o.trader_refused;
         for sp in &o.sample_paths {
             self.add_sample(sp.clone());
         }
@@ -749,6 +766,16 @@ pub struct Summary {
     /// `bad_debt`), USD per path (absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unsettled_mean: f64,
+    /// Trader rules, per path (absent when 0): closes (take-profit/stop-loss), adds on dips,
+    /// reopens, trader fills the engine refused.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub trader_closes_mean: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub trader_adds_mean: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub trader_reopens_mean: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub trader_refused_mean: f64,
     pub elapsed_s: f64,
 }
 
@@ -847,6 +874,10 @@ impl Summary {
             chain_halted_fraction: a.chain_halted_steps as f64 / n / info.steps.max(1) as f64,
             deferred_sell_mean: mean(&a.deferred_sell),
             unsettled_mean: mean(&a.unsettled),
+            trader_closes_mean: a.trader_closes as f64 / n,
+            trader_adds_mean: a.trader_adds as f64 / n,
+            trader_reopens_mean: a.trader_reopens as f64 / n,
+            trader_refused_mean: a.trader_refused as f64 / n,
             lenders: LenderSummary {
                 withdrawn_mean: mean(&a.lender_withdrawn),
                 refused_mean: a.lender_refused as f64 / n,
@@ -1019,6 +1050,23 @@ impl Summary {
                 format!(
                     "{} USD / path (negative equity still open at the horizon)",
                     money(self.unsettled_mean)
+                ),
+            );
+        }
+        if self.trader_closes_mean
+            + self.trader_adds_mean
+            + self.trader_reopens_mean
+            + self.trader_refused_mean
+            > 0.0
+        {
+            row(
+                "trader rules / path",
+                format!(
+                    "{:.2} closes, {:.2} adds, {:.2} reopens, {:.2} refused",
+                    self.trader_closes_mean,
+                    self.trader_adds_mean,
+                    self.trader_reopens_mean,
+                    self.trader_refused_mean
                 ),
             );
         }

@@ -302,7 +302,7 @@ fn seed_insurance(sc: &Scenario, e: &mut Engine, house: &House, px: f64) -> Resu
     Ok(())
 }
 
-fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
+pub(crate) fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
     match d {
         Dist::Fixed { value } => *value,
         Dist::Uniform { min, max } => {

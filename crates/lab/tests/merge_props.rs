@@ -78,6 +78,10 @@ proptest! {
                 r.chain_halted_steps = (r.liquidations % 7) as u32;
                 r.deferred_sell = r.liq_volume / 3;
                 r.unsettled = r.bad_debt / 5;
+                r.trader_closes = r.liquidations % 5;
+                r.trader_adds = r.liquidations % 3;
+                r.trader_reopens = r.liquidations % 11;
+                r.trader_refused = r.liquidations % 2;
                 r
             })
             .collect();
