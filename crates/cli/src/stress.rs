@@ -140,8 +140,8 @@ fn compare(a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
 
 pub fn scenarios() -> Result<()> {
     println!(
-        "{:<28} {:>6} {:>6} {:>6}  description",
-        "name", "paths", "steps", "step h"
+        "{:<32} {:>6} {:>6} {:>7}  description",
+        "name", "paths", "steps", "step"
     );
     for (name, _) in embedded::EMBEDDED {
         let (sc, _) = embedded::load(name, &[])?;
@@ -150,9 +150,16 @@ pub fn scenarios() -> Result<()> {
         } else {
             ""
         };
+        // Steps shorter than an hour read better in minutes (1/60 h = "1 min").
+        let step = if sc.step_hours >= 1.0 {
+            format!("{} h", sc.step_hours)
+        } else {
+            let m = format!("{:.3}", sc.step_hours * 60.0);
+            format!("{} min", m.trim_end_matches('0').trim_end_matches('.'))
+        };
         println!(
-            "{:<28} {:>6} {:>6} {:>6}  {}{default}",
-            name, sc.paths, sc.horizon, sc.step_hours, sc.description
+            "{:<32} {:>6} {:>6} {:>7}  {}{default}",
+            name, sc.paths, sc.horizon, step, sc.description
         );
     }
     Ok(())
