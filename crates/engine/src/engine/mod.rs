@@ -1068,22 +1068,49 @@ impl Engine {
                     want: amount,
                 });
             }
-            let available = Self::total_deposits(&l) - Self::total_borrows(&l);
-            if available < amount.0 as i128 {
-                return Err(Reject::InsufficientLiquidity {
-                    pool: pool_id,
-                    available: Amount(available.max(0) as i64),
-                    wanted: amount,
-                });
-            }
+            Self::require_liquidity(pool_id, &l, amount)?;
             add_quote(&mut acct.quote, &mut l, -amount.0)?;
         } else {
             Self::debit_collateral(id, &mut acct, asset, amount)?;
         }
         self.require_health(id, &acct, &l, HealthKind::Initial)?;
         self.gate_account(now, acct0, Some(asset), Action::Withdraw)?;
+        self.commit_take_out(now, id, acct, l, asset, amount)?;
+        out.extend(ev);
+        out.push(Event::Withdrawn {
+            account: id,
+            asset,
+            amount,
+        });
+        Ok(())
+    }
+
+    /// Refuses taking `amount` of quote out of a pool whose deposits are lent out.
+    fn require_liquidity(pool: PoolId, l: &Lending, amount: Amount) -> Result<(), Reject> {
+        let available = Self::total_deposits(l) - Self::total_borrows(l);
+        if available < amount.0 as i128 {
+            return Err(Reject::InsufficientLiquidity {
+                pool,
+                available: Amount(available.max(0) as i64),
+                wanted: amount,
+            });
+        }
+        Ok(())
+    }
+
+    /// The last check and the commit of a withdrawal or borrow: the pool's outflow limiter
+    /// (the only check that can still refuse), then the account, lending and net deposits.
+    fn commit_take_out(
+        &mut self,
+        now: Timestamp,
+        id: AccountId,
+        acct: Account,
+        l: Lending,
+        asset: AssetId,
+        amount: Amount,
+    ) -> Result<(), Reject> {
+        let pool_id = acct.pool;
         let limiter = self.check_outflow(now, pool_id, self.value_of(asset, amount))?;
-        // commit
         if limiter.is_some() {
             self.state.pools[pool_id.idx()].breaker = limiter;
         }
@@ -1091,12 +1118,6 @@ impl Engine {
         self.state.assets[asset.idx()].net_deposits -= amount.0 as i128;
         self.state.accounts[id.idx()] = acct;
         self.risk.touch(id);
-        out.extend(ev);
-        out.push(Event::Withdrawn {
-            account: id,
-            asset,
-            amount,
-        });
         Ok(())
     }
 
@@ -1116,14 +1137,7 @@ impl Engine {
         let mut acct = acct0.clone();
         let mut ev = Vec::new();
         self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
-        let available = Self::total_deposits(&l) - Self::total_borrows(&l);
-        if available < amount.0 as i128 {
-            return Err(Reject::InsufficientLiquidity {
-                pool: pool_id,
-                available: Amount(available.max(0) as i64),
-                wanted: amount,
-            });
-        }
+        Self::require_liquidity(pool_id, &l, amount)?;
         add_quote(&mut acct.quote, &mut l, -amount.0)?;
         if Self::total_borrows(&l) > p.params.borrow_cap.0 as i128 {
             return Err(Reject::BorrowCapExceeded {
@@ -1134,14 +1148,7 @@ impl Engine {
         self.require_health(id, &acct, &l, HealthKind::Initial)?;
         self.gate_account(now, acct0, None, Action::Borrow)?;
         let quote = p.quote;
-        let limiter = self.check_outflow(now, pool_id, self.value_of(quote, amount))?;
-        if limiter.is_some() {
-            self.state.pools[pool_id.idx()].breaker = limiter;
-        }
-        self.state.pools[pool_id.idx()].lending = l;
-        self.state.assets[quote.idx()].net_deposits -= amount.0 as i128;
-        self.state.accounts[id.idx()] = acct;
-        self.risk.touch(id);
+        self.commit_take_out(now, id, acct, l, quote, amount)?;
         out.extend(ev);
         out.push(Event::Borrowed {
             account: id,
