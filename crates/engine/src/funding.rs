@@ -1,7 +1,7 @@
 //! Perpetual funding math: premium of mark over index, clamped, applied through a cumulative
 //! index so no per-account loop is needed when funding settles.
 
-use crate::num::{div_round, Price, Ratio, Round, MS_PER_HOUR, RATIO_SCALE};
+use crate::num::{div_round, mul_div, Overflow, Price, Ratio, Round, MS_PER_HOUR, RATIO_SCALE};
 
 /// Extra precision of the cumulative funding index over [`Price`] raw units, so that small
 /// hourly rates on cheap assets do not round to zero.
@@ -23,10 +23,14 @@ pub fn hourly_rate(mark_twap: Price, index_twap: Price, cap: Ratio) -> Ratio {
 /// `Price raw × FUNDING_INDEX_SCALE`) for `elapsed_ms` at `rate` per hour on `index_price`.
 /// At most one hour of funding is applied per update (Mango v4 guards against downtime the
 /// same way), so a long gap in updates cannot produce one giant payment.
-pub fn index_delta(rate: Ratio, index_price: Price, elapsed_ms: i64) -> i128 {
+///
+/// `price × rate` (both i64) fits an i128 and the rest goes through [`mul_div`], so the result is
+/// exact (and a wrap can never flip the direction of payment).
+pub fn index_delta(rate: Ratio, index_price: Price, elapsed_ms: i64) -> Result<i128, Overflow> {
     let dt = elapsed_ms.clamp(0, MS_PER_HOUR) as i128;
-    div_round(
-        index_price.raw() as i128 * rate.0 as i128 * dt * FUNDING_INDEX_SCALE,
+    mul_div(
+        index_price.raw() as i128 * rate.0 as i128,
+        dt * FUNDING_INDEX_SCALE,
         RATIO_SCALE as i128 * MS_PER_HOUR as i128,
         Round::Down,
     )
@@ -64,10 +68,20 @@ mod tests {
     #[test]
     fn at_most_one_hour_per_update() {
         let r = Ratio::from_f64(0.001).unwrap();
-        let one = index_delta(r, p(1_000_000), MS_PER_HOUR);
+        let one = index_delta(r, p(1_000_000), MS_PER_HOUR).unwrap();
         assert_eq!(one, 1_000 * FUNDING_INDEX_SCALE);
-        assert_eq!(index_delta(r, p(1_000_000), 10 * MS_PER_HOUR), one);
-        assert_eq!(index_delta(r, p(1_000_000), MS_PER_HOUR / 2), one / 2);
+        assert_eq!(index_delta(r, p(1_000_000), 10 * MS_PER_HOUR), Ok(one));
+        assert_eq!(index_delta(r, p(1_000_000), MS_PER_HOUR / 2), Ok(one / 2));
+    }
+
+    #[test]
+    fn funding_keeps_its_sign_at_the_clamp() {
+        // The highest price at the clamp: the delta is either exact and positive or refused,
+        // never wrapped to the other direction.
+        let r = Ratio::from_f64(0.1).unwrap();
+        let d = index_delta(r, p(9_000_000_000_000_000_000), MS_PER_HOUR).unwrap();
+        assert_eq!(d, 9_000_000_000_000_000_000 / 10 * FUNDING_INDEX_SCALE);
+        assert!(index_delta(Ratio(-r.0), p(i64::MAX / 1000), MS_PER_HOUR).unwrap() < 0);
     }
 
     #[test]

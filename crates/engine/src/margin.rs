@@ -3,7 +3,7 @@
 //! calls these; the same computation serves trading, withdrawal and liquidation checks through
 //! [`HealthKind`].
 
-use crate::num::{Amount, Ratio, Value, RATIO_SCALE};
+use crate::num::{Amount, Overflow, Ratio, Value, RATIO_SCALE};
 use serde::{Deserialize, Serialize};
 
 /// Which requirement a health figure is measured against.
@@ -48,12 +48,14 @@ pub fn size_adjusted_rate(base: Ratio, imf: Ratio, size: Amount, decimals: u8) -
 }
 
 /// Requirement of a position: `|size| × price × rate`, rounded up.
-pub fn position_requirement(notional: Value, rate: Ratio) -> Value {
-    Value(notional.0.abs()).mul_ratio(rate, crate::num::Round::Up)
+pub fn position_requirement(notional: Value, rate: Ratio) -> Result<Value, Overflow> {
+    notional
+        .checked_abs()?
+        .mul_ratio(rate, crate::num::Round::Up)
 }
 
 /// Weighted value of a collateral balance (haircut applied), rounded down.
-pub fn collateral_weighted(value: Value, weight: Ratio) -> Value {
+pub fn collateral_weighted(value: Value, weight: Ratio) -> Result<Value, Overflow> {
     value.mul_ratio(weight, crate::num::Round::Down)
 }
 
@@ -144,11 +146,11 @@ mod tests {
     fn requirement_rounds_up_and_weight_down() {
         assert_eq!(
             position_requirement(Value(-10), Ratio(RATIO_SCALE / 3)),
-            Value(4)
+            Ok(Value(4))
         );
         assert_eq!(
             collateral_weighted(Value(10), Ratio(RATIO_SCALE / 3)),
-            Value(3)
+            Ok(Value(3))
         );
     }
 }

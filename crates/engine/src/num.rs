@@ -60,6 +60,21 @@ pub fn div_round(a: i128, b: i128, round: Round) -> i128 {
     }
 }
 
+/// `a × b / d` rounded in the given direction, exact whenever the result fits (d > 0).
+///
+/// Splits `a = q·d + r` (Euclidean, so `0 ≤ r < d`) and forms `q·b + (r·b)/d`, so the
+/// intermediate `a·b` is never built: the product of two large factors cannot wrap when the
+/// quotient itself fits. Any step that does not fit is an [`Overflow`].
+pub fn mul_div(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow> {
+    debug_assert!(d > 0);
+    let (q, r) = (a.div_euclid(d), a.rem_euclid(d));
+    let whole = q.checked_mul(b).ok_or(Overflow)?;
+    let part = r.checked_mul(b).ok_or(Overflow)?;
+    whole
+        .checked_add(div_round(part, d, round))
+        .ok_or(Overflow)
+}
+
 /// A token amount in native units of its asset.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
@@ -215,41 +230,51 @@ impl Value {
     pub fn to_quote(self, round: Round) -> Result<Amount, Overflow> {
         Amount::from_i128(div_round(self.0, VALUE_SCALE, round))
     }
-    /// `self × r`, rounded in the given direction.
+    /// `self × r`, rounded in the given direction; fails when the product does not fit.
     #[inline]
-    pub fn mul_ratio(self, r: Ratio, round: Round) -> Value {
-        Value(div_round(self.0 * r.0 as i128, RATIO_SCALE as i128, round))
+    pub fn mul_ratio(self, r: Ratio, round: Round) -> Result<Value, Overflow> {
+        let p = self.0.checked_mul(r.0 as i128).ok_or(Overflow)?;
+        Ok(Value(div_round(p, RATIO_SCALE as i128, round)))
+    }
+    #[inline]
+    pub fn checked_add(self, o: Value) -> Result<Value, Overflow> {
+        self.0.checked_add(o.0).map(Value).ok_or(Overflow)
+    }
+    #[inline]
+    pub fn checked_sub(self, o: Value) -> Result<Value, Overflow> {
+        self.0.checked_sub(o.0).map(Value).ok_or(Overflow)
+    }
+    #[inline]
+    pub fn checked_neg(self) -> Result<Value, Overflow> {
+        self.0.checked_neg().map(Value).ok_or(Overflow)
+    }
+    /// `|self|`, failing only for `i128::MIN`.
+    #[inline]
+    pub fn checked_abs(self) -> Result<Value, Overflow> {
+        self.0.checked_abs().map(Value).ok_or(Overflow)
+    }
+    /// Checked sum of several values.
+    #[inline]
+    pub fn sum<I: IntoIterator<Item = Value>>(items: I) -> Result<Value, Overflow> {
+        items
+            .into_iter()
+            .try_fold(Value::ZERO, |acc, v| acc.checked_add(v))
+    }
+    /// `self += o`, checked.
+    #[inline]
+    pub fn add_assign(&mut self, o: Value) -> Result<(), Overflow> {
+        *self = self.checked_add(o)?;
+        Ok(())
+    }
+    /// `self -= o`, checked.
+    #[inline]
+    pub fn sub_assign(&mut self, o: Value) -> Result<(), Overflow> {
+        *self = self.checked_sub(o)?;
+        Ok(())
     }
     /// Human quote units (display only).
     pub fn to_human(self, quote_decimals: u8) -> f64 {
         self.0 as f64 / VALUE_SCALE as f64 / 10f64.powi(quote_decimals as i32)
-    }
-}
-
-impl std::ops::Add for Value {
-    type Output = Value;
-    #[inline]
-    fn add(self, o: Value) -> Value {
-        Value(self.0 + o.0)
-    }
-}
-impl std::ops::Sub for Value {
-    type Output = Value;
-    #[inline]
-    fn sub(self, o: Value) -> Value {
-        Value(self.0 - o.0)
-    }
-}
-impl std::ops::AddAssign for Value {
-    #[inline]
-    fn add_assign(&mut self, o: Value) {
-        self.0 += o.0
-    }
-}
-impl std::ops::SubAssign for Value {
-    #[inline]
-    fn sub_assign(&mut self, o: Value) {
-        self.0 -= o.0
     }
 }
 
@@ -337,6 +362,20 @@ mod tests {
     }
 
     #[test]
+    fn mul_div_is_exact_where_the_naive_product_wraps() {
+        let a = 9_000_000_000_000_000_000i128 * 10_000_000; // 9e25
+        let b = 3_600_000_000_000i128; // 3.6e12: a·b ≈ 3.2e38 > i128::MAX
+        let d = 3_600_000_000_000_000i128;
+        assert_eq!(mul_div(a, b, d, Round::Down), Ok(a / 1000));
+        assert_eq!(mul_div(-a, b, d, Round::Down), Ok(-a / 1000));
+        assert_eq!(mul_div(7, 1, 2, Round::Down), Ok(3));
+        assert_eq!(mul_div(-7, 1, 2, Round::Down), Ok(-4));
+        assert_eq!(mul_div(7, 1, 2, Round::Up), Ok(4));
+        assert_eq!(mul_div(-7, 1, 2, Round::Up), Ok(-3));
+        assert_eq!(mul_div(i128::MAX, 2, 1, Round::Down), Err(Overflow));
+    }
+
+    #[test]
     fn div_round_directions() {
         assert_eq!(div_round(7, 2, Round::Down), 3);
         assert_eq!(div_round(7, 2, Round::Up), 4);
@@ -379,7 +418,7 @@ mod tests {
         assert_eq!(Value(-1).to_quote(Round::Down).unwrap(), Amount(-1));
         assert_eq!(
             Value(5).mul_ratio(Ratio(RATIO_SCALE / 2), Round::Up),
-            Value(3)
+            Ok(Value(3))
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Interest-rate math for collateral lending: a utilization-based kinked curve and index
 //! growth. Pure functions over plain values.
 
-use crate::num::{div_round, Ratio, Round, MS_PER_YEAR, RATIO_SCALE};
+use crate::num::{div_round, mul_div, Overflow, Ratio, Round, MS_PER_YEAR, RATIO_SCALE};
 use serde::{Deserialize, Serialize};
 
 /// Raw steps of an interest index per 1.0.
@@ -43,7 +43,10 @@ pub fn borrow_rate(c: &RateCurve, u: Ratio) -> Ratio {
     let r = c.base.0 as i128
         + div_round(c.slope1.0 as i128 * below, opt, Round::Up)
         + div_round(c.slope2.0 as i128 * above, one - opt, Round::Up);
-    Ratio(r.min(i64::MAX as i128) as i64)
+    // Every term is bounded by its i64 inputs, so the sum fits an i128; a rate beyond i64 (only
+    // from absurd governed slopes) saturates at the maximum rate, which the caller's checked
+    // index growth then refuses as an overflow rather than wrapping.
+    Ratio(i64::try_from(r).unwrap_or(i64::MAX))
 }
 
 /// Annual supply rate: `r_supply = r_borrow · U · (1 − reserveFactor)` (Aave v3), rounded down.
@@ -57,19 +60,37 @@ pub fn supply_rate(c: &RateCurve, u: Ratio, borrow: Ratio) -> Ratio {
     Ratio(r as i64)
 }
 
+/// Longest span accrued as one simple-interest step; a longer gap compounds in steps of this
+/// length, so a gap of decades cannot turn into one unbounded linear product.
+pub const MAX_ACCRUAL_STEP_MS: i64 = MS_PER_YEAR;
+
 /// Grows an index by simple interest over `dt_ms`: `index · (1 + rate · dt / year)`.
 /// Compounding happens across accrual steps (Aave v3 accrues the liquidity index linearly per
-/// step). Borrow indices round up, supply indices down.
-pub fn grow_index(index: i128, annual_rate: Ratio, dt_ms: i64, round: Round) -> i128 {
+/// step); a gap longer than [`MAX_ACCRUAL_STEP_MS`] compounds once per step. Borrow indices
+/// round up, supply indices down. An index that no longer fits is an [`Overflow`].
+pub fn grow_index(
+    index: i128,
+    annual_rate: Ratio,
+    dt_ms: i64,
+    round: Round,
+) -> Result<i128, Overflow> {
     if dt_ms <= 0 || annual_rate.0 == 0 {
-        return index;
+        return Ok(index);
     }
-    let growth = div_round(
-        index * annual_rate.0 as i128 * dt_ms as i128,
-        RATIO_SCALE as i128 * MS_PER_YEAR as i128,
-        round,
-    );
-    index + growth
+    let mut index = index;
+    let mut left = dt_ms;
+    while left > 0 {
+        let step = left.min(MAX_ACCRUAL_STEP_MS);
+        let growth = mul_div(
+            index.checked_mul(annual_rate.0 as i128).ok_or(Overflow)?,
+            step as i128,
+            RATIO_SCALE as i128 * MS_PER_YEAR as i128,
+            round,
+        )?;
+        index = index.checked_add(growth).ok_or(Overflow)?;
+        left -= step;
+    }
+    Ok(index)
 }
 
 #[cfg(test)]
@@ -124,8 +145,18 @@ mod tests {
             MS_PER_YEAR,
             Round::Up,
         );
-        assert_eq!(i, INDEX_SCALE + INDEX_SCALE / 10);
-        assert_eq!(grow_index(INDEX_SCALE, Ratio(5), 0, Round::Up), INDEX_SCALE);
+        assert_eq!(i, Ok(INDEX_SCALE + INDEX_SCALE / 10));
+        assert_eq!(grow_index(INDEX_SCALE, Ratio(5), 0, Round::Up), Ok(INDEX_SCALE));
+        // Two years compound once per year: 1.1² = 1.21.
+        let two = grow_index(INDEX_SCALE, Ratio::from_f64(0.10).unwrap(), 2 * MS_PER_YEAR, Round::Down);
+        assert_eq!(two, Ok(INDEX_SCALE * 121 / 100));
+    }
+
+    #[test]
+    fn index_growth_never_wraps() {
+        // The longest gap at the highest rate: an overflow, never a negative index.
+        let r = grow_index(INDEX_SCALE, Ratio(i64::MAX), i64::MAX, Round::Up);
+        assert_eq!(r, Err(Overflow));
     }
 
     #[test]

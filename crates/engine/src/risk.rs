@@ -64,7 +64,8 @@ pub struct RiskIndex {
     /// Which assets had a price at the last rebuild.
     priced: Vec<bool>,
     /// Scratch buffers reused across queries (a query runs once per price update in the lab).
-    lends: Vec<Lending>,
+    /// `None`: the pool's interest no longer accrues within the ledger's types.
+    lends: Vec<Option<Lending>>,
     cand: Vec<u32>,
     sure: Vec<u32>,
 }
@@ -133,21 +134,33 @@ impl RiskIndex {
     }
 
     /// Computes the padded linear form of an account's maintenance health and its entry.
-    fn entry_for(engine: &Engine, i: u32, lend: &Lending) -> Entry {
+    /// An account whose linear form does not fit the index's integers is checked exactly on
+    /// every query ([`Entry::Multi`]), so an overflow can only cost speed, never miss an account.
+    fn entry_for(engine: &Engine, i: u32, lend: Option<&Lending>) -> Entry {
         let st = engine.state();
         let acct = &st.accounts[i as usize];
-        let pool = &st.pools[acct.pool.idx()];
         // Options make health non-linear in price (and in time): check those exactly.
         if !acct.options.is_empty() || acct.margin_mode == crate::state::MarginMode::Portfolio {
             return Entry::Multi;
         }
+        lend.and_then(|l| Self::linear_entry(engine, acct, l))
+            .unwrap_or(Entry::Multi)
+    }
+
+    /// The padded linear form of a perp/collateral account's maintenance health and its entry;
+    /// `None` when a term does not fit.
+    fn linear_entry(engine: &Engine, acct: &crate::state::Account, lend: &Lending) -> Option<Entry> {
+        let st = engine.state();
+        let pool = &st.pools[acct.pool.idx()];
         let rs = RATIO_SCALE as i128;
-        let q = quote_now(&acct.quote, lend);
-        let mut c: i128 = q.0 as i128 * VALUE_SCALE * rs;
+        let vr = VALUE_SCALE * rs;
+        let q = quote_now(&acct.quote, lend).ok()?;
+        let mut c: i128 = (q.0 as i128).checked_mul(vr)?;
         // Interest up to the tolerance moves health down (debt) or up (deposits) before a rebuild.
-        let drift =
-            ((q.0 as i128).abs() * INTEREST_TOLERANCE_BPS).div_euclid(10_000) * VALUE_SCALE * rs
-                + VALUE_SCALE * rs;
+        let drift = ((q.0 as i128).abs() * INTEREST_TOLERANCE_BPS)
+            .div_euclid(10_000)
+            .checked_mul(vr)?
+            .checked_add(vr)?;
         let (mut pad_lo, pad_hi) = if q.0 < 0 { (drift, 0) } else { (0, drift) };
         let mut terms = 1i128;
         let mut ks: [(u16, i128); 4] = [(0, 0); 4];
@@ -155,8 +168,13 @@ impl RiskIndex {
         let add_k = |asset: u16, k: i128, ks: &mut [(u16, i128); 4], nk: &mut usize| -> bool {
             for e in ks.iter_mut().take(*nk) {
                 if e.0 == asset {
-                    e.1 += k;
-                    return true;
+                    return match e.1.checked_add(k) {
+                        Some(v) => {
+                            e.1 = v;
+                            true
+                        }
+                        None => false,
+                    };
                 }
             }
             if *nk == ks.len() {
@@ -186,22 +204,26 @@ impl RiskIndex {
             let m = &st.markets[p.market.idx()];
             let dec = st.assets[m.base.idx()].decimals;
             let rate = engine.rate(m, p.size, HealthKind::Maintenance, dec);
-            c += (p.quote.0 as i128 * VALUE_SCALE + unsettled_funding(p, m).0) * rs;
+            let cash = (p.quote.0 as i128 * VALUE_SCALE)
+                .checked_add(unsettled_funding(p, m).ok()?.0)?
+                .checked_mul(rs)?;
+            c = c.checked_add(cash)?;
             terms += 2;
+            // |size| × rate ≤ |size| × 1.0, so k fits whenever size × 1.0 does.
             let k = p.size.0 as i128 * rs - (p.size.0 as i128).abs() * rate.0 as i128;
             overflowed |= !add_k(m.base.0, k, &mut ks, &mut nk);
         }
         // The exact health rounds every term against the account, so it is at most the linear
         // form and at least the linear form minus one raw unit per term.
-        pad_lo += terms * rs;
-        let (c_lo, c_hi) = (c - pad_lo, c + pad_hi);
+        pad_lo = pad_lo.checked_add(terms * rs)?;
+        let (c_lo, c_hi) = (c.checked_sub(pad_lo)?, c.checked_add(pad_hi)?);
         let c = c_lo;
         let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         let exposures: Vec<(u16, i128)> = ks[..nk].iter().copied().filter(|e| e.1 != 0).collect();
         if overflowed || exposures.len() > 1 {
-            return Entry::Multi;
+            return Some(Entry::Multi);
         }
-        match exposures.first() {
+        Some(match exposures.first() {
             None => {
                 if c < 0 {
                     Entry::Always(c_hi < 0)
@@ -225,10 +247,13 @@ impl RiskIndex {
                 let sure = crate::num::div_round(c_hi, -k, crate::num::Round::Up);
                 Entry::Up(a, clamp(key), clamp(sure))
             }
-        }
+        })
     }
 
-    fn needs_rebuild(&self, engine: &Engine) -> bool {
+    /// Whether the whole index must be rebuilt: a flagged change, a pool appearing, a price
+    /// appearing, or debt interest beyond the tolerance since the last rebuild (`lends` is the
+    /// lending state the query will use, so interest growth is always seen).
+    fn needs_rebuild(&self, engine: &Engine, lends: &[Option<Lending>]) -> bool {
         if self.rebuild {
             return true;
         }
@@ -236,8 +261,10 @@ impl RiskIndex {
         if self.borrow_base.len() != st.pools.len() {
             return true;
         }
-        for (l, base) in self.lends.iter().zip(&self.borrow_base) {
-            if (l.borrow_index - base) * 10_000 > base * INTEREST_TOLERANCE_BPS {
+        for (l, base) in lends.iter().zip(&self.borrow_base) {
+            let Some(l) = l else { return true };
+            let grown = (l.borrow_index - base).checked_mul(10_000);
+            if grown.is_none_or(|g| g > base.saturating_mul(INTEREST_TOLERANCE_BPS)) {
                 return true;
             }
         }
@@ -250,16 +277,17 @@ impl RiskIndex {
     fn refresh(&mut self, engine: &Engine) {
         let st = engine.state();
         self.lends.clear();
-        self.lends
-            .extend((0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16))));
+        self.lends.extend(
+            (0..st.pools.len()).map(|p| engine.lending_now(crate::ids::PoolId(p as u16)).ok()),
+        );
         let lends = std::mem::take(&mut self.lends);
         self.refresh_with(engine, &lends);
         self.lends = lends;
     }
 
-    fn refresh_with(&mut self, engine: &Engine, lends: &[Lending]) {
+    fn refresh_with(&mut self, engine: &Engine, lends: &[Option<Lending>]) {
         let st = engine.state();
-        if self.needs_rebuild(engine) {
+        if self.needs_rebuild(engine, lends) {
             for s in self.down.iter_mut().chain(self.up.iter_mut()) {
                 s.clear();
             }
@@ -267,14 +295,17 @@ impl RiskIndex {
             self.multi.clear();
             self.entries.iter_mut().for_each(|e| *e = Entry::Safe);
             for i in 0..st.accounts.len() as u32 {
-                let e = Self::entry_for(engine, i, &lends[st.accounts[i as usize].pool.idx()]);
+                let e = Self::entry_for(engine, i, lends[st.accounts[i as usize].pool.idx()].as_ref());
                 self.insert(i, e);
             }
             for &d in &self.dirty {
                 self.is_dirty[d as usize] = false;
             }
             self.dirty.clear();
-            self.borrow_base = lends.iter().map(|l| l.borrow_index).collect();
+            self.borrow_base = lends
+                .iter()
+                .map(|l| l.as_ref().map_or(i128::MAX, |l| l.borrow_index))
+                .collect();
             self.priced = st.assets.iter().map(|a| a.price.is_some()).collect();
             self.rebuild = false;
             let _ = INDEX_SCALE;
@@ -284,7 +315,7 @@ impl RiskIndex {
         for &i in &dirty {
             self.is_dirty[i as usize] = false;
             self.remove(i);
-            let e = Self::entry_for(engine, i, &lends[st.accounts[i as usize].pool.idx()]);
+            let e = Self::entry_for(engine, i, lends[st.accounts[i as usize].pool.idx()].as_ref());
             self.insert(i, e);
         }
         self.dirty = dirty;
@@ -329,7 +360,7 @@ impl RiskIndex {
         let lends = &self.lends;
         cand.retain(|&i| {
             let a = &st.accounts[i as usize];
-            engine.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance) < Value::ZERO
+            engine.maintenance_or_worst(a, lends[a.pool.idx()].as_ref()) < Value::ZERO
         });
         // An account is in one set only, so the two lists are disjoint.
         sure.extend_from_slice(&cand);

@@ -255,7 +255,7 @@ fn command(e: &Engine, op: &Op) -> Command {
 fn equity(e: &Engine, a: AccountId) -> Value {
     let b = e.breakdown(a, HealthKind::Maintenance).unwrap();
     // weighted equity: collateral (haircut) + PnL
-    b.collateral + b.unrealized_pnl
+    b.collateral.checked_add(b.unrealized_pnl).unwrap()
 }
 
 fn pool1(e: &Engine) -> (ballast_engine::state::Pool, Vec<Account>) {
@@ -343,7 +343,7 @@ fn step(
                             };
                             if uncapped && still_holds {
                                 let b = e.breakdown(*account, HealthKind::Maintenance).unwrap();
-                                let target = b.requirement.mul_ratio(p.target_buffer, Round::Down);
+                                let target = b.requirement.mul_ratio(p.target_buffer, Round::Down).unwrap();
                                 assert!(
                                     b.health >= target,
                                     "left below target: {:?} < {:?} after {x:?}",

@@ -53,7 +53,9 @@ pub fn auction_price(p: &LiquidationParams, top: Price, oracle: Price, elapsed_m
         AuctionCurve::Stairstep => top * rpow(p.auction_cut, t / p.auction_step_ms) / one,
         AuctionCurve::Exponential => top * rpow(p.auction_cut, t / 1000) / one,
     };
-    decayed.max(mul_ratio(oracle.raw() as i128, p.auction_floor, Round::Up))
+    // oracle (i64) × floor (i64) always fits an i128: the product cannot fail.
+    let floor = mul_ratio(oracle.raw() as i128, p.auction_floor, Round::Up).unwrap_or(i128::MAX);
+    decayed.max(floor)
 }
 
 /// Whether an auction needs a reset: older than `tail`, or `price / top < cusp` (Clipper
@@ -73,9 +75,16 @@ fn unit_price(size: Amount, oracle: Price, price: i128) -> i128 {
 }
 
 impl Engine {
-    fn auction_incentive(lp: &LiquidationParams, value: i128, insurance: i128) -> i128 {
-        (lp.auction_tip as i128 + mul_ratio(value, lp.auction_chip, Round::Down))
-            .min(insurance.max(0))
+    fn auction_incentive(
+        lp: &LiquidationParams,
+        value: i128,
+        insurance: i128,
+    ) -> Result<i128, Overflow> {
+        let chip = mul_ratio(value, lp.auction_chip, Round::Down)?;
+        Ok((lp.auction_tip as i128)
+            .checked_add(chip)
+            .ok_or(Overflow)?
+            .min(insurance.max(0)))
     }
 
     pub(super) fn start_auction(
@@ -101,9 +110,9 @@ impl Engine {
                 action: "start auctions",
             });
         }
-        let mut tx = Tx::new(self, pool, now);
+        let mut tx = Tx::new(self, pool, now)?;
         let acct = &self.state.accounts[account.idx()];
-        let a = self.assess(acct, &tx.lend);
+        let a = self.assess(acct, &tx.lend)?;
         if a.health.0 >= 0 {
             return Err(Reject::NotLiquidatable {
                 account,
@@ -133,10 +142,12 @@ impl Engine {
                     room: Amount::from_i128(room.max(0))?,
                 });
             }
-            q = if q > 0 { fit as i64 } else { -(fit as i64) };
+            let fit = i64::try_from(fit).map_err(|_| Overflow)?;
+            q = if q > 0 { fit } else { -fit };
             value = notional(q, px.raw() as i128);
         }
-        let top = Price::from_raw(mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down) as i64)
+        let top = mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down)?;
+        let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?)
             .map_err(|reason| Reject::InvalidPrice {
                 asset: match lot {
                     Lot::Perp(m) => self.state.markets[m.idx()].base,
@@ -144,7 +155,7 @@ impl Engine {
                 },
                 reason,
             })?;
-        let incentive = Self::auction_incentive(&lp, value, tx.insurance);
+        let incentive = Self::auction_incentive(&lp, value, tx.insurance)?;
         tx.insurance -= incentive;
         tx.quote_change(self, keeper, incentive, out)?;
         let id = AuctionId((self.state.auctions.len() + tx.auctions.len()) as u32);
@@ -181,7 +192,7 @@ impl Engine {
             incentive: Amount::from_i128(incentive)?,
         });
         tx.check_fits()?;
-        tx.commit(self);
+        tx.commit(self)?;
         Ok(())
     }
 
@@ -235,12 +246,12 @@ impl Engine {
         if (auc.size.0 > 0 && unit > limit) || (auc.size.0 < 0 && unit < limit) {
             return Err(Reject::AuctionPriceLimit {
                 price: unit.clamp(0, i64::MAX as i128) as i64,
-                limit: limit as i64,
+                limit: limit.clamp(0, i64::MAX as i128) as i64,
             });
         }
-        let mut tx = Tx::new(self, pool, now);
+        let mut tx = Tx::new(self, pool, now)?;
         let acct = &self.state.accounts[auc.account.idx()];
-        let before = self.assess(acct, &tx.lend);
+        let before = self.assess(acct, &tx.lend)?;
         let held = Self::holding(acct, auc.lot);
         if held == 0 || held.signum() != auc.size.0.signum() {
             return Err(Reject::NothingToLiquidate {
@@ -263,18 +274,15 @@ impl Engine {
                 });
             }
         }
-        let sq = if auc.size.0 > 0 {
-            q as i64
-        } else {
-            -(q as i64)
-        };
+        let q64 = i64::try_from(q).map_err(|_| Overflow)?;
+        let sq = if auc.size.0 > 0 { q64 } else { -q64 };
         let n = notional(sq, unit.max(0));
         tx.trade(self, auc.lot, auc.account, bidder, sq, n, out)?;
         // the penalty goes to the insurance fund (the keeper was paid tip + chip at the start)
         let px = self.lot_price(auc.lot)?.raw() as i128;
-        let mid = self.assess(tx.get(self, auc.account), &tx.lend);
+        let mid = self.assess(tx.get(self, auc.account), &tx.lend)?;
         let rate = penalty_rate(&lp, before.health, before.req);
-        let penalty = mul_ratio(div_round(q * px, VALUE_SCALE, Round::Up), rate, Round::Up)
+        let penalty = mul_ratio(div_round(q * px, VALUE_SCALE, Round::Up), rate, Round::Up)?
             .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
         tx.quote_change(self, auc.account, -penalty, out)?;
         tx.insurance += penalty;
@@ -285,8 +293,8 @@ impl Engine {
         } else {
             a.dirt.0 as i128 * q / a.size.0.unsigned_abs() as i128
         };
-        a.size = Amount(a.size.0 - sq);
-        a.dirt = Amount(a.dirt.0 - release as i64);
+        a.size = a.size.checked_sub(Amount(sq))?;
+        a.dirt = a.dirt.checked_sub(Amount::from_i128(release)?)?;
         let remaining = a.size;
         let done = remaining.is_zero();
         if done {
@@ -308,7 +316,7 @@ impl Engine {
                 completed: true,
             });
         }
-        let after = self.assess(tx.get(self, auc.account), &tx.lend);
+        let after = self.assess(tx.get(self, auc.account), &tx.lend)?;
         if after.health.0 >= 0 {
             tx.set_since(auc.account, None);
         }
@@ -316,7 +324,7 @@ impl Engine {
             self.resolve_bankruptcy(&mut tx, now, auc.account, None, out)?;
         }
         tx.check_fits()?;
-        tx.commit(self);
+        tx.commit(self)?;
         Ok(())
     }
 
@@ -343,20 +351,21 @@ impl Engine {
         if !needs_reset(&lp, auc.top, price, elapsed) {
             return Err(Reject::AuctionNoReset(id));
         }
-        let mut tx = Tx::new(self, pool, now);
-        let a = self.assess(&self.state.accounts[auc.account.idx()], &tx.lend);
+        let mut tx = Tx::new(self, pool, now)?;
+        let a = self.assess(&self.state.accounts[auc.account.idx()], &tx.lend)?;
         if a.health.0 >= 0 {
             // restored meanwhile: the auction ends instead of restarting
             self.cancel_auction_of(&mut tx, auc.account, out);
             tx.set_since(auc.account, None);
-            tx.commit(self);
+            tx.commit(self)?;
             return Ok(());
         }
         let px = self.lot_price(auc.lot)?;
-        let top = Price::from_raw(mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down) as i64)
+        let top = mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down)?;
+        let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?)
             .map_err(|_| Reject::Overflow)?;
         let value = notional(auc.size.0, px.raw() as i128);
-        let incentive = Self::auction_incentive(&lp, value, tx.insurance);
+        let incentive = Self::auction_incentive(&lp, value, tx.insurance)?;
         tx.insurance -= incentive;
         tx.quote_change(self, keeper, incentive, out)?;
         let a = tx.auction_mut(self, id);
@@ -370,7 +379,7 @@ impl Engine {
             incentive: Amount::from_i128(incentive)?,
         });
         tx.check_fits()?;
-        tx.commit(self);
+        tx.commit(self)?;
         Ok(())
     }
 

@@ -65,11 +65,11 @@ pub(super) struct Tx {
 }
 
 impl Tx {
-    pub fn new(e: &Engine, pool: PoolId, now: Timestamp) -> Tx {
+    pub fn new(e: &Engine, pool: PoolId, now: Timestamp) -> Result<Tx, Overflow> {
         let p = &e.state.pools[pool.idx()];
-        Tx {
+        Ok(Tx {
             pool,
-            lend: accrued(&p.lending, &p.params.curve, now),
+            lend: accrued(&p.lending, &p.params.curve, now)?,
             accts: SmallVec::new(),
             mkts: SmallVec::new(),
             insurance: p.insurance_fund.0 as i128,
@@ -79,7 +79,7 @@ impl Tx {
             auctions: SmallVec::new(),
             active: SmallVec::new(),
             invalidate_risk: false,
-        }
+        })
     }
 
     fn slot(&mut self, e: &Engine, id: AccountId) -> usize {
@@ -144,7 +144,7 @@ impl Tx {
     ) -> Result<(), Reject> {
         let i = self.slot(e, id);
         let q = &mut self.accts[i].1.quote;
-        let d = settle_interest(q, &mut self.lend);
+        let d = settle_interest(q, &mut self.lend)?;
         if d.0 != 0 {
             out.push(Event::InterestSettled {
                 account: id,
@@ -170,7 +170,7 @@ impl Tx {
         let mi = self.mkt(e, market);
         let ai = self.slot(e, id);
         let acct = &mut self.accts[ai].1;
-        let d = settle_interest(&mut acct.quote, &mut self.lend);
+        let d = settle_interest(&mut acct.quote, &mut self.lend)?;
         if d.0 != 0 {
             out.push(Event::InterestSettled {
                 account: id,
@@ -277,13 +277,25 @@ impl Tx {
     }
 
     /// Writes everything back and marks the touched accounts for the risk index.
-    pub fn commit(self, e: &mut Engine) {
+    /// Every total is converted (checked) before anything is written, so an overflow leaves the
+    /// engine untouched.
+    pub fn commit(self, e: &mut Engine) -> Result<(), Overflow> {
+        let insurance = Amount::from_i128(self.insurance)?;
+        let bad_debt = Amount::from_i128(self.bad_debt)?;
+        let dirt = Amount::from_i128(self.dirt)?;
+        let mut mkts: SmallVec<[(MarketId, [Amount; 3]); 2]> = SmallVec::new();
+        for m in &self.mkts {
+            let c = Amount::from_i128(m.clearing)?;
+            let l = Amount::from_i128(m.long_oi)?;
+            let s = Amount::from_i128(m.short_oi)?;
+            mkts.push((m.id, [c, l, s]));
+        }
         let p = &mut e.state.pools[self.pool.idx()];
         p.lending = self.lend;
-        p.insurance_fund = Amount(self.insurance as i64);
-        p.bad_debt = Amount(self.bad_debt as i64);
+        p.insurance_fund = insurance;
+        p.bad_debt = bad_debt;
         let liq = &mut p.liquidation;
-        liq.dirt = Amount(self.dirt as i64);
+        liq.dirt = dirt;
         for (id, t) in self.since {
             let at = liq.since.binary_search_by_key(&id, |(a, _)| *a);
             match (at, t) {
@@ -306,11 +318,11 @@ impl Tx {
                 (Err(_), None) => {}
             }
         }
-        for m in self.mkts {
-            let mk = &mut e.state.markets[m.id.idx()];
-            mk.funding_clearing = Amount(m.clearing as i64);
-            mk.long_oi = Amount(m.long_oi as i64);
-            mk.short_oi = Amount(m.short_oi as i64);
+        for (id, [clearing, long_oi, short_oi]) in mkts {
+            let mk = &mut e.state.markets[id.idx()];
+            mk.funding_clearing = clearing;
+            mk.long_oi = long_oi;
+            mk.short_oi = short_oi;
         }
         for (id, a) in self.accts {
             e.state.accounts[id.idx()] = a;
@@ -326,6 +338,7 @@ impl Tx {
         if self.invalidate_risk {
             e.risk.invalidate_all();
         }
+        Ok(())
     }
 
     /// Checks that totals fit their stored types (called before commit).
@@ -356,8 +369,8 @@ pub(super) fn put_position(acct: &mut Account, market: MarketId, position: Optio
 }
 
 /// `a × r` for a [`Ratio`], rounded as asked.
-pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> i128 {
-    div_round(a * r.0 as i128, crate::num::RATIO_SCALE as i128, round)
+pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> Result<i128, Overflow> {
+    mul_div(a, r.0 as i128, crate::num::RATIO_SCALE as i128, round)
 }
 
 /// Quote-native amount of `q` base units at raw price `px`, rounded up (what a buyer pays).
@@ -424,12 +437,26 @@ pub fn size_to_target(
     Some(div_round(need * one, px * k, Round::Up))
 }
 
+/// Queue order key: `health / requirement` as a [`Ratio`] (more negative = worse), rounded down;
+/// `i64::MIN` with no requirement (pure bad debt). A ratio beyond the type saturates at the worst
+/// end (a queue key, not a ledger value: saturation keeps the order, a wrap would invert it).
+fn queue_severity(health: Value, req: Value) -> i64 {
+    if req.0 <= 0 {
+        return i64::MIN;
+    }
+    match mul_div(health.0, crate::num::RATIO_SCALE as i128, req.0, Round::Down) {
+        Ok(r) => r.clamp(i64::MIN as i128 + 1, i64::MAX as i128) as i64,
+        Err(_) if health.0 < 0 => i64::MIN + 1,
+        Err(_) => i64::MAX,
+    }
+}
+
 impl Engine {
     /// Maintenance health (from [`Engine::health_of`]), the perp maintenance requirement and
     /// unweighted equity (quote + collateral at full oracle value + perp PnL) of `acct`.
-    pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Assess {
+    pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Result<Assess, Overflow> {
         let pool = &self.state.pools[acct.pool.idx()];
-        let q = Value::from_quote(quote_now(&acct.quote, lend));
+        let q = Value::from_quote(quote_now(&acct.quote, lend)?);
         let mut full = q;
         for (asset, amt) in &acct.collateral {
             // collateral counts at full value only where the pool accepts it (as in health)
@@ -437,7 +464,7 @@ impl Engine {
                 self.state.assets[asset.idx()].price,
                 self.collateral_params(pool, *asset),
             ) {
-                full += amt.value(price);
+                full.add_assign(amt.value(price))?;
             }
         }
         let mut req = Value::ZERO;
@@ -446,20 +473,24 @@ impl Engine {
             let base = &self.state.assets[m.base.idx()];
             let price = base.price.expect("position implies a price");
             let notional = p.size.value(price);
-            let pnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
-            full += pnl;
-            req += margin::position_requirement(
+            let pnl = Value::sum([
+                Value::from_quote(p.quote),
+                notional,
+                unsettled_funding(p, m)?,
+            ])?;
+            full.add_assign(pnl)?;
+            req.add_assign(margin::position_requirement(
                 notional,
                 self.rate(m, p.size, HealthKind::Maintenance, base.decimals),
-            );
+            )?)?;
         }
-        Assess {
+        Ok(Assess {
             // the canonical health (one function for every context), so any term it gains
             // (options, portfolio mode, volatility add-ons) drives liquidation too
-            health: self.health_of(acct, lend, HealthKind::Maintenance),
+            health: self.health_of(acct, lend, HealthKind::Maintenance)?,
             req,
             equity: full,
-        }
+        })
     }
 
     /// Oracle price of a lot (raw, per base-native unit).
@@ -507,7 +538,7 @@ impl Engine {
                 best = Some((v, Lot::Perp(p.market)));
             }
         }
-        if best.is_none() && quote_now(&acct.quote, lend).0 < 0 {
+        if best.is_none() && quote_now(&acct.quote, lend)?.0 < 0 {
             for (a, amt) in &acct.collateral {
                 if let Some(px) = self.state.assets[a.idx()].price {
                     let v = amt.value(px).0;
@@ -561,18 +592,18 @@ impl Engine {
         // aim a few quote-native units above the target: the trade, the penalty and the
         // requirement each round against the account by up to one unit
         let slack = Value(4 * VALUE_SCALE);
-        let need = size_to_target(a.health - slack, a.req, px, gain, release, lp.target_buffer)
+        let need = size_to_target(a.health.checked_sub(slack)?, a.req, px, gain, release, lp.target_buffer)
             .unwrap_or(abs)
             .clamp(1, abs);
         let deficit = if a.req.0 > 0 {
-            div_round(-a.health.0 * one, a.req.0, Round::Up)
+            mul_div(a.health.checked_neg()?.0, one, a.req.0, Round::Up)?
         } else {
             one
         };
         let cap = if deficit >= lp.full_close_deficit.0 as i128 {
             abs
         } else {
-            mul_ratio(abs, lp.close_factor, Round::Up).max(1)
+            mul_ratio(abs, lp.close_factor, Round::Up)?.max(1)
         };
         let limit = max_size.map(|m| m.0.max(0) as i128).unwrap_or(abs).min(abs);
         if limit == 0 {
@@ -598,7 +629,7 @@ impl Engine {
                 }
             }
         }
-        let q = q as i64;
+        let q = i64::try_from(q).map_err(|_| Overflow)?;
         Ok(if held > 0 { q } else { -q })
     }
 
@@ -606,29 +637,30 @@ impl Engine {
     /// by id. A keeper serves it from the top; `Liquidate` does not enforce the order.
     pub fn liquidation_queue(&mut self) -> Vec<QueueEntry> {
         let ids = self.below_maintenance();
-        let lends: Vec<Lending> = (0..self.state.pools.len())
-            .map(|p| self.lending_now(PoolId(p as u16)))
+        let lends: Vec<Option<Lending>> = (0..self.state.pools.len())
+            .map(|p| self.lending_now(PoolId(p as u16)).ok())
             .collect();
         let mut q: Vec<QueueEntry> = ids
             .into_iter()
             .map(|id| {
                 let acct = &self.state.accounts[id.idx()];
-                let a = self.assess(acct, &lends[acct.pool.idx()]);
-                let severity = if a.req.0 > 0 {
-                    div_round(
-                        a.health.0 * crate::num::RATIO_SCALE as i128,
-                        a.req.0,
-                        Round::Down,
-                    )
-                    .clamp(i64::MIN as i128 + 1, i64::MAX as i128) as i64
-                } else {
-                    i64::MIN
+                let a = lends[acct.pool.idx()]
+                    .as_ref()
+                    .and_then(|l| self.assess(acct, l).ok());
+                // An account whose risk no longer fits the ledger's types is the worst of all.
+                let Some(a) = a else {
+                    return QueueEntry {
+                        account: id,
+                        health: Value(i128::MIN),
+                        requirement: Value::ZERO,
+                        severity: i64::MIN,
+                    };
                 };
                 QueueEntry {
                     account: id,
                     health: a.health,
                     requirement: a.req,
-                    severity,
+                    severity: queue_severity(a.health, a.req),
                 }
             })
             .collect();
@@ -666,7 +698,11 @@ impl Engine {
         if share.0 == 0 || fees <= 0 {
             return;
         }
-        let x = mul_ratio(fees, share, Round::Down).min(p.fee_account.0.max(0) as i128) as i64;
+        let Ok(x) = mul_ratio(fees, share, Round::Down) else {
+            return;
+        };
+        // At most the fee account's balance, so the share fits an Amount.
+        let x = x.min(p.fee_account.0.max(0) as i128) as i64;
         let Some(ins) = p.insurance_fund.0.checked_add(x) else {
             return;
         };
@@ -735,9 +771,9 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let pool = self.liq_pair(account, liquidator, market)?;
-        let mut tx = Tx::new(self, pool, now);
+        let mut tx = Tx::new(self, pool, now)?;
         let acct0 = &self.state.accounts[account.idx()];
-        let before = self.assess(acct0, &tx.lend);
+        let before = self.assess(acct0, &tx.lend)?;
         if before.health.0 >= 0 {
             return Err(Reject::NotLiquidatable {
                 account,
@@ -750,7 +786,7 @@ impl Engine {
             self.resolve_bankruptcy(&mut tx, now, account, Some(liquidator), out)?;
             self.require_liquidator(&tx, liquidator)?;
             tx.check_fits()?;
-            tx.commit(self);
+            tx.commit(self)?;
             return Ok(());
         }
         let lp = self.state.pools[pool.idx()].liquidation.params;
@@ -768,10 +804,10 @@ impl Engine {
         tx.trade(self, lot, account, liquidator, q, n, out)?;
         // Penalty on the value taken, never more than the equity left (so a liquidation never
         // creates a deficit).
-        let mid = self.assess(tx.get(self, account), &tx.lend);
+        let mid = self.assess(tx.get(self, account), &tx.lend)?;
         let value = (q as i128).abs() * px.raw() as i128;
         let penalty = div_round(value, VALUE_SCALE, Round::Up);
-        let penalty = mul_ratio(penalty, rate, Round::Up)
+        let penalty = mul_ratio(penalty, rate, Round::Up)?
             .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
         let started = self.state.pools[pool.idx()]
             .liquidation
@@ -780,13 +816,13 @@ impl Engine {
             .map(|i| self.state.pools[pool.idx()].liquidation.since[i].1)
             .unwrap_or(now);
         let share = liquidator_share(&lp, now.0 - started.0);
-        let to_liq = mul_ratio(penalty, share, Round::Down);
+        let to_liq = mul_ratio(penalty, share, Round::Down)?;
         let to_ins = penalty - to_liq;
         tx.quote_change(self, account, -penalty, out)?;
         tx.quote_change(self, liquidator, to_liq, out)?;
         tx.insurance += to_ins;
         self.require_liquidator(&tx, liquidator)?;
-        let after = self.assess(tx.get(self, account), &tx.lend);
+        let after = self.assess(tx.get(self, account), &tx.lend)?;
         tx.set_since(account, if after.health.0 >= 0 { None } else { Some(now) });
         out.push(Event::Liquidated {
             account,
@@ -801,7 +837,7 @@ impl Engine {
             health_after: after.health,
         });
         tx.check_fits()?;
-        tx.commit(self);
+        tx.commit(self)?;
         Ok(())
     }
 

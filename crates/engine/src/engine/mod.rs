@@ -9,7 +9,8 @@ use crate::funding::{self, FUNDING_INDEX_SCALE};
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::margin::{self, Breakdown, Contribution, HealthKind};
 use crate::num::{
-    div_round, Amount, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR, VALUE_SCALE,
+    div_round, mul_div, Amount, Overflow, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR,
+    VALUE_SCALE,
 };
 use crate::params::{CollateralParams, MarketParams, ParamKey, PoolParams};
 use crate::rates::{self, INDEX_SCALE};
@@ -52,43 +53,45 @@ pub struct Engine {
     clock: Timestamp,
 }
 
-/// Lending state advanced to `now` (pure: returns a new value).
-pub(crate) fn accrued(l: &Lending, curve: &rates::RateCurve, now: Timestamp) -> Lending {
-    let dt = now.0 - l.last_accrual.0;
+/// Lending state advanced to `now` (pure: returns a new value). An index that no longer fits
+/// is an [`Overflow`]: the command that needs it is refused and nothing changes.
+pub(crate) fn accrued(
+    l: &Lending,
+    curve: &rates::RateCurve,
+    now: Timestamp,
+) -> Result<Lending, Overflow> {
+    let dt = now.0.saturating_sub(l.last_accrual.0);
     if dt <= 0 || (l.borrows_scaled == 0 && curve.base.0 == 0) {
         // No borrows and no base rate: indices cannot move; only the clock advances.
         let mut out = l.clone();
         out.last_accrual = out.last_accrual.max(now);
-        return out;
+        return Ok(out);
     }
-    let deposits = l.deposits_scaled * l.deposit_index / INDEX_SCALE;
-    let borrows = l.borrows_scaled * l.borrow_index / INDEX_SCALE;
+    let deposits = mul_div(l.deposits_scaled, l.deposit_index, INDEX_SCALE, Round::Down)?;
+    let borrows = mul_div(l.borrows_scaled, l.borrow_index, INDEX_SCALE, Round::Down)?;
     let u = rates::utilization(borrows, deposits);
     let rb = rates::borrow_rate(curve, u);
     let rs = rates::supply_rate(curve, u, rb);
     let mut out = l.clone();
-    out.borrow_index = rates::grow_index(l.borrow_index, rb, dt, Round::Up);
-    out.deposit_index = rates::grow_index(l.deposit_index, rs, dt, Round::Down);
+    out.borrow_index = rates::grow_index(l.borrow_index, rb, dt, Round::Up)?;
+    out.deposit_index = rates::grow_index(l.deposit_index, rs, dt, Round::Down)?;
     out.last_accrual = now;
-    out
+    Ok(out)
 }
 
 /// Contribution of a signed balance to the scaled totals at `index` (deposits round down,
 /// borrows round up: both against the account).
-fn scaled_of(amount: Amount, index: i128) -> i128 {
-    let a = amount.0 as i128;
-    if a >= 0 {
-        div_round(a * INDEX_SCALE, index, Round::Down)
-    } else {
-        -div_round(-a * INDEX_SCALE, index, Round::Up)
-    }
+fn scaled_of(amount: Amount, index: i128) -> Result<i128, Overflow> {
+    // The floor of the signed quotient rounds deposits down and debts up in magnitude.
+    mul_div(amount.0 as i128, INDEX_SCALE, index, Round::Down)
 }
 
-/// Current value of a quote balance at the lending indices, rounded against the account.
-pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Amount {
+/// Current value of a quote balance at the lending indices, rounded against the account. A
+/// balance that no longer fits an [`Amount`] is an [`Overflow`], never a clamp.
+pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Result<Amount, Overflow> {
     let a = q.amount.0 as i128;
     if a == 0 || q.index == 0 {
-        return q.amount;
+        return Ok(q.amount);
     }
     let current = if a > 0 {
         l.deposit_index
@@ -96,41 +99,41 @@ pub(crate) fn quote_now(q: &QuoteBalance, l: &Lending) -> Amount {
         l.borrow_index
     };
     if current == q.index {
-        return q.amount;
+        return Ok(q.amount);
     }
-    let v = if a > 0 {
-        div_round(a * l.deposit_index, q.index, Round::Down)
-    } else {
-        -div_round(-a * l.borrow_index, q.index, Round::Up)
-    };
-    Amount(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    // Deposits round down, debts round up in magnitude: both are floor of the signed value.
+    Amount::from_i128(mul_div(a, current, q.index, Round::Down)?)
 }
 
 /// Sets a quote balance that is settled at the current indices, keeping the pool's scaled
-/// totals exact.
-fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) {
+/// totals exact. Works on copies: on an overflow neither `q` nor `l` has changed.
+fn set_quote(q: &mut QuoteBalance, l: &mut Lending, new: Amount) -> Result<(), Overflow> {
+    let (mut dep, mut bor) = (l.deposits_scaled, l.borrows_scaled);
     if q.scaled >= 0 {
-        l.deposits_scaled -= q.scaled;
+        dep = dep.checked_sub(q.scaled).ok_or(Overflow)?;
     } else {
-        l.borrows_scaled += q.scaled;
+        bor = bor.checked_add(q.scaled).ok_or(Overflow)?;
     }
     let index = if new.0 >= 0 {
         l.deposit_index
     } else {
         l.borrow_index
     };
+    let scaled = scaled_of(new, index)?;
+    if scaled >= 0 {
+        dep = dep.checked_add(scaled).ok_or(Overflow)?;
+    } else {
+        bor = bor.checked_sub(scaled).ok_or(Overflow)?;
+    }
+    (l.deposits_scaled, l.borrows_scaled) = (dep, bor);
     q.amount = new;
     q.index = if new.0 == 0 { 0 } else { index };
-    q.scaled = scaled_of(new, index);
-    if q.scaled >= 0 {
-        l.deposits_scaled += q.scaled;
-    } else {
-        l.borrows_scaled -= q.scaled;
-    }
+    q.scaled = scaled;
+    Ok(())
 }
 
 /// Brings a quote balance to the current indices; interest flows through the clearing account.
-fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Amount {
+fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Result<Amount, Overflow> {
     if q.amount.0 == 0
         || q.index
             == if q.amount.0 > 0 {
@@ -139,46 +142,52 @@ fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Amount {
                 l.borrow_index
             }
     {
-        return Amount::ZERO;
+        return Ok(Amount::ZERO);
     }
-    let now = quote_now(q, l);
-    let delta = Amount(now.0 - q.amount.0);
-    l.interest_clearing.0 -= delta.0;
-    set_quote(q, l, now);
-    delta
+    let now = quote_now(q, l)?;
+    let delta = now.checked_sub(q.amount)?;
+    let clearing = l.interest_clearing.checked_sub(delta)?;
+    set_quote(q, l, now)?;
+    l.interest_clearing = clearing;
+    Ok(delta)
 }
 
 /// Adds `delta` to a settled quote balance.
 fn add_quote(q: &mut QuoteBalance, l: &mut Lending, delta: i64) -> Result<(), Reject> {
     let new = q.amount.0.checked_add(delta).ok_or(Reject::Overflow)?;
-    set_quote(q, l, Amount(new));
+    set_quote(q, l, Amount(new))?;
     Ok(())
 }
 
 /// Unsettled funding of a position as a value (negative: owed), rounded against the account.
-pub(crate) fn unsettled_funding(p: &Position, m: &Market) -> Value {
+pub(crate) fn unsettled_funding(p: &Position, m: &Market) -> Result<Value, Overflow> {
     if m.funding_index == p.funding_snapshot {
-        return Value::ZERO;
+        return Ok(Value::ZERO);
     }
-    let owed = p.size.0 as i128 * (m.funding_index - p.funding_snapshot);
-    Value(-div_round(owed, FUNDING_INDEX_SCALE, Round::Up))
+    let owed = funding_owed(p.size, m.funding_index, p.funding_snapshot)?;
+    Ok(Value(-div_round(owed, FUNDING_INDEX_SCALE, Round::Up)))
+}
+
+/// `size × (index − snapshot)`, checked: funding owed in `Value × FUNDING_INDEX_SCALE` units.
+fn funding_owed(size: Amount, index: i128, snapshot: i128) -> Result<i128, Overflow> {
+    index
+        .checked_sub(snapshot)
+        .and_then(|d| d.checked_mul(size.0 as i128))
+        .ok_or(Overflow)
 }
 
 /// Funding owed to (positive) or by (negative) a position since its last settlement, rounded
 /// against the account (payers round up, receivers down); moves the snapshot to `index`. The
 /// caller books the amount against the market's funding clearing account.
 fn funding_payment(p: &mut Position, index: i128) -> Result<Amount, Reject> {
-    let owed = p.size.0 as i128 * (index - p.funding_snapshot);
+    let owed = funding_owed(p.size, index, p.funding_snapshot)?;
     p.funding_snapshot = index;
     if owed == 0 {
         return Ok(Amount::ZERO);
     }
     let unit = FUNDING_INDEX_SCALE * VALUE_SCALE;
-    let paid = if owed > 0 {
-        -div_round(owed, unit, Round::Up)
-    } else {
-        div_round(-owed, unit, Round::Down)
-    };
+    // Payers (owed > 0) round up in magnitude, receivers down: both are floor of −owed.
+    let paid = div_round(owed.checked_neg().ok_or(Overflow)?, unit, Round::Down);
     Ok(Amount::from_i128(paid)?)
 }
 
@@ -445,7 +454,12 @@ impl Engine {
     // ----- margin --------------------------------------------------------------------------
 
     /// Health of `acct` (possibly a tentative copy) with its pool's lending at `lend`.
-    pub(crate) fn health_of(&self, acct: &Account, lend: &Lending, kind: HealthKind) -> Value {
+    pub(crate) fn health_of(
+        &self,
+        acct: &Account,
+        lend: &Lending,
+        kind: HealthKind,
+    ) -> Result<Value, Overflow> {
         self.health_patched(acct, None, lend, kind)
     }
 
@@ -457,10 +471,10 @@ impl Engine {
         patch: Option<&Patch>,
         lend: &Lending,
         kind: HealthKind,
-    ) -> Value {
+    ) -> Result<Value, Overflow> {
         let pool = &self.state.pools[acct.pool.idx()];
         let quote = patch.map(|p| &p.quote).unwrap_or(&acct.quote);
-        let mut h = Value::from_quote(quote_now(quote, lend));
+        let mut h = Value::from_quote(quote_now(quote, lend)?);
         for (asset, amt) in &acct.collateral {
             if let (Some(price), Some(cp)) = (
                 self.price_for(*asset, kind, true),
@@ -470,7 +484,7 @@ impl Engine {
                     HealthKind::Initial => cp.init_weight,
                     HealthKind::Maintenance => cp.maint_weight,
                 };
-                h += margin::collateral_weighted(amt.value(price), w);
+                h.add_assign(margin::collateral_weighted(amt.value(price), w)?)?;
             }
         }
         if acct.margin_mode == MarginMode::Portfolio {
@@ -488,7 +502,7 @@ impl Engine {
             }
             return self.portfolio_health(acct, &positions, h, kind);
         }
-        h += self.option_terms(acct, kind);
+        h.add_assign(self.option_terms(acct, kind)?)?;
         let mut patched = false;
         let positions = acct.positions.iter().filter_map(|p| match patch {
             Some(pt) if pt.market == p.market => {
@@ -497,7 +511,7 @@ impl Engine {
             }
             _ => Some(*p),
         });
-        let add = |p: Position, h: &mut Value| {
+        let add = |p: Position, h: &mut Value| -> Result<(), Overflow> {
             let m = &self.state.markets[p.market.idx()];
             let base = &self.state.assets[m.base.idx()];
             // A position can only exist once its base asset has a price.
@@ -505,21 +519,27 @@ impl Engine {
                 .price_for(m.base, kind, p.size.0 > 0)
                 .expect("position implies a price");
             let notional = p.size.value(price);
-            *h += Value::from_quote(p.quote) + notional + unsettled_funding(&p, m);
-            *h -= margin::position_requirement(notional, self.rate(m, p.size, kind, base.decimals));
+            let pnl = Value::sum([
+                Value::from_quote(p.quote),
+                notional,
+                unsettled_funding(&p, m)?,
+            ])?;
+            let rate = self.rate(m, p.size, kind, base.decimals);
+            h.add_assign(pnl)?;
+            h.sub_assign(margin::position_requirement(notional, rate)?)
         };
         for p in positions {
-            add(p, &mut h);
+            add(p, &mut h)?;
         }
         if let Some(Patch {
             position: Some(p), ..
         }) = patch
         {
             if !patched {
-                add(*p, &mut h);
+                add(*p, &mut h)?;
             }
         }
-        h
+        Ok(h)
     }
 
     /// Margin rate of a position: size premium, volatility add-on, breaker multiplier.
@@ -556,7 +576,7 @@ impl Engine {
     }
 
     /// Lending of `pool` advanced to the engine's current time without changing state.
-    pub(crate) fn lending_now(&self, pool: PoolId) -> Lending {
+    pub(crate) fn lending_now(&self, pool: PoolId) -> Result<Lending, Overflow> {
         let p = &self.state.pools[pool.idx()];
         accrued(&p.lending, &p.params.curve, self.state.time)
     }
@@ -564,16 +584,16 @@ impl Engine {
     /// Health of an account now (interest accrued to the latest command's time).
     pub fn health(&self, account: AccountId, kind: HealthKind) -> Result<Value, Reject> {
         let a = self.account(account)?;
-        Ok(self.health_of(a, &self.lending_now(a.pool), kind))
+        Ok(self.health_of(a, &self.lending_now(a.pool)?, kind)?)
     }
 
     /// What each balance and position contributes to an account's health.
     pub fn breakdown(&self, account: AccountId, kind: HealthKind) -> Result<Breakdown, Reject> {
         let acct = self.account(account)?;
-        let lend = self.lending_now(acct.pool);
+        let lend = self.lending_now(acct.pool)?;
         let pool = &self.state.pools[acct.pool.idx()];
         let mut lines = Vec::new();
-        let q = quote_now(&acct.quote, &lend);
+        let q = quote_now(&acct.quote, &lend)?;
         let mut collateral = Value::from_quote(q);
         lines.push(Contribution::Quote {
             amount: q,
@@ -590,11 +610,11 @@ impl Engine {
                         cp.maint_weight
                     };
                     let v = amt.value(p);
-                    (v, w, margin::collateral_weighted(v, w))
+                    (v, w, margin::collateral_weighted(v, w)?)
                 }
                 _ => (Value::ZERO, Ratio::ZERO, Value::ZERO),
             };
-            collateral += weighted;
+            collateral.add_assign(weighted)?;
             lines.push(Contribution::Collateral {
                 asset: *asset,
                 amount: *amt,
@@ -612,15 +632,19 @@ impl Engine {
                 .price_for(m.base, kind, p.size.0 > 0)
                 .expect("position implies a price");
             let notional = p.size.value(price);
-            let upnl = Value::from_quote(p.quote) + notional + unsettled_funding(p, m);
+            let upnl = Value::sum([
+                Value::from_quote(p.quote),
+                notional,
+                unsettled_funding(p, m)?,
+            ])?;
             let rate = self.rate(m, p.size, kind, base.decimals);
             let requirement = if standard {
-                margin::position_requirement(notional, rate)
+                margin::position_requirement(notional, rate)?
             } else {
                 Value::ZERO
             };
-            pnl += upnl;
-            req += requirement;
+            pnl.add_assign(upnl)?;
+            req.add_assign(requirement)?;
             lines.push(Contribution::Perp {
                 market: p.market,
                 size: p.size,
@@ -632,15 +656,15 @@ impl Engine {
         }
         if acct.margin_mode == MarginMode::Portfolio {
             // The scenario revaluation replaces the per-position requirements.
-            let health = self.health_of(acct, &lend, kind);
+            let health = self.health_of(acct, &lend, kind)?;
             let mut marks = Value::ZERO;
             for op in &acct.options {
                 let s = &self.state.series[op.series.idx()];
                 let price = self.series_greeks(s, self.clock).price;
-                marks += self.value_from_f64(self.units(s.underlying, op.size) * price);
+                marks.add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
             }
-            pnl += marks;
-            let requirement = collateral + pnl - health;
+            pnl.add_assign(marks)?;
+            let requirement = collateral.checked_add(pnl)?.checked_sub(health)?;
             lines.push(Contribution::Portfolio {
                 option_marks: marks,
                 requirement,
@@ -655,9 +679,9 @@ impl Engine {
             });
         }
         for op in &acct.options {
-            let (mark, requirement) = self.option_line(op, kind);
-            pnl += mark;
-            req += requirement;
+            let (mark, requirement) = self.option_line(op, kind)?;
+            pnl.add_assign(mark)?;
+            req.add_assign(requirement)?;
             lines.push(Contribution::Option {
                 series: op.series,
                 size: op.size,
@@ -670,7 +694,7 @@ impl Engine {
             collateral,
             unrealized_pnl: pnl,
             requirement: req,
-            health: collateral + pnl - req,
+            health: collateral.checked_add(pnl)?.checked_sub(req)?,
             lines,
         })
     }
@@ -682,7 +706,7 @@ impl Engine {
         lend: &Lending,
         kind: HealthKind,
     ) -> Result<(), Reject> {
-        let h = self.health_of(acct, lend, kind);
+        let h = self.health_of(acct, lend, kind)?;
         if h.0 < 0 {
             let kind = if kind == HealthKind::Initial {
                 "initial"
@@ -984,8 +1008,8 @@ impl Engine {
         let mut lend = None;
         if is_quote {
             let p = &self.state.pools[pool_id.idx()];
-            let mut l = accrued(&p.lending, &p.params.curve, now);
-            self.settle_all_interest(id, &mut acct, &mut l, out);
+            let mut l = accrued(&p.lending, &p.params.curve, now)?;
+            self.settle_all_interest(id, &mut acct, &mut l, out)?;
             add_quote(&mut acct.quote, &mut l, amount.0)?;
             if Self::total_deposits(&l) > p.params.supply_cap.0 as i128 {
                 return Err(Reject::SupplyCapExceeded {
@@ -1031,14 +1055,15 @@ impl Engine {
         acct: &mut Account,
         l: &mut Lending,
         out: &mut Vec<Event>,
-    ) {
-        let d = settle_interest(&mut acct.quote, l);
+    ) -> Result<(), Overflow> {
+        let d = settle_interest(&mut acct.quote, l)?;
         if d.0 != 0 {
             out.push(Event::InterestSettled {
                 account: id,
                 amount: d,
             });
         }
+        Ok(())
     }
 
     fn withdraw(
@@ -1055,10 +1080,10 @@ impl Engine {
         let is_quote = self.holdable(pool_id, asset)?;
         self.check_not_paused(pool_id, None)?;
         let p = &self.state.pools[pool_id.idx()];
-        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let mut acct = acct0.clone();
         let mut ev = Vec::new();
-        self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
+        self.settle_all_interest(id, &mut acct, &mut l, &mut ev)?;
         if is_quote {
             if acct.quote.amount < amount {
                 return Err(Reject::InsufficientBalance {
@@ -1091,7 +1116,7 @@ impl Engine {
         if available < amount.0 as i128 {
             return Err(Reject::InsufficientLiquidity {
                 pool,
-                available: Amount(available.max(0) as i64),
+                available: Amount(i64::try_from(available.max(0)).unwrap_or(i64::MAX)),
                 wanted: amount,
             });
         }
@@ -1133,10 +1158,10 @@ impl Engine {
         let pool_id = acct0.pool;
         self.check_not_paused(pool_id, None)?;
         let p = &self.state.pools[pool_id.idx()];
-        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let mut acct = acct0.clone();
         let mut ev = Vec::new();
-        self.settle_all_interest(id, &mut acct, &mut l, &mut ev);
+        self.settle_all_interest(id, &mut acct, &mut l, &mut ev)?;
         Self::require_liquidity(pool_id, &l, amount)?;
         add_quote(&mut acct.quote, &mut l, -amount.0)?;
         if Self::total_borrows(&l) > p.params.borrow_cap.0 as i128 {
@@ -1181,20 +1206,20 @@ impl Engine {
         self.check_not_paused(pa, None)?;
         let mut la = {
             let p = &self.state.pools[pa.idx()];
-            accrued(&p.lending, &p.params.curve, now)
+            accrued(&p.lending, &p.params.curve, now)?
         };
         let mut lb = if pa == pb {
             None
         } else {
             let p = &self.state.pools[pb.idx()];
-            Some(accrued(&p.lending, &p.params.curve, now))
+            Some(accrued(&p.lending, &p.params.curve, now)?)
         };
         let (mut a, mut b) = (a.clone(), b.clone());
         let mut ev = Vec::new();
-        self.settle_all_interest(from, &mut a, &mut la, &mut ev);
+        self.settle_all_interest(from, &mut a, &mut la, &mut ev)?;
         {
             let lbr = lb.as_mut().unwrap_or(&mut la);
-            self.settle_all_interest(to, &mut b, lbr, &mut ev);
+            self.settle_all_interest(to, &mut b, lbr, &mut ev)?;
         }
         if is_quote_a {
             if a.quote.amount < amount {
@@ -1342,7 +1367,7 @@ impl Engine {
         let index_twap = m.index_twap.unwrap_or(index);
         let mark_twap = m.mark_twap.unwrap_or(index_twap);
         let rate = funding::hourly_rate(mark_twap, index_twap, m.params.funding_cap);
-        let delta = funding::index_delta(rate, index, now.0 - m.last_funding.0);
+        let delta = funding::index_delta(rate, index, now.0.saturating_sub(m.last_funding.0))?;
         let new_index = m.funding_index.checked_add(delta).ok_or(Reject::Overflow)?;
         let m = &mut self.state.markets[market.idx()];
         m.funding_index = new_index;
@@ -1426,7 +1451,7 @@ impl Engine {
             .fee_account
             .checked_add(taker_fee.checked_add(maker_fee)?)?;
 
-        let mut l = accrued(&pool.lending, &pool.params.curve, now);
+        let mut l = accrued(&pool.lending, &pool.params.curve, now)?;
         let funding_index = m0.funding_index;
         let mut clearing = m0.funding_clearing.0 as i128;
         let (mut long_oi, mut short_oi) = (m0.long_oi.0 as i128, m0.short_oi.0 as i128);
@@ -1443,7 +1468,7 @@ impl Engine {
         for i in 0..2 {
             let acct = &self.state.accounts[ids[i].idx()];
             let mut q = acct.quote;
-            let d = settle_interest(&mut q, &mut l);
+            let d = settle_interest(&mut q, &mut l)?;
             if d.0 != 0 {
                 out.push(Event::InterestSettled {
                     account: ids[i],
@@ -1527,7 +1552,7 @@ impl Engine {
         for i in 0..2 {
             if increases[i] {
                 let acct = &self.state.accounts[ids[i].idx()];
-                let h = self.health_patched(acct, Some(&patches[i]), &l, HealthKind::Initial);
+                let h = self.health_patched(acct, Some(&patches[i]), &l, HealthKind::Initial)?;
                 if h.0 < 0 {
                     return Err(Reject::InsufficientMargin {
                         account: ids[i],
@@ -1717,7 +1742,7 @@ impl Engine {
             ParamKey::Pool { pool, field } => {
                 // Accrue at the old curve up to now, so a rate change applies only forward.
                 let pl = &mut self.state.pools[pool.idx()];
-                pl.lending = accrued(&pl.lending, &pl.params.curve, now);
+                pl.lending = accrued(&pl.lending, &pl.params.curve, now)?;
                 pl.params.set(field, p.value);
             }
             ParamKey::Collateral { pool, asset, field } => {
@@ -1840,17 +1865,22 @@ impl Engine {
 
     /// Reference implementation of [`Engine::below_maintenance`]: checks every account.
     pub fn below_maintenance_scan(&self) -> Vec<AccountId> {
-        let lends: Vec<Lending> = (0..self.state.pools.len())
-            .map(|p| self.lending_now(PoolId(p as u16)))
+        let lends: Vec<Option<Lending>> = (0..self.state.pools.len())
+            .map(|p| self.lending_now(PoolId(p as u16)).ok())
             .collect();
         (0..self.state.accounts.len())
             .filter(|&i| {
                 let a = &self.state.accounts[i];
-                self.health_of(a, &lends[a.pool.idx()], HealthKind::Maintenance)
-                    .0
-                    < 0
+                self.maintenance_or_worst(a, lends[a.pool.idx()].as_ref()).0 < 0
             })
             .map(|i| AccountId(i as u32))
             .collect()
+    }
+
+    /// Maintenance health for risk queries. An account whose health (or whose pool's interest)
+    /// no longer fits the ledger's types counts as the worst possible: a query never hides it.
+    pub(crate) fn maintenance_or_worst(&self, acct: &Account, lend: Option<&Lending>) -> Value {
+        lend.and_then(|l| self.health_of(acct, l, HealthKind::Maintenance).ok())
+            .unwrap_or(Value(i128::MIN))
     }
 }

@@ -13,7 +13,7 @@
 
 use super::*;
 use crate::ids::SeriesId;
-use crate::num::MS_PER_YEAR;
+use crate::num::{Overflow, MS_PER_YEAR};
 use ballast_options::portfolio::{
     compute_margin, BuiltSurface, MarginParams, PortfolioFile, SurfaceSpec, UnderlyingMarket,
 };
@@ -61,14 +61,16 @@ impl Engine {
         a.0 as f64 / 10f64.powi(self.state.assets[asset.idx()].decimals as i32)
     }
 
-    /// Quote value (whole quote units) as a ledger value, rounded down.
-    pub(super) fn value_from_f64(&self, x: f64) -> Value {
+    /// A float risk estimate (whole quote units) as a ledger value, rounded down. A value that
+    /// is not finite or beyond ±1e36 raw steps is an [`Overflow`], never a clamp.
+    pub(super) fn value_from_f64(&self, x: f64) -> Result<Value, Overflow> {
         let scale = 10f64.powi(self.quote_decimals() as i32) * crate::num::VALUE_SCALE as f64;
         let v = (x * scale).floor();
-        if v.is_finite() {
-            Value(v.clamp(-1e36, 1e36) as i128)
+        if v.is_finite() && v.abs() <= 1e36 {
+            // In range: the float-to-integer conversion is exact for an integral float.
+            Ok(Value(v as i128))
         } else {
-            Value(-(1i128 << 100))
+            Err(Overflow)
         }
     }
 
@@ -113,19 +115,23 @@ impl Engine {
 
     /// Standard-mode terms of one option position: its counted mark (longs at zero for initial
     /// health) and its requirement (shorts: the Deribit add-on; none once settled).
-    pub(crate) fn option_line(&self, op: &OptionPosition, kind: HealthKind) -> (Value, Value) {
+    pub(crate) fn option_line(
+        &self,
+        op: &OptionPosition,
+        kind: HealthKind,
+    ) -> Result<(Value, Value), Overflow> {
         let s = &self.state.series[op.series.idx()];
         let g = self.series_greeks(s, self.clock);
         let units = self.units(s.underlying, op.size);
         if op.size.0 > 0 {
             let mark = if kind == HealthKind::Maintenance {
-                self.value_from_f64(units * g.price)
+                self.value_from_f64(units * g.price)?
             } else {
                 Value::ZERO
             };
-            return (mark, Value::ZERO);
+            return Ok((mark, Value::ZERO));
         }
-        let mark = self.value_from_f64(units * g.price);
+        let mark = self.value_from_f64(units * g.price)?;
         let mut add_on = 0.0;
         if s.settlement.is_none() {
             if let Some(spot) = self.state.assets[s.underlying.idx()]
@@ -145,18 +151,18 @@ impl Engine {
             }
         }
         // −floor(−x) = ceil(x): the requirement rounds up.
-        let req = Value(-self.value_from_f64(units * add_on).0);
-        (mark, req)
+        let req = self.value_from_f64(units * add_on)?.checked_neg()?;
+        Ok((mark, req))
     }
 
     /// Standard-mode contribution of all option positions: marks minus requirements.
-    pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Value {
+    pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Result<Value, Overflow> {
         let mut h = Value::ZERO;
         for op in &acct.options {
-            let (mark, req) = self.option_line(op, kind);
-            h += mark - req;
+            let (mark, req) = self.option_line(op, kind)?;
+            h.add_assign(mark.checked_sub(req)?)?;
         }
-        h
+        Ok(h)
     }
 
     /// Health of an account in portfolio mode: collateral + perp PnL + option marks − the
@@ -167,7 +173,7 @@ impl Engine {
         positions: &[Position],
         collateral: Value,
         kind: HealthKind,
-    ) -> Value {
+    ) -> Result<Value, Overflow> {
         let mut h = collateral;
         let mut file = PortfolioFile {
             market: Vec::new(),
@@ -202,7 +208,11 @@ impl Engine {
             let Some(price) = self.state.assets[m.base.idx()].price else {
                 continue;
             };
-            h += Value::from_quote(p.quote) + p.size.value(price) + unsettled_funding(p, m);
+            h.add_assign(Value::sum([
+                Value::from_quote(p.quote),
+                p.size.value(price),
+                unsettled_funding(p, m)?,
+            ])?)?;
             if add_market(self, m.base, &mut file).is_some() {
                 file.positions
                     .push(ballast_options::portfolio::Position::Perp {
@@ -215,7 +225,7 @@ impl Engine {
             let s = &self.state.series[op.series.idx()];
             let g = self.series_greeks(s, self.clock);
             let units = self.units(s.underlying, op.size);
-            h += self.value_from_f64(units * g.price);
+            h.add_assign(self.value_from_f64(units * g.price)?)?;
             let tau = (s.expiry.0 - self.clock.0) as f64 / MS_PER_YEAR as f64;
             if s.settlement.is_some() || tau <= 0.0 {
                 continue;
@@ -239,7 +249,7 @@ impl Engine {
                 });
         }
         if file.positions.is_empty() {
-            return h;
+            return Ok(h);
         }
         let n = file.market.len();
         if n > 1 {
@@ -259,11 +269,11 @@ impl Engine {
                 } else {
                     1.0
                 };
-                let req = self.value_from_f64(-(r.requirement * factor));
-                h + req
+                let req = self.value_from_f64(-(r.requirement * factor))?;
+                h.checked_add(req)
             }
             // Fail safe: an account whose risk cannot be computed counts as insolvent.
-            Err(_) => Value(-(1i128 << 100)),
+            Err(_) => Ok(Value(-(1i128 << 100))),
         }
     }
 
@@ -398,7 +408,7 @@ impl Engine {
         }
         let (total, fee) = (Amount(total as i64), Amount(fee as i64));
         let p = &self.state.pools[s.pool.idx()];
-        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let fee_account = p.fee_account.checked_add(fee)?;
         let mut accts = [t0.clone(), k0.clone()];
         let ids = [taker, maker];
@@ -413,7 +423,7 @@ impl Engine {
         let mut increases = [false; 2];
         for i in 0..2 {
             let a = &mut accts[i];
-            settle_interest(&mut a.quote, &mut l);
+            settle_interest(&mut a.quote, &mut l)?;
             let at = a.options.iter().position(|o| o.series >= series);
             let old = match at {
                 Some(j) if a.options[j].series == series => a.options[j],
@@ -527,35 +537,29 @@ impl Engine {
     ) -> Result<(), Reject> {
         let a0 = self.account(account)?.clone();
         let p = &self.state.pools[a0.pool.idx()];
-        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let mut a = a0.clone();
-        settle_interest(&mut a.quote, &mut l);
+        settle_interest(&mut a.quote, &mut l)?;
         let mut clearing: Vec<(SeriesId, i64)> = Vec::new();
         let mut evs = Vec::new();
         let mut delta: i64 = 0;
-        a.options.retain(|op| {
+        let mut kept = Vec::with_capacity(a.options.len());
+        for op in &a.options {
             let s = &self.state.series[op.series.idx()];
             let Some(settle) = s.settlement else {
-                return true;
+                kept.push(*op);
+                continue;
             };
-            let payoff = self.units(s.underlying, op.size)
-                * intrinsic(
-                    s.kind,
-                    self.human(s.underlying, settle),
-                    self.human(s.underlying, s.strike),
-                );
-            let q = payoff * 10f64.powi(self.quote_decimals() as i32);
-            // Longs receive rounded down, shorts pay rounded up: floor is both.
-            let amount = q.floor() as i64;
-            delta += amount;
-            clearing.push((op.series, amount));
+            let amount = settlement_payoff(s.kind, op.size, settle, s.strike)?;
+            delta = delta.checked_add(amount.0).ok_or(Overflow)?;
+            clearing.push((op.series, amount.0));
             evs.push(Event::OptionSettled {
                 account,
                 series: op.series,
-                amount: Amount(amount),
+                amount,
             });
-            false
-        });
+        }
+        a.options = kept.into();
         if clearing.is_empty() {
             return Err(Reject::NothingToSettle(account));
         }
@@ -570,7 +574,7 @@ impl Engine {
                 .map(|o| o.size.0)
                 .unwrap_or(0);
             let c = s.clearing.checked_sub(Amount(*amount))?;
-            let oi = Amount(s.long_oi.0 - size.max(0));
+            let oi = s.long_oi.checked_sub(Amount(size.max(0)))?;
             series_updates.push((*sid, c, oi));
         }
         for (sid, c, oi) in series_updates {
@@ -593,7 +597,7 @@ impl Engine {
     ) -> Result<(), Reject> {
         let a0 = self.account(account)?;
         let p = &self.state.pools[a0.pool.idx()];
-        let l = accrued(&p.lending, &p.params.curve, now);
+        let l = accrued(&p.lending, &p.params.curve, now)?;
         let mut a = a0.clone();
         a.margin_mode = mode;
         // Switching must not open risk: initial margin must hold under the new mode.
@@ -687,4 +691,25 @@ impl Engine {
         out.sort_by_key(|g| g.asset);
         Ok(out)
     }
+}
+
+/// Cash payoff of an option position at settlement, in quote-native units, exact in fixed point:
+/// `size × max(±(settle − strike), 0)` (a [`Price`] is quote per base-native unit, so the product
+/// is a [`Value`] with no float step). Rounded down: longs receive the floor, shorts pay the
+/// ceiling of what they owe. A payoff that does not fit an [`Amount`] is an [`Overflow`].
+pub(crate) fn settlement_payoff(
+    kind: OptionKind,
+    size: Amount,
+    settle: Price,
+    strike: Price,
+) -> Result<Amount, Overflow> {
+    let diff = match kind {
+        OptionKind::Call => settle.raw() as i128 - strike.raw() as i128,
+        OptionKind::Put => strike.raw() as i128 - settle.raw() as i128,
+    };
+    if diff <= 0 {
+        return Ok(Amount::ZERO);
+    }
+    let v = (size.0 as i128).checked_mul(diff).ok_or(Overflow)?;
+    Value(v).to_quote(Round::Down)
 }

@@ -133,7 +133,7 @@ impl Engine {
                 price: *price,
             });
         }
-        let mut l = accrued(&p.lending, &p.params.curve, now);
+        let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let mut insurance = p.insurance_fund.0 as i128;
         let mut bad_debt = p.bad_debt.0 as i128;
         let mut basket: Vec<(AssetId, i128)> = p
@@ -166,7 +166,7 @@ impl Engine {
         // close every position at the fixed price
         let mut residue = 0i128;
         for (id, a) in ids.iter().zip(accts.iter_mut()) {
-            let d = settle_interest(&mut a.quote, &mut l);
+            let d = settle_interest(&mut a.quote, &mut l)?;
             if d.0 != 0 {
                 ev.push(Event::InterestSettled {
                     account: *id,

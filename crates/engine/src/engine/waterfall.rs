@@ -23,26 +23,37 @@ type AdlKey = (u8, std::cmp::Reverse<i128>, AccountId);
 
 impl Engine {
     /// Profit (quote-native, floor) of a position at the current price.
-    fn position_pnl(&self, p: &Position) -> i128 {
+    fn position_pnl(&self, p: &Position) -> Result<i128, Overflow> {
         let m = &self.state.markets[p.market.idx()];
         let px = self.state.assets[m.base.idx()]
             .price
             .expect("position implies a price");
-        let v = Value::from_quote(p.quote) + p.size.value(px) + unsettled_funding(p, m);
-        div_round(v.0, VALUE_SCALE, Round::Down)
+        let v = Value::sum([
+            Value::from_quote(p.quote),
+            p.size.value(px),
+            unsettled_funding(p, m)?,
+        ])?;
+        Ok(div_round(v.0, VALUE_SCALE, Round::Down))
     }
 
-    fn adl_key(&self, id: AccountId, acct: &Account, p: &Position, lend: &Lending) -> AdlKey {
-        let pnl = self.position_pnl(p);
+    fn adl_key(
+        &self,
+        id: AccountId,
+        acct: &Account,
+        p: &Position,
+        lend: &Lending,
+    ) -> Result<AdlKey, Overflow> {
+        let pnl = self.position_pnl(p)?;
         if pnl <= 0 {
-            return (1, std::cmp::Reverse(pnl), id);
+            return Ok((1, std::cmp::Reverse(pnl), id));
         }
         let m = &self.state.markets[p.market.idx()];
         let px = self.state.assets[m.base.idx()].price.expect("priced");
         let notional_q = p.size.value(px).0.abs() / VALUE_SCALE;
-        let equity_q = (self.assess(acct, lend).equity.0 / VALUE_SCALE).max(1);
+        let equity_q = (self.assess(acct, lend)?.equity.0 / VALUE_SCALE).max(1);
         let leverage = notional_q.saturating_mul(crate::num::RATIO_SCALE as i128) / equity_q;
-        (0, std::cmp::Reverse(pnl.saturating_mul(leverage)), id)
+        // A ranking key, not a ledger value: saturation keeps the order.
+        Ok((0, std::cmp::Reverse(pnl.saturating_mul(leverage)), id))
     }
 
     /// Positions of `pool` in `market` with the sign of `side`, in ADL order.
@@ -53,7 +64,7 @@ impl Engine {
         market: MarketId,
         side: i64,
         lend: &Lending,
-    ) -> Vec<AdlKey> {
+    ) -> Result<Vec<AdlKey>, Overflow> {
         let mut v = Vec::new();
         for i in 0..self.state.accounts.len() {
             let id = AccountId(i as u32);
@@ -66,12 +77,12 @@ impl Engine {
             }
             if let Some(p) = a.position(market) {
                 if p.size.0.signum() == side.signum() {
-                    v.push(self.adl_key(id, a, p, lend));
+                    v.push(self.adl_key(id, a, p, lend)?);
                 }
             }
         }
         v.sort();
-        v
+        Ok(v)
     }
 
     /// An account's place in the auto-deleveraging queue: `(rank, of)` — 1-based rank among
@@ -80,13 +91,13 @@ impl Engine {
     /// deleveraged first).
     pub fn adl_rank(&self, account: AccountId) -> Option<(u32, u32)> {
         let acct = self.state.accounts.get(account.idx())?;
-        let lend = self.lending_now(acct.pool);
+        let lend = self.lending_now(acct.pool).ok()?;
         let mut best: Option<(u32, u32)> = None;
         for p in &acct.positions {
-            if self.position_pnl(p) <= 0 {
+            if self.position_pnl(p).ok()? <= 0 {
                 continue;
             }
-            let q = self.adl_candidates(None, acct.pool, p.market, p.size.0, &lend);
+            let q = self.adl_candidates(None, acct.pool, p.market, p.size.0, &lend).ok()?;
             let of = q.iter().filter(|k| k.0 == 0).count() as u32;
             let rank = q
                 .iter()
@@ -112,9 +123,9 @@ impl Engine {
         n: i128,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let before = self.assess(tx.get(self, account), &tx.lend).health;
+        let before = self.assess(tx.get(self, account), &tx.lend)?.health;
         tx.trade(self, lot, account, liq, q, n, out)?;
-        let after = self.assess(tx.get(self, account), &tx.lend).health;
+        let after = self.assess(tx.get(self, account), &tx.lend)?.health;
         out.push(Event::Liquidated {
             account,
             liquidator: liq,
@@ -171,7 +182,7 @@ impl Engine {
                 self.hand_over(tx, account, liq, lot, amt.0, px, n, out)?;
             }
         }
-        let eq = self.assess(tx.get(self, account), &tx.lend).equity;
+        let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
         if eq.0 >= 0 {
             return Ok(false);
         }
@@ -229,7 +240,7 @@ impl Engine {
             let px = self.lot_price(Lot::Perp(m))?.raw() as i128;
             let s = p.size.0;
             let abs = s.unsigned_abs() as i128;
-            let cands = self.adl_candidates(Some(tx), pool, m, -s, &tx.lend);
+            let cands = self.adl_candidates(Some(tx), pool, m, -s, &tx.lend)?;
             let mut left = abs;
             let mut taken = 0i128;
             for (_, _, c) in cands {
@@ -243,7 +254,7 @@ impl Engine {
                 } else {
                     div_round(share * d, abs, Round::Up).min(share - taken)
                 };
-                let haircut = want.clamp(0, self.position_pnl(&cp).max(0));
+                let haircut = want.clamp(0, self.position_pnl(&cp)?.max(0));
                 let n0 = notional(d as i64, px);
                 let (q, n, cut) = if s > 0 {
                     (d as i64, n0 + haircut, haircut)
@@ -264,8 +275,8 @@ impl Engine {
             }
         }
         // 3. socialize what is left over the pool's quote depositors.
-        let q = quote_now(&tx.get(self, account).quote, &tx.lend).0 as i128;
-        let eq = self.assess(tx.get(self, account), &tx.lend).equity;
+        let q = quote_now(&tx.get(self, account).quote, &tx.lend)?.0 as i128;
+        let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
         let uncovered = if eq.0 < 0 && tx.get(self, account).positions.is_empty() {
             (-q).max(0)
         } else {
