@@ -29,7 +29,7 @@ impl std::fmt::Display for Scope {
 /// Every state change the engine accepts. Amounts are native units of their asset; prices are
 /// human prices (quote tokens per base token) checked and converted to fixed point on entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// List a token. Its id is the next free asset id.
     CreateAsset {
@@ -260,6 +260,7 @@ pub enum Command {
 
 /// One source's price and confidence (same unit as the price).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourceQuote {
     pub source: u32,
     pub price: f64,
@@ -268,6 +269,7 @@ pub struct SourceQuote {
 
 /// A command with its time: one line of a journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     pub time: Timestamp,
     pub cmd: Command,

@@ -56,6 +56,8 @@ pub fn pool_params() -> PoolParams {
         },
         supply_cap: usdc(1_000_000_000_000),
         borrow_cap: usdc(500_000_000_000),
+        max_position_notional: usdc(100_000_000_000),
+        max_account_value: usdc(1_000_000_000_000),
     }
 }
 

@@ -35,8 +35,31 @@ pub enum Reject {
     UnknownAccount(AccountId),
     #[error("unknown proposal {0}")]
     UnknownProposal(ProposalId),
-    #[error("arithmetic overflow")]
+    #[error("arithmetic overflow: the result does not fit the ledger's fixed-point types")]
     Overflow,
+    #[error("{account}'s position in {market} would have a notional of {notional} quote-native units, above the pool's max_position_notional {cap}")]
+    PositionTooLarge {
+        account: AccountId,
+        market: MarketId,
+        notional: Amount,
+        cap: Amount,
+    },
+    #[error("{account} would hold {value} quote-native units of value, above the pool's max_account_value {cap}")]
+    AccountValueTooLarge {
+        account: AccountId,
+        value: Amount,
+        cap: Amount,
+    },
+    #[error("timestamp {got} ms is beyond {max} ms (9999-12-31): it looks like microseconds or nanoseconds; command times are milliseconds since the Unix epoch")]
+    TimestampImplausible { got: Timestamp, max: Timestamp },
+    #[error("timestamp {0} ms is before the Unix epoch")]
+    TimestampNegative(Timestamp),
+    #[error("{what} is {len} bytes long, above the limit of {max}")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("amount must be > 0, got {0}")]
     NonPositiveAmount(Amount),
     #[error("size must be non-zero")]
@@ -171,6 +194,12 @@ pub enum Reject {
     AuctionNeedsReset(AuctionId),
     #[error("{0} does not need a reset")]
     AuctionNoReset(AuctionId),
+    #[error("{account} is back above maintenance (health {} quote-native units): {auction} takes nothing and ends with redo_auction", health.0.div_euclid(crate::num::VALUE_SCALE))]
+    AuctionAccountRecovered {
+        auction: AuctionId,
+        account: AccountId,
+        health: Value,
+    },
     #[error("{account} already has {auction} running")]
     AuctionRunning {
         account: AccountId,

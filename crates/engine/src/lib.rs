@@ -35,7 +35,7 @@ pub mod state;
 pub mod volmargin;
 
 pub use command::{Command, Envelope, Scope};
-pub use engine::Engine;
+pub use engine::{Engine, MAX_NAME_LEN, MAX_TIMESTAMP_MS};
 pub use error::{Reject, Role};
 pub use event::Event;
 pub use margin::HealthKind;

@@ -230,11 +230,11 @@ impl Value {
     pub fn to_quote(self, round: Round) -> Result<Amount, Overflow> {
         Amount::from_i128(div_round(self.0, VALUE_SCALE, round))
     }
-    /// `self × r`, rounded in the given direction; fails when the product does not fit.
+    /// `self × r`, rounded in the given direction; exact (no intermediate product), failing only
+    /// when the result itself does not fit.
     #[inline]
     pub fn mul_ratio(self, r: Ratio, round: Round) -> Result<Value, Overflow> {
-        let p = self.0.checked_mul(r.0 as i128).ok_or(Overflow)?;
-        Ok(Value(div_round(p, RATIO_SCALE as i128, round)))
+        mul_div(self.0, r.0 as i128, RATIO_SCALE as i128, round).map(Value)
     }
     #[inline]
     pub fn checked_add(self, o: Value) -> Result<Value, Overflow> {

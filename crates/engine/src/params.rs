@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Risk parameters of one perpetual market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarketParams {
     /// Initial margin rate at small size.
     pub init_margin: Ratio,
@@ -28,16 +29,33 @@ pub struct MarketParams {
 
 /// Risk parameters of a pool's quote-asset lending market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PoolParams {
     pub curve: RateCurve,
     /// Maximum total quote deposits.
     pub supply_cap: Amount,
     /// Maximum total quote borrows.
     pub borrow_cap: Amount,
+    /// Largest notional of one perp position (quote-native units, at the fill price): a fill
+    /// that would leave either side above it is refused. Documented default when absent:
+    /// `i64::MAX`, i.e. only the checked arithmetic of the ledger limits it.
+    #[serde(default = "unbounded")]
+    pub max_position_notional: Amount,
+    /// Largest value an account may hold (quote balance plus collateral at oracle value, in
+    /// quote-native units): a deposit or transfer in beyond it is refused. Same documented
+    /// default as `max_position_notional`.
+    #[serde(default = "unbounded")]
+    pub max_account_value: Amount,
+}
+
+/// Default of the pool's domain limits: the type's own limit.
+fn unbounded() -> Amount {
+    Amount(i64::MAX)
 }
 
 /// Haircuts of one collateral asset in one pool: value counted = value × weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CollateralParams {
     pub asset: AssetId,
     /// Weight for initial health (≤ maint weight).
@@ -70,6 +88,8 @@ pub enum PoolField {
     ReserveFactor,
     SupplyCap,
     BorrowCap,
+    MaxPositionNotional,
+    MaxAccountValue,
 }
 
 /// A collateral parameter's name.
@@ -133,7 +153,11 @@ impl ParamKey {
     pub fn format_value(&self, v: i64) -> String {
         match self {
             ParamKey::Pool {
-                field: PoolField::SupplyCap | PoolField::BorrowCap,
+                field:
+                    PoolField::SupplyCap
+                    | PoolField::BorrowCap
+                    | PoolField::MaxPositionNotional
+                    | PoolField::MaxAccountValue,
                 ..
             } => v.to_string(),
             ParamKey::Liquidation { field, .. } if !field.is_ratio() => v.to_string(),
@@ -231,6 +255,11 @@ impl PoolField {
             },
             SupplyCap | BorrowCap => ParamSpec {
                 min: 0,
+                max: i64::MAX,
+                max_step: i64::MAX,
+            },
+            MaxPositionNotional | MaxAccountValue => ParamSpec {
+                min: 1,
                 max: i64::MAX,
                 max_step: i64::MAX,
             },
@@ -349,6 +378,8 @@ impl PoolParams {
             ReserveFactor => self.curve.reserve_factor.0,
             SupplyCap => self.supply_cap.0,
             BorrowCap => self.borrow_cap.0,
+            MaxPositionNotional => self.max_position_notional.0,
+            MaxAccountValue => self.max_account_value.0,
         }
     }
     pub fn set(&mut self, f: PoolField, v: i64) {
@@ -361,6 +392,8 @@ impl PoolParams {
             ReserveFactor => self.curve.reserve_factor = Ratio(v),
             SupplyCap => self.supply_cap = Amount(v),
             BorrowCap => self.borrow_cap = Amount(v),
+            MaxPositionNotional => self.max_position_notional = Amount(v),
+            MaxAccountValue => self.max_account_value = Amount(v),
         }
     }
     pub fn validate(&self) -> Result<(), InvariantError> {
@@ -373,6 +406,8 @@ impl PoolParams {
             ReserveFactor,
             SupplyCap,
             BorrowCap,
+            MaxPositionNotional,
+            MaxAccountValue,
         ] {
             check(f, self.get(f), f.spec())?;
         }
@@ -441,7 +476,7 @@ pub enum AuctionCurve {
 /// units, times milliseconds, the rest [`Ratio`]s. A journal may give only some fields; the
 /// rest take their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LiquidationParams {
     pub mechanism: Mechanism,
     /// Penalty rate on the liquidated value at the maintenance boundary.

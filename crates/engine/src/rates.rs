@@ -9,6 +9,7 @@ pub const INDEX_SCALE: i128 = 1_000_000_000_000_000_000;
 
 /// Parameters of a two-slope interest curve (annual rates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RateCurve {
     pub base: Ratio,
     pub slope1: Ratio,

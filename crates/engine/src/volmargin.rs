@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which forecast drives the add-on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum VolModel {
     Ewma { lambda: f64 },
     Garch { omega: f64, alpha: f64, beta: f64 },
@@ -22,6 +22,7 @@ pub enum VolModel {
 
 /// Settings of a market's volatility add-on (per-interval units).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VolMarginConfig {
     pub model: VolModel,
     /// Sampling interval of returns (e.g. one hour).

@@ -252,6 +252,15 @@ impl Engine {
         let mut tx = Tx::new(self, pool, now)?;
         let acct = &self.state.accounts[auc.account.idx()];
         let before = self.assess(acct, &tx.lend)?;
+        // Re-checked on every take: an account that is back above maintenance is not sold from
+        // (its auction ends with `redo_auction`).
+        if before.health.0 >= 0 {
+            return Err(Reject::AuctionAccountRecovered {
+                auction: id,
+                account: auc.account,
+                health: before.health,
+            });
+        }
         let held = Self::holding(acct, auc.lot);
         if held == 0 || held.signum() != auc.size.0.signum() {
             return Err(Reject::NothingToLiquidate {
@@ -348,13 +357,13 @@ impl Engine {
         }
         let elapsed = now.0 - auc.start.0;
         let price = auction_price(&lp, auc.top, auc.oracle, elapsed);
-        if !needs_reset(&lp, auc.top, price, elapsed) {
-            return Err(Reject::AuctionNoReset(id));
-        }
         let mut tx = Tx::new(self, pool, now)?;
         let a = self.assess(&self.state.accounts[auc.account.idx()], &tx.lend)?;
+        if a.health.0 < 0 && !needs_reset(&lp, auc.top, price, elapsed) {
+            return Err(Reject::AuctionNoReset(id));
+        }
         if a.health.0 >= 0 {
-            // restored meanwhile: the auction ends instead of restarting
+            // restored meanwhile (reset due or not): the auction ends instead of restarting
             self.cancel_auction_of(&mut tx, auc.account, out);
             tx.set_since(auc.account, None);
             tx.commit(self)?;

@@ -199,6 +199,37 @@ fn governor(role: Role, action: &'static str) -> Result<(), Reject> {
     }
 }
 
+/// Longest asset symbol, market symbol or pool name, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Latest accepted command time: 9999-12-31T23:59:59.999Z in milliseconds. A microsecond
+/// timestamp of today (~1.7e15) is beyond it, so a unit mistake is refused, not accrued.
+pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
+fn bounded_name(what: &'static str, s: &str) -> Result<(), Reject> {
+    if s.len() > MAX_NAME_LEN {
+        return Err(Reject::TooLong {
+            what,
+            len: s.len(),
+            max: MAX_NAME_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// Timestamp sanity: milliseconds since the epoch, not before it, not past year 9999.
+fn plausible_time(t: Timestamp) -> Result<(), Reject> {
+    if t.0 < 0 {
+        return Err(Reject::TimestampNegative(t));
+    }
+    if t.0 > MAX_TIMESTAMP_MS {
+        return Err(Reject::TimestampImplausible {
+            got: t,
+            max: Timestamp(MAX_TIMESTAMP_MS),
+        });
+    }
+    Ok(())
+}
+
 fn positive(amount: Amount) -> Result<(), Reject> {
     if amount.0 > 0 {
         Ok(())
@@ -239,6 +270,7 @@ impl Engine {
     /// command on the hot path). On rejection `out` is left as it was.
     pub fn apply_into(&mut self, env: &Envelope, out: &mut Vec<Event>) -> Result<(), Reject> {
         let now = env.time;
+        plausible_time(now)?;
         if now < self.state.time {
             return Err(Reject::TimeWentBackwards {
                 last: self.state.time,
@@ -732,6 +764,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "list assets")?;
+        bounded_name("asset symbol", symbol)?;
         if decimals > MAX_DECIMALS {
             return Err(Reject::DecimalsTooLarge(decimals));
         }
@@ -767,6 +800,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "create pools")?;
+        bounded_name("pool name", name)?;
         self.asset(quote)?;
         if let Some(n) = self.state.numeraire {
             if n != quote {
@@ -853,6 +887,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "create markets")?;
+        bounded_name("market symbol", symbol)?;
         let p = self.pool(pool)?;
         self.asset(base)?;
         if p.quote == base {
@@ -1021,6 +1056,7 @@ impl Engine {
         } else {
             Self::credit_collateral(&mut acct, asset, amount)?;
         }
+        self.require_account_value(id, &acct)?;
         // commit
         if let Some(l) = lend {
             self.state.pools[pool_id.idx()].lending = l;
@@ -1035,6 +1071,27 @@ impl Engine {
             asset,
             amount,
         });
+        Ok(())
+    }
+
+    /// Refuses an account holding more than its pool's `max_account_value`: its quote balance
+    /// plus every collateral balance at the oracle price (a domain limit that keeps every sum
+    /// over the account far inside the ledger's types).
+    fn require_account_value(&self, id: AccountId, acct: &Account) -> Result<(), Reject> {
+        let cap = self.state.pools[acct.pool.idx()].params.max_account_value;
+        let mut v = Value::from_quote(acct.quote.amount);
+        for (asset, amt) in &acct.collateral {
+            if let Some(px) = self.state.assets[asset.idx()].price {
+                v.add_assign(amt.value(px))?;
+            }
+        }
+        if v > Value::from_quote(cap) {
+            return Err(Reject::AccountValueTooLarge {
+                account: id,
+                value: v.to_quote(Round::Down)?,
+                cap,
+            });
+        }
         Ok(())
     }
 
@@ -1250,6 +1307,7 @@ impl Engine {
             Self::credit_collateral(&mut b, asset, amount)?;
         }
         self.require_health(from, &a, &la, HealthKind::Initial)?;
+        self.require_account_value(to, &b)?;
         self.gate_account(now, self.account(from)?, Some(asset), Action::Withdraw)?;
         self.state.pools[pa.idx()].lending = la;
         if let Some(lb) = lb {
@@ -1548,6 +1606,20 @@ impl Engine {
                     Action::ReduceTrade
                 },
             )?;
+        }
+        let cap = self.state.pools[pool_id.idx()].params.max_position_notional;
+        for i in 0..2 {
+            if let (true, Some(p)) = (increases[i], patches[i].position) {
+                let notional = p.size.value(px);
+                if notional.checked_abs()? > Value::from_quote(cap) {
+                    return Err(Reject::PositionTooLarge {
+                        account: ids[i],
+                        market,
+                        notional: notional.checked_abs()?.to_quote(Round::Up)?,
+                        cap,
+                    });
+                }
+            }
         }
         for i in 0..2 {
             if increases[i] {
