@@ -70,9 +70,7 @@ pub fn mul_div(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow
     let (q, r) = (a.div_euclid(d), a.rem_euclid(d));
     let whole = q.checked_mul(b).ok_or(Overflow)?;
     let part = r.checked_mul(b).ok_or(Overflow)?;
-    whole
-        .checked_add(div_round(part, d, round))
-        .ok_or(Overflow)
+    whole.checked_add(div_round(part, d, round)).ok_or(Overflow)
 }
 
 /// A token amount in native units of its asset.

@@ -147,9 +147,17 @@ mod tests {
             Round::Up,
         );
         assert_eq!(i, Ok(INDEX_SCALE + INDEX_SCALE / 10));
-        assert_eq!(grow_index(INDEX_SCALE, Ratio(5), 0, Round::Up), Ok(INDEX_SCALE));
+        assert_eq!(
+            grow_index(INDEX_SCALE, Ratio(5), 0, Round::Up),
+            Ok(INDEX_SCALE)
+        );
         // Two years compound once per year: 1.1² = 1.21.
-        let two = grow_index(INDEX_SCALE, Ratio::from_f64(0.10).unwrap(), 2 * MS_PER_YEAR, Round::Down);
+        let two = grow_index(
+            INDEX_SCALE,
+            Ratio::from_f64(0.10).unwrap(),
+            2 * MS_PER_YEAR,
+            Round::Down,
+        );
         assert_eq!(two, Ok(INDEX_SCALE * 121 / 100));
     }
 

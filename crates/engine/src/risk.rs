@@ -149,7 +149,11 @@ impl RiskIndex {
 
     /// The padded linear form of a perp/collateral account's maintenance health and its entry;
     /// `None` when a term does not fit.
-    fn linear_entry(engine: &Engine, acct: &crate::state::Account, lend: &Lending) -> Option<Entry> {
+    fn linear_entry(
+        engine: &Engine,
+        acct: &crate::state::Account,
+        lend: &Lending,
+    ) -> Option<Entry> {
         let st = engine.state();
         let pool = &st.pools[acct.pool.idx()];
         let rs = RATIO_SCALE as i128;
@@ -295,7 +299,11 @@ impl RiskIndex {
             self.multi.clear();
             self.entries.iter_mut().for_each(|e| *e = Entry::Safe);
             for i in 0..st.accounts.len() as u32 {
-                let e = Self::entry_for(engine, i, lends[st.accounts[i as usize].pool.idx()].as_ref());
+                let e = Self::entry_for(
+                    engine,
+                    i,
+                    lends[st.accounts[i as usize].pool.idx()].as_ref(),
+                );
                 self.insert(i, e);
             }
             for &d in &self.dirty {
@@ -315,7 +323,11 @@ impl RiskIndex {
         for &i in &dirty {
             self.is_dirty[i as usize] = false;
             self.remove(i);
-            let e = Self::entry_for(engine, i, lends[st.accounts[i as usize].pool.idx()].as_ref());
+            let e = Self::entry_for(
+                engine,
+                i,
+                lends[st.accounts[i as usize].pool.idx()].as_ref(),
+            );
             self.insert(i, e);
         }
         self.dirty = dirty;

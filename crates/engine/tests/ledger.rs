@@ -373,7 +373,10 @@ fn size_premium_raises_margin_and_breakdown_adds_up() {
     for a in 0..4 {
         for kind in [HealthKind::Initial, HealthKind::Maintenance] {
             let b = e.breakdown(AccountId(a), kind).unwrap();
-            assert_eq!(b.health.0, b.collateral.0 + b.unrealized_pnl.0 - b.requirement.0);
+            assert_eq!(
+                b.health.0,
+                b.collateral.0 + b.unrealized_pnl.0 - b.requirement.0
+            );
             assert_eq!(b.health, e.health(AccountId(a), kind).unwrap());
         }
     }

@@ -61,7 +61,10 @@ fn queue_is_worst_first_and_partial_liquidation_restores_target() {
     assert!(h1 > h0);
     let buffer = e.state().pools[0].liquidation.params.target_buffer;
     assert!(
-        h1.0 >= req1.mul_ratio(buffer, ballast_engine::num::Round::Down).unwrap().0,
+        h1.0 >= req1
+            .mul_ratio(buffer, ballast_engine::num::Round::Down)
+            .unwrap()
+            .0,
         "health {h1:?} below target of {req1:?}"
     );
     // penalty split: half to the keeper, half to insurance at the start

@@ -343,7 +343,10 @@ fn step(
                             };
                             if uncapped && still_holds {
                                 let b = e.breakdown(*account, HealthKind::Maintenance).unwrap();
-                                let target = b.requirement.mul_ratio(p.target_buffer, Round::Down).unwrap();
+                                let target = b
+                                    .requirement
+                                    .mul_ratio(p.target_buffer, Round::Down)
+                                    .unwrap();
                                 assert!(
                                     b.health >= target,
                                     "left below target: {:?} < {:?} after {x:?}",

@@ -10,8 +10,8 @@ use ballast_engine::ids::{AccountId, MarketId, OwnerId, SeriesId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
 use ballast_engine::params::{MarketParams, PoolParams};
 use ballast_engine::{journal, Engine, HealthKind, Reject, Role};
-use ballast_options::pricing::OptionKind;
 use ballast_options::portfolio::SurfaceSpec;
+use ballast_options::pricing::OptionKind;
 use common::{assert_conserved, at, run, world};
 
 const DAY: i64 = 86_400_000;
@@ -95,7 +95,13 @@ fn a_zero_collateral_fill_is_refused_and_lenders_keep_their_money() {
             amount: usdc(999_999),
         },
     );
-    assert!(matches!(r, Reject::InsufficientBalance { .. } | Reject::InsufficientMargin { .. }), "{r}");
+    assert!(
+        matches!(
+            r,
+            Reject::InsufficientBalance { .. } | Reject::InsufficientMargin { .. }
+        ),
+        "{r}"
+    );
     run(
         &mut e,
         &[at(
@@ -151,7 +157,10 @@ fn the_account_value_cap_refuses_a_deposit() {
 #[test]
 fn implausible_timestamps_are_refused_with_the_reason() {
     let mut e = world(1);
-    for t in [i64::MAX, 1_764_000_000_000_000 /* microseconds, 2025 */] {
+    for t in [
+        i64::MAX,
+        1_764_000_000_000_000, /* microseconds, 2025 */
+    ] {
         let r = refused(&mut e, t, deposit(0, USDC, usdc(1)));
         assert!(matches!(r, Reject::TimestampImplausible { .. }), "{r}");
         assert!(r.to_string().contains("microseconds"), "{r}");
@@ -177,9 +186,7 @@ fn lending_after(gap: i64) -> (Engine, Result<(), Reject>) {
             ),
         ],
     );
-    let r = e
-        .apply(&at(gap, deposit(0, USDC, usdc(1))))
-        .map(|_| ());
+    let r = e.apply(&at(gap, deposit(0, USDC, usdc(1)))).map(|_| ());
     (e, r)
 }
 
@@ -223,7 +230,9 @@ fn ten_years_of_interest_compound_yearly_and_exactly() {
     assert_conserved(&e);
     let l = &e.state().pools[0].lending;
     // the borrow index grew, the supply index grew less, both stayed positive
-    assert!(l.borrow_index > l.deposit_index && l.deposit_index > ballast_engine::rates::INDEX_SCALE);
+    assert!(
+        l.borrow_index > l.deposit_index && l.deposit_index > ballast_engine::rates::INDEX_SCALE
+    );
 }
 
 #[test]
@@ -325,7 +334,12 @@ fn funding_at_the_clamp_has_the_right_sign() {
                     price: 7.0,
                 },
             ),
-            at(DAY / 12, Command::SettleFunding { market: MarketId(2) }),
+            at(
+                DAY / 12,
+                Command::SettleFunding {
+                    market: MarketId(2),
+                },
+            ),
             // a reducing fill settles the long's funding into its quote balance
             at(
                 DAY / 12,
@@ -339,14 +353,12 @@ fn funding_at_the_clamp_has_the_right_sign() {
             ),
         ],
     );
-    let rate = e
-        .state()
-        .markets[2]
-        .funding_index;
-    assert!(rate > 0, "mark above index: the index must rise (longs pay), got {rate}");
-    let paid = e
-        .state()
-        .accounts[0]
+    let rate = e.state().markets[2].funding_index;
+    assert!(
+        rate > 0,
+        "mark above index: the index must rise (longs pay), got {rate}"
+    );
+    let paid = e.state().accounts[0]
         .positions
         .iter()
         .find(|p| p.market == MarketId(2))
@@ -421,7 +433,12 @@ fn option_settlement_at_a_huge_spot_is_exact_or_refused() {
                     price: 9.0e8,
                 },
             ),
-            at(exp, Command::ExpireSeries { series: SeriesId(0) }),
+            at(
+                exp,
+                Command::ExpireSeries {
+                    series: SeriesId(0),
+                },
+            ),
         ],
     );
     // Exact payoff of one 5,200-BTC call: size × (settle − strike) in fixed point.
@@ -432,9 +449,12 @@ fn option_settlement_at_a_huge_spot_is_exact_or_refused() {
     for a in [0u32, 1, 3] {
         let q0 = e.state().accounts[a as usize].quote.amount.0 as i128;
         let h = e.state_hash();
-        match e.apply(&at(exp + 1, Command::SettleOptions {
-            account: AccountId(a),
-        })) {
+        match e.apply(&at(
+            exp + 1,
+            Command::SettleOptions {
+                account: AccountId(a),
+            },
+        )) {
             Ok(_) => {
                 let q1 = e.state().accounts[a as usize].quote.amount.0 as i128;
                 let want = if a == 3 { -2 * per_call } else { per_call };

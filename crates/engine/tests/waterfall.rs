@@ -658,3 +658,42 @@ fn an_auction_cascade_clears_without_bad_debt_when_keepers_bid() {
     assert_eq!(pool_of(&e, POOL).liquidation.dirt, Amount::ZERO);
     assert_conserved(&e);
 }
+
+/// Issue 9: a take re-checks health. After the price recovers, the account is above
+/// maintenance: the take is refused (nothing is sold at a discount from a healthy account), and
+/// `redo_auction` ends the auction even though no reset is due.
+#[test]
+fn a_take_on_a_recovered_account_is_refused_and_its_auction_ends() {
+    let (mut e, ids) = crashed(auction_params(0.4, 0.0));
+    let (id, account) = (ids[0], AccountId(T0));
+    set_price(&mut e, 2_000, BTC, 66_000.0);
+    assert!(
+        e.health(account, ballast_engine::HealthKind::Maintenance)
+            .unwrap()
+            .0
+            >= 0
+    );
+    let r = refused(&mut e, 20 * 60_000, take(id, KEEPER, i64::MAX, 70_000.0));
+    assert!(matches!(r, Reject::AuctionAccountRecovered { .. }), "{r}");
+    let ev = ok(
+        &mut e,
+        20 * 60_000,
+        Command::RedoAuction {
+            auction: id,
+            keeper: KEEPER,
+        },
+    );
+    assert!(!ev.is_empty());
+    assert!(pool_of(&e, POOL)
+        .liquidation
+        .active
+        .iter()
+        .all(|(a, _)| *a != account));
+    // and the account still holds its whole position
+    assert_eq!(
+        e.state().accounts[account.idx()]
+            .position(BTC_PERP)
+            .map(|p| p.size.0),
+        Some(btc_units(1.0))
+    );
+}

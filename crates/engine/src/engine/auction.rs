@@ -147,14 +147,15 @@ impl Engine {
             value = notional(q, px.raw() as i128);
         }
         let top = mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down)?;
-        let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?)
-            .map_err(|reason| Reject::InvalidPrice {
+        let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?).map_err(|reason| {
+            Reject::InvalidPrice {
                 asset: match lot {
                     Lot::Perp(m) => self.state.markets[m.idx()].base,
                     Lot::Collateral(a) => a,
                 },
                 reason,
-            })?;
+            }
+        })?;
         let incentive = Self::auction_incentive(&lp, value, tx.insurance)?;
         tx.insurance -= incentive;
         tx.quote_change(self, keeper, incentive, out)?;

@@ -444,7 +444,12 @@ fn queue_severity(health: Value, req: Value) -> i64 {
     if req.0 <= 0 {
         return i64::MIN;
     }
-    match mul_div(health.0, crate::num::RATIO_SCALE as i128, req.0, Round::Down) {
+    match mul_div(
+        health.0,
+        crate::num::RATIO_SCALE as i128,
+        req.0,
+        Round::Down,
+    ) {
         Ok(r) => r.clamp(i64::MIN as i128 + 1, i64::MAX as i128) as i64,
         Err(_) if health.0 < 0 => i64::MIN + 1,
         Err(_) => i64::MAX,
@@ -592,9 +597,16 @@ impl Engine {
         // aim a few quote-native units above the target: the trade, the penalty and the
         // requirement each round against the account by up to one unit
         let slack = Value(4 * VALUE_SCALE);
-        let need = size_to_target(a.health.checked_sub(slack)?, a.req, px, gain, release, lp.target_buffer)
-            .unwrap_or(abs)
-            .clamp(1, abs);
+        let need = size_to_target(
+            a.health.checked_sub(slack)?,
+            a.req,
+            px,
+            gain,
+            release,
+            lp.target_buffer,
+        )
+        .unwrap_or(abs)
+        .clamp(1, abs);
         let deficit = if a.req.0 > 0 {
             mul_div(a.health.checked_neg()?.0, one, a.req.0, Round::Up)?
         } else {

@@ -693,7 +693,8 @@ impl Engine {
             for op in &acct.options {
                 let s = &self.state.series[op.series.idx()];
                 let price = self.series_greeks(s, self.clock).price;
-                marks.add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
+                marks
+                    .add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
             }
             pnl.add_assign(marks)?;
             let requirement = collateral.checked_add(pnl)?.checked_sub(health)?;

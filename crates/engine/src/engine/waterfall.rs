@@ -97,7 +97,9 @@ impl Engine {
             if self.position_pnl(p).ok()? <= 0 {
                 continue;
             }
-            let q = self.adl_candidates(None, acct.pool, p.market, p.size.0, &lend).ok()?;
+            let q = self
+                .adl_candidates(None, acct.pool, p.market, p.size.0, &lend)
+                .ok()?;
             let of = q.iter().filter(|k| k.0 == 0).count() as u32;
             let rank = q
                 .iter()
