@@ -44,10 +44,10 @@ pub enum Reject {
         notional: Amount,
         cap: Amount,
     },
-    #[error("{account} would hold {value} quote-native units of value, above the pool's max_account_value {cap}")]
+    #[error("{account} would hold {} quote-native units of value, above the pool's max_account_value {cap}", value.0.div_euclid(crate::num::VALUE_SCALE))]
     AccountValueTooLarge {
         account: AccountId,
-        value: Amount,
+        value: Value,
         cap: Amount,
     },
     #[error("timestamp {got} ms is beyond {max} ms (9999-12-31): it looks like microseconds or nanoseconds; command times are milliseconds since the Unix epoch")]

@@ -1089,7 +1089,7 @@ impl Engine {
         if v > Value::from_quote(cap) {
             return Err(Reject::AccountValueTooLarge {
                 account: id,
-                value: v.to_quote(Round::Down)?,
+                value: v,
                 cap,
             });
         }
