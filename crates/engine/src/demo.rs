@@ -58,6 +58,8 @@ pub fn pool_params() -> PoolParams {
         borrow_cap: usdc(500_000_000_000),
         max_position_notional: usdc(100_000_000_000),
         max_account_value: usdc(1_000_000_000_000),
+        option_fee: r(0.0003),
+        option_fee_cap: r(0.125),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod funding;
 pub mod ids;
 pub mod journal;
 pub mod margin;
+pub mod math;
 pub mod num;
 pub mod params;
 pub mod rates;

@@ -46,6 +46,22 @@ pub struct PoolParams {
     /// default as `max_position_notional`.
     #[serde(default = "unbounded")]
     pub max_account_value: Amount,
+    /// Option taker fee as a share of the underlying's notional (Deribit: 0.03 %). Documented
+    /// default when absent: 0.03 %.
+    #[serde(default = "default_option_fee")]
+    pub option_fee: Ratio,
+    /// Cap of the option taker fee as a share of the premium (Deribit: 12.5 %). Documented
+    /// default when absent: 12.5 %.
+    #[serde(default = "default_option_fee_cap")]
+    pub option_fee_cap: Ratio,
+}
+
+fn default_option_fee() -> Ratio {
+    Ratio(bps(3))
+}
+
+fn default_option_fee_cap() -> Ratio {
+    Ratio(RATIO_SCALE / 8)
 }
 
 /// Default of the pool's domain limits: the type's own limit.
@@ -90,6 +106,8 @@ pub enum PoolField {
     BorrowCap,
     MaxPositionNotional,
     MaxAccountValue,
+    OptionFee,
+    OptionFeeCap,
 }
 
 /// A collateral parameter's name.
@@ -263,6 +281,16 @@ impl PoolField {
                 max: i64::MAX,
                 max_step: i64::MAX,
             },
+            OptionFee => ParamSpec {
+                min: 0,
+                max: bps(50),
+                max_step: bps(5),
+            },
+            OptionFeeCap => ParamSpec {
+                min: 0,
+                max: pct(50),
+                max_step: pct(5),
+            },
         }
     }
 }
@@ -380,6 +408,8 @@ impl PoolParams {
             BorrowCap => self.borrow_cap.0,
             MaxPositionNotional => self.max_position_notional.0,
             MaxAccountValue => self.max_account_value.0,
+            OptionFee => self.option_fee.0,
+            OptionFeeCap => self.option_fee_cap.0,
         }
     }
     pub fn set(&mut self, f: PoolField, v: i64) {
@@ -394,6 +424,8 @@ impl PoolParams {
             BorrowCap => self.borrow_cap = Amount(v),
             MaxPositionNotional => self.max_position_notional = Amount(v),
             MaxAccountValue => self.max_account_value = Amount(v),
+            OptionFee => self.option_fee = Ratio(v),
+            OptionFeeCap => self.option_fee_cap = Ratio(v),
         }
     }
     pub fn validate(&self) -> Result<(), InvariantError> {
@@ -408,6 +440,8 @@ impl PoolParams {
             BorrowCap,
             MaxPositionNotional,
             MaxAccountValue,
+            OptionFee,
+            OptionFeeCap,
         ] {
             check(f, self.get(f), f.spec())?;
         }

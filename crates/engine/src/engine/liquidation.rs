@@ -458,7 +458,8 @@ fn queue_severity(health: Value, req: Value) -> i64 {
 
 impl Engine {
     /// Maintenance health (from [`Engine::health_of`]), the perp maintenance requirement and
-    /// unweighted equity (quote + collateral at full oracle value + perp PnL) of `acct`.
+    /// unweighted equity (quote + collateral at full oracle value + perp PnL + option marks)
+    /// of `acct`.
     pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Result<Assess, Overflow> {
         let pool = &self.state.pools[acct.pool.idx()];
         let q = Value::from_quote(quote_now(&acct.quote, lend)?);
@@ -488,6 +489,14 @@ impl Engine {
                 notional,
                 self.rate(m, p.size, HealthKind::Maintenance, base.decimals),
             )?)?;
+        }
+        // Options count in equity at their model mark (longs an asset, shorts a liability) and,
+        // under standard margin, their requirement counts in the liquidation target.
+        full.add_assign(self.option_marks(acct)?)?;
+        if acct.margin_mode == crate::state::MarginMode::Standard {
+            for op in &acct.options {
+                req.add_assign(self.option_line(op, HealthKind::Maintenance)?.1)?;
+            }
         }
         Ok(Assess {
             // the canonical health (one function for every context), so any term it gains

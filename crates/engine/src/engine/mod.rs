@@ -8,6 +8,7 @@ use crate::event::Event;
 use crate::funding::{self, FUNDING_INDEX_SCALE};
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::margin::{self, Breakdown, Contribution, HealthKind};
+use crate::math::position::PositionUpdate;
 use crate::num::{
     div_round, mul_div, Amount, Overflow, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR,
     VALUE_SCALE,
@@ -689,13 +690,7 @@ impl Engine {
         if acct.margin_mode == MarginMode::Portfolio {
             // The scenario revaluation replaces the per-position requirements.
             let health = self.health_of(acct, &lend, kind)?;
-            let mut marks = Value::ZERO;
-            for op in &acct.options {
-                let s = &self.state.series[op.series.idx()];
-                let price = self.series_greeks(s, self.clock).price;
-                marks
-                    .add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
-            }
+            let marks = self.option_marks(acct)?;
             pnl.add_assign(marks)?;
             let requirement = collateral.checked_add(pnl)?.checked_sub(health)?;
             lines.push(Contribution::Portfolio {
@@ -1589,8 +1584,7 @@ impl Engine {
             add_quote(&mut q, &mut l, Amount::from_i128(qdelta)?.0)?;
             long_oi += new_size.max(0) as i128 - s.max(0) as i128;
             short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
-            increases[i] = new_size.unsigned_abs() > s.unsigned_abs()
-                || (s != 0 && new_size != 0 && (s > 0) != (new_size > 0));
+            increases[i] = PositionUpdate::classify(s, new_size).adds_risk();
             patches[i] = Patch {
                 quote: q,
                 market,

@@ -13,6 +13,8 @@
 
 use super::*;
 use crate::ids::SeriesId;
+use crate::math::option_cash;
+use crate::math::position::PositionUpdate;
 use crate::num::{Overflow, MS_PER_YEAR};
 use ballast_options::portfolio::{
     compute_margin, BuiltSurface, MarginParams, PortfolioFile, SurfaceSpec, UnderlyingMarket,
@@ -155,6 +157,18 @@ impl Engine {
         Ok((mark, req))
     }
 
+    /// Signed model value of every option position of `acct` (longs positive, shorts negative),
+    /// rounded down: what the positions are worth to the account at the current surface.
+    pub(crate) fn option_marks(&self, acct: &Account) -> Result<Value, Overflow> {
+        let mut marks = Value::ZERO;
+        for op in &acct.options {
+            let s = &self.state.series[op.series.idx()];
+            let price = self.series_greeks(s, self.clock).price;
+            marks.add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
+        }
+        Ok(marks)
+    }
+
     /// Standard-mode contribution of all option positions: marks minus requirements.
     pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Result<Value, Overflow> {
         let mut h = Value::ZERO;
@@ -277,6 +291,30 @@ impl Engine {
         }
     }
 
+    /// Premium and taker fee of an option fill, in quote-native units (fixed point; a premium
+    /// that is not a representable price is refused, a zero premium costs nothing).
+    fn option_cash(
+        &self,
+        (id, s): (SeriesId, &OptionSeries),
+        size: Amount,
+        premium: f64,
+        spot: Price,
+    ) -> Result<(Amount, Amount), Reject> {
+        let (bd, qd) = (
+            self.state.assets[s.underlying.idx()].decimals,
+            self.quote_decimals(),
+        );
+        let total = if premium == 0.0 {
+            Amount::ZERO
+        } else {
+            let p = Price::from_human(premium, bd, qd).map_err(|_| Reject::InvalidPremium(id))?;
+            option_cash::premium(size, p)?
+        };
+        let pp = &self.state.pools[s.pool.idx()].params;
+        let fee = option_cash::taker_fee(size, spot, total, pp.option_fee, pp.option_fee_cap)?;
+        Ok((total, fee))
+    }
+
     // ----- commands --------------------------------------------------------------------------
 
     #[allow(clippy::too_many_arguments)]
@@ -394,19 +432,10 @@ impl Engine {
         if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
             return Err(Reject::NoVolSurface(s.underlying));
         }
-        // Premium and fee, in quote-native units: the buyer pays the rounded-up premium and the
-        // seller receives the same number. Fee (taker): 0.03% of underlying notional, capped at
-        // 12.5% of the premium (Deribit fee schedule).
-        let units = self.units(s.underlying, Amount(size.0.abs()));
-        let qscale = 10f64.powi(self.quote_decimals() as i32);
-        let total = (units * premium * qscale).ceil();
-        let fee = (0.0003 * units * self.human(s.underlying, spot) * qscale)
-            .min(0.125 * total)
-            .ceil();
-        if !(total < 9e18 && fee < 9e18) {
-            return Err(Reject::Overflow);
-        }
-        let (total, fee) = (Amount(total as i64), Amount(fee as i64));
+        // Premium and fee in fixed point (crate::math::option_cash): the buyer pays the
+        // rounded-up premium and the seller receives the same number; the taker fee is the
+        // pool's governed share of notional, capped at a share of the premium (Deribit).
+        let (total, fee) = self.option_cash((series, &s), size, premium, spot)?;
         let p = &self.state.pools[s.pool.idx()];
         let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let fee_account = p.fee_account.checked_add(fee)?;
@@ -421,9 +450,16 @@ impl Engine {
         };
         let mut long_oi = s.long_oi.0 as i128;
         let mut increases = [false; 2];
+        let mut events = Vec::new();
         for i in 0..2 {
             let a = &mut accts[i];
-            settle_interest(&mut a.quote, &mut l)?;
+            let d = settle_interest(&mut a.quote, &mut l)?;
+            if d.0 != 0 {
+                events.push(Event::InterestSettled {
+                    account: ids[i],
+                    amount: d,
+                });
+            }
             let at = a.options.iter().position(|o| o.series >= series);
             let old = match at {
                 Some(j) if a.options[j].series == series => a.options[j],
@@ -457,8 +493,7 @@ impl Engine {
                 cash[i].checked_sub(fee_i).ok_or(Reject::Overflow)?,
             )?;
             long_oi += new_size.max(0) as i128 - old.size.0.max(0) as i128;
-            increases[i] = new_size.unsigned_abs() > old.size.0.unsigned_abs()
-                || (old.size.0 != 0 && (old.size.0 > 0) != (new_size > 0));
+            increases[i] = PositionUpdate::classify(old.size.0, new_size).adds_risk();
         }
         for i in 0..2 {
             self.gate_account(
@@ -485,6 +520,7 @@ impl Engine {
         self.state.series[series.idx()].long_oi = long_oi;
         self.risk.touch(taker);
         self.risk.touch(maker);
+        out.extend(events);
         out.push(Event::OptionFilled {
             series,
             taker,
@@ -539,9 +575,12 @@ impl Engine {
         let p = &self.state.pools[a0.pool.idx()];
         let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let mut a = a0.clone();
-        settle_interest(&mut a.quote, &mut l)?;
-        let mut clearing: Vec<(SeriesId, i64)> = Vec::new();
         let mut evs = Vec::new();
+        let d = settle_interest(&mut a.quote, &mut l)?;
+        if d.0 != 0 {
+            evs.push(Event::InterestSettled { account, amount: d });
+        }
+        let mut clearing: Vec<(SeriesId, i64)> = Vec::new();
         let mut delta: i64 = 0;
         let mut kept = Vec::with_capacity(a.options.len());
         for op in &a.options {
@@ -550,7 +589,7 @@ impl Engine {
                 kept.push(*op);
                 continue;
             };
-            let amount = settlement_payoff(s.kind, op.size, settle, s.strike)?;
+            let amount = option_cash::payoff(s.kind, op.size, settle, s.strike)?;
             delta = delta.checked_add(amount.0).ok_or(Overflow)?;
             clearing.push((op.series, amount.0));
             evs.push(Event::OptionSettled {
@@ -691,25 +730,4 @@ impl Engine {
         out.sort_by_key(|g| g.asset);
         Ok(out)
     }
-}
-
-/// Cash payoff of an option position at settlement, in quote-native units, exact in fixed point:
-/// `size × max(±(settle − strike), 0)` (a [`Price`] is quote per base-native unit, so the product
-/// is a [`Value`] with no float step). Rounded down: longs receive the floor, shorts pay the
-/// ceiling of what they owe. A payoff that does not fit an [`Amount`] is an [`Overflow`].
-pub(crate) fn settlement_payoff(
-    kind: OptionKind,
-    size: Amount,
-    settle: Price,
-    strike: Price,
-) -> Result<Amount, Overflow> {
-    let diff = match kind {
-        OptionKind::Call => settle.raw() as i128 - strike.raw() as i128,
-        OptionKind::Put => strike.raw() as i128 - settle.raw() as i128,
-    };
-    if diff <= 0 {
-        return Ok(Amount::ZERO);
-    }
-    let v = (size.0 as i128).checked_mul(diff).ok_or(Overflow)?;
-    Value(v).to_quote(Round::Down)
 }
