@@ -212,3 +212,86 @@ fn a_hedged_account_is_not_declared_bankrupt() {
     assert_eq!(e.state().pools[0].bad_debt, Amount::ZERO);
     assert_conserved(&e);
 }
+
+/// Shutdown with open options: every series settles at intrinsic value at the cage price,
+/// each holder's claim includes it exactly, and the claims plus the pool's buckets are exactly
+/// the USDC the pool holds.
+#[test]
+fn shutdown_settles_open_options_into_exact_claims() {
+    let mut e = book();
+    run(
+        &mut e,
+        &[
+            at(0, deposit(0, USDC, usdc(100_000))),
+            at(0, deposit(1, USDC, usdc(100_000))),
+            at(1, option_fill(CALL, 0, 3, 2.0, 2_500.0)),
+            at(1, option_fill(PUT, 1, 3, 1.0, 1_500.0)),
+            at(2, price(68_000.0)),
+            at(3, price(72_000.0)),
+            at(4, price(75_000.0)),
+        ],
+    );
+    let before: Vec<i64> = (0..4)
+        .map(|i| e.state().accounts[i].quote.amount.0)
+        .collect();
+    let ev = e
+        .apply(&at(
+            5,
+            Command::Shutdown {
+                role: Role::Governor,
+                pool: POOL,
+            },
+        ))
+        .unwrap_or_else(|r| panic!("{r}"));
+    // the 70,000 call pays 5,000 per BTC at the cage price 75,000; the 60,000 put nothing
+    let settled = |a: u32| -> i64 {
+        ev.iter()
+            .filter_map(|x| match x {
+                Event::OptionSettled {
+                    account, amount, ..
+                } if *account == AccountId(a) => Some(amount.0),
+                _ => None,
+            })
+            .sum()
+    };
+    assert_eq!(settled(0), usdc(10_000).0);
+    assert_eq!(settled(1), 0);
+    assert_eq!(settled(3), -usdc(10_000).0);
+    assert_eq!(
+        e.state().accounts[0].quote.amount.0 - before[0],
+        usdc(10_000).0
+    );
+    assert!(e.state().accounts.iter().all(|a| a.options.is_empty()));
+    assert!(e
+        .state()
+        .series
+        .iter()
+        .all(|s| s.clearing.0 == 0 && s.settlement.is_some()));
+    assert_conserved(&e);
+    // Σ claims + buckets − bad debt = USDC held
+    let st = e.state();
+    let p = &st.pools[0];
+    let claims: i128 = st.accounts.iter().map(|a| a.quote.amount.0 as i128).sum();
+    let buckets = p.insurance_fund.0 as i128
+        + p.fee_account.0 as i128
+        + p.lending.interest_clearing.0 as i128
+        + st.markets
+            .iter()
+            .map(|m| m.funding_clearing.0 as i128)
+            .sum::<i128>()
+        - p.bad_debt.0 as i128;
+    assert_eq!(claims + buckets, st.assets[USDC.idx()].net_deposits);
+    // each account can claim exactly its balance
+    let have = st.accounts[0].quote.amount;
+    run(
+        &mut e,
+        &[at(
+            6,
+            Command::Claim {
+                account: AccountId(0),
+                asset: USDC,
+                amount: have,
+            },
+        )],
+    );
+}

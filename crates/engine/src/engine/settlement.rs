@@ -15,7 +15,72 @@ use super::*;
 use crate::ids::AuctionId;
 use crate::state::{AuctionState, Shutdown};
 
+/// What shutdown did to one option series of the pool.
+struct SeriesClose {
+    series: crate::ids::SeriesId,
+    /// The price it settled at (its own expiry price if already expired, else the cage price).
+    price: Price,
+    /// What is left in its clearing account once every position is paid (≥ 0 by rounding);
+    /// it goes to the insurance fund.
+    remainder: i128,
+}
+
 impl Engine {
+    /// Settles every open option position of the pool at its series' settlement price, or, for
+    /// an unexpired series, at intrinsic value at the cage price (as if it expired at that
+    /// price: exact in fixed point and zero-sum, since long and short sizes cancel; time value
+    /// is forfeited, the rule Maker's End applies to every position — one fixed price, no
+    /// model). Payoffs go into quote balances, so claims include option value exactly.
+    fn settle_series_at_shutdown(
+        &self,
+        pool: PoolId,
+        fixed: &dyn Fn(AssetId) -> i128,
+        ids: &[AccountId],
+        accts: &mut [Account],
+        l: &mut Lending,
+        ev: &mut Vec<Event>,
+    ) -> Result<Vec<SeriesClose>, Reject> {
+        let mut out: Vec<SeriesClose> = Vec::new();
+        for (i, s) in self.state.series.iter().enumerate() {
+            if s.pool != pool {
+                continue;
+            }
+            let price = match s.settlement {
+                Some(p) => p,
+                None => {
+                    Price::from_raw(fixed(s.underlying) as i64).map_err(|_| Reject::Overflow)?
+                }
+            };
+            out.push(SeriesClose {
+                series: crate::ids::SeriesId(i as u32),
+                price,
+                remainder: s.clearing.0 as i128,
+            });
+        }
+        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+            let mut delta = 0i128;
+            for op in std::mem::take(&mut a.options) {
+                let s = &self.state.series[op.series.idx()];
+                let x = out
+                    .iter_mut()
+                    .find(|x| x.series == op.series)
+                    .expect("a position's series is in its pool");
+                let pay = crate::math::option_cash::payoff(s.kind, op.size, x.price, s.strike)?;
+                x.remainder -= pay.0 as i128;
+                delta += pay.0 as i128;
+                ev.push(Event::OptionSettled {
+                    account: *id,
+                    series: op.series,
+                    amount: pay,
+                });
+            }
+            if delta != 0 {
+                add_quote(&mut a.quote, l, Amount::from_i128(delta)?.0)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// The pool a command acts on, if it is shut down.
     fn frozen_pool(&self, cmd: &Command) -> Option<PoolId> {
         let st = &self.state;
@@ -110,6 +175,13 @@ impl Engine {
         // cage(ilk): fix a price for every asset the pool values
         let mut assets: Vec<AssetId> = p.collateral.iter().map(|c| c.asset).collect();
         assets.extend(p.markets.iter().map(|m| self.state.markets[m.idx()].base));
+        assets.extend(
+            self.state
+                .series
+                .iter()
+                .filter(|s| s.pool == pool && s.settlement.is_none())
+                .map(|s| s.underlying),
+        );
         assets.sort();
         assets.dedup();
         let mut prices = Vec::with_capacity(assets.len());
@@ -205,6 +277,9 @@ impl Engine {
         }
         // sizes sum to zero per market, so Σ floor(size·price) ≤ 0: the rounding goes to insurance
         insurance -= residue;
+        let series =
+            self.settle_series_at_shutdown(pool, &fixed, &ids, &mut accts, &mut l, &mut ev)?;
+        insurance += series.iter().map(|x| x.remainder).sum::<i128>();
         // skim: collateral worth each debt into the basket
         let mut skimmed = 0i128;
         for (id, a) in ids.iter().zip(accts.iter_mut()) {
@@ -341,6 +416,12 @@ impl Engine {
             let x = &mut self.state.auctions[a.idx()];
             x.state = AuctionState::Cancelled;
             x.dirt = Amount::ZERO;
+        }
+        for x in series {
+            let s = &mut self.state.series[x.series.idx()];
+            s.settlement = Some(x.price);
+            s.clearing = Amount::ZERO;
+            s.long_oi = Amount::ZERO;
         }
         for (m, c) in clearing {
             let mk = &mut self.state.markets[m.idx()];
