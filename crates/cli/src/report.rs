@@ -472,6 +472,11 @@ fn lot_base(st: &State, lot: ballast_engine::state::Lot) -> ballast_engine::ids:
             st.markets.get(m.idx()).map(|x| x.base).unwrap_or_default()
         }
         ballast_engine::state::Lot::Collateral(a) => a,
+        ballast_engine::state::Lot::Option(s) => st
+            .series
+            .get(s.idx())
+            .map(|x| x.underlying)
+            .unwrap_or_default(),
     }
 }
 
@@ -482,6 +487,10 @@ fn lot_amt(st: &State, lot: ballast_engine::state::Lot, size: Amount) -> String 
         }
         ballast_engine::state::Lot::Collateral(a) => {
             format!("{} {}", amt(st, a, size), sym(st, a))
+        }
+        ballast_engine::state::Lot::Option(s) => {
+            let name = st.series.get(s.idx()).map_or("?", |x| x.symbol.as_str());
+            format!("{} {name}", amt(st, lot_base(st, lot), size))
         }
     }
 }

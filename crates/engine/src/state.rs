@@ -345,6 +345,8 @@ pub struct Shutdown {
 pub enum Lot {
     Perp(MarketId),
     Collateral(AssetId),
+    /// An option position: taken over at the model mark (issue 10: options in every defence).
+    Option(crate::ids::SeriesId),
 }
 
 /// Where an auction is in its life.

@@ -235,6 +235,7 @@ fn command(e: &Engine, op: &Op) -> Command {
                 .map(|x| match x.lot {
                     Lot::Perp(m) => e.state().markets[m.idx()].base,
                     Lot::Collateral(a) => a,
+                    Lot::Option(s) => e.state().series[s.idx()].underlying,
                 })
                 .unwrap_or(BTC);
             Command::TakeAuction {
@@ -340,6 +341,10 @@ fn step(
                                 Lot::Collateral(a) => {
                                     e.state().accounts[account.idx()].collateral_amount(*a).0 > 0
                                 }
+                                Lot::Option(s) => e.state().accounts[account.idx()]
+                                    .options
+                                    .iter()
+                                    .any(|o| o.series == *s),
                             };
                             if uncapped && still_holds {
                                 let b = e.breakdown(*account, HealthKind::Maintenance).unwrap();

@@ -295,3 +295,55 @@ fn shutdown_settles_open_options_into_exact_claims() {
         )],
     );
 }
+
+/// A short call deep in the money, below maintenance and holding nothing else, is liquidated:
+/// the keeper takes the short over at the model mark, the account pays the penalty and ends
+/// above its (now zero) requirement.
+#[test]
+fn a_deep_in_the_money_short_call_is_liquidated() {
+    let mut e = book();
+    run(
+        &mut e,
+        &[
+            at(0, deposit(2, USDC, usdc(20_000))),
+            at(1, option_fill(CALL, 3, 2, 1.0, 2_500.0)),
+        ],
+    );
+    assert_eq!(e.state().accounts[2].options[0].size.0, -btc(1.0).0);
+    for (t, p) in [(2, 75_000.0), (3, 82_000.0), (4, 90_000.0)] {
+        run(&mut e, &[at(t, price(p))]);
+    }
+    let h = e.health(AccountId(2), HealthKind::Maintenance).unwrap();
+    assert!(h.0 < 0, "setup: below maintenance, got {h:?}");
+    let ev = e
+        .apply(&at(
+            5,
+            Command::Liquidate {
+                liquidator: AccountId(4),
+                account: AccountId(2),
+                market: None,
+                max_size: None,
+            },
+        ))
+        .unwrap_or_else(|r| panic!("the short call must be liquidatable: {r}"));
+    let lot = ev.iter().find_map(|x| match x {
+        Event::Liquidated { lot, penalty, .. } => Some((*lot, *penalty)),
+        _ => None,
+    });
+    let (lot, penalty) = lot.expect("a Liquidated event");
+    assert_eq!(lot, ballast_engine::state::Lot::Option(CALL));
+    assert!(penalty.0 > 0, "the account pays a penalty");
+    assert!(e.state().accounts[2].options.is_empty());
+    let after = e.health(AccountId(2), HealthKind::Maintenance).unwrap();
+    assert!(after.0 >= 0, "back above maintenance: {after:?}");
+    let keeper = &e.state().accounts[4].options;
+    assert_eq!(keeper.len(), 1);
+    assert_eq!(
+        keeper[0].size.0,
+        -btc(1.0).0,
+        "the keeper now holds the short"
+    );
+    // long open interest is unchanged: the long (account 3) still holds its call
+    assert_eq!(e.state().series[0].long_oi, btc(1.0));
+    assert_conserved(&e);
+}

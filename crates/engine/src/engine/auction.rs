@@ -14,7 +14,7 @@ use super::*;
 use crate::ids::AuctionId;
 use crate::num::RATIO_SCALE;
 use crate::params::{AuctionCurve, LiquidationParams, Mechanism};
-use crate::state::{Auction, AuctionState, Lot};
+use crate::state::{Auction, AuctionState};
 
 /// `x^n` at [`RATIO_SCALE`], rounded down at each step (Maker `rpow`).
 fn rpow(x: Ratio, mut n: i64) -> i128 {
@@ -149,10 +149,7 @@ impl Engine {
         let top = mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down)?;
         let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?).map_err(|reason| {
             Reject::InvalidPrice {
-                asset: match lot {
-                    Lot::Perp(m) => self.state.markets[m.idx()].base,
-                    Lot::Collateral(a) => a,
-                },
+                asset: self.lot_asset(lot),
                 reason,
             }
         })?;
@@ -236,10 +233,7 @@ impl Engine {
             return Err(Reject::AuctionNeedsReset(id));
         }
         let unit = unit_price(auc.size, auc.oracle, price);
-        let asset = match auc.lot {
-            Lot::Perp(m) => self.state.markets[m.idx()].base,
-            Lot::Collateral(a) => a,
-        };
+        let asset = self.lot_asset(auc.lot);
         let qdec = self.state.assets[self.state.pools[pool.idx()].quote.idx()].decimals;
         let limit = Price::from_human(price_limit, self.state.assets[asset.idx()].decimals, qdec)
             .map_err(|reason| Reject::InvalidPrice { asset, reason })?

@@ -52,6 +52,8 @@ pub(super) struct Tx {
     pub lend: Lending,
     pub accts: SmallVec<[(AccountId, Account); 4]>,
     pub mkts: SmallVec<[MarketTx; 2]>,
+    /// Long open interest of option series touched (series, new long OI).
+    pub series_oi: SmallVec<[(crate::ids::SeriesId, i128); 1]>,
     pub insurance: i128,
     pub bad_debt: i128,
     pub dirt: i128,
@@ -72,6 +74,7 @@ impl Tx {
             lend: accrued(&p.lending, &p.params.curve, now)?,
             accts: SmallVec::new(),
             mkts: SmallVec::new(),
+            series_oi: SmallVec::new(),
             insurance: p.insurance_fund.0 as i128,
             bad_debt: p.bad_debt.0 as i128,
             dirt: p.liquidation.dirt.0 as i128,
@@ -260,6 +263,61 @@ impl Tx {
                 self.quote_change(e, seller, to_seller, out)?;
                 self.quote_change(e, buyer, -to_seller, out)?;
             }
+            Lot::Option(s) => {
+                self.option_change(e, seller, s, -q, to_seller)?;
+                self.option_change(e, buyer, s, q, -to_seller)?;
+                self.quote_change(e, seller, to_seller, out)?;
+                self.quote_change(e, buyer, -to_seller, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes an account's position in option series `s` by `dlt` for quote cash `cash` (its
+    /// premium basis moves by the cash; the caller books the cash itself), tracking long OI.
+    fn option_change(
+        &mut self,
+        e: &Engine,
+        id: AccountId,
+        s: crate::ids::SeriesId,
+        dlt: i64,
+        cash: i128,
+    ) -> Result<(), Reject> {
+        let acct = self.acct(e, id);
+        let at = acct.options.iter().position(|o| o.series >= s);
+        let old = match at {
+            Some(j) if acct.options[j].series == s => acct.options[j],
+            _ => crate::state::OptionPosition {
+                series: s,
+                size: Amount::ZERO,
+                premium: Amount::ZERO,
+            },
+        };
+        let new_size = old.size.checked_add(Amount(dlt))?;
+        let premium = if new_size.is_zero() {
+            Amount::ZERO
+        } else {
+            old.premium.checked_add(Amount::from_i128(cash)?)?
+        };
+        let pos = crate::state::OptionPosition {
+            series: s,
+            size: new_size,
+            premium,
+        };
+        match (at, new_size.is_zero()) {
+            (Some(j), true) if acct.options[j].series == s => {
+                acct.options.remove(j);
+            }
+            (Some(j), false) if acct.options[j].series == s => acct.options[j] = pos,
+            (_, true) => {}
+            (j, false) => acct.options.insert(j.unwrap_or(acct.options.len()), pos),
+        }
+        let oi_change = new_size.0.max(0) as i128 - old.size.0.max(0) as i128;
+        match self.series_oi.iter_mut().find(|(x, _)| *x == s) {
+            Some(x) => x.1 += oi_change,
+            None => self
+                .series_oi
+                .push((s, e.state.series[s.idx()].long_oi.0 as i128 + oi_change)),
         }
         Ok(())
     }
@@ -283,6 +341,10 @@ impl Tx {
         let insurance = Amount::from_i128(self.insurance)?;
         let bad_debt = Amount::from_i128(self.bad_debt)?;
         let dirt = Amount::from_i128(self.dirt)?;
+        let mut series_oi: SmallVec<[(crate::ids::SeriesId, Amount); 1]> = SmallVec::new();
+        for (s, oi) in &self.series_oi {
+            series_oi.push((*s, Amount::from_i128(*oi)?));
+        }
         let mut mkts: SmallVec<[(MarketId, [Amount; 3]); 2]> = SmallVec::new();
         for m in &self.mkts {
             let c = Amount::from_i128(m.clearing)?;
@@ -317,6 +379,9 @@ impl Tx {
                 (Err(i), Some(a)) => liq.active.insert(i, (id, a)),
                 (Err(_), None) => {}
             }
+        }
+        for (s, oi) in series_oi {
+            e.state.series[s.idx()].long_oi = oi;
         }
         for (id, [clearing, long_oi, short_oi]) in mkts {
             let mk = &mut e.state.markets[id.idx()];
@@ -512,6 +577,7 @@ impl Engine {
         let asset = match lot {
             Lot::Perp(m) => self.state.markets[m.idx()].base,
             Lot::Collateral(a) => a,
+            Lot::Option(s) => return self.option_unit_mark(s),
         };
         self.state.assets[asset.idx()]
             .price
@@ -523,6 +589,20 @@ impl Engine {
         match lot {
             Lot::Perp(m) => acct.position(m).map(|p| p.size.0).unwrap_or(0),
             Lot::Collateral(a) => acct.collateral_amount(a).0,
+            Lot::Option(s) => acct
+                .options
+                .iter()
+                .find(|o| o.series == s)
+                .map_or(0, |o| o.size.0),
+        }
+    }
+
+    /// The underlying asset of a lot (the asset whose oracle gates its liquidation).
+    pub(super) fn lot_asset(&self, lot: Lot) -> AssetId {
+        match lot {
+            Lot::Perp(m) => self.state.markets[m.idx()].base,
+            Lot::Collateral(a) => a,
+            Lot::Option(s) => self.state.series[s.idx()].underlying,
         }
     }
 
@@ -550,6 +630,22 @@ impl Engine {
                 .unwrap_or(0);
             if best.is_none_or(|(b, _)| v > b) {
                 best = Some((v, Lot::Perp(p.market)));
+            }
+        }
+        // No perp: the option position with the largest requirement plus |mark| (a short
+        // deep in the money first), then, against debt only, collateral.
+        if best.is_none() {
+            for op in &acct.options {
+                let (mark, req) = self.option_line(op, HealthKind::Maintenance)?;
+                let short_mark = if op.size.0 < 0 {
+                    self.option_marks_of(op)?.checked_abs()?
+                } else {
+                    mark
+                };
+                let v = req.checked_add(short_mark)?.0;
+                if v > 0 && best.is_none_or(|(b, _)| v > b) {
+                    best = Some((v, Lot::Option(op.series)));
+                }
             }
         }
         if best.is_none() && quote_now(&acct.quote, lend)?.0 < 0 {
@@ -585,6 +681,13 @@ impl Engine {
             return Err(Reject::NothingToLiquidate { account: id });
         }
         let abs = held.unsigned_abs() as i128;
+        if let Lot::Option(_) = lot {
+            // An option lot is closed whole (up to `max_size`): its requirement is not linear in
+            // size the way a perp's rate is, so there is no partial target to aim at.
+            let q = max_size.map_or(abs, |m| (m.0.max(1) as i128).min(abs));
+            let q = i64::try_from(q).map_err(|_| Overflow)?;
+            return Ok(if held > 0 { q } else { -q });
+        }
         let px = self.lot_price(lot)?.raw() as i128;
         let one = crate::num::RATIO_SCALE as i128;
         let (gain, release) = match lot {
@@ -602,6 +705,7 @@ impl Engine {
                     .unwrap_or(0);
                 (one - w - penalty.0 as i128, 0)
             }
+            Lot::Option(_) => unreachable!("option lots returned above"),
         };
         // aim a few quote-native units above the target: the trade, the penalty and the
         // requirement each round against the account by up to one unit

@@ -169,6 +169,32 @@ impl Engine {
         Ok(marks)
     }
 
+    /// Signed model value of one option position, rounded down.
+    pub(crate) fn option_marks_of(&self, op: &OptionPosition) -> Result<Value, Overflow> {
+        let s = &self.state.series[op.series.idx()];
+        let price = self.series_greeks(s, self.clock).price;
+        self.value_from_f64(self.units(s.underlying, op.size) * price)
+    }
+
+    /// Model mark of one option of series `s` per underlying native unit, as a [`Price`] (a
+    /// liquidation takes the lot over at it). A mark below the fixed-point resolution (a
+    /// worthless option) is the smallest price, one raw step.
+    pub(crate) fn option_unit_mark(&self, id: SeriesId) -> Result<Price, Reject> {
+        let s = &self.state.series[id.idx()];
+        let mark = self.series_greeks(s, self.clock).price;
+        let dec = self.state.assets[s.underlying.idx()].decimals;
+        match Price::from_human(mark, dec, self.quote_decimals()) {
+            Ok(p) => Ok(p),
+            Err(crate::num::PriceError::TooSmall | crate::num::PriceError::NotPositive) => {
+                Ok(Price::from_raw(1).expect("1 > 0"))
+            }
+            Err(reason) => Err(Reject::InvalidPrice {
+                asset: s.underlying,
+                reason,
+            }),
+        }
+    }
+
     /// Standard-mode contribution of all option positions: marks minus requirements.
     pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Result<Value, Overflow> {
         let mut h = Value::ZERO;

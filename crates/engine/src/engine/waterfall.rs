@@ -184,6 +184,20 @@ impl Engine {
                 self.hand_over(tx, account, liq, lot, amt.0, px, n, out)?;
             }
         }
+        // ... and hand its option positions to the liquidator at the model mark, so their value
+        // is in the quote balance before the deficit is measured.
+        let opts: SmallVec<[OptionPosition; 1]> = tx.get(self, account).options.clone();
+        if !opts.is_empty() {
+            let Some(liq) = liquidator else {
+                return Ok(false);
+            };
+            for op in opts {
+                let lot = Lot::Option(op.series);
+                let px = self.lot_price(lot)?;
+                let n = notional(op.size.0, px.raw() as i128);
+                self.hand_over(tx, account, liq, lot, op.size.0, px, n, out)?;
+            }
+        }
         let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
         if eq.0 >= 0 {
             return Ok(false);
