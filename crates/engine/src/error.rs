@@ -74,7 +74,7 @@ pub enum Reject {
     #[error("{account} would fall below {kind} margin: health after the command would be {} quote-native units", health.0.div_euclid(crate::num::VALUE_SCALE))]
     InsufficientMargin {
         account: AccountId,
-        kind: &'static str,
+        kind: crate::margin::HealthKind,
         health: Value,
     },
     #[error("pool {pool} lacks liquidity: {available} available, {wanted} wanted")]

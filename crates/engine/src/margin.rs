@@ -6,6 +6,15 @@
 use crate::num::{Amount, Overflow, Ratio, Value, RATIO_SCALE};
 use serde::{Deserialize, Serialize};
 
+impl std::fmt::Display for HealthKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HealthKind::Initial => "initial",
+            HealthKind::Maintenance => "maintenance",
+        })
+    }
+}
+
 /// Which requirement a health figure is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HealthKind {

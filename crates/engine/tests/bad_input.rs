@@ -290,7 +290,7 @@ fn withdrawal_beyond_free_collateral() {
                 r,
                 Reject::InsufficientMargin {
                     account: AccountId(0),
-                    kind: "initial",
+                    kind: ballast_engine::HealthKind::Initial,
                     ..
                 }
             )

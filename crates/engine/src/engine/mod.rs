@@ -736,11 +736,6 @@ impl Engine {
     ) -> Result<(), Reject> {
         let h = self.health_of(acct, lend, kind)?;
         if h.0 < 0 {
-            let kind = if kind == HealthKind::Initial {
-                "initial"
-            } else {
-                "maintenance"
-            };
             return Err(Reject::InsufficientMargin {
                 account: id,
                 kind,
@@ -1623,7 +1618,7 @@ impl Engine {
                 if h.0 < 0 {
                     return Err(Reject::InsufficientMargin {
                         account: ids[i],
-                        kind: "initial",
+                        kind: HealthKind::Initial,
                         health: h,
                     });
                 }
