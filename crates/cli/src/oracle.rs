@@ -1,11 +1,13 @@
 //! `ballast oracle`: replays price CSVs through the oracle aggregator and breakers.
 
+use crate::out::Out;
 use anyhow::{Context, Result};
 use ballast_data::{read_prices_with, BadBarPolicy, ReadOptions};
 use ballast_oracle::timeline::{run_timeline, TimelineConfig, TimelineRow};
 use std::path::PathBuf;
 
 pub fn run(
+    w: &mut Out,
     files: &[PathBuf],
     symbol: Option<String>,
     json: bool,
@@ -38,13 +40,20 @@ pub fn run(
     let timeline = run_timeline(&rows, &cfg).context("replaying the oracle timeline")?;
     if json {
         for r in &timeline {
-            println!("{}", serde_json::to_string(r)?);
+            outln!(w, "{}", serde_json::to_string(r)?);
         }
         return Ok(());
     }
-    println!(
+    outln!(
+        w,
         "{:<22} {:<6} {:>14} {:<15} {:<11} {:>7} {:>7}  sources / events",
-        "time (bar close)", "asset", "price", "status", "mode", "spread%", "σ-move"
+        "time (bar close)",
+        "asset",
+        "price",
+        "status",
+        "mode",
+        "spread%",
+        "σ-move"
     );
     let mut last: std::collections::BTreeMap<String, (String, String)> = Default::default();
     let mut shown = 0usize;
@@ -52,12 +61,13 @@ pub fn run(
         let key = (format!("{:?}", r.status), format!("{:?}", r.mode));
         let changed = last.get(&r.symbol) != Some(&key) || !r.events.is_empty();
         if all || changed {
-            print_row(r);
+            print_row(w, r)?;
             shown += 1;
         }
         last.insert(r.symbol.clone(), key);
     }
-    println!(
+    outln!(
+        w,
         "\n{} timestamps, {} shown ({}); `--json` prints every row with all fields",
         timeline.len(),
         shown,
@@ -70,14 +80,15 @@ pub fn run(
     Ok(())
 }
 
-fn print_row(r: &TimelineRow) {
+fn print_row(w: &mut Out, r: &TimelineRow) -> Result<()> {
     let events: Vec<String> = r.events.iter().map(|e| e.message.clone()).collect();
     let rejected = if r.sources_rejected.is_empty() {
         String::new()
     } else {
         format!(" rejected: {}", r.sources_rejected.join(","))
     };
-    println!(
+    outln!(
+        w,
         "{:<22} {:<6} {:>14} {:<15} {:<11} {:>7.2} {:>7}  {}{}{}",
         r.ts,
         r.symbol,
@@ -98,4 +109,5 @@ fn print_row(r: &TimelineRow) {
             format!("  | {}", events.join("; "))
         }
     );
+    Ok(())
 }

@@ -34,6 +34,34 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Envelope)>, JournalError> {
     Ok(out)
 }
 
+/// Streams a JSON-lines journal from `reader`, one `(line number, command)` per non-blank line,
+/// holding one line at a time (what [`parse`] does for a whole text, without the whole text).
+/// A read error or a malformed line is an error naming its 1-based line; the caller decides
+/// whether to stop there (`ballast replay` does).
+pub fn lines<R: std::io::BufRead>(
+    reader: R,
+) -> impl Iterator<Item = Result<(usize, Envelope), JournalError>> {
+    reader
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line_no = i + 1;
+            let err = |message: String| JournalError {
+                line: line_no,
+                message,
+            };
+            match line {
+                Err(e) => Some(Err(err(format!("cannot read: {e}")))),
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(
+                    serde_json::from_str::<Envelope>(l.trim())
+                        .map(|env| (line_no, env))
+                        .map_err(|e| err(e.to_string())),
+                ),
+            }
+        })
+}
+
 /// One journal line for a command.
 pub fn to_line(env: &Envelope) -> String {
     serde_json::to_string(env).expect("commands serialize")
@@ -96,5 +124,16 @@ mod tests {
         let e = parse("{\"time\":0,\"cmd\":{\"type\":\"teleport\"}}").unwrap_err();
         assert_eq!(e.line, 1);
         assert!(e.message.contains("teleport"), "{}", e.message);
+    }
+
+    #[test]
+    fn streamed_lines_equal_parse() {
+        let text = crate::journal::to_text(&crate::demo::journal());
+        let text = text.replacen('\n', "\n\n", 3);
+        let streamed: Vec<_> = lines(text.as_bytes()).collect::<Result<_, _>>().unwrap();
+        assert_eq!(streamed, parse(&text).unwrap());
+        let bad = format!("{text}not json\n");
+        let e = lines(bad.as_bytes()).find_map(Result::err).unwrap();
+        assert_eq!(e, parse(&bad).unwrap_err());
     }
 }
