@@ -2,9 +2,10 @@
 
 use crate::out::Out;
 use anyhow::{bail, Context, Result};
-use ballast_options::portfolio::margin_from_json;
+use ballast_options::portfolio::{caps, margin_from_json};
 use ballast_options::pricing::{black76, bsm, Black76Params, BsmParams, OptionKind};
 use clap::ValueEnum;
+use std::io::Read;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -67,7 +68,13 @@ pub fn greeks(
 }
 
 pub fn margin(w: &mut Out, path: &Path, json: bool) -> Result<()> {
-    let text = std::fs::read_to_string(path)
+    // Read one byte past the cap at most: a huge file is refused without being held.
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(caps::FILE_BYTES as u64 + 1)
+                .read_to_string(&mut text)
+        })
         .with_context(|| format!("reading portfolio {}", path.display()))?;
     let r = margin_from_json(&text).with_context(|| format!("in {}", path.display()))?;
     if json {

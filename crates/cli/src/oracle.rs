@@ -89,7 +89,11 @@ fn scan(path: &Path, opts: ReadOptions) -> Result<Scan> {
         }
         s.in_close_order &= row.close_ms() >= last_close;
         last_close = last_close.max(row.close_ms());
-        if !s.series.iter().any(|x| x.venue == row.venue && x.symbol == row.symbol) {
+        if !s
+            .series
+            .iter()
+            .any(|x| x.venue == row.venue && x.symbol == row.symbol)
+        {
             s.series.insert(Series::of(&row));
         }
     }
