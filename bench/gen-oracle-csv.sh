@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 rows=${1:-10000000}
 file=${2:-target/oracle-${rows}.csv}
 layout=${3:-}
-cargo build --release -q -p ballast -p ballast-data --example gen_oracle_csv
+cargo build --release -q -p ballast
+cargo build --release -q -p ballast-data --example gen_oracle_csv
 target/release/examples/gen_oracle_csv "$rows" "$file" $layout
 ls -l "$file"
 if [ -x /usr/bin/time ]; then
