@@ -41,6 +41,7 @@ impl std::fmt::Display for SourceId {
 
 /// A configured source and its weight in the weighted median (e.g. by venue volume or trust).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub id: SourceId,
     /// Positive, finite.
@@ -100,6 +101,7 @@ impl OracleStatus {
 /// Aggregation parameters. Build with [`AggregatorConfig::default`] and adjust; they are checked
 /// by [`AggregatorConfig::validate`] (called by [`Aggregator::new`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AggregatorConfig {
     /// A quote older than this (ms) is not fresh. > 0.
     pub max_staleness_ms: i64,

@@ -187,6 +187,7 @@ impl fmt::Display for Transition {
 /// ERC-7265 v2 buffer parameters (FORMULAS.md), in value (quote currency), not tokens — the
 /// Zellic critique of token-denominated limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FlowLimiterConfig {
     /// Main buffer size: the net outflow allowed from a full buffer. > 0.
     pub main_capacity: f64,
@@ -444,6 +445,7 @@ impl VolEstimator {
 
 /// Breaker parameters; [`BreakerConfig::validate`] is called by [`Breaker::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BreakerConfig {
     /// Move (in σ) that demands Cautious. > 0.
     pub cautious_sigma: f64,

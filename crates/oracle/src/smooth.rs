@@ -124,6 +124,7 @@ impl Twap {
 
 /// Parameters of the stable price (defaults: Mango v4's).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StablePriceConfig {
     /// Length of one delay interval (Mango: 1 h).
     pub delay_interval_ms: i64,

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Replay parameters. [`Default`] is tuned for hourly and minute bars.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimelineConfig {
     /// Keep only this base asset (`BTC`; `BTC/USD` or `btc-usd` also match `BTC`).
     pub symbol: Option<String>,
