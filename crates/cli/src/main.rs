@@ -46,7 +46,8 @@ enum Cmd {
         /// Print every event, line by line.
         #[arg(long)]
         events: bool,
-        /// Print one JSON object (hash, counts, rejections, accounts) instead of tables.
+        /// Print one JSON object instead of tables, streamed: events, counts, refusals, accounts,
+        /// state hash (i128 ledger values as decimal strings).
         #[arg(long)]
         json: bool,
     },
