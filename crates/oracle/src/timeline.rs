@@ -12,8 +12,12 @@
 //!   delayed); any freshly computed aggregate (including `Divergent`, the median of the surviving
 //!   sources) feeds the breaker's move trigger.
 
-use crate::aggregate::{Aggregator, AggregatorConfig, OracleStatus, Quote, SourceId, SourceSpec};
-use crate::breaker::{Breaker, BreakerConfig, BreakerInput, Cause, ChainSignal, Mode, Scope};
+use crate::aggregate::{
+    Aggregator, AggregatorConfig, OracleStatus, Quote, Reading, SourceId, SourceSpec,
+};
+use crate::breaker::{
+    Breaker, BreakerConfig, BreakerInput, Cause, ChainSignal, Mode, Scope, Transition,
+};
 use crate::error::{config, Error};
 use crate::smooth::{
     asset_price, liability_price, DelayedPrice, Ema, StablePrice, StablePriceConfig, Twap,
@@ -350,15 +354,13 @@ impl AssetState {
         })
     }
 
-    /// Submits the `(source, close, confidence)` quotes published at `t`, aggregates, steps the
-    /// smoothers and the breaker, and reports the result.
-    fn step(
+    /// Submits the `(source, close, confidence)` quotes published at `t`, aggregates, and steps
+    /// the smoothers (trusted aggregates only) and the breaker (any fresh aggregate).
+    fn observe(
         &mut self,
         t: i64,
         quotes: &[(usize, f64, f64)],
-        cfg: &TimelineConfig,
-    ) -> Result<TimelineRow, Error> {
-        let mut shown = BTreeMap::new();
+    ) -> Result<(Reading, Vec<Transition>), Error> {
         for &(src, price, confidence) in quotes {
             self.agg.submit(Quote {
                 source: SourceId(src as u32),
@@ -366,7 +368,6 @@ impl AssetState {
                 confidence,
                 publish_ms: t,
             })?;
-            shown.insert(self.labels[src].clone(), price);
         }
         let reading = self.agg.aggregate(t)?;
         let trusted = reading.status <= OracleStatus::LowConfidence;
@@ -382,6 +383,21 @@ impl AssetState {
             oracle: reading.status,
             chain: ChainSignal::default(),
         })?;
+        Ok((reading, transitions))
+    }
+
+    /// [`AssetState::observe`], then the oracle's view after it as a row.
+    fn step(
+        &mut self,
+        t: i64,
+        quotes: &[(usize, f64, f64)],
+        cfg: &TimelineConfig,
+    ) -> Result<TimelineRow, Error> {
+        let (reading, transitions) = self.observe(t, quotes)?;
+        let shown: BTreeMap<String, f64> = quotes
+            .iter()
+            .map(|&(src, price, _)| (self.labels[src].clone(), price))
+            .collect();
         let names = |mask: u32| -> Vec<String> {
             self.agg
                 .ids_in(mask)
