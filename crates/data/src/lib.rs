@@ -18,7 +18,10 @@
 // returned at most once per file read, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod linecap;
 mod time;
+
+pub use linecap::MAX_LINE_BYTES;
 
 pub use time::{format_utc_ms, parse_interval_ms};
 
@@ -167,6 +170,12 @@ pub enum DataError {
         found: String,
         missing: i64,
     },
+    #[error("{file}: line {line}: longer than {max} bytes (the cap)")]
+    LineTooLong {
+        file: String,
+        line: usize,
+        max: usize,
+    },
     #[error("{file}: line {line}: more than {max} (venue, symbol) series in one file (the cap)")]
     TooManySeries {
         file: String,
@@ -199,6 +208,7 @@ impl DataError {
             | DataError::Unsorted { line, .. }
             | DataError::Gap { line, .. }
             | DataError::TooManySeries { line, .. }
+            | DataError::LineTooLong { line, .. }
             | DataError::IntervalChanged { line, .. } => Some(*line),
         }
     }
@@ -315,7 +325,7 @@ pub fn open_prices(
 /// as [`parse_prices`]; the iterator ends after the first error. Bars dropped under
 /// [`BadBarPolicy::Drop`] are kept for [`PriceReader::take_dropped`] until taken.
 pub struct PriceReader<R: Read> {
-    rdr: csv::Reader<R>,
+    rdr: csv::Reader<linecap::LineCap<R>>,
     headers: csv::StringRecord,
     record: csv::StringRecord,
     file: String,
@@ -335,7 +345,7 @@ impl<R: Read> PriceReader<R> {
             .has_headers(true)
             .flexible(false)
             .trim(csv::Trim::All)
-            .from_reader(reader);
+            .from_reader(linecap::LineCap::new(reader));
         let file = name.to_string();
         let headers = rdr.headers().map_err(|e| csv_error(&file, 1, e))?.clone();
         if headers.iter().ne(HEADER.iter().copied()) {
@@ -476,6 +486,11 @@ impl<R: Read> Iterator for PriceReader<R> {
 
 fn csv_error(file: &str, line: usize, e: csv::Error) -> DataError {
     match e.kind() {
+        csv::ErrorKind::Io(io) if linecap::is_line_too_long(io) => DataError::LineTooLong {
+            file: file.to_string(),
+            line,
+            max: MAX_LINE_BYTES,
+        },
         csv::ErrorKind::Io(_) => DataError::Io {
             file: file.to_string(),
             source: std::io::Error::other(e.to_string()),

@@ -78,3 +78,32 @@ fn more_series_than_the_cap_is_refused() {
     let ok = parse_prices(format!("{header}{body}").as_bytes(), "cap.csv", LENIENT).unwrap();
     assert_eq!(ok.rows.len(), MAX_SERIES);
 }
+
+#[test]
+fn an_overlong_line_is_refused_with_its_line() {
+    let header =
+        "ts_utc,unix_ms,venue,symbol,interval,open,high,low,close,volume_base,volume_quote,trades\n";
+    let good = "2020-03-10T00:00:00Z,1583798400000,v,BTC/USD,1h,1,2,0.5,1.5,,,\n";
+    let huge = format!(
+        "2020-03-10T01:00:00Z,1583802000000,{},BTC/USD,1h,1,2,0.5,1.5,,,\n",
+        "v".repeat(ballast_data::MAX_LINE_BYTES)
+    );
+    let text = format!("{header}{good}{huge}{good}");
+    match parse_prices(text.as_bytes(), "long.csv", LENIENT).unwrap_err() {
+        DataError::LineTooLong { line, max, .. } => {
+            assert_eq!((line, max), (3, ballast_data::MAX_LINE_BYTES));
+        }
+        other => panic!("expected LineTooLong, got {other}"),
+    }
+    // A long but allowed line passes the cap (and is then an ordinary row).
+    let long_ok = format!(
+        "2020-03-10T01:00:00Z,1583802000000,{},BTC/USD,1h,1,2,0.5,1.5,,,\n",
+        "v".repeat(ballast_data::MAX_LINE_BYTES - 100)
+    );
+    let ok = parse_prices(
+        format!("{header}{good}{long_ok}").as_bytes(),
+        "ok.csv",
+        LENIENT,
+    );
+    assert_eq!(ok.unwrap().rows.len(), 2);
+}
