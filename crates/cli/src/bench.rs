@@ -84,6 +84,8 @@ pub fn engine(w: &mut Out, accounts: usize, commands: usize) -> Result<()> {
         w,
         "\n== below-maintenance query with {accounts} accounts =="
     );
+    // The book takes seconds to build: show the first section now, even into a pipe.
+    w.flush()?;
     let t = Instant::now();
     let mut big = build(&demo::synthetic_book(accounts, 3))?;
     outln!(w, "built the book in {:.2} s", t.elapsed().as_secs_f64());
