@@ -50,6 +50,15 @@ fn a_closed_pipe_is_a_clean_exit() {
         &["replay", "examples/liquidation.jsonl", "--json"][..],
         &["demo", "--events"][..],
         &["scenarios"][..],
+        &[
+            "margin",
+            "--portfolio",
+            "crates/options/tests/data/portfolio_example.json",
+        ][..],
+        &[
+            "greeks", "--type", "call", "--spot", "100", "--strike", "100", "--t", "1", "--vol",
+            "0.2",
+        ][..],
     ] {
         let (status, err) = close_early(args, 0);
         assert!(status.success(), "{args:?}: {status} {err}");
