@@ -1,6 +1,7 @@
 //! `ballast bench engine`: whole-run figures for the engine, each next to a baseline measured
 //! in the same run.
 
+use crate::out::Out;
 use anyhow::{bail, Result};
 use ballast_engine::command::{Command, Envelope};
 use ballast_engine::demo;
@@ -20,8 +21,8 @@ fn build(envs: &[Envelope]) -> Result<Engine> {
     Ok(e)
 }
 
-pub fn engine(accounts: usize, commands: usize) -> Result<()> {
-    println!("== throughput: fills + price updates, one thread ==");
+pub fn engine(w: &mut Out, accounts: usize, commands: usize) -> Result<()> {
+    outln!(w, "== throughput: fills + price updates, one thread ==");
     let traders = 10_000;
     let base = build(&demo::synthetic_book(traders, 7))?;
     let stream = demo::command_stream(traders, commands, 10, 11);
@@ -42,7 +43,7 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         }
     }
     let dt = t.elapsed().as_secs_f64();
-    println!(
+    outln!(w,
         "{} commands ({fills} fills, {prices} price updates) over {traders} traders in {:.3} s: {:.2} M commands/s ({} accepted, {} rejected)",
         stream.len(),
         dt,
@@ -63,12 +64,14 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         let _ = e2.apply_into(env, &mut buf);
     }
     let dtp = t.elapsed().as_secs_f64();
-    println!(
+    outln!(
+        w,
         "{} price updates alone: {:.2} M/s",
         prices_only.len(),
         prices_only.len() as f64 / dtp / 1e6
     );
-    println!(
+    outln!(
+        w,
         "target ≥ 5 M commands/s: {}",
         if stream.len() as f64 / dt >= 5e6 {
             "met"
@@ -77,13 +80,19 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         }
     );
 
-    println!("\n== below-maintenance query with {accounts} accounts ==");
+    outln!(
+        w,
+        "\n== below-maintenance query with {accounts} accounts =="
+    );
+    // The book takes seconds to build: show the first section now, even into a pipe.
+    w.flush()?;
     let t = Instant::now();
     let mut big = build(&demo::synthetic_book(accounts, 3))?;
-    println!("built the book in {:.2} s", t.elapsed().as_secs_f64());
+    outln!(w, "built the book in {:.2} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let first = big.below_maintenance();
-    println!(
+    outln!(
+        w,
         "first query (builds the index): {:.1} ms, {} below maintenance",
         t.elapsed().as_secs_f64() * 1e3,
         first.len()
@@ -114,12 +123,18 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
         }
         report.push((drop, found.len(), indexed, full));
     }
-    println!(
+    outln!(
+        w,
         "{:>10} {:>14} {:>12} {:>14} {:>8}",
-        "BTC move", "liquidatable", "index (ms)", "full scan (ms)", "speedup"
+        "BTC move",
+        "liquidatable",
+        "index (ms)",
+        "full scan (ms)",
+        "speedup"
     );
     for (drop, n, idx, full) in &report {
-        println!(
+        outln!(
+            w,
             "{:>9.0}% {:>14} {:>12.3} {:>14.1} {:>7.0}×",
             (drop - 1.0) * 100.0,
             n,
@@ -128,7 +143,8 @@ pub fn engine(accounts: usize, commands: usize) -> Result<()> {
             full / idx
         );
     }
-    println!(
+    outln!(
+        w,
         "target < 5 ms after one price update: {}",
         if report[0].2 < 5e-3 {
             "met (−1% move)"

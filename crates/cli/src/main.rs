@@ -1,7 +1,10 @@
 //! `ballast`: the command line over the engine. This crate does the I/O (files, clock,
 //! terminal); the engine stays pure.
 
+#[macro_use]
+mod out;
 mod bench;
+mod json;
 mod options;
 mod oracle;
 mod report;
@@ -10,7 +13,10 @@ mod stress;
 use anyhow::{Context, Result};
 use ballast_engine::{journal, Engine};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use out::Out;
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +46,8 @@ enum Cmd {
         /// Print every event, line by line.
         #[arg(long)]
         events: bool,
-        /// Print one JSON object (hash, counts, rejections, accounts) instead of tables.
+        /// Print one JSON object instead of tables, streamed: events, counts, refusals, accounts,
+        /// state hash (i128 ledger values as decimal strings).
         #[arg(long)]
         json: bool,
     },
@@ -130,43 +137,48 @@ enum BenchWhat {
 }
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
+    let mut w = out::stdout();
+    let result = run(&mut *w).and_then(|()| Ok(w.flush()?));
+    match result {
+        Ok(()) => {}
+        // The reader went away (`| head`): nothing more to say, and nothing went wrong.
+        Err(e) if out::is_broken_pipe(&e) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
     }
 }
 
-fn run() -> Result<()> {
+/// Opens a journal for streaming (one line in memory at a time).
+fn open_journal(file: &Path) -> Result<BufReader<File>> {
+    let f = File::open(file).with_context(|| format!("reading journal {}", file.display()))?;
+    Ok(BufReader::new(f))
+}
+
+fn run(w: &mut Out) -> Result<()> {
     match Cli::parse().cmd {
         Cmd::Demo { events, write } => {
             let envs = ballast_engine::demo::journal();
             if let Some(path) = write {
                 std::fs::write(&path, journal::to_text(&envs))
                     .with_context(|| format!("writing {}", path.display()))?;
-                println!("wrote {} commands to {}", envs.len(), path.display());
+                outln!(w, "wrote {} commands to {}", envs.len(), path.display());
                 return Ok(());
             }
-            let parsed: Vec<_> = envs
-                .into_iter()
-                .enumerate()
-                .map(|(i, e)| (i + 1, e))
-                .collect();
-            println!("Ballast demo: {} commands from the embedded journal (`ballast demo --write FILE` saves it)\n", parsed.len());
-            let mut engine = Engine::new();
-            let r = journal::replay(&mut engine, &parsed, true);
-            report::print_replay(&engine, &r, events);
+            outln!(w, "Ballast demo: {} commands from the embedded journal (`ballast demo --write FILE` saves it)\n", envs.len());
+            let lines = envs.into_iter().enumerate().map(|(i, e)| Ok((i + 1, e)));
+            report::print_replay(w, &mut Engine::new(), lines, events)?;
         }
         Cmd::Replay { file, events, json } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading journal {}", file.display()))?;
-            let parsed = journal::parse(&text).with_context(|| format!("in {}", file.display()))?;
+            let lines = journal::lines(open_journal(&file)?)
+                .map(|l| l.with_context(|| format!("in {}", file.display())));
             let mut engine = Engine::new();
-            let r = journal::replay(&mut engine, &parsed, events || json);
             if json {
-                println!("{}", report::replay_json(&engine, &r));
+                report::replay_json(w, &mut engine, lines)?;
             } else {
-                println!("journal {}: {} commands\n", file.display(), parsed.len());
-                report::print_replay(&engine, &r, events);
+                outln!(w, "journal {}\n", file.display());
+                report::print_replay(w, &mut engine, lines, events)?;
             }
         }
         Cmd::Greeks {
@@ -179,22 +191,22 @@ fn run() -> Result<()> {
             div,
             vol,
             json,
-        } => options::greeks(model, kind, spot, strike, t, rate, div, vol, json)?,
-        Cmd::Margin { portfolio, json } => options::margin(&portfolio, json)?,
+        } => options::greeks(w, model, kind, spot, strike, t, rate, div, vol, json)?,
+        Cmd::Margin { portfolio, json } => options::margin(w, &portfolio, json)?,
         Cmd::Oracle {
             csv,
             symbol,
             json,
             all,
             strict,
-        } => oracle::run(&csv, symbol, json, all, strict)?,
+        } => oracle::run(w, &csv, symbol, json, all, strict)?,
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
-        } => bench::engine(accounts, commands)?,
-        Cmd::Stress(a) => stress::stress(a)?,
-        Cmd::Scenarios => stress::scenarios()?,
-        Cmd::Merge(a) => stress::merge(a)?,
-        Cmd::Sweep(a) => stress::sweep(a)?,
+        } => bench::engine(w, accounts, commands)?,
+        Cmd::Stress(a) => stress::stress(w, a)?,
+        Cmd::Scenarios => stress::scenarios(w)?,
+        Cmd::Merge(a) => stress::merge(w, a)?,
+        Cmd::Sweep(a) => stress::sweep(w, a)?,
     }
     Ok(())
 }

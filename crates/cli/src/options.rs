@@ -1,9 +1,11 @@
 //! `ballast greeks` and `ballast margin`: thin wrappers over `ballast-options`.
 
+use crate::out::Out;
 use anyhow::{bail, Context, Result};
-use ballast_options::portfolio::margin_from_json;
+use ballast_options::portfolio::{caps, margin_from_json};
 use ballast_options::pricing::{black76, bsm, Black76Params, BsmParams, OptionKind};
 use clap::ValueEnum;
+use std::io::Read;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -20,6 +22,7 @@ pub enum Kind {
 
 #[allow(clippy::too_many_arguments)]
 pub fn greeks(
+    w: &mut Out,
     model: Model,
     kind: Kind,
     spot: f64,
@@ -52,38 +55,46 @@ pub fn greeks(
         }
     };
     if json {
-        println!("{}", serde_json::to_string(&g)?);
+        outln!(w, "{}", serde_json::to_string(&g)?);
     } else {
-        println!("price {:>14.6}", g.price);
-        println!("delta {:>14.6}", g.delta);
-        println!("gamma {:>14.6}", g.gamma);
-        println!("vega  {:>14.6}   (per 1.00 of vol)", g.vega);
-        println!("theta {:>14.6}   (per year)", g.theta);
-        println!("rho   {:>14.6}   (per 1.00 of rate)", g.rho);
+        outln!(w, "price {:>14.6}", g.price);
+        outln!(w, "delta {:>14.6}", g.delta);
+        outln!(w, "gamma {:>14.6}", g.gamma);
+        outln!(w, "vega  {:>14.6}   (per 1.00 of vol)", g.vega);
+        outln!(w, "theta {:>14.6}   (per year)", g.theta);
+        outln!(w, "rho   {:>14.6}   (per 1.00 of rate)", g.rho);
     }
     Ok(())
 }
 
-pub fn margin(path: &Path, json: bool) -> Result<()> {
-    let text = std::fs::read_to_string(path)
+pub fn margin(w: &mut Out, path: &Path, json: bool) -> Result<()> {
+    // Read one byte past the cap at most: a huge file is refused without being held.
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(caps::FILE_BYTES as u64 + 1)
+                .read_to_string(&mut text)
+        })
         .with_context(|| format!("reading portfolio {}", path.display()))?;
     let r = margin_from_json(&text).with_context(|| format!("in {}", path.display()))?;
     if json {
-        println!("{}", serde_json::to_string(&r)?);
+        outln!(w, "{}", serde_json::to_string(&r)?);
         return Ok(());
     }
-    println!("requirement        {:>14.2}", r.requirement);
-    println!("  scenario loss    {:>14.2}", r.scenario_loss);
+    outln!(w, "requirement        {:>14.2}", r.requirement);
+    outln!(w, "  scenario loss    {:>14.2}", r.scenario_loss);
     for c in &r.contingencies {
-        println!(
+        outln!(
+            w,
             "  {:<16} {:>14.2}  ({})",
             format!("{:?}", c.kind),
             c.amount,
             c.underlying
         );
     }
-    println!("sum of standalone  {:>14.2}", r.sum_of_standalone);
-    println!(
+    outln!(w, "sum of standalone  {:>14.2}", r.sum_of_standalone);
+    outln!(
+        w,
         "worst scenario #{} of {}: {:?} level {} vol {:?}, PnL {:.2}",
         r.worst_scenario.index,
         r.scenarios_evaluated,
@@ -93,7 +104,8 @@ pub fn margin(path: &Path, json: bool) -> Result<()> {
         r.worst_scenario.pnl
     );
     for s in &r.worst_scenario.shocks {
-        println!(
+        outln!(
+            w,
             "  {:<6} spot {:+.2}% -> {:.2}, vol x{:.3} at 30 days",
             s.underlying,
             100.0 * s.spot_shock,
@@ -101,11 +113,15 @@ pub fn margin(path: &Path, json: bool) -> Result<()> {
             s.vol_multiplier_30d
         );
     }
-    println!("positions:");
+    outln!(w, "positions:");
     for p in &r.positions {
-        println!(
+        outln!(
+            w,
             "  #{:<2} value {:>12.2}  pnl in worst {:>12.2}  standalone {:>12.2}",
-            p.index, p.value, p.pnl_in_worst, p.standalone_requirement
+            p.index,
+            p.value,
+            p.pnl_in_worst,
+            p.standalone_requirement
         );
     }
     Ok(())

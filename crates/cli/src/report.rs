@@ -1,11 +1,15 @@
 //! Human-readable tables and event descriptions, and the JSON form of a replay.
 
+use crate::json;
+use crate::out::Out;
+use anyhow::Result;
+use ballast_engine::command::Envelope;
 use ballast_engine::event::Event;
 use ballast_engine::journal::Replay;
 use ballast_engine::num::{Amount, Price, Value};
 use ballast_engine::state::State;
 use ballast_engine::{Engine, HealthKind};
-use serde_json::json;
+use serde::Serialize;
 
 fn dec(st: &State, a: ballast_engine::ids::AssetId) -> u8 {
     st.assets.get(a.idx()).map(|x| x.decimals).unwrap_or(0)
@@ -495,28 +499,67 @@ fn lot_amt(st: &State, lot: ballast_engine::state::Lot, size: Amount) -> String 
     }
 }
 
-pub fn print_replay(engine: &Engine, r: &Replay, events: bool) {
-    let st = engine.state();
-    if events {
-        println!("events:");
-        for (line, e) in &r.events {
-            println!("  line {line:>4}  {}", describe(st, e));
+/// Applies journal lines to `engine` as they arrive (nothing is held but the engine itself and
+/// the refusals), calling `on_event` with the state after each accepted command and each of its
+/// events. Stops at the first unreadable or malformed line. The returned [`Replay`] has no
+/// `events`: they went to `on_event`.
+pub fn replay_stream<I, F>(engine: &mut Engine, lines: I, mut on_event: F) -> Result<Replay>
+where
+    I: IntoIterator<Item = Result<(usize, Envelope)>>,
+    F: FnMut(&State, usize, &Event) -> Result<()>,
+{
+    let mut r = Replay::default();
+    let mut buf = Vec::new();
+    for item in lines {
+        let (line, env) = item?;
+        buf.clear();
+        match engine.apply_into(&env, &mut buf) {
+            Ok(()) => {
+                r.applied += 1;
+                for e in &buf {
+                    on_event(engine.state(), line, e)?;
+                }
+            }
+            Err(e) => r.rejected.push((line, e)),
         }
-        println!();
     }
-    println!(
+    Ok(r)
+}
+
+/// Replays `lines` and prints the text report; with `events`, every event in words as it
+/// happens, then the counts, refusals, account table, pools and state hash.
+pub fn print_replay<I>(w: &mut Out, engine: &mut Engine, lines: I, events: bool) -> Result<()>
+where
+    I: IntoIterator<Item = Result<(usize, Envelope)>>,
+{
+    if events {
+        outln!(w, "events:");
+    }
+    let r = replay_stream(engine, lines, |st, line, e| {
+        if events {
+            outln!(w, "  line {line:>4}  {}", describe(st, e));
+        }
+        Ok(())
+    })?;
+    if events {
+        outln!(w);
+    }
+    let st = engine.state();
+    outln!(
+        w,
         "applied {} commands, rejected {}",
         r.applied,
         r.rejected.len()
     );
     for (line, e) in &r.rejected {
-        println!("  line {line:>4}  rejected: {e}");
+        outln!(w, "  line {line:>4}  rejected: {e}");
     }
-    println!();
-    print_accounts(engine);
-    println!();
+    outln!(w);
+    print_accounts(w, engine)?;
+    outln!(w);
     for (i, p) in st.pools.iter().enumerate() {
-        println!(
+        outln!(
+            w,
             "pool#{i} '{}': insurance {}  fees {}  interest reserve {}  bad debt {}{}",
             p.name,
             q(st, p.insurance_fund),
@@ -526,12 +569,15 @@ pub fn print_replay(engine: &Engine, r: &Replay, events: bool) {
             if p.paused { "  [paused]" } else { "" }
         );
     }
-    println!("state hash {}", engine.state_hash());
+    outln!(w, "state hash {}", engine.state_hash());
+    Ok(())
 }
 
-pub fn print_accounts(engine: &Engine) {
+/// The account table: balances, collateral, positions, uPnL and both healths.
+pub fn print_accounts(w: &mut Out, engine: &Engine) -> Result<()> {
     let st = engine.state();
-    println!(
+    outln!(
+        w,
         "{:<8} {:<8} {:>14} {:<22} {:<26} {:>12} {:>12} {:>12}",
         "account",
         "owner",
@@ -566,7 +612,8 @@ pub fn print_accounts(engine: &Engine) {
         let hi = engine
             .health(id, HealthKind::Initial)
             .expect("known account");
-        println!(
+        outln!(
+            w,
             "{:<8} {:<8} {:>14} {:<22} {:<26} {:>12} {:>12} {:>12}",
             id.to_string(),
             a.owner.to_string(),
@@ -586,30 +633,83 @@ pub fn print_accounts(engine: &Engine) {
             usd(st, b.health)
         );
     }
+    Ok(())
 }
 
-pub fn replay_json(engine: &Engine, r: &Replay) -> String {
-    let st = engine.state();
-    let accounts: Vec<_> = (0..st.accounts.len())
-        .map(|i| {
-            let id = ballast_engine::ids::AccountId(i as u32);
-            json!({
-                "account": i,
-                "owner": st.accounts[i].owner,
-                "quote": st.accounts[i].quote.amount,
-                "collateral": st.accounts[i].collateral,
-                "positions": st.accounts[i].positions,
-                "init_health": engine.health(id, HealthKind::Initial).ok().map(|v| v.to_human(quote_dec(st))),
-                "maint_health": engine.health(id, HealthKind::Maintenance).ok().map(|v| v.to_human(quote_dec(st))),
-            })
+/// One event of `replay --json`, with the journal line that caused it.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    line: usize,
+    event: &'a Event,
+}
+
+/// One refused command of `replay --json`.
+#[derive(Serialize)]
+struct Refusal {
+    line: usize,
+    error: String,
+}
+
+/// One account of `replay --json`; healths in human quote units.
+#[derive(Serialize)]
+struct AccountJson<'a> {
+    account: usize,
+    owner: &'a ballast_engine::ids::OwnerId,
+    quote: Amount,
+    collateral: &'a [(ballast_engine::ids::AssetId, Amount)],
+    positions: &'a [ballast_engine::state::Position],
+    init_health: Option<f64>,
+    maint_health: Option<f64>,
+}
+
+/// Replays `lines` and writes one JSON object, streaming: `{"events":[…],"applied":n,
+/// "rejected":[{"line","error"}…],"accounts":[…],"state_hash":"…"}`. Events are written as
+/// each command is applied, so memory does not grow with the journal (only refusals are kept);
+/// `i128` values are decimal strings ([`crate::json`]).
+pub fn replay_json<I>(w: &mut Out, engine: &mut Engine, lines: I) -> Result<()>
+where
+    I: IntoIterator<Item = Result<(usize, Envelope)>>,
+{
+    out!(w, "{{\"events\":[");
+    let mut first = true;
+    let r = replay_stream(engine, lines, |_, line, event| {
+        if !std::mem::take(&mut first) {
+            out!(w, ",");
+        }
+        json::write(w, &EventLine { line, event })?;
+        Ok(())
+    })?;
+    out!(w, "],\"applied\":{},\"rejected\":", r.applied);
+    let refusals: Vec<Refusal> = r
+        .rejected
+        .iter()
+        .map(|(line, e)| Refusal {
+            line: *line,
+            error: e.to_string(),
         })
         .collect();
-    json!({
-        "state_hash": engine.state_hash(),
-        "applied": r.applied,
-        "rejected": r.rejected.iter().map(|(l, e)| json!({"line": l, "error": e.to_string()})).collect::<Vec<_>>(),
-        "events": r.events.iter().map(|(l, e)| json!({"line": l, "event": e})).collect::<Vec<_>>(),
-        "accounts": accounts,
-    })
-    .to_string()
+    json::write(w, &refusals)?;
+    let st = engine.state();
+    let human = |v: ballast_engine::num::Value| v.to_human(quote_dec(st));
+    let accounts: Vec<AccountJson> = st
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let id = ballast_engine::ids::AccountId(i as u32);
+            AccountJson {
+                account: i,
+                owner: &a.owner,
+                quote: a.quote.amount,
+                collateral: &a.collateral[..],
+                positions: &a.positions[..],
+                init_health: engine.health(id, HealthKind::Initial).ok().map(human),
+                maint_health: engine.health(id, HealthKind::Maintenance).ok().map(human),
+            }
+        })
+        .collect();
+    out!(w, ",\"accounts\":");
+    json::write(w, &accounts)?;
+    outln!(w, ",\"state_hash\":\"{}\"}}", engine.state_hash());
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! The lab crate does the work; this file parses arguments, decides about the progress bar and
 //! prints the table or the JSON summary.
 
+use crate::out::Out;
 use anyhow::{Context, Result};
 use ballast_lab::embedded;
 use ballast_lab::runner::{self, Prepared, RunConfig};
@@ -57,7 +58,7 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn stress(a: StressArgs) -> Result<()> {
+pub fn stress(w: &mut Out, a: StressArgs) -> Result<()> {
     let mut sets = a.sets.clone();
     if let Some(p) = a.paths {
         sets.push(format!("paths={p}"));
@@ -66,7 +67,7 @@ pub fn stress(a: StressArgs) -> Result<()> {
         sets.push(format!("seed={s}"));
     }
     if let Some(pair) = &a.compare {
-        return compare(&a, pair, &sets);
+        return compare(w, &a, pair, &sets);
     }
     let shard = a.shard.as_deref().map(runner::parse_shard).transpose()?;
     if shard.is_some() && a.out.is_none() {
@@ -82,24 +83,27 @@ pub fn stress(a: StressArgs) -> Result<()> {
     };
     let out = runner::run(&prep, &cfg)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out.summary)?);
+        outln!(w, "{}", serde_json::to_string_pretty(&out.summary)?);
     } else {
         if let Some((i, n)) = shard {
             let s = out.shard.as_ref().expect("shard run");
-            println!(
+            outln!(
+                w,
                 "shard {i}/{n}: paths {}..{} of {}",
-                s.first_path, s.end_path, s.paths_total
+                s.first_path,
+                s.end_path,
+                s.paths_total
             );
         }
-        print!("{}", out.summary.table());
+        out!(w, "{}", out.summary.table());
         if let Some(d) = &out.out_dir {
-            println!("wrote {}", d.display());
+            outln!(w, "wrote {}", d.display());
         }
     }
     Ok(())
 }
 
-fn compare(a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
+fn compare(w: &mut Out, a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
     let mut out = Vec::new();
     for name in pair {
         let (sc, base) = embedded::load(name, sets)?;
@@ -125,23 +129,28 @@ fn compare(a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
         )?;
     }
     if a.json {
-        println!(
+        outln!(
+            w,
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?
         );
     } else {
-        print!("{}", ballast_lab::compare::table(x, y));
+        out!(w, "{}", ballast_lab::compare::table(x, y));
         if let Some(d) = &a.out {
-            println!("wrote {}", d.display());
+            outln!(w, "wrote {}", d.display());
         }
     }
     Ok(())
 }
 
-pub fn scenarios() -> Result<()> {
-    println!(
+pub fn scenarios(w: &mut Out) -> Result<()> {
+    outln!(
+        w,
         "{:<32} {:>6} {:>6} {:>7}  description",
-        "name", "paths", "steps", "step"
+        "name",
+        "paths",
+        "steps",
+        "step"
     );
     for (name, _) in embedded::EMBEDDED {
         let (sc, _) = embedded::load(name, &[])?;
@@ -157,15 +166,20 @@ pub fn scenarios() -> Result<()> {
             let m = format!("{:.3}", sc.step_hours * 60.0);
             format!("{} min", m.trim_end_matches('0').trim_end_matches('.'))
         };
-        println!(
+        outln!(
+            w,
             "{:<32} {:>6} {:>6} {:>7}  {}{default}",
-            name, sc.paths, sc.horizon, step, sc.description
+            name,
+            sc.paths,
+            sc.horizon,
+            step,
+            sc.description
         );
     }
     Ok(())
 }
 
-pub fn merge(a: MergeArgs) -> Result<()> {
+pub fn merge(w: &mut Out, a: MergeArgs) -> Result<()> {
     let shards = a
         .files
         .iter()
@@ -177,12 +191,12 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         None => None,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!(w, "{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!("merged {} shards", shards.len());
-        print!("{}", summary.table());
+        outln!(w, "merged {} shards", shards.len());
+        out!(w, "{}", summary.table());
         if let Some(d) = written {
-            println!("wrote {}", d.display());
+            outln!(w, "wrote {}", d.display());
         }
     }
     Ok(())
@@ -216,7 +230,7 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
-pub fn sweep(a: SweepArgs) -> Result<()> {
+pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
     use ballast_lab::sweep::{self, Axis, SweepConfig};
     if !(a.max_p_insolvency.is_finite() && (0.0..=1.0).contains(&a.max_p_insolvency)) {
         anyhow::bail!(
@@ -243,9 +257,9 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     };
     let s = sweep::run(&a.scenario, &sets, &axes, &cfg)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!(w, "{}", serde_json::to_string_pretty(&s)?);
     } else {
-        print!("{}", s.table());
+        out!(w, "{}", s.table());
     }
     Ok(())
 }

@@ -18,7 +18,10 @@
 // returned at most once per file read, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod linecap;
 mod time;
+
+pub use linecap::MAX_LINE_BYTES;
 
 pub use time::{format_utc_ms, parse_interval_ms};
 
@@ -167,6 +170,18 @@ pub enum DataError {
         found: String,
         missing: i64,
     },
+    #[error("{file}: line {line}: longer than {max} bytes (the cap)")]
+    LineTooLong {
+        file: String,
+        line: usize,
+        max: usize,
+    },
+    #[error("{file}: line {line}: more than {max} (venue, symbol) series in one file (the cap)")]
+    TooManySeries {
+        file: String,
+        line: usize,
+        max: usize,
+    },
     #[error(
         "{file}: line {line}: interval of {venue} {symbol} changed from {prev_ms} ms to {interval_ms} ms"
     )]
@@ -192,6 +207,8 @@ impl DataError {
             | DataError::TimestampMismatch { line, .. }
             | DataError::Unsorted { line, .. }
             | DataError::Gap { line, .. }
+            | DataError::TooManySeries { line, .. }
+            | DataError::LineTooLong { line, .. }
             | DataError::IntervalChanged { line, .. } => Some(*line),
         }
     }
@@ -239,19 +256,7 @@ pub fn read_prices(path: impl AsRef<Path>) -> Result<Vec<PriceRow>, DataError> {
 
 /// Reads one price CSV with the given options.
 pub fn read_prices_with(path: impl AsRef<Path>, opts: ReadOptions) -> Result<PriceFile, DataError> {
-    let path = path.as_ref();
-    let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing { file: file.clone() }
-        } else {
-            DataError::Io {
-                file: file.clone(),
-                source: e,
-            }
-        }
-    })?;
-    parse_prices(std::io::BufReader::new(f), &file, opts)
+    collect(open_prices(path, opts)?)
 }
 
 /// Raw CSV record, before validation.
@@ -271,94 +276,221 @@ struct RawRow {
     trades: String,
 }
 
+/// Most `(venue, symbol)` series one file may hold. The reader keeps one small entry per series
+/// (and a streaming replay one cursor per series), so the count is bounded, not the file size.
+pub const MAX_SERIES: usize = 512;
+
 /// Parses price CSV text from any reader; `name` is used in error messages in place of a path.
+/// Collects every row: use [`PriceReader`] to stream instead.
 pub fn parse_prices<R: Read>(
     reader: R,
     name: &str,
     opts: ReadOptions,
 ) -> Result<PriceFile, DataError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let file = name.to_string();
-    let headers = rdr.headers().map_err(|e| csv_error(&file, 1, e))?.clone();
-    if headers.iter().ne(HEADER.iter().copied()) {
-        return Err(DataError::Header {
-            file,
-            expected: HEADER.join(","),
-            found: headers.iter().collect::<Vec<_>>().join(","),
-        });
-    }
+    collect(PriceReader::new(reader, name, opts)?)
+}
+
+fn collect<R: Read>(mut rdr: PriceReader<R>) -> Result<PriceFile, DataError> {
     let mut out = PriceFile::default();
-    // Last (time, interval) per (venue, symbol): BTreeMap so that nothing depends on hash order.
-    let mut last: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let mut record = csv::StringRecord::new();
-    let mut line = 1usize;
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(&file, line + 1, e)),
-        }
-        // One record per line: the layout has no quoted multi-line cells.
-        line += 1;
-        let raw: RawRow = record
-            .deserialize(Some(&headers))
-            .map_err(|e| csv_error(&file, line, e))?;
-        let row = parse_row(&file, line, raw)?;
-        let key = (row.venue.clone(), row.symbol.clone());
-        if let Some(&(prev_ms, prev_interval)) = last.get(&key) {
-            if row.ts_ms <= prev_ms {
-                return Err(DataError::Unsorted {
-                    file,
-                    line,
-                    venue: row.venue,
-                    symbol: row.symbol,
-                    prev_ms,
-                    ts_ms: row.ts_ms,
-                });
-            }
-            if row.interval_ms != prev_interval {
-                return Err(DataError::IntervalChanged {
-                    file,
-                    line,
-                    venue: row.venue,
-                    symbol: row.symbol,
-                    prev_ms: prev_interval,
-                    interval_ms: row.interval_ms,
-                });
-            }
-            let expected = prev_ms + prev_interval;
-            if !opts.allow_gaps && row.ts_ms != expected {
-                let span = row.ts_ms - expected;
-                // Bars that would fit in the hole, rounded up (a misaligned bar counts as one).
-                let missing = (span + prev_interval - 1) / prev_interval;
-                return Err(DataError::Gap {
-                    file,
-                    line,
-                    venue: row.venue,
-                    symbol: row.symbol,
-                    expected: format_utc_ms(expected),
-                    found: format_utc_ms(row.ts_ms),
-                    missing,
-                });
+    while let Some(row) = rdr.next() {
+        out.rows.push(row?);
+        out.dropped.append(&mut rdr.take_dropped());
+    }
+    out.dropped.append(&mut rdr.take_dropped());
+    Ok(out)
+}
+
+/// Opens a price CSV for streaming with the given options (see [`PriceReader`]).
+pub fn open_prices(
+    path: impl AsRef<Path>,
+    opts: ReadOptions,
+) -> Result<PriceReader<std::io::BufReader<std::fs::File>>, DataError> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            DataError::Missing { file: file.clone() }
+        } else {
+            DataError::Io {
+                file: file.clone(),
+                source: e,
             }
         }
-        // The series continues through a dropped bar: it is a real bar with a dirty OHLC, not a hole.
-        last.insert(key, (row.ts_ms, row.interval_ms));
-        match check_ohlc(&file, &row) {
-            Ok(()) => out.rows.push(row),
-            Err(e) if opts.bad_bars == BadBarPolicy::Drop => out.dropped.push(e.to_string()),
-            Err(e) => return Err(e),
+    })?;
+    PriceReader::new(std::io::BufReader::new(f), &file, opts)
+}
+
+/// A streaming, validating reader: an iterator of rows that holds one record at a time plus
+/// the last `(time, interval)` of each series (at most [`MAX_SERIES`]). Validation is the same
+/// as [`parse_prices`]; the iterator ends after the first error. Bars dropped under
+/// [`BadBarPolicy::Drop`] are kept for [`PriceReader::take_dropped`] until taken.
+pub struct PriceReader<R: Read> {
+    rdr: csv::Reader<linecap::LineCap<R>>,
+    headers: csv::StringRecord,
+    record: csv::StringRecord,
+    file: String,
+    opts: ReadOptions,
+    /// Last (time, interval) per (venue, symbol): BTreeMap so nothing depends on hash order.
+    last: BTreeMap<(String, String), (i64, i64)>,
+    only: Option<(String, String)>,
+    line: usize,
+    dropped: Vec<String>,
+    done: bool,
+}
+
+impl<R: Read> PriceReader<R> {
+    /// Checks the header and positions the reader on the first row.
+    pub fn new(reader: R, name: &str, opts: ReadOptions) -> Result<Self, DataError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(linecap::LineCap::new(reader));
+        let file = name.to_string();
+        let headers = rdr.headers().map_err(|e| csv_error(&file, 1, e))?.clone();
+        if headers.iter().ne(HEADER.iter().copied()) {
+            return Err(DataError::Header {
+                file,
+                expected: HEADER.join(","),
+                found: headers.iter().collect::<Vec<_>>().join(","),
+            });
+        }
+        Ok(Self {
+            rdr,
+            headers,
+            record: csv::StringRecord::new(),
+            file,
+            opts,
+            last: BTreeMap::new(),
+            only: None,
+            line: 1,
+            dropped: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// Yields only the rows of one `(venue, symbol)` series, skipping the others unparsed (and
+    /// unvalidated: use it on a file a full pass has already checked).
+    pub fn only_series(mut self, venue: &str, symbol: &str) -> Self {
+        self.only = Some((venue.to_string(), symbol.to_string()));
+        self
+    }
+
+    /// Messages of the bars dropped since the last call.
+    pub fn take_dropped(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// The next kept row, `Ok(None)` at the end of the file.
+    fn read_row(&mut self) -> Result<Option<PriceRow>, DataError> {
+        loop {
+            match self.rdr.read_record(&mut self.record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {}
+                Err(e) => return Err(csv_error(&self.file, self.line + 1, e)),
+            }
+            // One record per line: the layout has no quoted multi-line cells.
+            self.line += 1;
+            if let Some((venue, symbol)) = &self.only {
+                if self.record.get(2) != Some(venue) || self.record.get(3) != Some(symbol) {
+                    continue;
+                }
+            }
+            let raw: RawRow = self
+                .record
+                .deserialize(Some(&self.headers))
+                .map_err(|e| csv_error(&self.file, self.line, e))?;
+            let row = parse_row(&self.file, self.line, raw)?;
+            self.check_series(&row)?;
+            match check_ohlc(&self.file, &row) {
+                Ok(()) => return Ok(Some(row)),
+                Err(e) if self.opts.bad_bars == BadBarPolicy::Drop => {
+                    self.dropped.push(e.to_string())
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
-    Ok(out)
+
+    /// Order, interval and gap checks of `row` against the last row of its series. The series
+    /// continues through a dropped bar: it is a real bar with a dirty OHLC, not a hole.
+    fn check_series(&mut self, row: &PriceRow) -> Result<(), DataError> {
+        let (file, line) = (self.file.clone(), self.line);
+        let key = (row.venue.clone(), row.symbol.clone());
+        let Some(&(prev_ms, prev_interval)) = self.last.get(&key) else {
+            if self.last.len() >= MAX_SERIES {
+                return Err(DataError::TooManySeries {
+                    file,
+                    line,
+                    max: MAX_SERIES,
+                });
+            }
+            self.last.insert(key, (row.ts_ms, row.interval_ms));
+            return Ok(());
+        };
+        let (venue, symbol) = (row.venue.clone(), row.symbol.clone());
+        if row.ts_ms <= prev_ms {
+            return Err(DataError::Unsorted {
+                file,
+                line,
+                venue,
+                symbol,
+                prev_ms,
+                ts_ms: row.ts_ms,
+            });
+        }
+        if row.interval_ms != prev_interval {
+            return Err(DataError::IntervalChanged {
+                file,
+                line,
+                venue,
+                symbol,
+                prev_ms: prev_interval,
+                interval_ms: row.interval_ms,
+            });
+        }
+        let expected = prev_ms + prev_interval;
+        if !self.opts.allow_gaps && row.ts_ms != expected {
+            let span = row.ts_ms - expected;
+            // Bars that would fit in the hole, rounded up (a misaligned bar counts as one).
+            let missing = (span + prev_interval - 1) / prev_interval;
+            return Err(DataError::Gap {
+                file,
+                line,
+                venue,
+                symbol,
+                expected: format_utc_ms(expected),
+                found: format_utc_ms(row.ts_ms),
+                missing,
+            });
+        }
+        self.last.insert(key, (row.ts_ms, row.interval_ms));
+        Ok(())
+    }
+}
+
+impl<R: Read> Iterator for PriceReader<R> {
+    type Item = Result<PriceRow, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.read_row().transpose();
+        if !matches!(r, Some(Ok(_))) {
+            self.done = true;
+        }
+        r
+    }
 }
 
 fn csv_error(file: &str, line: usize, e: csv::Error) -> DataError {
     match e.kind() {
+        csv::ErrorKind::Io(io) if linecap::is_line_too_long(io) => DataError::LineTooLong {
+            file: file.to_string(),
+            line,
+            max: MAX_LINE_BYTES,
+        },
         csv::ErrorKind::Io(_) => DataError::Io {
             file: file.to_string(),
             source: std::io::Error::other(e.to_string()),

@@ -42,6 +42,65 @@ pub enum LabError {
     Merge(String),
     #[error("{0}")]
     Invalid(String),
+    /// A size over one of the lab's hard caps ([`Cap`]): memory or run time would be unbounded.
+    #[error("{} = {value} is over the cap of {} ({})", cap.name(), cap.max(), cap.why())]
+    OverCap { cap: Cap, value: u64 },
+}
+
+/// The lab's hard caps on sizes that a scenario or the command line chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// Monte Carlo paths of one run.
+    Paths,
+    /// Steps per path.
+    Horizon,
+    /// Trader accounts in the population.
+    Accounts,
+    /// Lender accounts.
+    Lenders,
+    /// Worker threads.
+    Threads,
+}
+
+impl Cap {
+    /// The field or option it limits.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cap::Paths => "paths",
+            Cap::Horizon => "horizon",
+            Cap::Accounts => "population.accounts",
+            Cap::Lenders => "agents.lenders.count",
+            Cap::Threads => "--threads",
+        }
+    }
+
+    /// The largest accepted value.
+    pub const fn max(self) -> u64 {
+        match self {
+            Cap::Paths => 10_000_000,
+            Cap::Horizon => 1_000_000,
+            Cap::Accounts => 100_000,
+            Cap::Lenders => 100_000,
+            Cap::Threads => 256,
+        }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            Cap::Paths => "split larger runs with --shard i/N and `ballast merge`",
+            Cap::Horizon => "every path holds its price series",
+            Cap::Accounts | Cap::Lenders => "every path holds an engine with all accounts",
+            Cap::Threads => "paths run on a thread pool; more threads than this only thrash",
+        }
+    }
+
+    /// `Err(OverCap)` when `value` is above the cap.
+    pub fn check(self, value: u64) -> Result<(), LabError> {
+        if value > self.max() {
+            return Err(LabError::OverCap { cap: self, value });
+        }
+        Ok(())
+    }
 }
 
 impl LabError {

@@ -3,7 +3,7 @@
 //! per-path rows streamed to CSV in path order, shards and their exact merge, an HTML report, and output
 //! folders that appear whole or not at all (written to a temporary sibling, then renamed).
 
-use crate::error::LabError;
+use crate::error::{Cap, LabError};
 use crate::models::{self, PreparedAsset};
 use crate::path::{book_capital, run_path, run_path_engine, PathResult, PathSetup};
 use crate::scenario::Scenario;
@@ -304,6 +304,7 @@ fn csv_row(r: &PathResult) -> String {
 
 /// Runs the scenario (or one shard of it).
 pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
+    Cap::Threads.check(cfg.threads as u64)?;
     let start = Instant::now();
     let sc = &prep.scenario;
     let (first, end) = match cfg.shard {

@@ -10,6 +10,7 @@
 //! Amounts in the file are human units (USD, whole tokens); rates and volatilities are
 //! annualized fractions unless a field says otherwise.
 
+use crate::error::Cap;
 use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
@@ -850,6 +851,12 @@ impl Scenario {
         }
         if self.horizon == 0 {
             return Err(f("horizon", "must be at least 1 step"));
+        }
+        Cap::Paths.check(self.paths)?;
+        Cap::Horizon.check(self.horizon.into())?;
+        Cap::Accounts.check(self.population.accounts.into())?;
+        if let Some(l) = &self.agents.lenders {
+            Cap::Lenders.check(l.count.into())?;
         }
         if !(self.step_hours.is_finite() && self.step_hours > 0.0) {
             return Err(f(

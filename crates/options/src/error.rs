@@ -69,6 +69,16 @@ pub enum OptionsError {
         /// The validation failure of that element.
         source: Box<OptionsError>,
     },
+    /// An input is larger than one of the hard caps (see `portfolio::caps`).
+    #[error("{what}: {value} is over the cap of {max}")]
+    OverCap {
+        /// Which cap.
+        what: &'static str,
+        /// The size that was given.
+        value: usize,
+        /// The cap.
+        max: usize,
+    },
     /// Portfolio position `index` cannot be valued.
     #[error("position {index}: {source}")]
     Position {

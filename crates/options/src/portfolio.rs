@@ -42,6 +42,7 @@ use crate::surface::{GridSurface, SviParams, SviSurface};
 
 /// Market data of one underlying.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnderlyingMarket {
     /// Identifier, e.g. `"BTC"`.
     pub name: String,
@@ -57,8 +58,8 @@ pub struct UnderlyingMarket {
     pub carry_yield: f64,
     /// Stress range of the spot as a fraction, in (0, 1): a level-1 scenario moves it this much.
     pub spot_range: f64,
-    /// Oracle confidence as a fraction of price (0 = perfectly known).
-    #[serde(default)]
+    /// Oracle confidence as a fraction of price (0 = perfectly known). Required: it sizes a
+    /// contingency, so a missing value is not silently 0.
     pub oracle_confidence: f64,
     /// Optional implied-volatility surface; when present, an option without its own `vol`
     /// reads its vol at `k = ln(K/F)`, `F = S·e^{(r−q)τ}` (validated against arbitrage).
@@ -68,7 +69,7 @@ pub struct UnderlyingMarket {
 
 /// A volatility surface inside a portfolio file (see [`crate::surface`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum SurfaceSpec {
     /// Raw-SVI slices, one per expiry.
     Svi {
@@ -86,14 +87,76 @@ pub enum SurfaceSpec {
     },
 }
 
-/// One SVI slice of a [`SurfaceSpec::Svi`].
+/// One SVI slice of a [`SurfaceSpec::Svi`]: `{"t", "a", "b", "rho", "m", "sigma"}` in a file
+/// (through [`SviSliceFields`], since serde cannot refuse unknown fields next to a `flatten`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SviSliceFields", into = "SviSliceFields")]
 pub struct SviSlice {
     /// Expiry in years.
     pub t: f64,
     /// Raw SVI parameters.
-    #[serde(flatten)]
     pub params: SviParams,
+}
+
+/// The flat file form of an [`SviSlice`]; any other field is an error naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SviSliceFields {
+    /// Expiry in years.
+    pub t: f64,
+    /// Level a.
+    pub a: f64,
+    /// Slope b.
+    pub b: f64,
+    /// Skew ρ.
+    pub rho: f64,
+    /// Shift m.
+    pub m: f64,
+    /// Curvature σ.
+    pub sigma: f64,
+}
+
+impl From<SviSliceFields> for SviSlice {
+    fn from(f: SviSliceFields) -> Self {
+        let SviSliceFields {
+            t,
+            a,
+            b,
+            rho,
+            m,
+            sigma,
+        } = f;
+        SviSlice {
+            t,
+            params: SviParams {
+                a,
+                b,
+                rho,
+                m,
+                sigma,
+            },
+        }
+    }
+}
+
+impl From<SviSlice> for SviSliceFields {
+    fn from(s: SviSlice) -> Self {
+        let SviParams {
+            a,
+            b,
+            rho,
+            m,
+            sigma,
+        } = s.params;
+        SviSliceFields {
+            t: s.t,
+            a,
+            b,
+            rho,
+            m,
+            sigma,
+        }
+    }
 }
 
 /// A validated surface, ready to read vols from (what a [`SurfaceSpec`] builds into). Stored by
@@ -136,7 +199,7 @@ impl BuiltSurface {
 
 /// One position of the account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Position {
     /// European option, cash-settled.
     Option {
@@ -174,6 +237,7 @@ impl Position {
 
 /// Correlation matrix across underlyings, rows/columns in the order of `underlyings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Correlation {
     /// Names of the rows/columns.
     pub underlyings: Vec<String>,
@@ -181,9 +245,10 @@ pub struct Correlation {
     pub matrix: Vec<Vec<f64>>,
 }
 
-/// Scenario-grid and contingency parameters (defaults are illustrative, not calibrated).
+/// Scenario-grid and contingency parameters (defaults are illustrative, not calibrated; they
+/// are listed in the crate README, and a field left out of a file takes its default there).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MarginParams {
     /// Levels `m` multiplying each direction; each in [−1, 1], 0 excluded (always included).
     pub spot_levels: Vec<f64>,
@@ -223,6 +288,7 @@ impl Default for MarginParams {
 
 /// A whole portfolio file: market data, correlation, positions and parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PortfolioFile {
     /// Market data per underlying.
     pub market: Vec<UnderlyingMarket>,
@@ -390,9 +456,54 @@ pub struct MarginResult {
 
 /// Parses a JSON portfolio file and computes its margin.
 pub fn margin_from_json(text: &str) -> Result<MarginResult> {
+    cap("portfolio file bytes", text.len(), caps::FILE_BYTES)?;
     let file: PortfolioFile =
         serde_json::from_str(text).map_err(|e| OptionsError::Parse(e.to_string()))?;
     compute_margin(&file)
+}
+
+/// Hard limits on a portfolio, so that a file's size cannot turn into unbounded memory or time.
+/// Each is reported as [`OptionsError::OverCap`] naming it.
+pub mod caps {
+    /// Largest portfolio JSON text, bytes.
+    pub const FILE_BYTES: usize = 8 << 20;
+    /// Most positions in one account.
+    pub const POSITIONS: usize = 10_000;
+    /// Most underlyings in one account.
+    pub const UNDERLYINGS: usize = 64;
+    /// Most entries of `params.spot_levels`.
+    pub const SPOT_LEVELS: usize = 32;
+    /// Most nodes of one surface (SVI slices, or grid expiries × log-moneyness).
+    pub const SURFACE_NODES: usize = 10_000;
+    /// Most position revaluations (positions × scenarios) in one margin computation.
+    pub const REVALUATIONS: usize = 2_000_000;
+}
+
+fn cap(what: &'static str, value: usize, max: usize) -> Result<()> {
+    if value > max {
+        return Err(OptionsError::OverCap { what, value, max });
+    }
+    Ok(())
+}
+
+/// The size caps that can be checked before any work.
+fn check_caps(file: &PortfolioFile) -> Result<()> {
+    cap("positions", file.positions.len(), caps::POSITIONS)?;
+    cap("market (underlyings)", file.market.len(), caps::UNDERLYINGS)?;
+    cap(
+        "params.spot_levels",
+        file.params.spot_levels.len(),
+        caps::SPOT_LEVELS,
+    )?;
+    for m in &file.market {
+        let nodes = match &m.surface {
+            None => 0,
+            Some(SurfaceSpec::Svi { slices }) => slices.len(),
+            Some(SurfaceSpec::Grid { vols, .. }) => vols.iter().map(Vec::len).sum(),
+        };
+        cap("surface nodes", nodes, caps::SURFACE_NODES)?;
+    }
+    Ok(())
 }
 
 struct Prepared {
@@ -834,11 +945,18 @@ fn sum_greeks(file: &PortfolioFile, prep: &Prepared, per_pos: &[Greeks]) -> Acco
 
 /// Computes the portfolio margin of `file` (see the module doc for the method).
 pub fn compute_margin(file: &PortfolioFile) -> Result<MarginResult> {
+    check_caps(file)?;
     let prep = prepare(file)?;
     let corr = correlation_matrix(file, &prep)?;
     let scenarios = build_scenarios(file, &prep, &corr)?;
     let ns = scenarios.len();
     let np = file.positions.len();
+    // Memory and time are proportional to positions × scenarios (about 64 bytes each).
+    cap(
+        "positions × scenarios",
+        np.saturating_mul(ns),
+        caps::REVALUATIONS,
+    )?;
     let params = &file.params;
 
     // Shocked spot of every underlying in every scenario, scenario-major per underlying.

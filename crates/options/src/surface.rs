@@ -197,6 +197,7 @@ impl GridSurface {
 
 /// Raw SVI parameters of one expiry (Gatheral 2004).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SviParams {
     /// Level a.
     pub a: f64,

@@ -12,8 +12,12 @@
 //!   delayed); any freshly computed aggregate (including `Divergent`, the median of the surviving
 //!   sources) feeds the breaker's move trigger.
 
-use crate::aggregate::{Aggregator, AggregatorConfig, OracleStatus, Quote, SourceId, SourceSpec};
-use crate::breaker::{Breaker, BreakerConfig, BreakerInput, Cause, ChainSignal, Mode, Scope};
+use crate::aggregate::{
+    Aggregator, AggregatorConfig, OracleStatus, Quote, Reading, SourceId, SourceSpec,
+};
+use crate::breaker::{
+    Breaker, BreakerConfig, BreakerInput, Cause, ChainSignal, Mode, Scope, Transition,
+};
 use crate::error::{config, Error};
 use crate::smooth::{
     asset_price, liability_price, DelayedPrice, Ema, StablePrice, StablePriceConfig, Twap,
@@ -25,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Replay parameters. [`Default`] is tuned for hourly and minute bars.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimelineConfig {
     /// Keep only this base asset (`BTC`; `BTC/USD` or `btc-usd` also match `BTC`).
     pub symbol: Option<String>,
@@ -135,147 +140,288 @@ pub struct TimelineRow {
     pub events: Vec<TimelineEvent>,
 }
 
+/// One source series of a replay: a venue's symbol and its bar length.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Series {
+    pub venue: String,
+    pub symbol: String,
+    pub interval_ms: i64,
+}
+
+impl Series {
+    /// The series a row belongs to.
+    pub fn of(row: &PriceRow) -> Self {
+        Self {
+            venue: row.venue.clone(),
+            symbol: row.symbol.clone(),
+            interval_ms: row.interval_ms,
+        }
+    }
+}
+
 /// Replays `rows` (any order, any mix of venues, symbols and intervals) and returns one row per
 /// (timestamp, base asset), sorted by time then asset. Errors: an unknown `symbol` filter, an
 /// invalid config, or an invalid price in a row built in code (rows from `ballast_data` are
-/// already validated).
+/// already validated). For input that does not fit in memory, feed a [`Timeline`] instead.
 pub fn run_timeline(rows: &[PriceRow], cfg: &TimelineConfig) -> Result<Vec<TimelineRow>, Error> {
-    if !(cfg.range_confidence.is_finite() && cfg.range_confidence >= 0.0) {
-        return Err(config("range_confidence", "must be finite and >= 0"));
-    }
-    let mut by_asset: BTreeMap<String, Vec<&PriceRow>> = BTreeMap::new();
-    for r in rows {
-        by_asset.entry(r.base_asset()).or_default().push(r);
-    }
-    if let Some(s) = &cfg.symbol {
-        let want = ballast_data::base_asset(s);
-        if !by_asset.contains_key(&want) {
-            let available: Vec<&str> = by_asset.keys().map(String::as_str).collect();
-            return Err(Error::UnknownSymbol {
-                symbol: s.clone(),
-                available: available.join(", "),
-            });
-        }
-        by_asset.retain(|k, _| *k == want);
-    }
+    let series: BTreeSet<Series> = rows.iter().map(Series::of).collect();
+    let mut tl = Timeline::new(series, cfg)?;
+    let mut sorted: Vec<&PriceRow> = rows.iter().collect();
+    // Stable: rows of one close time keep their order (the timeline sorts them by source).
+    sorted.sort_by_key(|r| r.close_ms());
     let mut out = Vec::new();
-    for (asset_no, (asset, rows)) in by_asset.into_iter().enumerate() {
-        run_asset(asset_no as u32, &asset, rows, cfg, &mut out)?;
+    for r in sorted {
+        tl.push(r, &mut out)?;
     }
-    // Stable sort: per asset already in time order.
-    out.sort_by(|a, b| a.ts_ms.cmp(&b.ts_ms).then_with(|| a.symbol.cmp(&b.symbol)));
+    tl.finish(&mut out)?;
     Ok(out)
 }
 
-fn run_asset(
-    asset_no: u32,
-    asset: &str,
-    mut rows: Vec<&PriceRow>,
-    cfg: &TimelineConfig,
-    out: &mut Vec<TimelineRow>,
-) -> Result<(), Error> {
-    // Sources: distinct (venue, symbol), in sorted order.
-    let series: BTreeSet<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r.venue.as_str(), r.symbol.as_str()))
-        .collect();
-    let series: Vec<(&str, &str)> = series.into_iter().collect();
-    let venue_count = |v: &str| series.iter().filter(|s| s.0 == v).count();
-    let labels: Vec<String> = series
-        .iter()
-        .map(|&(v, s)| {
-            if venue_count(v) > 1 {
-                format!("{v}:{s}")
-            } else {
-                v.to_string()
-            }
-        })
-        .collect();
-    let specs: Vec<SourceSpec> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SourceSpec {
-            id: SourceId(i as u32),
-            weight: cfg
-                .venue_weights
-                .iter()
-                .find(|(name, _)| name == l)
-                .map_or(1.0, |w| w.1),
-        })
-        .collect();
-    let longest = rows.iter().map(|r| r.interval_ms).max().unwrap_or(60_000);
-    let staleness = cfg.staleness_ms.unwrap_or(longest * 3 / 2);
-    let agg_cfg = AggregatorConfig {
-        max_staleness_ms: staleness,
-        quorum: cfg.quorum.unwrap_or(labels.len() / 2 + 1),
-        max_hold_ms: cfg.hold_ms.unwrap_or(staleness),
-        ..cfg.aggregator
-    };
-    let mut agg = Aggregator::new(agg_cfg, &specs)?;
-    let mut breaker = Breaker::new(Scope::Market(asset_no), cfg.breaker)?;
-    let mut ema = Ema::new(cfg.ema_half_life_ms)?;
-    let mut twap = Twap::new(cfg.twap_window_ms)?;
-    let mut stable = StablePrice::new(cfg.stable)?;
-    let mut delayed = DelayedPrice::new(cfg.delay_hop_ms)?;
-    let source_of = |r: &PriceRow| {
-        series
-            .binary_search(&(r.venue.as_str(), r.symbol.as_str()))
-            .unwrap_or_default()
-    };
+/// A streaming replay: the series are declared up front (they fix each asset's sources,
+/// quorum and staleness), then rows are pushed in non-decreasing bar-close time from any number
+/// of files. Memory is one state per asset plus the quotes of one close time, whatever the
+/// length of the input; [`run_timeline`] is this over an in-memory slice.
+pub struct Timeline {
+    cfg: TimelineConfig,
+    assets: Vec<AssetState>,
+    /// Close time of the quotes in `pending`.
+    now_ms: Option<i64>,
+    /// `(asset, source, close, confidence)` of the rows closing at `now_ms`.
+    pending: Vec<(usize, usize, f64, f64)>,
+}
 
-    rows.sort_by_key(|r| (r.close_ms(), source_of(r)));
-    let mut i = 0;
-    while i < rows.len() {
-        let t = rows[i].close_ms();
-        let mut quotes = BTreeMap::new();
-        while i < rows.len() && rows[i].close_ms() == t {
-            let r = rows[i];
-            let src = source_of(r);
-            agg.submit(Quote {
+/// Everything one asset's replay carries from one close time to the next.
+struct AssetState {
+    name: String,
+    /// `(venue, symbol)` of each source, sorted: a source's index is its position here.
+    series: Vec<(String, String)>,
+    labels: Vec<String>,
+    agg: Aggregator,
+    breaker: Breaker,
+    ema: Ema,
+    twap: Twap,
+    stable: StablePrice,
+    delayed: DelayedPrice,
+}
+
+impl Timeline {
+    /// Sets up one aggregator, breaker and set of smoothers per base asset of `series` (only
+    /// the `symbol` filter's asset when there is one). Errors: an unknown `symbol`, an invalid
+    /// config.
+    pub fn new(
+        series: impl IntoIterator<Item = Series>,
+        cfg: &TimelineConfig,
+    ) -> Result<Self, Error> {
+        if !(cfg.range_confidence.is_finite() && cfg.range_confidence >= 0.0) {
+            return Err(config("range_confidence", "must be finite and >= 0"));
+        }
+        // (asset → (venue, symbol) → longest interval): BTreeMaps fix every order.
+        let mut by_asset: BTreeMap<String, BTreeMap<(String, String), i64>> = BTreeMap::new();
+        for s in series {
+            let longest = by_asset
+                .entry(ballast_data::base_asset(&s.symbol))
+                .or_default()
+                .entry((s.venue, s.symbol))
+                .or_insert(s.interval_ms);
+            *longest = (*longest).max(s.interval_ms);
+        }
+        if let Some(s) = &cfg.symbol {
+            let want = ballast_data::base_asset(s);
+            if !by_asset.contains_key(&want) {
+                let available: Vec<&str> = by_asset.keys().map(String::as_str).collect();
+                return Err(Error::UnknownSymbol {
+                    symbol: s.clone(),
+                    available: available.join(", "),
+                });
+            }
+            by_asset.retain(|k, _| *k == want);
+        }
+        let assets = by_asset
+            .into_iter()
+            .enumerate()
+            .map(|(no, (name, series))| AssetState::new(no as u32, name, series, cfg))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            cfg: cfg.clone(),
+            assets,
+            now_ms: None,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Takes one bar. Bars must come in non-decreasing close time (`ts + interval`); when a
+    /// later close time arrives, the rows of the previous one are appended to `out` (one per
+    /// asset, in asset order). Bars of series not declared to [`Timeline::new`] or of a
+    /// filtered-out asset are ignored.
+    pub fn push(&mut self, row: &PriceRow, out: &mut Vec<TimelineRow>) -> Result<(), Error> {
+        let t = row.close_ms();
+        match self.now_ms {
+            Some(now) if t < now => {
+                return Err(Error::TimeWentBackwards {
+                    last_ms: now,
+                    got_ms: t,
+                })
+            }
+            Some(now) if t > now => self.flush(out)?,
+            _ => {}
+        }
+        self.now_ms = Some(t);
+        let asset = ballast_data::base_asset(&row.symbol);
+        let Ok(a) = self.assets.binary_search_by(|s| s.name.cmp(&asset)) else {
+            return Ok(());
+        };
+        let key = (row.venue.clone(), row.symbol.clone());
+        if let Ok(src) = self.assets[a].series.binary_search(&key) {
+            let conf = self.cfg.range_confidence * (row.high - row.low).max(0.0);
+            self.pending.push((a, src, row.close, conf));
+        }
+        Ok(())
+    }
+
+    /// Appends the rows of the last close time.
+    pub fn finish(&mut self, out: &mut Vec<TimelineRow>) -> Result<(), Error> {
+        self.flush(out)
+    }
+
+    fn flush(&mut self, out: &mut Vec<TimelineRow>) -> Result<(), Error> {
+        let Some(t) = self.now_ms else {
+            return Ok(());
+        };
+        // Stable: a source quoting twice at one time (two files) keeps file order.
+        self.pending.sort_by_key(|p| (p.0, p.1));
+        let mut rest = &self.pending[..];
+        while let Some(&(a, ..)) = rest.first() {
+            let n = rest.iter().take_while(|p| p.0 == a).count();
+            let quotes: Vec<(usize, f64, f64)> =
+                rest[..n].iter().map(|&(_, s, p, c)| (s, p, c)).collect();
+            out.push(self.assets[a].step(t, &quotes, &self.cfg)?);
+            rest = &rest[n..];
+        }
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+impl AssetState {
+    fn new(
+        asset_no: u32,
+        name: String,
+        series: BTreeMap<(String, String), i64>,
+        cfg: &TimelineConfig,
+    ) -> Result<Self, Error> {
+        let longest = series.values().copied().max().unwrap_or(60_000);
+        let series: Vec<(String, String)> = series.into_keys().collect();
+        let venue_count = |v: &str| series.iter().filter(|s| s.0 == v).count();
+        let labels: Vec<String> = series
+            .iter()
+            .map(|(v, s)| {
+                if venue_count(v) > 1 {
+                    format!("{v}:{s}")
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        let specs: Vec<SourceSpec> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| SourceSpec {
+                id: SourceId(i as u32),
+                weight: cfg
+                    .venue_weights
+                    .iter()
+                    .find(|(name, _)| name == l)
+                    .map_or(1.0, |w| w.1),
+            })
+            .collect();
+        let staleness = cfg.staleness_ms.unwrap_or(longest * 3 / 2);
+        let agg_cfg = AggregatorConfig {
+            max_staleness_ms: staleness,
+            quorum: cfg.quorum.unwrap_or(labels.len() / 2 + 1),
+            max_hold_ms: cfg.hold_ms.unwrap_or(staleness),
+            ..cfg.aggregator
+        };
+        Ok(Self {
+            agg: Aggregator::new(agg_cfg, &specs)?,
+            breaker: Breaker::new(Scope::Market(asset_no), cfg.breaker)?,
+            ema: Ema::new(cfg.ema_half_life_ms)?,
+            twap: Twap::new(cfg.twap_window_ms)?,
+            stable: StablePrice::new(cfg.stable)?,
+            delayed: DelayedPrice::new(cfg.delay_hop_ms)?,
+            name,
+            series,
+            labels,
+        })
+    }
+
+    /// Submits the `(source, close, confidence)` quotes published at `t`, aggregates, and steps
+    /// the smoothers (trusted aggregates only) and the breaker (any fresh aggregate).
+    fn observe(
+        &mut self,
+        t: i64,
+        quotes: &[(usize, f64, f64)],
+    ) -> Result<(Reading, Vec<Transition>), Error> {
+        for &(src, price, confidence) in quotes {
+            self.agg.submit(Quote {
                 source: SourceId(src as u32),
-                price: r.close,
-                confidence: cfg.range_confidence * (r.high - r.low).max(0.0),
+                price,
+                confidence,
                 publish_ms: t,
             })?;
-            quotes.insert(labels[src].clone(), r.close);
-            i += 1;
         }
-        let reading = agg.aggregate(t)?;
+        let reading = self.agg.aggregate(t)?;
         let trusted = reading.status <= OracleStatus::LowConfidence;
         if let (true, Some(p)) = (trusted, reading.price) {
-            ema.update(t, p)?;
-            twap.update(t, p)?;
-            stable.update(t, p)?;
-            delayed.poke(t, p)?;
+            self.ema.update(t, p)?;
+            self.twap.update(t, p)?;
+            self.stable.update(t, p)?;
+            self.delayed.poke(t, p)?;
         }
-        let transitions = breaker.step(BreakerInput {
+        let transitions = self.breaker.step(BreakerInput {
             now_ms: t,
             price: reading.price.filter(|_| reading.is_fresh()),
             oracle: reading.status,
             chain: ChainSignal::default(),
         })?;
+        Ok((reading, transitions))
+    }
+
+    /// [`AssetState::observe`], then the oracle's view after it as a row.
+    fn step(
+        &mut self,
+        t: i64,
+        quotes: &[(usize, f64, f64)],
+        cfg: &TimelineConfig,
+    ) -> Result<TimelineRow, Error> {
+        let (reading, transitions) = self.observe(t, quotes)?;
+        let shown: BTreeMap<String, f64> = quotes
+            .iter()
+            .map(|&(src, price, _)| (self.labels[src].clone(), price))
+            .collect();
         let names = |mask: u32| -> Vec<String> {
-            agg.ids_in(mask)
-                .map(|id| labels[id.0 as usize].clone())
+            self.agg
+                .ids_in(mask)
+                .map(|id| self.labels[id.0 as usize].clone())
                 .collect()
         };
-        let (asset_px, liability_px) = match (reading.price, stable.value()) {
+        let (asset_px, liability_px) = match (reading.price, self.stable.value()) {
             (Some(p), Some(s)) => (Some(asset_price(p, s)?), Some(liability_price(p, s)?)),
             _ => (None, None),
         };
         let blocked = Action::ALL
             .into_iter()
             .filter(|&a| {
-                crate::validity::gate(a, &cfg.validity, &reading, |a| breaker.allows(a)).is_err()
+                crate::validity::gate(a, &cfg.validity, &reading, |a| self.breaker.allows(a))
+                    .is_err()
             })
             .collect();
-        out.push(TimelineRow {
+        Ok(TimelineRow {
             ts: format_utc_ms(t),
             ts_ms: t,
-            symbol: asset.to_string(),
+            symbol: self.name.clone(),
             price: reading.price,
             status: reading.status,
-            mode: breaker.mode(),
+            mode: self.breaker.mode(),
             confidence: reading.confidence,
             confidence_pct: reading
                 .confidence
@@ -286,16 +432,16 @@ fn run_asset(
             sources_fresh: reading.fresh,
             sources_used: names(reading.accepted_mask),
             sources_rejected: names(reading.rejected_mask),
-            quotes,
-            ema: ema.value(),
-            twap: twap.value(t),
-            stable_price: stable.value(),
-            delayed_price: delayed.read(),
+            quotes: shown,
+            ema: self.ema.value(),
+            twap: self.twap.value(t),
+            stable_price: self.stable.value(),
+            delayed_price: self.delayed.read(),
             asset_price: asset_px,
             liability_price: liability_px,
-            move_sigma: breaker.last_move().map(|m| m.move_sigma),
-            sigma_per_sqrt_hour: breaker.volatility().sigma_per_sqrt_hour(),
-            margin_multiplier: breaker.margin_multiplier(),
+            move_sigma: self.breaker.last_move().map(|m| m.move_sigma),
+            sigma_per_sqrt_hour: self.breaker.volatility().sigma_per_sqrt_hour(),
+            margin_multiplier: self.breaker.margin_multiplier(),
             blocked,
             events: transitions
                 .into_iter()
@@ -306,7 +452,6 @@ fn run_asset(
                     message: tr.to_string(),
                 })
                 .collect(),
-        });
+        })
     }
-    Ok(())
 }

@@ -89,6 +89,7 @@ pub enum Rule {
 /// Action × oracle-status table. [`Default`] gives the conservative defaults documented on
 /// [`ValidityMatrix::conservative`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidityMatrix {
     rules: [[Rule; 5]; 8],
 }
