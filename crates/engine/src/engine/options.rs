@@ -413,7 +413,13 @@ impl Engine {
         let mut increases = [false; 2];
         for i in 0..2 {
             let a = &mut accts[i];
-            settle_interest(&mut a.quote, &mut l);
+            let d = settle_interest(&mut a.quote, &mut l);
+            if d.0 != 0 {
+                out.push(Event::InterestSettled {
+                    account: ids[i],
+                    amount: d,
+                });
+            }
             let at = a.options.iter().position(|o| o.series >= series);
             let old = match at {
                 Some(j) if a.options[j].series == series => a.options[j],
@@ -529,9 +535,15 @@ impl Engine {
         let p = &self.state.pools[a0.pool.idx()];
         let mut l = accrued(&p.lending, &p.params.curve, now);
         let mut a = a0.clone();
-        settle_interest(&mut a.quote, &mut l);
+        let interest = settle_interest(&mut a.quote, &mut l);
         let mut clearing: Vec<(SeriesId, i64)> = Vec::new();
         let mut evs = Vec::new();
+        if interest.0 != 0 {
+            evs.push(Event::InterestSettled {
+                account,
+                amount: interest,
+            });
+        }
         let mut delta: i64 = 0;
         a.options.retain(|op| {
             let s = &self.state.series[op.series.idx()];

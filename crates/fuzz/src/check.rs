@@ -1,0 +1,230 @@
+//! One command through the engine under every check: no panic (each call under
+//! `catch_unwind`), a rejection leaves the state hash unchanged, value is conserved, the
+//! liquidation index equals a full scan, and the independent audit agrees with the state and
+//! its clearing bounds. [`Checked::replay_matches`] re-applies the accepted commands to a
+//! fresh engine from their journal text and compares state hashes.
+
+use crate::audit::{Audit, AuditError};
+use ballast_engine::command::Envelope;
+use ballast_engine::event::Event;
+use ballast_engine::ids::{AccountId, AssetId};
+use ballast_engine::{journal, Engine};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Which engine call panicked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Apply,
+    ConservationGaps,
+    BelowMaintenance,
+    Scan,
+    StateHash,
+    Replay,
+}
+
+/// What went wrong. The reproducer journal is kept next to it in [`crate::run::Finding`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingKind {
+    /// An engine call panicked (`message` is the panic payload, `location` its file:line).
+    Panic {
+        call: Call,
+        message: String,
+        location: String,
+    },
+    /// A rejected command changed the state hash.
+    RejectChangedState,
+    /// Value held minus net deposits is not zero for an asset.
+    ConservationGap { asset: AssetId, gap: i128 },
+    /// `below_maintenance()` differs from `below_maintenance_scan()`.
+    IndexMismatch {
+        index: Vec<AccountId>,
+        scan: Vec<AccountId>,
+    },
+    /// The journal of accepted commands replays to a different state hash.
+    ReplayDiverged,
+    /// The independent ledger audit disagrees with the state or a clearing bound.
+    Audit(AuditError),
+}
+
+impl FindingKind {
+    /// A short stable name for file names and deduplication.
+    pub fn key(&self) -> String {
+        use crate::audit::{AuditError as A, Clearing as C, SignRule as S};
+        match self {
+            FindingKind::Panic { call, .. } => format!("panic-{call:?}").to_lowercase(),
+            FindingKind::RejectChangedState => "reject-changed-state".into(),
+            FindingKind::ConservationGap { .. } => "conservation-gap".into(),
+            FindingKind::IndexMismatch { .. } => "index-mismatch".into(),
+            FindingKind::ReplayDiverged => "replay-diverged".into(),
+            FindingKind::Audit(A::Mismatch { field, .. }) => {
+                let f = format!("{field:?}");
+                format!("audit-{}", f.split('(').next().unwrap_or("x")).to_lowercase()
+            }
+            FindingKind::Audit(A::Bound { clearing, .. }) => match clearing {
+                C::Funding(_) => "bound-funding-clearing".into(),
+                C::Interest(_) => "bound-interest-clearing".into(),
+                C::Option(_) => "bound-option-clearing".into(),
+            },
+            FindingKind::Audit(A::Sign { rule, .. }) => match rule {
+                S::Interest(_) => "sign-interest".into(),
+                S::OptionPayoff(_, _) => "sign-option-payoff".into(),
+                S::FundingDirection(_) => "sign-funding-direction".into(),
+            },
+        }
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic".into()
+    }
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened (set by [`quiet_hook`]).
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A panic hook that prints nothing and remembers the panic's location, so a finding can
+/// name the line that panicked.
+pub fn quiet_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        LAST_PANIC.with(|p| *p.borrow_mut() = at);
+    }));
+}
+
+fn guarded<T>(call: Call, f: impl FnOnce() -> T) -> Result<T, FindingKind> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| FindingKind::Panic {
+        call,
+        message: panic_message(p),
+        location: LAST_PANIC
+            .with(|p| p.borrow_mut().take())
+            .unwrap_or_default(),
+    })
+}
+
+/// Outcome of one checked command.
+pub struct Step<'a> {
+    /// Events of an accepted command; `None` if rejected.
+    pub events: Option<&'a [Event]>,
+    /// Why it was rejected.
+    pub reject: Option<ballast_engine::Reject>,
+}
+
+/// An engine with its audit and the journal of accepted commands.
+pub struct Checked {
+    pub engine: Engine,
+    pub audit: Audit,
+    pub accepted: Vec<Envelope>,
+    events: Vec<Event>,
+    /// Whether the index/scan comparison runs after every command (it is the costliest).
+    pub check_index: bool,
+}
+
+impl Default for Checked {
+    fn default() -> Self {
+        Checked::new()
+    }
+}
+
+impl Checked {
+    pub fn new() -> Checked {
+        Checked {
+            engine: Engine::new(),
+            audit: Audit::new(),
+            accepted: Vec::new(),
+            events: Vec::new(),
+            check_index: true,
+        }
+    }
+
+    /// Applies `env` and runs every per-command check.
+    pub fn step(&mut self, env: &Envelope) -> Result<Step<'_>, FindingKind> {
+        let before = guarded(Call::StateHash, || self.engine.state_hash())?;
+        let engine = &mut self.engine;
+        let r = guarded(Call::Apply, || engine.apply(env))?;
+        let mut reject = None;
+        let accepted = match r {
+            Ok(events) => {
+                self.audit.apply(&events).map_err(FindingKind::Audit)?;
+                self.accepted.push(env.clone());
+                self.events = events;
+                true
+            }
+            Err(e) => {
+                let after = guarded(Call::StateHash, || self.engine.state_hash())?;
+                if after != before {
+                    return Err(FindingKind::RejectChangedState);
+                }
+                reject = Some(e);
+                false
+            }
+        };
+        self.invariants()?;
+        Ok(Step {
+            events: accepted.then_some(self.events.as_slice()),
+            reject,
+        })
+    }
+
+    /// Conservation, index = scan, and the audit.
+    fn invariants(&mut self) -> Result<(), FindingKind> {
+        let gaps = guarded(Call::ConservationGaps, || self.engine.conservation_gaps())?;
+        if let Some((asset, gap)) = gaps.into_iter().find(|(_, g)| *g != 0) {
+            return Err(FindingKind::ConservationGap { asset, gap });
+        }
+        if self.check_index {
+            let engine = &mut self.engine;
+            let index = guarded(Call::BelowMaintenance, || engine.below_maintenance())?;
+            let scan = guarded(Call::Scan, || self.engine.below_maintenance_scan())?;
+            if index != scan {
+                return Err(FindingKind::IndexMismatch { index, scan });
+            }
+        }
+        self.audit
+            .compare(self.engine.state())
+            .map_err(FindingKind::Audit)?;
+        self.audit.bounds(&self.engine).map_err(FindingKind::Audit)
+    }
+
+    /// Accounts below maintenance now (the full scan), for the generator.
+    pub fn below(&self) -> Vec<AccountId> {
+        guarded(Call::Scan, || self.engine.below_maintenance_scan()).unwrap_or_default()
+    }
+
+    /// Re-applies the accepted commands, through their journal text, to a fresh engine.
+    pub fn replay_matches(&self) -> Result<(), FindingKind> {
+        let text = journal::to_text(&self.accepted);
+        let live = self.engine.state_hash();
+        let replayed = guarded(Call::Replay, || {
+            let parsed = journal::parse(&text).ok()?;
+            let mut e = Engine::new();
+            journal::replay(&mut e, &parsed, false);
+            Some(e.state_hash())
+        })?;
+        if replayed.as_deref() == Some(live.as_str()) {
+            Ok(())
+        } else {
+            Err(FindingKind::ReplayDiverged)
+        }
+    }
+}
+
+/// Runs a whole journal under every check; the first finding, if any (replay checked at the
+/// end). Used to confirm and shrink reproducers.
+pub fn check_journal(envs: &[Envelope]) -> Option<FindingKind> {
+    let mut c = Checked::new();
+    for env in envs {
+        if let Err(f) = c.step(env) {
+            return Some(f);
+        }
+    }
+    c.replay_matches().err()
+}
