@@ -108,6 +108,9 @@ pub enum AuditError {
         before: i128,
         amount: i128,
     },
+    /// What a clearing account is owed does not fit an i128: the engine's own settlement of
+    /// it would wrap.
+    Unrepresentable { clearing: Clearing },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -882,15 +885,16 @@ fn compare_map<K: Ord + Copy>(
     Ok(())
 }
 
-/// Funding a position would settle now (the engine's rounding: payers up, receivers down).
-fn funding_due(p: &Position, index: i128) -> i128 {
-    let owed = (p.size.0 as i128).saturating_mul(index.saturating_sub(p.funding_snapshot));
+/// Funding a position would settle now (the engine's rounding: payers up, receivers down);
+/// `None` if `size × Δindex` does not fit an i128 (the engine's settlement would wrap).
+fn funding_due(p: &Position, index: i128) -> Option<i128> {
+    let owed = (p.size.0 as i128).checked_mul(index.checked_sub(p.funding_snapshot)?)?;
     let unit = FUNDING_INDEX_SCALE * VALUE_SCALE;
-    if owed > 0 {
+    Some(if owed > 0 {
         -div_round(owed, unit, Round::Up)
     } else {
-        div_round(-owed, unit, Round::Down)
-    }
+        div_round(owed.checked_neg()?, unit, Round::Down)
+    })
 }
 
 /// Interest a quote balance would settle at the stored indices (rounded against the account).
@@ -920,7 +924,10 @@ impl Audit {
         for a in &st.accounts {
             for p in &a.positions {
                 let m = &st.markets[p.market.idx()];
-                fully[p.market.idx()] -= funding_due(p, m.funding_index);
+                let due = funding_due(p, m.funding_index).ok_or(AuditError::Unrepresentable {
+                    clearing: Clearing::Funding(p.market),
+                })?;
+                fully[p.market.idx()] -= due;
                 open[p.market.idx()] += 1;
             }
             let l = &st.pools[a.pool.idx()].lending;

@@ -65,6 +65,7 @@ impl FindingKind {
                 C::Interest(_) => "bound-interest-clearing".into(),
                 C::Option(_) => "bound-option-clearing".into(),
             },
+            FindingKind::Audit(A::Unrepresentable { .. }) => "unrepresentable-clearing".into(),
             FindingKind::Audit(A::Sign { rule, .. }) => match rule {
                 S::Interest(_) => "sign-interest".into(),
                 S::OptionPayoff(_, _) => "sign-option-payoff".into(),

@@ -36,6 +36,9 @@ struct Args {
     /// Commands per case after the world setup.
     #[arg(long, default_value_t = 600)]
     case_len: usize,
+    /// Share of cases with a lending pool lent out to ~98% on a steep curve.
+    #[arg(long, default_value_t = 0.5)]
+    hot: f64,
     /// Print accepted and rejected counts (by reason) per command type.
     #[arg(long)]
     outcomes: bool,
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         case_len: a.case_len.max(1),
         shrink_time: Duration::from_secs_f64(a.shrink_seconds.max(0.0)),
         findings: a.findings,
+        hot: a.hot.clamp(0.0, 1.0),
         progress: true,
         ..Config::default()
     };

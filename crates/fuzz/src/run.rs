@@ -37,6 +37,9 @@ pub struct Config {
     pub raw_every: u64,
     /// Replay = live is checked every this many accepted commands (and at each case's end).
     pub replay_every: usize,
+    /// Share of world cases whose lending pool 1 starts lent out to ~98% on a steep curve
+    /// (borrowers cross maintenance by interest alone).
+    pub hot: f64,
     /// Time allowed to shrink one reproducer.
     pub shrink_time: Duration,
     pub findings: Option<PathBuf>,
@@ -56,6 +59,7 @@ impl Default for Config {
             case_len: 600,
             raw_every: 8,
             replay_every: 2_000,
+            hot: 0.5,
             shrink_time: Duration::from_secs(20),
             findings: None,
             progress: false,
@@ -242,7 +246,7 @@ fn run_case(
         seed,
     };
     if !raw {
-        for env in world::setup(&mut d) {
+        for env in world::setup(&mut d, cfg.hot) {
             if let Err(f) = apply(&mut case, rep, env, true) {
                 return Some(f);
             }

@@ -45,7 +45,7 @@ pub fn flat(vol: f64) -> SurfaceSpec {
 }
 
 /// Listing: genesis, extra assets and markets, the auction pool, surfaces and series.
-fn listing(d: &mut Draw) -> Vec<Envelope> {
+fn listing(d: &mut Draw, hot: bool) -> Vec<Envelope> {
     let g = Role::Governor;
     let mut v = demo::genesis(T0);
     let liq = LiquidationParams {
@@ -97,13 +97,22 @@ fn listing(d: &mut Draw) -> Vec<Envelope> {
             },
         ));
     }
+    let mut params = demo::pool_params();
+    if hot {
+        // steep curve: a borrower at its initial limit crosses maintenance by interest alone
+        // within days
+        params.curve.base = r(0.2);
+        params.curve.slope1 = r(0.5);
+        params.curve.slope2 = r(5.0);
+        params.curve.optimal_utilization = r(0.5);
+    }
     v.push(at(
         T0,
         Command::CreatePool {
             role: g,
             name: "auction".into(),
             quote: demo::USDC,
-            params: demo::pool_params(),
+            params,
         },
     ));
     let auction = LiquidationParams {
@@ -176,7 +185,7 @@ fn options(d: &mut Draw) -> Vec<Envelope> {
 }
 
 /// Accounts and their first balances.
-fn accounts(d: &mut Draw) -> Vec<Envelope> {
+fn accounts(d: &mut Draw, hot: bool) -> Vec<Envelope> {
     let mut v = Vec::new();
     for i in 0..POOL0_ACCOUNTS {
         v.push(at(
@@ -196,7 +205,11 @@ fn accounts(d: &mut Draw) -> Vec<Envelope> {
             },
         ));
     }
-    let total = POOL0_ACCOUNTS + POOL1_ACCOUNTS;
+    let total = if hot {
+        POOL0_ACCOUNTS
+    } else {
+        POOL0_ACCOUNTS + POOL1_ACCOUNTS
+    };
     for i in 0..total {
         let first = i == 0 || i == 1 || i == POOL0_ACCOUNTS || i == POOL0_ACCOUNTS + 1;
         let usdc = if first {
@@ -236,13 +249,68 @@ fn accounts(d: &mut Draw) -> Vec<Envelope> {
             ));
         }
     }
+    if hot {
+        v.extend(hot_pool(d));
+    }
     v
 }
 
-/// The whole setup journal of a world case.
-pub fn setup(d: &mut Draw) -> Vec<Envelope> {
-    let mut v = listing(d);
-    v.extend(accounts(d));
+/// Pool 1 lent out to ~98%: its borrowers hold only BTC and borrow up to their initial limit,
+/// its keeper holds only BTC, its lender supplies just what is borrowed.
+fn hot_pool(d: &mut Draw) -> Vec<Envelope> {
+    let mut v = Vec::new();
+    let lender = AccountId(POOL0_ACCOUNTS);
+    let keeper = AccountId(POOL0_ACCOUNTS + 1);
+    v.push(at(
+        T0,
+        Command::Deposit {
+            account: keeper,
+            asset: demo::BTC,
+            amount: Amount(1_000_000_000),
+        },
+    ));
+    let mut borrows = Vec::new();
+    let mut total = 0i64;
+    for i in 2..POOL1_ACCOUNTS {
+        let account = AccountId(POOL0_ACCOUNTS + i);
+        let btc = d.log_f64(7.0, 8.5) as i64;
+        v.push(at(
+            T0,
+            Command::Deposit {
+                account,
+                asset: demo::BTC,
+                amount: Amount(btc),
+            },
+        ));
+        // 65,000 USDC per BTC, 8 → 6 decimals, just under the 0.80 initial weight
+        let amount = (btc as f64 * 650.0 * d.uniform(0.70, 0.79)) as i64;
+        total += amount;
+        borrows.push(at(
+            T0,
+            Command::Borrow {
+                account,
+                amount: Amount(amount),
+            },
+        ));
+    }
+    v.push(at(
+        T0,
+        Command::Deposit {
+            account: lender,
+            asset: demo::USDC,
+            amount: Amount(total + total / 50),
+        },
+    ));
+    v.extend(borrows);
+    v
+}
+
+/// The whole setup journal of a world case; with probability `hot` its lending pool 1 is lent
+/// out to ~98% on a steep curve.
+pub fn setup(d: &mut Draw, hot: f64) -> Vec<Envelope> {
+    let hot = d.chance(hot);
+    let mut v = listing(d, hot);
+    v.extend(accounts(d, hot));
     v
 }
 
