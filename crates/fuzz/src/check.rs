@@ -7,7 +7,7 @@
 use crate::audit::{Audit, AuditError};
 use ballast_engine::command::Envelope;
 use ballast_engine::event::Event;
-use ballast_engine::ids::{AccountId, AssetId};
+use ballast_engine::ids::{AccountId, AssetId, MarketId};
 use ballast_engine::{journal, Engine};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -44,6 +44,12 @@ pub enum FindingKind {
     ReplayDiverged,
     /// The independent ledger audit disagrees with the state or a clearing bound.
     Audit(AuditError),
+    /// An accepted fill added risk to an account whose equity is below the base-rate
+    /// initial requirement (see [`crate::margin`]).
+    MarginFloor {
+        account: AccountId,
+        error: crate::margin::FloorError,
+    },
 }
 
 impl FindingKind {
@@ -56,6 +62,7 @@ impl FindingKind {
             FindingKind::ConservationGap { .. } => "conservation-gap".into(),
             FindingKind::IndexMismatch { .. } => "index-mismatch".into(),
             FindingKind::ReplayDiverged => "replay-diverged".into(),
+            FindingKind::MarginFloor { .. } => "margin-floor".into(),
             FindingKind::Audit(A::Mismatch { field, .. }) => {
                 let f = format!("{field:?}");
                 format!("audit-{}", f.split('(').next().unwrap_or("x")).to_lowercase()
@@ -149,6 +156,7 @@ impl Checked {
     /// Applies `env` and runs every per-command check.
     pub fn step(&mut self, env: &Envelope) -> Result<Step<'_>, FindingKind> {
         let before = guarded(Call::StateHash, || self.engine.state_hash())?;
+        let sizes = fill_sizes(self.engine.state(), &env.cmd);
         let engine = &mut self.engine;
         let r = guarded(Call::Apply, || engine.apply(env))?;
         let mut reject = None;
@@ -168,11 +176,34 @@ impl Checked {
                 false
             }
         };
+        if accepted {
+            self.margin_floor(sizes)?;
+        }
         self.invariants()?;
         Ok(Step {
             events: accepted.then_some(self.events.as_slice()),
             reject,
         })
+    }
+
+    /// The margin floor on each side of an accepted fill whose position grew or flipped.
+    fn margin_floor(
+        &self,
+        sizes: Option<[(AccountId, MarketId, i64); 2]>,
+    ) -> Result<(), FindingKind> {
+        let st = self.engine.state();
+        for (account, market, old) in sizes.into_iter().flatten() {
+            let new = st.accounts[account.idx()]
+                .position(market)
+                .map_or(0, |p| p.size.0);
+            let grew = new.unsigned_abs() > old.unsigned_abs()
+                || (old != 0 && new != 0 && (old > 0) != (new > 0));
+            if grew {
+                crate::margin::check(st, account)
+                    .map_err(|error| FindingKind::MarginFloor { account, error })?;
+            }
+        }
+        Ok(())
     }
 
     /// Conservation, index = scan, and the audit.
@@ -216,6 +247,29 @@ impl Checked {
             Err(FindingKind::ReplayDiverged)
         }
     }
+}
+
+/// Sizes of both sides of a fill before it applies.
+fn fill_sizes(
+    st: &ballast_engine::state::State,
+    cmd: &ballast_engine::Command,
+) -> Option<[(AccountId, MarketId, i64); 2]> {
+    let ballast_engine::Command::Fill {
+        market,
+        taker,
+        maker,
+        ..
+    } = *cmd
+    else {
+        return None;
+    };
+    let size = |a: AccountId| {
+        st.accounts
+            .get(a.idx())
+            .and_then(|x| x.position(market))
+            .map_or(0, |p| p.size.0)
+    };
+    Some([(taker, market, size(taker)), (maker, market, size(maker))])
 }
 
 /// Runs a whole journal under every check; the first finding, if any (replay checked at the

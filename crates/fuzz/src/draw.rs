@@ -20,13 +20,20 @@ pub enum Profile {
 pub struct Draw {
     rng: ChaCha8Rng,
     pub profile: Profile,
+    /// Extreme cases only: whether time jumps to the type limit too (half the cases; the
+    /// other half keep sane clocks so amount and price overflows are not masked by the
+    /// interest-index wrap that a wild clock hits first).
+    pub wild_time: bool,
 }
 
 impl Draw {
     pub fn new(seed: u64, profile: Profile) -> Draw {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let wild_time = profile == Profile::Extreme && rng.random_bool(0.5);
         Draw {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng,
             profile,
+            wild_time,
         }
     }
 
@@ -155,7 +162,7 @@ impl Draw {
 
     /// The next command's time after `now` (ms).
     pub fn next_time(&mut self, now: i64) -> i64 {
-        let p = self.extreme();
+        let p = self.wild_time;
         let gap = match self.weighted(&[160, 8, 3, 6, if p { 8 } else { 0 }, if p { 4 } else { 0 }])
         {
             0 => self.log_i64(21),                   // up to ~35 min

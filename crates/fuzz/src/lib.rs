@@ -11,6 +11,7 @@
 //! - [`world`]: the valid world that cases mutate.
 //! - [`gen`]: the command generator.
 //! - [`audit`]: the independent ledger audit.
+//! - [`margin`]: an independent floor under initial margin after fills.
 //! - [`check`]: one command under every check; finding kinds.
 //! - [`run`]: cases, statistics, shrinking, reproducers.
 
@@ -18,5 +19,6 @@ pub mod audit;
 pub mod check;
 pub mod draw;
 pub mod gen;
+pub mod margin;
 pub mod run;
 pub mod world;

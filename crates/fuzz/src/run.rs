@@ -193,6 +193,10 @@ pub fn run(cfg: &Config) -> Report {
         }
     }
     rep.elapsed = start.elapsed();
+    if cfg.quiet_panics {
+        // back to the default hook, so the caller's own panics print as usual
+        drop(std::panic::take_hook());
+    }
     rep
 }
 
