@@ -582,6 +582,14 @@ impl Audit {
                 penalty,
                 ..
             } => self.auction_taken(auction, bidder, size.0 as i128, paid.0 as i128, penalty.0)?,
+            _ => return self.waterfall_event(ev),
+        }
+        Ok(true)
+    }
+
+    /// Loss-waterfall events outside a shutdown; returns whether `ev` was one of these.
+    fn waterfall_event(&mut self, ev: &Event) -> Result<bool, AuditError> {
+        match *ev {
             Event::Deleveraged {
                 account,
                 bankrupt,
@@ -732,31 +740,16 @@ type R = Result<(), AuditError>;
 impl Audit {
     /// Compares every rebuilt balance with the state.
     pub fn compare(&self, st: &State) -> R {
-        mismatch(
-            Field::Count,
-            self.accounts.len() as i128,
-            st.accounts.len() as i128,
-        )?;
-        mismatch(
-            Field::Count,
-            self.pools.len() as i128,
-            st.pools.len() as i128,
-        )?;
-        mismatch(
-            Field::Count,
-            self.markets.len() as i128,
-            st.markets.len() as i128,
-        )?;
-        mismatch(
-            Field::Count,
-            self.series.len() as i128,
-            st.series.len() as i128,
-        )?;
-        mismatch(
-            Field::Count,
-            self.assets.len() as i128,
-            st.assets.len() as i128,
-        )?;
+        let counts = [
+            (self.accounts.len(), st.accounts.len()),
+            (self.pools.len(), st.pools.len()),
+            (self.markets.len(), st.markets.len()),
+            (self.series.len(), st.series.len()),
+            (self.assets.len(), st.assets.len()),
+        ];
+        for (mine, theirs) in counts {
+            mismatch(Field::Count, mine as i128, theirs as i128)?;
+        }
         for (i, (b, a)) in self.accounts.iter().zip(&st.accounts).enumerate() {
             let id = AccountId(i as u32);
             mismatch(Field::Quote(id), b.quote, a.quote.amount.0 as i128)?;

@@ -39,6 +39,10 @@ struct Args {
     /// Share of cases with a lending pool lent out to ~98% on a steep curve.
     #[arg(long, default_value_t = 0.5)]
     hot: f64,
+    /// Instead of fuzzing, run these reproducer journals under every check and print what each
+    /// finds (exit non-zero if any still shows a finding).
+    #[arg(long, num_args = 1..)]
+    check: Vec<PathBuf>,
     /// Print accepted and rejected counts (by reason) per command type.
     #[arg(long)]
     outcomes: bool,
@@ -75,8 +79,50 @@ fn print(rep: &Report) {
     }
 }
 
+/// Re-checks reproducer journals; true if all are clean.
+fn check_files(files: &[PathBuf]) -> bool {
+    ballast_fuzz::check::quiet_hook();
+    let mut clean = true;
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("{}: cannot read: {e}", f.display());
+                clean = false;
+                continue;
+            }
+        };
+        let found = match ballast_engine::journal::parse(&text) {
+            Ok(j) => {
+                let envs: Vec<_> = j.into_iter().map(|(_, e)| e).collect();
+                ballast_fuzz::check::check_journal(&envs)
+            }
+            Err(e) => {
+                println!("{}: {e}", f.display());
+                clean = false;
+                continue;
+            }
+        };
+        match found {
+            Some(k) => {
+                clean = false;
+                println!("{}: {:?}", f.display(), k);
+            }
+            None => println!("{}: clean", f.display()),
+        }
+    }
+    clean
+}
+
 fn main() -> ExitCode {
     let a = Args::parse();
+    if !a.check.is_empty() {
+        return if check_files(&a.check) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let cfg = Config {
         seed: a.seed,
         commands: a.commands.unwrap_or(u64::MAX),

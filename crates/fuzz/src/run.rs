@@ -206,7 +206,7 @@ fn apply(
     rep: &mut Report,
     env: Envelope,
     representable: bool,
-) -> Result<(), Finding> {
+) -> Result<(), Box<Finding>> {
     rep.commands += 1;
     if representable {
         case.journal.push(env.clone());
@@ -226,12 +226,12 @@ fn apply(
             }
             Ok(())
         }
-        Err(kind) => Err(Finding {
+        Err(kind) => Err(Box::new(Finding {
             kind,
             case_seed: case.seed,
             journal: std::mem::take(&mut case.journal),
             path: None,
-        }),
+        })),
     }
 }
 
@@ -252,7 +252,7 @@ fn run_case(
     if !raw {
         for env in world::setup(&mut d, cfg.hot) {
             if let Err(f) = apply(&mut case, rep, env, true) {
-                return Some(f);
+                return Some(*f);
             }
         }
     }
@@ -269,7 +269,7 @@ fn run_case(
         };
         let g = gen::next(&mut d, &view);
         if let Err(f) = apply(&mut case, rep, g.env, g.representable) {
-            return Some(f);
+            return Some(*f);
         }
         since_replay += 1;
         if since_replay >= cfg.replay_every {

@@ -97,6 +97,15 @@ fn listing(d: &mut Draw, hot: bool) -> Vec<Envelope> {
             },
         ));
     }
+    v.extend(auction_pool(hot));
+    v.extend(options(d));
+    v
+}
+
+/// Pool 1: liquidated by Dutch auction, BTC collateral, one BTC perp (a steep curve if hot).
+fn auction_pool(hot: bool) -> Vec<Envelope> {
+    let g = Role::Governor;
+    let mut v = Vec::new();
     let mut params = demo::pool_params();
     if hot {
         // steep curve: a borrower at its initial limit crosses maintenance by interest alone
@@ -149,7 +158,6 @@ fn listing(d: &mut Draw, hot: bool) -> Vec<Envelope> {
             params: demo::market_params(),
         },
     ));
-    v.extend(options(d));
     v
 }
 
@@ -163,6 +171,7 @@ fn options(d: &mut Draw) -> Vec<Envelope> {
     }
     let series = [
         (demo::POOL, demo::BTC, OptionKind::Call, 66_000.0),
+        (demo::POOL, demo::BTC, OptionKind::Call, 70_000.0),
         (demo::POOL, demo::BTC, OptionKind::Put, 64_000.0),
         (demo::POOL, demo::ETH, OptionKind::Call, 3_000.0),
         (AUCTION_POOL, demo::BTC, OptionKind::Put, 65_000.0),

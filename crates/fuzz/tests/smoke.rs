@@ -17,7 +17,7 @@ fn smoke(profiles: Profiles, hot: f64, commands: u64) -> Report {
     let cfg = Config {
         seed: 9,
         commands,
-        time: Duration::from_secs(45),
+        time: Duration::from_secs(40),
         profiles,
         case_len: 500,
         hot,
@@ -71,7 +71,7 @@ fn assert_clean_and_deep(rep: &Report) {
 
 #[test]
 fn bounded_profile_is_clean() {
-    let rep = smoke(Profiles::Bounded, 0.0, 7_000);
+    let rep = smoke(Profiles::Bounded, 0.0, 5_000);
     assert_clean_and_deep(&rep);
 }
 
@@ -83,6 +83,36 @@ fn overflow_profile_is_clean() {
         );
         return;
     }
-    let rep = smoke(Profiles::Mixed, 0.5, 7_000);
+    let rep = smoke(Profiles::Mixed, 0.5, 5_000);
     assert_clean_and_deep(&rep);
+}
+
+/// The committed reproducers (`findings/*.jsonl`) replay with no finding once the issue-9
+/// fixes land; gated like the overflow profile.
+#[test]
+fn committed_reproducers_are_fixed() {
+    if std::env::var("BALLAST_FUZZ_OVERFLOW").as_deref() != Ok("1") {
+        eprintln!(
+            "skipped: set BALLAST_FUZZ_OVERFLOW=1 (the reproducers fail until issue 9 is fixed)"
+        );
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("findings");
+    let mut failing = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("findings dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let envs: Vec<_> = ballast_engine::journal::parse(&text)
+            .expect("journal parses")
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        if let Some(k) = ballast_fuzz::check::check_journal(&envs) {
+            failing.push(format!("{}: {k:?}", path.display()));
+        }
+    }
+    assert!(failing.is_empty(), "{failing:#?}");
 }
