@@ -43,6 +43,9 @@ struct Args {
     /// finds (exit non-zero if any still shows a finding).
     #[arg(long, num_args = 1..)]
     check: Vec<PathBuf>,
+    /// With `--check`: print each command's outcome (events or the rejection).
+    #[arg(long)]
+    trace: bool,
     /// Print accepted and rejected counts (by reason) per command type.
     #[arg(long)]
     outcomes: bool,
@@ -79,8 +82,34 @@ fn print(rep: &Report) {
     }
 }
 
+/// Prints what each command of a journal does.
+fn trace_journal(envs: &[ballast_engine::Envelope]) {
+    let mut e = ballast_engine::Engine::new();
+    for (i, env) in envs.iter().enumerate() {
+        let name = ballast_fuzz::run::command_name(&env.cmd);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.apply(env))) {
+            Ok(Ok(ev)) => {
+                println!("{:>4} {name}: {ev:?}", i + 1);
+                let gaps: Vec<_> = e
+                    .conservation_gaps()
+                    .into_iter()
+                    .filter(|g| g.1 != 0)
+                    .collect();
+                if !gaps.is_empty() {
+                    println!("     conservation gaps: {gaps:?}");
+                }
+            }
+            Ok(Err(r)) => println!("{:>4} {name}: rejected: {r}", i + 1),
+            Err(_) => {
+                println!("{:>4} {name}: panicked", i + 1);
+                return;
+            }
+        }
+    }
+}
+
 /// Re-checks reproducer journals; true if all are clean.
-fn check_files(files: &[PathBuf]) -> bool {
+fn check_files(files: &[PathBuf], trace: bool) -> bool {
     ballast_fuzz::check::quiet_hook();
     let mut clean = true;
     for f in files {
@@ -95,6 +124,9 @@ fn check_files(files: &[PathBuf]) -> bool {
         let found = match ballast_engine::journal::parse(&text) {
             Ok(j) => {
                 let envs: Vec<_> = j.into_iter().map(|(_, e)| e).collect();
+                if trace {
+                    trace_journal(&envs);
+                }
                 ballast_fuzz::check::check_journal(&envs)
             }
             Err(e) => {
@@ -117,7 +149,7 @@ fn check_files(files: &[PathBuf]) -> bool {
 fn main() -> ExitCode {
     let a = Args::parse();
     if !a.check.is_empty() {
-        return if check_files(&a.check) {
+        return if check_files(&a.check, a.trace) {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
