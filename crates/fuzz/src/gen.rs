@@ -59,11 +59,20 @@ pub fn next(d: &mut Draw, v: &View) -> Generated {
                 owner: OwnerId(d.below(4) as u32),
                 pool: PoolId(d.below(2) as u16),
             },
-            _ => Command::Deposit {
-                account: account(d, v),
-                asset: asset(d, v),
-                amount: Amount(d.amount()),
-            },
+            _ => {
+                let asset = asset(d, v);
+                let x = d.amount();
+                let x = if d.extreme() {
+                    x
+                } else {
+                    bounded_notional(v, asset, x)
+                };
+                Command::Deposit {
+                    account: account(d, v),
+                    asset,
+                    amount: Amount(x),
+                }
+            }
         };
         return Generated {
             env: Envelope { time, cmd },
@@ -163,11 +172,20 @@ fn balance(d: &mut Draw, v: &View) -> Command {
     };
     let amount = Amount(held_fraction(d, v, account, asset));
     match d.weighted(&[5, 4, 3, 3]) {
-        0 => Command::Deposit {
-            account,
-            asset,
-            amount: Amount(d.amount()),
-        },
+        0 => {
+            let x = d.amount();
+            // collateral value enters health through `× weight`: keep it in range when bounded
+            let x = if d.extreme() {
+                x
+            } else {
+                bounded_notional(v, asset, x)
+            };
+            Command::Deposit {
+                account,
+                asset,
+                amount: Amount(x),
+            }
+        }
         1 => Command::Withdraw {
             account,
             asset,
