@@ -50,6 +50,10 @@ pub enum FindingKind {
         account: AccountId,
         error: crate::margin::FloorError,
     },
+    /// An auction take was accepted although the auctioned account was at or above
+    /// maintenance before it (`health` in `Value` raw units): a recovered account's auction
+    /// must end, not sell.
+    AuctionTakeOnHealthy { account: AccountId, health: i128 },
 }
 
 impl FindingKind {
@@ -63,6 +67,7 @@ impl FindingKind {
             FindingKind::IndexMismatch { .. } => "index-mismatch".into(),
             FindingKind::ReplayDiverged => "replay-diverged".into(),
             FindingKind::MarginFloor { .. } => "margin-floor".into(),
+            FindingKind::AuctionTakeOnHealthy { .. } => "auction-take-on-healthy".into(),
             FindingKind::Audit(A::Mismatch { field, .. }) => {
                 let f = format!("{field:?}");
                 format!("audit-{}", f.split('(').next().unwrap_or("x")).to_lowercase()
@@ -134,6 +139,8 @@ pub struct Checked {
     events: Vec<Event>,
     /// Whether the index/scan comparison runs after every command (it is the costliest).
     pub check_index: bool,
+    /// Whether an accepted auction take on an account that was healthy is a finding.
+    pub check_auction_health: bool,
 }
 
 impl Default for Checked {
@@ -150,6 +157,7 @@ impl Checked {
             accepted: Vec::new(),
             events: Vec::new(),
             check_index: true,
+            check_auction_health: true,
         }
     }
 
@@ -157,6 +165,7 @@ impl Checked {
     pub fn step(&mut self, env: &Envelope) -> Result<Step<'_>, FindingKind> {
         let before = guarded(Call::StateHash, || self.engine.state_hash())?;
         let sizes = fill_sizes(self.engine.state(), &env.cmd);
+        let taken = self.auctioned_health(&env.cmd);
         let engine = &mut self.engine;
         let r = guarded(Call::Apply, || engine.apply(env))?;
         let mut reject = None;
@@ -178,6 +187,9 @@ impl Checked {
         };
         if accepted {
             self.margin_floor(sizes)?;
+            if let Some((account, health)) = taken.filter(|(_, h)| *h >= 0) {
+                return Err(FindingKind::AuctionTakeOnHealthy { account, health });
+            }
         }
         self.invariants()?;
         Ok(Step {
@@ -204,6 +216,21 @@ impl Checked {
             }
         }
         Ok(())
+    }
+
+    /// Maintenance health of the account a `TakeAuction` would buy from, before it applies.
+    fn auctioned_health(&self, cmd: &ballast_engine::Command) -> Option<(AccountId, i128)> {
+        let ballast_engine::Command::TakeAuction { auction, .. } = *cmd else {
+            return None;
+        };
+        if !self.check_auction_health {
+            return None;
+        }
+        let account = self.engine.state().auctions.get(auction.idx())?.account;
+        let h = self
+            .engine
+            .health(account, ballast_engine::HealthKind::Maintenance);
+        Some((account, h.ok()?.0))
     }
 
     /// Conservation, index = scan, and the audit.
@@ -275,7 +302,13 @@ fn fill_sizes(
 /// Runs a whole journal under every check; the first finding, if any (replay checked at the
 /// end). Used to confirm and shrink reproducers.
 pub fn check_journal(envs: &[Envelope]) -> Option<FindingKind> {
+    check_journal_with(envs, true)
+}
+
+/// As [`check_journal`], choosing whether the auction-health rule applies.
+pub fn check_journal_with(envs: &[Envelope], auction_health: bool) -> Option<FindingKind> {
     let mut c = Checked::new();
+    c.check_auction_health = auction_health;
     for env in envs {
         if let Err(f) = c.step(env) {
             return Some(f);

@@ -293,13 +293,18 @@ fn fill(d: &mut Draw, v: &View, representable: &mut bool) -> Command {
 
 /// Caps `|size × price|` at 10^26 raw value units (10^14 quote-native units): far beyond
 /// any real book, yet inside the fixed-point ranges a correct engine handles.
+/// An asset without a price yet is capped as if priced at the top of the range (its price
+/// may come later); the quote asset is not capped.
 fn bounded_notional(v: &View, base: AssetId, size: i64) -> i64 {
+    if v.st().numeraire == Some(base) {
+        return size;
+    }
     let px = v
         .st()
         .assets
         .get(base.idx())
         .and_then(|a| a.price)
-        .map_or(1, |p| p.raw().max(1));
+        .map_or(i64::MAX, |p| p.raw().max(1));
     let cap =
         (100_000_000_000_000_000_000_000_000i128 / px as i128).clamp(1, i64::MAX as i128) as i64;
     size.clamp(-cap, cap)

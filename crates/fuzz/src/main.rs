@@ -46,6 +46,9 @@ struct Args {
     /// With `--check`: print each command's outcome (events or the rejection).
     #[arg(long)]
     trace: bool,
+    /// Do not treat an accepted auction take on a healthy account as a finding.
+    #[arg(long)]
+    no_auction_health: bool,
     /// Print accepted and rejected counts (by reason) per command type.
     #[arg(long)]
     outcomes: bool,
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
         shrink_time: Duration::from_secs_f64(a.shrink_seconds.max(0.0)),
         findings: a.findings,
         hot: a.hot.clamp(0.0, 1.0),
+        auction_health: !a.no_auction_health,
         progress: true,
         ..Config::default()
     };

@@ -2,7 +2,7 @@
 //! empty engine), checked after every command, replayed periodically and at the end of each
 //! case; findings shrunk to small reproducers and written as JSON-lines journals.
 
-use crate::check::{check_journal, Checked, FindingKind};
+use crate::check::{check_journal_with, Checked, FindingKind};
 use crate::draw::{Draw, Profile};
 use crate::gen::{self, View};
 use crate::world;
@@ -40,6 +40,9 @@ pub struct Config {
     /// Share of world cases whose lending pool 1 starts lent out to ~98% on a steep curve
     /// (borrowers cross maintenance by interest alone).
     pub hot: f64,
+    /// Whether an accepted take of an auction on a healthy account is a finding (issue 9,
+    /// item 4).
+    pub auction_health: bool,
     /// Time allowed to shrink one reproducer.
     pub shrink_time: Duration,
     pub findings: Option<PathBuf>,
@@ -60,6 +63,7 @@ impl Default for Config {
             raw_every: 8,
             replay_every: 2_000,
             hot: 0.5,
+            auction_health: true,
             shrink_time: Duration::from_secs(20),
             findings: None,
             progress: false,
@@ -244,8 +248,10 @@ fn run_case(
     start: Instant,
 ) -> Option<Finding> {
     let mut d = Draw::new(seed, profile);
+    let mut checked = Checked::new();
+    checked.check_auction_health = cfg.auction_health;
     let mut case = Case {
-        checked: Checked::new(),
+        checked,
         journal: Vec::new(),
         seed,
     };
@@ -300,8 +306,8 @@ fn record(cfg: &Config, rep: &mut Report, mut f: Finding) {
     if *n > 1 {
         return;
     }
-    f.journal = shrink(&f.journal, &key, cfg.shrink_time);
-    if let Some(k) = check_journal(&f.journal) {
+    f.journal = shrink(&f.journal, &key, cfg.shrink_time, cfg.auction_health);
+    if let Some(k) = check_journal_with(&f.journal, cfg.auction_health) {
         f.kind = k;
     }
     if let Some(dir) = &cfg.findings {
@@ -319,9 +325,9 @@ fn record(cfg: &Config, rep: &mut Report, mut f: Finding) {
 }
 
 /// Removes chunks of commands while the journal still shows a finding of the same kind.
-pub fn shrink(journal: &[Envelope], key: &str, budget: Duration) -> Vec<Envelope> {
+pub fn shrink(journal: &[Envelope], key: &str, budget: Duration, auction: bool) -> Vec<Envelope> {
     let start = Instant::now();
-    let same = |j: &[Envelope]| check_journal(j).is_some_and(|k| k.key() == key);
+    let same = |j: &[Envelope]| check_journal_with(j, auction).is_some_and(|k| k.key() == key);
     let mut cur = journal.to_vec();
     if !same(&cur) {
         return cur;

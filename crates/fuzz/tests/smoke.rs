@@ -8,12 +8,13 @@
 //! limits, `i64::MAX` time jumps, microsecond timestamps) and the hot lending pool that makes
 //! borrowers insolvent by interest alone: it finds the bugs of issue 9 today, so it only runs
 //! with `BALLAST_FUZZ_OVERFLOW=1`; switch it on (remove the gate) once checked arithmetic and
-//! the index fix land.
+//! the index fix land. The bounded run also leaves out the rule that an auction take on a
+//! recovered account is a finding (issue 9 item 4, not fixed yet); the gated run applies it.
 
 use ballast_fuzz::run::{run, Config, Profiles, Report};
 use std::time::Duration;
 
-fn smoke(profiles: Profiles, hot: f64, commands: u64) -> Report {
+fn smoke(profiles: Profiles, hot: f64, auction_health: bool, commands: u64) -> Report {
     let cfg = Config {
         seed: 9,
         commands,
@@ -21,6 +22,7 @@ fn smoke(profiles: Profiles, hot: f64, commands: u64) -> Report {
         profiles,
         case_len: 500,
         hot,
+        auction_health,
         shrink_time: Duration::from_secs(3),
         ..Config::default()
     };
@@ -71,7 +73,9 @@ fn assert_clean_and_deep(rep: &Report) {
 
 #[test]
 fn bounded_profile_is_clean() {
-    let rep = smoke(Profiles::Bounded, 0.0, 5_000);
+    // the auction-health rule (issue 9 item 4) is off here until takes re-check health; the
+    // gated test below runs it
+    let rep = smoke(Profiles::Bounded, 0.0, false, 5_000);
     assert_clean_and_deep(&rep);
 }
 
@@ -83,7 +87,7 @@ fn overflow_profile_is_clean() {
         );
         return;
     }
-    let rep = smoke(Profiles::Mixed, 0.5, 5_000);
+    let rep = smoke(Profiles::Mixed, 0.5, true, 5_000);
     assert_clean_and_deep(&rep);
 }
 
