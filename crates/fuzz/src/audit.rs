@@ -273,6 +273,18 @@ impl Audit {
                 self.book(seller)?.quote += to_seller;
                 self.book(buyer)?.quote -= to_seller;
             }
+            Lot::Option(series) => {
+                for (a, d, c) in [(seller, -q, to_seller), (buyer, q, -to_seller)] {
+                    let b = self.book(a)?;
+                    b.quote += c;
+                    let o = b.options.entry(series).or_insert((0, 0));
+                    o.0 += d;
+                    o.1 += c;
+                    if o.0 == 0 {
+                        b.options.remove(&series);
+                    }
+                }
+            }
         }
         Ok(())
     }
