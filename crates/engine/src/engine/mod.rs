@@ -1007,11 +1007,13 @@ impl Engine {
         Ok(())
     }
 
-    fn total_deposits(l: &Lending) -> i128 {
-        l.deposits_scaled * l.deposit_index / INDEX_SCALE
+    /// Quote deposits of a pool at its current index (rounded down), checked.
+    fn total_deposits(l: &Lending) -> Result<i128, Overflow> {
+        mul_div(l.deposits_scaled, l.deposit_index, INDEX_SCALE, Round::Down)
     }
-    fn total_borrows(l: &Lending) -> i128 {
-        div_round(l.borrows_scaled * l.borrow_index, INDEX_SCALE, Round::Up)
+    /// Quote borrows of a pool at its current index (rounded up), checked.
+    fn total_borrows(l: &Lending) -> Result<i128, Overflow> {
+        mul_div(l.borrows_scaled, l.borrow_index, INDEX_SCALE, Round::Up)
     }
 
     fn deposit(
@@ -1037,7 +1039,7 @@ impl Engine {
             let mut l = accrued(&p.lending, &p.params.curve, now)?;
             self.settle_all_interest(id, &mut acct, &mut l, out)?;
             add_quote(&mut acct.quote, &mut l, amount.0)?;
-            if Self::total_deposits(&l) > p.params.supply_cap.0 as i128 {
+            if Self::total_deposits(&l)? > p.params.supply_cap.0 as i128 {
                 return Err(Reject::SupplyCapExceeded {
                     pool: pool_id,
                     cap: p.params.supply_cap,
@@ -1160,7 +1162,7 @@ impl Engine {
 
     /// Refuses taking `amount` of quote out of a pool whose deposits are lent out.
     fn require_liquidity(pool: PoolId, l: &Lending, amount: Amount) -> Result<(), Reject> {
-        let available = Self::total_deposits(l) - Self::total_borrows(l);
+        let available = Self::total_deposits(l)? - Self::total_borrows(l)?;
         if available < amount.0 as i128 {
             return Err(Reject::InsufficientLiquidity {
                 pool,
@@ -1212,7 +1214,7 @@ impl Engine {
         self.settle_all_interest(id, &mut acct, &mut l, &mut ev)?;
         Self::require_liquidity(pool_id, &l, amount)?;
         add_quote(&mut acct.quote, &mut l, -amount.0)?;
-        if Self::total_borrows(&l) > p.params.borrow_cap.0 as i128 {
+        if Self::total_borrows(&l)? > p.params.borrow_cap.0 as i128 {
             return Err(Reject::BorrowCapExceeded {
                 pool: pool_id,
                 cap: p.params.borrow_cap,
@@ -1287,7 +1289,7 @@ impl Engine {
             add_quote(&mut b.quote, lbr, amount.0)?;
             if pa != pb {
                 let p = &self.state.pools[pb.idx()];
-                if Self::total_deposits(lbr) > p.params.supply_cap.0 as i128 {
+                if Self::total_deposits(lbr)? > p.params.supply_cap.0 as i128 {
                     return Err(Reject::SupplyCapExceeded {
                         pool: pb,
                         cap: p.params.supply_cap,

@@ -300,7 +300,7 @@ impl Engine {
         };
         let mut left = uncovered;
         if left > 0 {
-            let t = Engine::total_deposits(&tx.lend);
+            let t = Engine::total_deposits(&tx.lend)?;
             // keep the index well above zero: at most 99.9999% of deposits can be cut
             let cut = left.min(t - t / 1_000_000).max(0);
             if cut > 0 {
