@@ -34,7 +34,8 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
     },
-    /// Re-apply a journal (JSON lines) and print the final state hash and account table.
+    /// Re-apply a journal (JSON lines, or a `ballast serve` data directory or journal.db) and
+    /// print the final state hash and account table.
     Replay {
         file: PathBuf,
         /// Print every event, line by line.
@@ -109,6 +110,17 @@ enum Cmd {
     /// Grid of scenario overrides on one seed: capital efficiency vs P(insolvency), the Pareto
     /// frontier and the recommended point under a risk tolerance.
     Sweep(stress::SweepArgs),
+    /// Serve the engine over HTTP with a durable journal (see crates/serve/README.md).
+    Serve(ballast_serve::ServeArgs),
+    /// Write the commands of a `ballast serve` journal database as JSON lines.
+    Export {
+        /// Data directory of the server.
+        #[arg(long, default_value = "ballast-data")]
+        data: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -157,8 +169,12 @@ fn run() -> Result<()> {
             report::print_replay(&engine, &r, events);
         }
         Cmd::Replay { file, events, json } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading journal {}", file.display()))?;
+            let text = if ballast_serve::export::is_database(&file) {
+                ballast_serve::export::journal_text(&file)?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading journal {}", file.display()))?
+            };
             let parsed = journal::parse(&text).with_context(|| format!("in {}", file.display()))?;
             let mut engine = Engine::new();
             let r = journal::replay(&mut engine, &parsed, events || json);
@@ -191,10 +207,27 @@ fn run() -> Result<()> {
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(accounts, commands)?,
+        Cmd::Serve(a) => ballast_serve::serve_blocking(a)?,
+        Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(a)?,
         Cmd::Scenarios => stress::scenarios()?,
         Cmd::Merge(a) => stress::merge(a)?,
         Cmd::Sweep(a) => stress::sweep(a)?,
     }
+    Ok(())
+}
+
+fn export(data: &std::path::Path, out: Option<&std::path::Path>) -> Result<()> {
+    let mut w: Box<dyn std::io::Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let done = ballast_serve::export::export(data, &mut w)?;
+    eprintln!(
+        "exported {} commands ({} torn rows skipped)",
+        done.lines, done.torn
+    );
     Ok(())
 }

@@ -1,0 +1,261 @@
+//! The HTTP surface: routes, credentials, and `POST /v1/commands`. Queries live in
+//! [`crate::queries`], the event history and stream in [`crate::stream`].
+
+use crate::auth::{Principal, Tokens};
+use crate::refusal::{ErrorBody, Refusal};
+use crate::writer::{Outcome, Shared, Submission};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ballast_engine::Envelope;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::Value;
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct App {
+    pub shared: Arc<Shared>,
+    pub tx: mpsc::Sender<Submission>,
+    pub tokens: Arc<Tokens>,
+    pub data: Arc<PathBuf>,
+    pub metrics: PrometheusHandle,
+}
+
+/// The router over every endpoint.
+pub fn router(app: App, max_body: usize) -> Router {
+    Router::new()
+        .route("/v1/commands", post(post_commands))
+        .route("/v1/events", get(crate::stream::history))
+        .route("/v1/events/stream", get(crate::stream::live))
+        .route("/v1/accounts/{id}", get(crate::queries::account))
+        .route(
+            "/v1/liquidation-queue",
+            get(crate::queries::liquidation_queue),
+        )
+        .route("/v1/pools/{id}", get(crate::queries::pool))
+        .route("/v1/state-hash", get(crate::queries::state_hash))
+        .route("/v1/oracles", get(crate::queries::oracles))
+        .route("/v1/breakers", get(crate::queries::breakers))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(crate::openapi::document))
+        .route("/", get(crate::dashboard::page))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
+/// The caller's principal from `Authorization: Bearer TOKEN`.
+pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, Refusal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    app.tokens.principal(token).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "a valid bearer token is required",
+        )
+    })
+}
+
+fn malformed(message: String) -> Refusal {
+    metrics::counter!("ballast_requests_refused_total", "code" => "malformed_json").increment(1);
+    Refusal::new(StatusCode::BAD_REQUEST, "malformed_json", message)
+}
+
+/// Every key of `input` that the parsed value does not carry: an unknown field, refused
+/// rather than silently ignored. (A key the serializer omits because its value is empty or
+/// null is not counted.)
+fn unknown_fields(input: &Value, parsed: &Value, path: &str, out: &mut Vec<String>) {
+    match (input, parsed) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                let here = format!("{path}.{k}");
+                match b.get(k) {
+                    Some(pv) => unknown_fields(v, pv, &here, out),
+                    None if is_empty(v) => {}
+                    None => out.push(here),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                unknown_fields(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(_) | Value::Bool(true) => false,
+    }
+}
+
+fn parse_one(v: Value, at: &str) -> Result<Envelope, Refusal> {
+    let env: Envelope =
+        serde_json::from_value(v.clone()).map_err(|e| malformed(format!("{at}{e}")))?;
+    let back = serde_json::to_value(&env).expect("envelopes serialize");
+    let mut unknown = Vec::new();
+    unknown_fields(&v, &back, "", &mut unknown);
+    if !unknown.is_empty() {
+        metrics::counter!("ballast_requests_refused_total", "code" => "unknown_field").increment(1);
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            format!("{at}unknown field(s): {}", unknown.join(", ")),
+        )
+        .with_fields(serde_json::json!({ "fields": unknown })));
+    }
+    Ok(env)
+}
+
+/// One envelope or an array of them; `true` when it was a single object.
+fn parse_body(body: &[u8]) -> Result<(Vec<Envelope>, bool), Refusal> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    match v {
+        Value::Array(items) => {
+            if items.is_empty() {
+                return Err(malformed("an empty batch".into()));
+            }
+            let envs = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| parse_one(v, &format!("item {i}: ")))
+                .collect::<Result<_, _>>()?;
+            Ok((envs, false))
+        }
+        v => Ok((vec![parse_one(v, "")?], true)),
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn outcome_json(out: &Outcome, s: &mut String) {
+    match out {
+        Outcome::Accepted { seq, events } => {
+            let _ = write!(s, "{{\"seq\":{seq},\"events\":{events}}}");
+        }
+        Outcome::Refused(r) => {
+            let body = serde_json::to_string(&r.body).expect("error bodies serialize");
+            let _ = write!(s, "{{\"status\":{},\"error\":{body}}}", r.status.as_u16());
+        }
+    }
+}
+
+/// Accepted command: its seq and events (durable when this is returned).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AcceptedBody {
+    pub seq: u64,
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Value>,
+}
+
+/// A batch: one result per command, in order (each an accepted body or `{status, error}`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BatchBody {
+    pub accepted: usize,
+    pub refused: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<Value>,
+}
+
+/// Submit one command envelope (`{"time": ms, "cmd": {"type": ...}}`) or an array of them.
+/// The answer comes after the accepted commands are committed to the journal.
+#[utoipa::path(post, path = "/v1/commands", request_body(content = Object, description = "an envelope or an array of envelopes, as journal lines"),
+    responses(
+        (status = 200, description = "accepted and durable (single) or per-command results (batch)", body = AcceptedBody),
+        (status = 400, description = "malformed JSON or an unknown field; nothing journaled", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 403, description = "outside the caller's role", body = ErrorBody),
+        (status = 404, description = "unknown id", body = ErrorBody),
+        (status = 422, description = "refused by the engine", body = ErrorBody),
+        (status = 503, description = "the journal is unavailable; nothing acknowledged", body = ErrorBody),
+    ))]
+pub async fn post_commands(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    match submit(&app, &headers, &body).await {
+        Ok(r) => r,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn submit(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refusal> {
+    let principal = principal(app, headers)?;
+    let (envs, single) = parse_body(body)?;
+    let (reply, rx) = oneshot::channel();
+    let sub = Submission {
+        principal,
+        envs,
+        reply,
+    };
+    let down = || Refusal::unavailable("the journal writer has stopped");
+    app.tx.send(sub).await.map_err(|_| down())?;
+    let outs = rx.await.map_err(|_| down())?;
+    if single {
+        return match outs.into_iter().next() {
+            Some(Outcome::Refused(r)) => Err(r),
+            Some(ok) => {
+                let mut s = String::new();
+                outcome_json(&ok, &mut s);
+                Ok(json_response(StatusCode::OK, s))
+            }
+            None => Err(Refusal::unavailable("no answer from the writer")),
+        };
+    }
+    let accepted = outs
+        .iter()
+        .filter(|o| matches!(o, Outcome::Accepted { .. }))
+        .count();
+    let mut s = format!(
+        "{{\"accepted\":{accepted},\"refused\":{},\"results\":[",
+        outs.len() - accepted
+    );
+    for (i, o) in outs.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        outcome_json(o, &mut s);
+    }
+    s.push_str("]}");
+    Ok(json_response(StatusCode::OK, s))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_is_found() {
+        let body = br#"{"time":1,"cmd":{"type":"set_price","asset":0,"price":2.0,"colour":"red"}}"#;
+        let e = parse_body(body).unwrap_err();
+        assert_eq!(e.body.code, "unknown_field");
+        assert!(e.body.message.contains(".cmd.colour"), "{}", e.body.message);
+        let ok = br#"{"time":1,"cmd":{"type":"set_price","asset":0,"price":2.0}}"#;
+        assert!(parse_body(ok).unwrap().1);
+    }
+}
