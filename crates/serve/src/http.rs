@@ -1,9 +1,10 @@
 //! The HTTP surface: routes, credentials, and `POST /v1/commands`. Queries live in
 //! [`crate::queries`], the event history and stream in [`crate::stream`].
 
+use crate::answer::render;
 use crate::auth::{Principal, Tokens};
 use crate::refusal::{ErrorBody, Refusal};
-use crate::writer::{Outcome, Shared, Submission};
+use crate::writer::{Reply, Shared, Submission};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,7 +14,6 @@ use axum::Router;
 use ballast_engine::Envelope;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::Value;
-use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -146,18 +146,6 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn outcome_json(out: &Outcome, s: &mut String) {
-    match out {
-        Outcome::Accepted { seq, events } => {
-            let _ = write!(s, "{{\"seq\":{seq},\"events\":{events}}}");
-        }
-        Outcome::Refused(r) => {
-            let body = serde_json::to_string(&r.body).expect("error bodies serialize");
-            let _ = write!(s, "{{\"status\":{},\"error\":{body}}}", r.status.as_u16());
-        }
-    }
-}
-
 /// Accepted command: its seq and events (durable when this is returned).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AcceptedBody {
@@ -194,45 +182,43 @@ pub async fn post_commands(State(app): State<App>, headers: HeaderMap, body: Byt
     }
 }
 
+/// Longest accepted idempotency key.
+pub const MAX_KEY: usize = 128;
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Refusal> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY => Ok(Some(k.to_string())),
+        _ => Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "bad_idempotency_key",
+            format!("Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters"),
+        )),
+    }
+}
+
 async fn submit(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refusal> {
     let principal = principal(app, headers)?;
+    let key = idempotency_key(headers)?;
     let (envs, single) = parse_body(body)?;
     let (reply, rx) = oneshot::channel();
     let sub = Submission {
         principal,
         envs,
+        single,
+        key,
         reply,
     };
     let down = || Refusal::unavailable("the journal writer has stopped");
     app.tx.send(sub).await.map_err(|_| down())?;
-    let outs = rx.await.map_err(|_| down())?;
-    if single {
-        return match outs.into_iter().next() {
-            Some(Outcome::Refused(r)) => Err(r),
-            Some(ok) => {
-                let mut s = String::new();
-                outcome_json(&ok, &mut s);
-                Ok(json_response(StatusCode::OK, s))
-            }
-            None => Err(Refusal::unavailable("no answer from the writer")),
-        };
-    }
-    let accepted = outs
-        .iter()
-        .filter(|o| matches!(o, Outcome::Accepted { .. }))
-        .count();
-    let mut s = format!(
-        "{{\"accepted\":{accepted},\"refused\":{},\"results\":[",
-        outs.len() - accepted
-    );
-    for (i, o) in outs.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        outcome_json(o, &mut s);
-    }
-    s.push_str("]}");
-    Ok(json_response(StatusCode::OK, s))
+    let answer = match rx.await.map_err(|_| down())? {
+        Reply::Fresh(outs) => render(&outs, single),
+        Reply::Keyed(a) => a,
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    Ok(json_response(status, answer.body))
 }
 
 /// Prometheus text exposition.

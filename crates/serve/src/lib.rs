@@ -11,6 +11,7 @@
 //! - [`http`], [`queries`], [`stream`], [`openapi`], [`dashboard`]: the HTTP surface;
 //!   [`refusal`]: typed error bodies.
 
+pub mod answer;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
@@ -138,38 +139,52 @@ pub struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     writer: std::thread::JoinHandle<Result<(), ServeError>>,
+    writer_done: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Running {
-    /// Stops accepting requests, lets the writer finish its queue and closes the journal.
-    pub async fn shutdown(self) -> Result<(), ServeError> {
+    /// Stops accepting requests (open event streams get 5 s to close), lets the writer finish
+    /// its queue and closes the journal. Returns the writer's error if it had stopped on one.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
         let _ = self.stop.send(());
-        let _ = self.http.await;
-        tokio::task::spawn_blocking(move || self.writer.join())
-            .await
-            .map_err(|e| ServeError::WriterStopped(e.to_string()))?
-            .map_err(|_| ServeError::WriterStopped("the writer panicked".into()))?
-    }
-
-    /// Serves until the HTTP server or the writer stops.
-    pub async fn wait(self) -> Result<(), ServeError> {
-        let r = self.http.await;
-        let _ = self.stop;
-        if let Ok(Err(e)) = r {
-            return Err(ServeError::WriterStopped(e.to_string()));
+        let grace = std::time::Duration::from_secs(5);
+        if tokio::time::timeout(grace, &mut self.http).await.is_err() {
+            self.http.abort();
         }
-        tokio::task::spawn_blocking(move || self.writer.join())
+        let writer = self.writer;
+        tokio::task::spawn_blocking(move || writer.join())
             .await
             .map_err(|e| ServeError::WriterStopped(e.to_string()))?
             .map_err(|_| ServeError::WriterStopped("the writer panicked".into()))?
     }
 }
 
-/// Serves until stopped.
+/// Serves until SIGINT/SIGTERM (then drains the writer's queue and closes the journal) or
+/// until the writer stops on a journal failure (then returns that error: fail-stop).
 pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
-    let running = start(config).await?;
+    let mut running = start(config).await?;
     println!("ballast serve: listening on http://{}", running.addr);
-    running.wait().await
+    let writer_done = running.writer_done.take();
+    tokio::select! {
+        _ = stop_signal() => eprintln!("ballast serve: stopping"),
+        _ = async { if let Some(d) = writer_done { let _ = d.await; } } => {}
+    }
+    running.shutdown().await
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn recorder() -> Result<Arc<PrometheusRecorder>, ServeError> {
@@ -206,6 +221,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             .await
             .map_err(|e| ServeError::WriterStopped(e.to_string()))??;
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let writer = std::thread::Builder::new()
         .name("ballast-writer".into())
         .spawn(move || {
@@ -214,6 +230,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             if let Err(e) = &r {
                 eprintln!("ballast serve: writer stopped: {e}");
             }
+            let _ = done_tx.send(());
             r
         })
         .map_err(|e| ServeError::WriterStopped(e.to_string()))?;
@@ -248,6 +265,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         stop,
         http,
         writer,
+        writer_done: Some(done_rx),
     })
 }
 

@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS commands (
     state_hash TEXT,                -- state hash after it (set on the last row of each batch)
     checksum   TEXT NOT NULL        -- BLAKE3 of seq, command and events (see row_checksum)
 );
+CREATE TABLE IF NOT EXISTS requests (
+    scope      TEXT PRIMARY KEY,    -- caller and Idempotency-Key
+    digest     TEXT NOT NULL,       -- BLAKE3 of the request's commands
+    status     INTEGER NOT NULL,    -- the answer given, replayed to a retry
+    body       TEXT NOT NULL,
+    seq        INTEGER NOT NULL     -- engine seq when answered
+);
 CREATE TABLE IF NOT EXISTS snapshots (
     seq        INTEGER PRIMARY KEY, -- the state after the command with this seq
     state      TEXT NOT NULL,       -- ballast_engine::state::State as JSON
@@ -42,6 +49,16 @@ pub struct NewRow {
     pub time: i64,
     pub command: String,
     pub events: std::sync::Arc<str>,
+}
+
+/// The answer to a keyed request, journaled with its commands.
+#[derive(Debug, Clone)]
+pub struct KeyedAnswer {
+    pub scope: String,
+    pub digest: String,
+    pub status: u16,
+    pub body: String,
+    pub seq: u64,
 }
 
 /// One journal row as read back.
@@ -102,9 +119,16 @@ impl Store {
         rows: &[NewRow],
         state_hash: &str,
         snapshot: Option<(&str, &str)>,
+        keyed: &[KeyedAnswer],
     ) -> Result<(), ServeError> {
         let tx = self.conn.transaction()?;
         {
+            let mut key = tx.prepare_cached(
+                "INSERT INTO requests (scope, digest, status, body, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for k in keyed {
+                key.execute(params![k.scope, k.digest, k.status, k.body, k.seq as i64])?;
+            }
             let mut ins = tx.prepare_cached(
                 "INSERT INTO commands (seq, time, command, events, state_hash, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
@@ -150,11 +174,22 @@ impl Store {
         let tx = self.conn.transaction()?;
         let n = tx.execute("DELETE FROM commands WHERE seq >= ?1", params![seq])?;
         tx.execute("DELETE FROM snapshots WHERE seq >= ?1", params![seq])?;
+        tx.execute("DELETE FROM requests WHERE seq >= ?1", params![seq])?;
         tx.commit()?;
         Ok(n)
     }
 
-    /// Number of commands after the newest snapshot (for the snapshot schedule).
+    /// The journaled answer to a keyed request: (digest, status, body).
+    pub fn keyed(&self, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT digest, status, body FROM requests WHERE scope = ?1")?;
+        Ok(st
+            .query_row(params![scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    /// Seq of the newest snapshot.
     pub fn newest_snapshot_seq(&self) -> Result<Option<i64>, ServeError> {
         Ok(self
             .conn

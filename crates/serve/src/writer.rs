@@ -12,11 +12,12 @@
 //! writer stops: the in-memory engine is ahead of the journal, so the only safe continuation
 //! is a restart, which recovers from the journal.
 
+use crate::answer::{render, Answer};
 use crate::auth::{authorize, Principal};
 use crate::error::ServeError;
 use crate::kind::kind;
 use crate::refusal::Refusal;
-use crate::store::{NewRow, Store};
+use crate::store::{KeyedAnswer, NewRow, Store};
 use arc_swap::ArcSwap;
 use ballast_engine::engine::QueueEntry;
 use ballast_engine::event::Event;
@@ -60,7 +61,20 @@ pub enum Outcome {
 pub struct Submission {
     pub principal: Principal,
     pub envs: Vec<Envelope>,
-    pub reply: oneshot::Sender<Vec<Outcome>>,
+    /// The request was one envelope, not an array (shapes a keyed answer).
+    pub single: bool,
+    /// `Idempotency-Key`: a retry with the same key and commands gets the first answer.
+    pub key: Option<String>,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// The writer's answer to a submission.
+#[derive(Debug)]
+pub enum Reply {
+    /// One outcome per command, in order.
+    Fresh(Vec<Outcome>),
+    /// A keyed request's answer, as journaled (the first time or a retry).
+    Keyed(Answer),
 }
 
 /// Tuning of the writer.
@@ -98,11 +112,13 @@ impl Writer {
             view: ArcSwap::from_pointee(view),
             events,
         });
+        let newest = store.newest_snapshot_seq().ok().flatten().unwrap_or(0);
+        let since_snapshot = engine.state().seq.saturating_sub(newest as u64);
         let w = Writer {
             engine,
             store,
             cfg,
-            since_snapshot: 0,
+            since_snapshot,
             shared: shared.clone(),
             buf: Vec::new(),
         };
@@ -119,10 +135,15 @@ impl Writer {
         self.apply_batch(vec![Submission {
             principal,
             envs,
+            single: false,
+            key: None,
             reply,
         }])?;
-        rx.try_recv()
-            .map_err(|e| ServeError::WriterStopped(e.to_string()))
+        match rx.try_recv() {
+            Ok(Reply::Fresh(outs)) => Ok(outs),
+            Ok(Reply::Keyed(_)) => unreachable!("genesis carries no key"),
+            Err(e) => Err(ServeError::WriterStopped(e.to_string())),
+        }
     }
 
     /// The writer loop: runs until every sender is gone or a commit fails.
@@ -148,32 +169,84 @@ impl Writer {
         metrics::histogram!("ballast_batch_commands")
             .record(batch.iter().map(|s| s.envs.len()).sum::<usize>() as f64);
         let mut rows = Vec::new();
-        let mut answers = Vec::with_capacity(batch.len());
+        let mut keyed = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
         for sub in &batch {
-            let out: Vec<Outcome> = sub
-                .envs
-                .iter()
-                .map(|env| self.apply_one(&sub.principal, env, &mut rows))
-                .collect();
-            answers.push(out);
+            let reply = match &sub.key {
+                None => Reply::Fresh(self.apply_all(sub, &mut rows)),
+                Some(key) => self.apply_keyed(sub, key, &mut rows, &mut keyed)?,
+            };
+            replies.push(reply);
         }
-        if !rows.is_empty() {
-            let hash = match self.commit(&rows) {
+        if !rows.is_empty() || !keyed.is_empty() {
+            let hash = match self.commit(&rows, &keyed) {
                 Ok(h) => h,
                 Err(e) => {
                     for sub in batch {
                         let down = Outcome::Refused(Refusal::unavailable(e.to_string()));
-                        let _ = sub.reply.send(vec![down; sub.envs.len()]);
+                        let _ = sub.reply.send(Reply::Fresh(vec![down; sub.envs.len()]));
                     }
                     return Err(e);
                 }
             };
-            self.publish(&rows, hash);
+            if !rows.is_empty() {
+                self.publish(&rows, hash);
+            }
         }
-        for (sub, out) in batch.into_iter().zip(answers) {
-            let _ = sub.reply.send(out);
+        for (sub, reply) in batch.into_iter().zip(replies) {
+            let _ = sub.reply.send(reply);
         }
         Ok(())
+    }
+
+    fn apply_all(&mut self, sub: &Submission, rows: &mut Vec<NewRow>) -> Vec<Outcome> {
+        sub.envs
+            .iter()
+            .map(|env| self.apply_one(&sub.principal, env, rows))
+            .collect()
+    }
+
+    /// A keyed submission: the journaled answer if the key was seen (journal or this batch),
+    /// else apply and keep the answer for the journal.
+    fn apply_keyed(
+        &mut self,
+        sub: &Submission,
+        key: &str,
+        rows: &mut Vec<NewRow>,
+        keyed: &mut Vec<KeyedAnswer>,
+    ) -> Result<Reply, ServeError> {
+        let scope = format!("{:?}|{key}", sub.principal);
+        let mut h = blake3::Hasher::new();
+        for env in &sub.envs {
+            h.update(journal::to_line(env).as_bytes());
+            h.update(b"\n");
+        }
+        let digest = h.finalize().to_hex().to_string();
+        let seen = match keyed.iter().find(|k| k.scope == scope) {
+            Some(k) => Some((k.digest.clone(), k.status, k.body.clone())),
+            None => self.store.keyed(&scope)?,
+        };
+        if let Some((d, status, body)) = seen {
+            metrics::counter!("ballast_idempotent_replays_total").increment(1);
+            if d != digest {
+                let r = Refusal::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for different commands",
+                );
+                return Ok(Reply::Keyed(render(&[Outcome::Refused(r)], true)));
+            }
+            return Ok(Reply::Keyed(Answer { status, body }));
+        }
+        let answer = render(&self.apply_all(sub, rows), sub.single);
+        keyed.push(KeyedAnswer {
+            scope,
+            digest,
+            status: answer.status,
+            body: answer.body.clone(),
+            seq: self.engine.state().seq,
+        });
+        Ok(Reply::Keyed(answer))
     }
 
     fn apply_one(&mut self, p: &Principal, env: &Envelope, rows: &mut Vec<NewRow>) -> Outcome {
@@ -212,7 +285,7 @@ impl Writer {
     }
 
     /// Writes the batch (and a snapshot when one is due) in one durable transaction.
-    fn commit(&mut self, rows: &[NewRow]) -> Result<String, ServeError> {
+    fn commit(&mut self, rows: &[NewRow], keyed: &[KeyedAnswer]) -> Result<String, ServeError> {
         self.since_snapshot += rows.len() as u64;
         let snap_due =
             self.cfg.snapshot_every > 0 && self.since_snapshot >= self.cfg.snapshot_every;
@@ -221,8 +294,12 @@ impl Writer {
         let hash = blake3::hash(&bytes).to_hex().to_string();
         let text = snap_due.then(|| String::from_utf8(bytes).expect("JSON is UTF-8"));
         let t = Instant::now();
-        self.store
-            .append(rows, &hash, text.as_deref().map(|s| (s, hash.as_str())))?;
+        self.store.append(
+            rows,
+            &hash,
+            text.as_deref().map(|s| (s, hash.as_str())),
+            keyed,
+        )?;
         metrics::histogram!("ballast_journal_commit_seconds").record(t.elapsed().as_secs_f64());
         if snap_due {
             self.since_snapshot = 0;

@@ -178,3 +178,48 @@ async fn the_stream_delivers_committed_events() {
     drop(stream);
     srv.shutdown().await.unwrap();
 }
+
+async fn post_keyed(base: &str, key: &str, body: &Value) -> (u16, String) {
+    let r = client()
+        .post(format!("{base}/v1/commands"))
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_retried_keyed_request_applies_once_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis_file(dir.path());
+    let data = dir.path().join("d");
+    let (srv, base) = start(config(&data, &g)).await;
+    let (seq0, _) = state_hash(&base).await;
+    let first = post_keyed(&base, "req-1", &deposit(T, 1, 5)).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    let after = state_hash(&base).await;
+    assert_eq!(after.0, seq0 + 1);
+    assert_eq!(
+        post_keyed(&base, "req-1", &deposit(T, 1, 5)).await,
+        first,
+        "same answer"
+    );
+    assert_eq!(state_hash(&base).await, after, "applied once");
+    let (s, b) = post_keyed(&base, "req-1", &deposit(T, 1, 6)).await;
+    assert_eq!(s, 422);
+    assert!(b.contains("idempotency_key_reused"), "{b}");
+    let refused = post_keyed(&base, "req-2", &withdraw(T, 1, 1_000_000_000)).await;
+    assert_eq!(refused.0, 422);
+    srv.shutdown().await.unwrap();
+
+    let (srv, base) = start(config(&data, &g)).await;
+    assert_eq!(post_keyed(&base, "req-1", &deposit(T, 1, 5)).await, first);
+    assert_eq!(
+        post_keyed(&base, "req-2", &withdraw(T, 1, 1_000_000_000)).await,
+        refused
+    );
+    assert_eq!(state_hash(&base).await, after);
+    srv.shutdown().await.unwrap();
+}
