@@ -26,6 +26,7 @@ pub struct App {
     pub tokens: Arc<Tokens>,
     pub data: Arc<PathBuf>,
     pub metrics: PrometheusHandle,
+    pub limiter: Option<Arc<crate::limit::Limiter>>,
 }
 
 /// The router over every endpoint.
@@ -173,6 +174,7 @@ pub struct BatchBody {
         (status = 403, description = "outside the caller's role", body = ErrorBody),
         (status = 404, description = "unknown id", body = ErrorBody),
         (status = 422, description = "refused by the engine", body = ErrorBody),
+        (status = 429, description = "over the caller's request rate", body = ErrorBody),
         (status = 503, description = "the journal is unavailable; nothing acknowledged", body = ErrorBody),
     ))]
 pub async fn post_commands(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
@@ -201,6 +203,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Refusal> {
 
 async fn submit(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refusal> {
     let principal = principal(app, headers)?;
+    if let Some(l) = &app.limiter {
+        if !l.allow(&principal) {
+            metrics::counter!("ballast_requests_refused_total", "code" => "rate_limited")
+                .increment(1);
+            return Err(Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("more than {} requests per second", l.per_second()),
+            )
+            .with_fields(serde_json::json!({ "per_second": l.per_second() })));
+        }
+    }
     let key = idempotency_key(headers)?;
     let (envs, single) = parse_body(body)?;
     let (reply, rx) = oneshot::channel();

@@ -18,6 +18,7 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod kind;
+pub mod limit;
 pub mod openapi;
 pub mod queries;
 pub mod recovery;
@@ -52,6 +53,8 @@ pub struct ServeConfig {
     pub max_batch: usize,
     /// Largest request body, bytes.
     pub max_body: usize,
+    /// Requests per second per caller on `POST /v1/commands` (0: no limit).
+    pub rate_limit: u32,
     /// fsync the journal at every commit (`false`: for load comparisons only; an
     /// acknowledged command may then be lost in a power failure, not in a process crash).
     pub fsync: bool,
@@ -69,6 +72,7 @@ impl ServeConfig {
             max_batch: 8192,
             max_body: 8 << 20,
             fsync: true,
+            rate_limit: 0,
         }
     }
 }
@@ -92,6 +96,9 @@ pub struct ServeArgs {
     /// Snapshot the state after this many accepted commands (0: never).
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_every: u64,
+    /// Requests per second per token on POST /v1/commands (0: no limit); over it: 429.
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
     /// Do not fsync journal commits (load comparisons only: a power failure may lose
     /// acknowledged commands).
     #[arg(long)]
@@ -109,6 +116,7 @@ impl ServeArgs {
             tokens: self.tokens.clone(),
             snapshot_every: self.snapshot_every,
             fsync: !self.no_fsync,
+            rate_limit: self.rate_limit,
             ..ServeConfig::new(&self.data)
         }
     }
@@ -240,6 +248,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         tokens: Arc::new(tokens),
         data: Arc::new(config.data.clone()),
         metrics: handle,
+        limiter: (config.rate_limit > 0).then(|| Arc::new(limit::Limiter::new(config.rate_limit))),
     };
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -223,3 +223,32 @@ async fn a_retried_keyed_request_applies_once_even_across_a_restart() {
     assert_eq!(state_hash(&base).await, after);
     srv.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn over_the_rate_limit_is_429_and_nothing_is_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis_file(dir.path());
+    let mut c = config(&dir.path().join("d"), &g);
+    c.rate_limit = 2;
+    let (srv, base) = start(c).await;
+    let (seq0, _) = state_hash(&base).await;
+    let (mut ok, mut limited) = (0, 0);
+    for i in 0..20 {
+        let (s, b) = post(&base, None, &deposit(T + i, 1, 1)).await;
+        match s {
+            200 => ok += 1,
+            429 => {
+                assert_eq!(b["code"], "rate_limited", "{b}");
+                limited += 1;
+            }
+            _ => panic!("unexpected {s}: {b}"),
+        }
+    }
+    assert!(limited > 0 && ok >= 2, "ok {ok}, limited {limited}");
+    assert_eq!(
+        state_hash(&base).await.0,
+        seq0 + ok,
+        "only the allowed requests were applied"
+    );
+    srv.shutdown().await.unwrap();
+}
