@@ -27,6 +27,18 @@ pub struct App {
     pub data: Arc<PathBuf>,
     pub metrics: PrometheusHandle,
     pub limiter: Option<Arc<crate::limit::Limiter>>,
+    /// The recorder behind `metrics` (handlers run on runtime threads without a default one).
+    pub recorder: Arc<metrics_exporter_prometheus::PrometheusRecorder>,
+}
+
+impl App {
+    /// Counts a request refused before it reached the writer.
+    fn count_refused(&self, code: &str) {
+        let code = code.to_string();
+        metrics::with_local_recorder(&*self.recorder, || {
+            metrics::counter!("ballast_requests_refused_total", "code" => code).increment(1);
+        });
+    }
 }
 
 /// The router over every endpoint.
@@ -68,7 +80,6 @@ pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, Refusal> {
 }
 
 fn malformed(message: String) -> Refusal {
-    metrics::counter!("ballast_requests_refused_total", "code" => "malformed_json").increment(1);
     Refusal::new(StatusCode::BAD_REQUEST, "malformed_json", message)
 }
 
@@ -113,7 +124,6 @@ fn parse_one(v: Value, at: &str) -> Result<Envelope, Refusal> {
     let mut unknown = Vec::new();
     unknown_fields(&v, &back, "", &mut unknown);
     if !unknown.is_empty() {
-        metrics::counter!("ballast_requests_refused_total", "code" => "unknown_field").increment(1);
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             "unknown_field",
@@ -180,7 +190,10 @@ pub struct BatchBody {
 pub async fn post_commands(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     match submit(&app, &headers, &body).await {
         Ok(r) => r,
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => {
+            app.count_refused(&refusal.body.code);
+            refusal.into_response()
+        }
     }
 }
 
@@ -205,8 +218,6 @@ async fn submit(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response,
     let principal = principal(app, headers)?;
     if let Some(l) = &app.limiter {
         if !l.allow(&principal) {
-            metrics::counter!("ballast_requests_refused_total", "code" => "rate_limited")
-                .increment(1);
             return Err(Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

@@ -228,6 +228,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         tokio::task::spawn_blocking(move || metrics::with_local_recorder(&*rec2, || prepare(&cfg)))
             .await
             .map_err(|e| ServeError::WriterStopped(e.to_string()))??;
+    let rec_http = rec.clone();
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let writer = std::thread::Builder::new()
@@ -248,6 +249,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         tokens: Arc::new(tokens),
         data: Arc::new(config.data.clone()),
         metrics: handle,
+        recorder: rec_http,
         limiter: (config.rate_limit > 0).then(|| Arc::new(limit::Limiter::new(config.rate_limit))),
     };
     let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -113,6 +113,8 @@ async fn queries_metrics_and_openapi_respond() {
     let g = genesis_file(dir.path());
     let (srv, base) = start(config(&dir.path().join("d"), &g)).await;
     post(&base, None, &withdraw(T, 1, 1_000_000_000)).await;
+    let (s, _) = post(&base, None, &json!({"time": T})).await;
+    assert_eq!(s, 400);
     let (s, acct) = get(&base, "/v1/accounts/1").await;
     assert_eq!(s, 200, "{acct}");
     let acct: Value = serde_json::from_str(&acct).unwrap();
@@ -136,6 +138,10 @@ async fn queries_metrics_and_openapi_respond() {
         "{m}"
     );
     assert!(m.contains("ballast_journal_commit_seconds_bucket"), "{m}");
+    assert!(
+        m.contains("ballast_requests_refused_total{code=\"malformed_json\"} 1"),
+        "{m}"
+    );
     assert!(m.contains("ballast_apply_seconds_bucket"), "{m}");
     let (s, doc) = get(&base, "/openapi.json").await;
     assert_eq!(s, 200);
