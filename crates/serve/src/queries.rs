@@ -229,3 +229,84 @@ pub async fn breakers(State(app): State<App>, headers: HeaderMap) -> Result<Json
         json!({ "seq": v.seq, "paused": st.paused, "chain": st.chain, "pools": pools, "markets": markets }),
     ))
 }
+
+/// One pool in the summary.
+#[derive(Serialize)]
+struct PoolSummary<'a> {
+    id: usize,
+    name: &'a str,
+    insurance_fund: i64,
+    insurance_ratio: Option<Ratio>,
+    bad_debt: i64,
+    fee_account: i64,
+    paused: bool,
+    breaker_mode: Option<ballast_oracle::breaker::Mode>,
+}
+
+/// One market in the summary.
+#[derive(Serialize)]
+struct MarketSummary<'a> {
+    id: usize,
+    symbol: &'a str,
+    long_oi: i64,
+    short_oi: i64,
+    breaker_mode: Option<ballast_oracle::breaker::Mode>,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    seq: u64,
+    time: i64,
+    state_hash: &'a str,
+    accounts: usize,
+    below_maintenance: usize,
+    pools: Vec<PoolSummary<'a>>,
+    markets: Vec<MarketSummary<'a>>,
+}
+
+/// The state of risk at a glance: pools (insurance fund and ratio, bad debt, breaker mode),
+/// markets (open interest, breaker mode), accounts and how many are below maintenance.
+#[utoipa::path(get, path = "/v1/summary", responses((status = 200, body = Object)))]
+pub async fn summary(State(app): State<App>, headers: HeaderMap) -> Result<Response, Refusal> {
+    authed(&app, &headers)?;
+    let v = app.shared.view.load();
+    let e = &v.engine;
+    let st = e.state();
+    let pools = st
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PoolSummary {
+            id: i,
+            name: &p.name,
+            insurance_fund: p.insurance_fund.0,
+            insurance_ratio: e.insurance_ratio(PoolId(i as u16)),
+            bad_debt: p.bad_debt.0,
+            fee_account: p.fee_account.0,
+            paused: p.paused,
+            breaker_mode: p.breaker.as_ref().map(|b| b.mode()),
+        })
+        .collect();
+    let markets = st
+        .markets
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MarketSummary {
+            id: i,
+            symbol: &m.symbol,
+            long_oi: m.long_oi.0,
+            short_oi: m.short_oi.0,
+            breaker_mode: m.breaker.as_ref().map(|b| b.mode()),
+        })
+        .collect();
+    let body = Summary {
+        seq: v.seq,
+        time: st.time.0,
+        state_hash: &v.state_hash,
+        accounts: st.accounts.len(),
+        below_maintenance: v.queue.len(),
+        pools,
+        markets,
+    };
+    Ok(Json(body).into_response())
+}

@@ -127,6 +127,11 @@ async fn queries_metrics_and_openapi_respond() {
     assert_eq!(get(&base, "/v1/liquidation-queue").await.0, 200);
     assert_eq!(get(&base, "/v1/oracles").await.0, 200);
     assert_eq!(get(&base, "/v1/breakers").await.0, 200);
+    let (s, sum) = get(&base, "/v1/summary").await;
+    assert_eq!(s, 200, "{sum}");
+    let sum: Value = serde_json::from_str(&sum).unwrap();
+    assert_eq!(sum["accounts"].as_u64(), Some(TRADERS as u64 + 1));
+    assert_eq!(sum["pools"][0]["name"], "main");
     let (s, m) = get(&base, "/metrics").await;
     assert_eq!(s, 200);
     assert!(
