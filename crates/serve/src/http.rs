@@ -108,6 +108,18 @@ fn unknown_fields(input: &Value, parsed: &Value, path: &str, out: &mut Vec<Strin
     }
 }
 
+/// Whether [`unknown_fields`] would find any (without building paths: the common case).
+fn has_unknown(input: &Value, parsed: &Value) -> bool {
+    match (input, parsed) {
+        (Value::Object(a), Value::Object(b)) => a.iter().any(|(k, v)| match b.get(k) {
+            Some(pv) => has_unknown(v, pv),
+            None => !is_empty(v),
+        }),
+        (Value::Array(a), Value::Array(b)) => a.iter().zip(b).any(|(x, y)| has_unknown(x, y)),
+        _ => false,
+    }
+}
+
 fn is_empty(v: &Value) -> bool {
     match v {
         Value::Null | Value::Bool(false) => true,
@@ -119,12 +131,12 @@ fn is_empty(v: &Value) -> bool {
 }
 
 fn parse_one(v: Value, at: &str) -> Result<Envelope, Refusal> {
-    let env: Envelope =
-        serde_json::from_value(v.clone()).map_err(|e| malformed(format!("{at}{e}")))?;
+    use serde::Deserialize;
+    let env = Envelope::deserialize(&v).map_err(|e| malformed(format!("{at}{e}")))?;
     let back = serde_json::to_value(&env).expect("envelopes serialize");
-    let mut unknown = Vec::new();
-    unknown_fields(&v, &back, "", &mut unknown);
-    if !unknown.is_empty() {
+    if has_unknown(&v, &back) {
+        let mut unknown = Vec::new();
+        unknown_fields(&v, &back, "", &mut unknown);
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             "unknown_field",

@@ -108,6 +108,10 @@ impl Store {
         let conn = Connection::open(db_path(data))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", if fsync { "FULL" } else { "OFF" })?;
+        // Checkpoint the WAL into the database every ~40 MB instead of every 4 MB: fewer
+        // checkpoint stalls inside group commits (recovery reads the WAL either way).
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store { conn })
     }
