@@ -50,11 +50,14 @@ fn valid_prefix(rows: &[StoredRow]) -> Result<(Vec<Envelope>, Option<i64>), Serv
             }
         });
         if let Some(reason) = defect {
+            // Any intact row after it (whatever its seq: a gap is damage too) means this is
+            // not a torn tail.
             let later_valid = rows[i + 1..]
                 .iter()
-                .enumerate()
-                .any(|(j, r)| row_defect(r, (i + j) as i64 + 2).is_none());
-            if later_valid {
+                .any(|r| row_checksum(r.seq, &r.command, &r.events) == r.checksum);
+            let misplaced = row.seq != i as i64 + 1
+                && row_checksum(row.seq, &row.command, &row.events) == row.checksum;
+            if later_valid || misplaced {
                 return Err(ServeError::CorruptJournal {
                     seq: row.seq,
                     reason,

@@ -186,3 +186,22 @@ async fn export_replays_to_the_server_hash() {
     assert_eq!((r.applied, r.rejected.len()), (done.lines, 0));
     assert_eq!(e.state_hash(), hash);
 }
+
+#[tokio::test]
+async fn a_missing_row_before_good_rows_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis_file(dir.path());
+    let data = dir.path().join("data");
+    let (srv, base) = start(config(&data, &g)).await;
+    post(&base, None, &deposit(T, 1, 5)).await;
+    srv.shutdown().await.unwrap();
+    let n = db(&data)
+        .execute("DELETE FROM commands WHERE seq = 5", [])
+        .unwrap();
+    assert_eq!(n, 1);
+    let err = match ballast_serve::start(config(&data, &g)).await {
+        Ok(_) => panic!("a journal with a gap must not start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("corrupt"), "{err}");
+}
