@@ -96,3 +96,149 @@ async fn each_role_acts_only_within_its_rights() {
     assert_eq!(post(&base, Some(&tok("gov")), &unpause).await.0, 200);
     srv.shutdown().await.unwrap();
 }
+
+/// Every command kind under every principal, against a book where owner i owns account i:
+/// accepted by `authorize` exactly where the role table of the README allows. (Commands are
+/// taken from the example journals where their configuration is long; the four kinds that no
+/// example holds — `configure_breaker`, `configure_vol_margin`, `create_option_series`,
+/// `set_vol_surface` — go through the same claimed-role rule as `configure_oracle`.)
+#[test]
+fn role_matrix_over_every_command() {
+    use ballast_serve::auth::{authorize, Principal};
+    use ballast_serve::kind::kind;
+    let mut e = ballast_engine::Engine::new();
+    for env in ballast_engine::demo::synthetic_book(3, 1) {
+        e.apply(&env).unwrap();
+    }
+    let examples: Vec<ballast_engine::Envelope> = [
+        include_str!("../../../examples/demo.jsonl"),
+        include_str!("../../../examples/liquidation.jsonl"),
+    ]
+    .iter()
+    .flat_map(|t| ballast_engine::journal::parse(t).unwrap())
+    .map(|(_, env)| env)
+    .collect();
+    let from_examples = |k: &str| -> ballast_engine::Command {
+        let mut c = examples
+            .iter()
+            .find(|e| kind(&e.cmd) == k)
+            .unwrap()
+            .cmd
+            .clone();
+        if let ballast_engine::Command::ConfigureOracle { asset, .. } = &mut c {
+            *asset = ballast_engine::ids::AssetId(1);
+        }
+        c
+    };
+    let parse = |v: Value| -> ballast_engine::Command { serde_json::from_value(v).unwrap() };
+    let g = "governor";
+    let mut cmds: Vec<(ballast_engine::Command, &[&str])> = vec![];
+    const GOV: &[&str] = &["operator", "governor"];
+    const GUARD: &[&str] = &["operator", "guardian"];
+    const FEED: &[&str] = &["operator", "oracle"];
+    const KEEP: &[&str] = &["operator", "keeper"];
+    const OWN: &[&str] = &["operator", "owner1"];
+    const TRADE: &[&str] = &["operator", "venue", "owner1"];
+    for k in [
+        "create_asset",
+        "create_pool",
+        "add_collateral",
+        "create_market",
+        "configure_liquidation",
+        "shutdown",
+    ] {
+        cmds.push((from_examples(k), GOV));
+    }
+    cmds.push((from_examples("configure_oracle"), GOV));
+    cmds.push((from_examples("oracle_update"), FEED));
+    for v in [
+        json!({"type": "propose", "role": g, "key": {"scope": "market", "market": 0, "field": "init_margin"}, "value": 1}),
+        json!({"type": "execute", "role": g, "proposal": 0}),
+        json!({"type": "cancel", "role": g, "proposal": 0}),
+        json!({"type": "unpause", "role": g, "scope": {"kind": "global"}}),
+        json!({"type": "govern_breaker", "role": g, "scope": {"kind": "market", "id": 0}, "mode": "Normal"}),
+    ] {
+        cmds.push((parse(v), GOV));
+    }
+    cmds.push((
+        parse(json!({"type": "pause", "role": "guardian", "scope": {"kind": "global"}})),
+        GUARD,
+    ));
+    cmds.push((
+        parse(json!({"type": "set_auction_breaker", "role": "guardian", "pool": 0, "level": 1})),
+        GUARD,
+    ));
+    cmds.push((
+        parse(json!({"type": "set_price", "asset": 1, "price": 1.0})),
+        FEED,
+    ));
+    cmds.push((
+        parse(json!({"type": "chain_status", "halted": false, "congestion": 0.0})),
+        FEED,
+    ));
+    cmds.push((parse(json!({"type": "settle_funding", "market": 0})), KEEP));
+    cmds.push((parse(json!({"type": "expire_series", "series": 0})), KEEP));
+    cmds.push((
+        parse(json!({"type": "open_account", "owner": 1, "pool": 0})),
+        OWN,
+    ));
+    for v in [
+        json!({"type": "deposit", "account": 1, "asset": 0, "amount": 1}),
+        json!({"type": "withdraw", "account": 1, "asset": 0, "amount": 1}),
+        json!({"type": "borrow", "account": 1, "amount": 1}),
+        json!({"type": "transfer", "from": 1, "to": 2, "asset": 0, "amount": 1}),
+        json!({"type": "set_margin_mode", "account": 1, "mode": "portfolio"}),
+        json!({"type": "settle_options", "account": 1}),
+        json!({"type": "claim", "account": 1, "asset": 0, "amount": 1}),
+        json!({"type": "take_auction", "auction": 0, "bidder": 1, "max_amount": 1, "price_limit": 1.0}),
+    ] {
+        cmds.push((parse(v), OWN));
+    }
+    cmds.push((
+        parse(
+            json!({"type": "fill", "market": 0, "taker": 1, "maker": 1, "size": 1, "price": 1.0}),
+        ),
+        TRADE,
+    ));
+    cmds.push((parse(json!({"type": "option_fill", "series": 0, "taker": 1, "maker": 1, "size": 1, "premium": 1.0})), TRADE));
+    for v in [
+        json!({"type": "liquidate", "liquidator": 0, "account": 1, "market": null, "max_size": null}),
+        json!({"type": "start_auction", "account": 1, "keeper": 0}),
+        json!({"type": "redo_auction", "auction": 0, "keeper": 0}),
+    ] {
+        cmds.push((parse(v), KEEP));
+    }
+    let principals = [
+        ("operator", Principal::Operator),
+        ("governor", Principal::Governor),
+        ("guardian", Principal::Guardian),
+        ("oracle", Principal::Oracle { assets: None }),
+        ("keeper", Principal::Keeper { owner: None }),
+        ("venue", Principal::Venue),
+        (
+            "owner1",
+            Principal::Owner {
+                owner: ballast_engine::ids::OwnerId(1),
+            },
+        ),
+        (
+            "owner2",
+            Principal::Owner {
+                owner: ballast_engine::ids::OwnerId(2),
+            },
+        ),
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for (cmd, allowed) in &cmds {
+        kinds.insert(kind(cmd));
+        for (name, p) in &principals {
+            let got = authorize(p, cmd, e.state()).is_ok();
+            assert_eq!(got, allowed.contains(name), "{} as {name}", kind(cmd));
+        }
+    }
+    assert_eq!(
+        kinds.len(),
+        37 - 4,
+        "every command kind but the four named above: {kinds:?}"
+    );
+}
