@@ -40,7 +40,8 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
     },
-    /// Re-apply a journal (JSON lines) and print the final state hash and account table.
+    /// Re-apply a journal (JSON lines, or a `ballast serve` data directory or journal.db) and
+    /// print the final state hash and account table.
     Replay {
         file: PathBuf,
         /// Print every event, line by line.
@@ -116,6 +117,17 @@ enum Cmd {
     /// Grid of scenario overrides on one seed: capital efficiency vs P(insolvency), the Pareto
     /// frontier and the recommended point under a risk tolerance.
     Sweep(stress::SweepArgs),
+    /// Serve the engine over HTTP with a durable journal (see crates/serve/README.md).
+    Serve(ballast_serve::ServeArgs),
+    /// Write the commands of a `ballast serve` journal database as JSON lines.
+    Export {
+        /// Data directory of the server.
+        #[arg(long, default_value = "ballast-data")]
+        data: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -171,8 +183,15 @@ fn run(w: &mut Out) -> Result<()> {
             report::print_replay(w, &mut Engine::new(), lines, events)?;
         }
         Cmd::Replay { file, events, json } => {
-            let lines = journal::lines(open_journal(&file)?)
-                .map(|l| l.with_context(|| format!("in {}", file.display())));
+            // A serve data directory (or its journal.db) is read through the journal's export.
+            let reader: Box<dyn std::io::BufRead> = if ballast_serve::export::is_database(&file) {
+                let text = ballast_serve::export::journal_text(&file)?;
+                Box::new(std::io::Cursor::new(text.into_bytes()))
+            } else {
+                Box::new(open_journal(&file)?)
+            };
+            let lines =
+                journal::lines(reader).map(|l| l.with_context(|| format!("in {}", file.display())));
             let mut engine = Engine::new();
             if json {
                 report::replay_json(w, &mut engine, lines)?;
@@ -203,10 +222,27 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(w, accounts, commands)?,
+        Cmd::Serve(a) => ballast_serve::serve_blocking(a)?,
+        Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,
     }
+    Ok(())
+}
+
+fn export(data: &std::path::Path, out: Option<&std::path::Path>) -> Result<()> {
+    let mut w: Box<dyn std::io::Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let done = ballast_serve::export::export(data, &mut w)?;
+    eprintln!(
+        "exported {} commands ({} torn rows skipped)",
+        done.lines, done.torn
+    );
     Ok(())
 }

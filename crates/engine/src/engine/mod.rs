@@ -255,6 +255,21 @@ impl Engine {
         &self.state
     }
 
+    /// An engine resumed from a saved [`State`] (a snapshot taken with [`Engine::state`]). The
+    /// derived risk index is rebuilt at its first query, so the result answers and applies
+    /// commands exactly as the engine that saved the state (same state hash after each one).
+    pub fn from_state(state: State) -> Self {
+        let mut e = Engine {
+            clock: state.time,
+            state,
+            risk: RiskIndex::default(),
+        };
+        e.risk.resize_assets(e.state.assets.len());
+        e.risk.resize_accounts(e.state.accounts.len());
+        e.risk.invalidate_all();
+        e
+    }
+
     /// Canonical hash of the ledger state.
     pub fn state_hash(&self) -> String {
         self.state.hash()
