@@ -6,8 +6,11 @@
 # Each binary runs `ballast bench engine` ROUNDS times, interleaved, so a load change on the
 # shared machine hits all three alike; the best throughput of each is compared as a ratio.
 #
-#   bench/checked-cost.sh            # 3 rounds
+#   bench/checked-cost.sh            # 3 rounds of wall-clock throughput
 #   ROUNDS=5 BASE=<rev> bench/checked-cost.sh
+#   MODE=instructions bench/checked-cost.sh
+#       instructions retired (valgrind callgrind) for 200,000 commands instead: the same count on
+#       every run whatever else the machine does, so the ratio is exact on a busy machine
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base_rev="${BASE:-698482b}"
@@ -25,6 +28,21 @@ cargo build --release -q -p ballast --manifest-path "$root/Cargo.toml" \
   --config 'profile.release.overflow-checks=false' --target-dir "$out/checked"
 cargo build --release -q -p ballast --manifest-path "$root/Cargo.toml"
 bins=(base:"$out/base/release/ballast" checked:"$out/checked/release/ballast" shipped:"$root/target/release/ballast")
+if [ "${MODE:-wall}" = instructions ]; then
+  declare -A ir
+  for b in "${bins[@]}"; do
+    name="${b%%:*}"; bin="${b#*:}"
+    ir[$name]=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" bench engine \
+      --accounts 1000 --commands 200000 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    echo "$name  ${ir[$name]} instructions"
+  done
+  python3 - "${ir[base]}" "${ir[checked]}" "${ir[shipped]}" <<'PY'
+import sys
+b, c, s = map(int, sys.argv[1:])
+print(f"instructions: checked / base = {c/b:.3f}   shipped / base = {s/b:.3f}   (cost {100*(s/b-1):.1f} %)")
+PY
+  exit 0
+fi
 declare -A best
 for r in $(seq 1 "$rounds"); do
   for b in "${bins[@]}"; do

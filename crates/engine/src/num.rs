@@ -41,7 +41,7 @@ pub enum Round {
 }
 
 /// `a / b` rounded in the given direction (b > 0).
-#[inline]
+#[inline(always)]
 pub fn div_round(a: i128, b: i128, round: Round) -> i128 {
     debug_assert!(b > 0);
     // One hardware-width division when both fit in 64 bits; one i128 division otherwise
@@ -65,8 +65,13 @@ pub fn div_round(a: i128, b: i128, round: Round) -> i128 {
 /// Splits `a = q·d + r` (Euclidean, so `0 ≤ r < d`) and forms `q·b + (r·b)/d`, so the
 /// intermediate `a·b` is never built: the product of two large factors cannot wrap when the
 /// quotient itself fits. Any step that does not fit is an [`Overflow`].
+#[inline(always)]
 pub fn mul_div(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow> {
     debug_assert!(d > 0);
+    // Fast path: the product fits, so one (usually 64-bit) division is exact.
+    if let Some(p) = a.checked_mul(b) {
+        return Ok(div_round(p, d, round));
+    }
     let (q, r) = (a.div_euclid(d), a.rem_euclid(d));
     let whole = q.checked_mul(b).ok_or(Overflow)?;
     let part = r.checked_mul(b).ok_or(Overflow)?;
