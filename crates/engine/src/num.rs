@@ -62,9 +62,9 @@ pub fn div_round(a: i128, b: i128, round: Round) -> i128 {
 
 /// `a × b / d` rounded in the given direction, exact whenever the result fits (d > 0).
 ///
-/// Splits `a = q·d + r` (Euclidean, so `0 ≤ r < d`) and forms `q·b + (r·b)/d`, so the
-/// intermediate `a·b` is never built: the product of two large factors cannot wrap when the
-/// quotient itself fits. Any step that does not fit is an [`Overflow`].
+/// When `a·b` fits an i128 it is one division; otherwise the product is formed in 256 bits, so
+/// the product of two large factors cannot wrap and the result is exact whenever it fits. A
+/// result that does not fit is an [`Overflow`].
 #[inline(always)]
 pub fn mul_div(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow> {
     debug_assert!(d > 0);
@@ -72,10 +72,24 @@ pub fn mul_div(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow
     if let Some(p) = a.checked_mul(b) {
         return Ok(div_round(p, d, round));
     }
-    let (q, r) = (a.div_euclid(d), a.rem_euclid(d));
-    let whole = q.checked_mul(b).ok_or(Overflow)?;
-    let part = r.checked_mul(b).ok_or(Overflow)?;
-    whole.checked_add(div_round(part, d, round)).ok_or(Overflow)
+    mul_div_wide(a, b, d, round)
+}
+
+/// The slow path of [`mul_div`]: the product in 256 bits (the `ethnum` crate's `I256`, since no
+/// standard type holds an i128 × i128 product), one division, rounded as asked, then checked back
+/// into an i128.
+#[cold]
+fn mul_div_wide(a: i128, b: i128, d: i128, round: Round) -> Result<i128, Overflow> {
+    use ethnum::I256;
+    let p = I256::from(a) * I256::from(b);
+    let d = I256::from(d);
+    let (q, r) = (p / d, p % d);
+    let q = match round {
+        Round::Down if r < 0 => q - 1,
+        Round::Up if r > 0 => q + 1,
+        _ => q,
+    };
+    i128::try_from(q).map_err(|_| Overflow)
 }
 
 /// A token amount in native units of its asset.
@@ -376,6 +390,15 @@ mod tests {
         assert_eq!(mul_div(7, 1, 2, Round::Up), Ok(4));
         assert_eq!(mul_div(-7, 1, 2, Round::Up), Ok(-3));
         assert_eq!(mul_div(i128::MAX, 2, 1, Round::Down), Err(Overflow));
+        // Both factors and the divisor beyond √i128::MAX (a borrow index past 13×): the fuzzer's
+        // case, where splitting `a = q·d + r` still overflowed in `r·b`.
+        let idx = 14 * 1_000_000_000_000_000_000i128;
+        let stored = 13 * 1_000_000_000_000_000_000i128 + 7;
+        assert_eq!(
+            mul_div(-1_000_000, idx, stored, Round::Down),
+            Ok(-((1_000_000i128 * idx + stored - 1) / stored))
+        );
+        assert_eq!(mul_div(i128::MAX, 3, 3, Round::Down), Ok(i128::MAX));
     }
 
     #[test]

@@ -456,7 +456,12 @@ pub fn penalty_rate(p: &LiquidationParams, health: Value, req: Value) -> Ratio {
     } else if req.0 <= 0 {
         one
     } else {
-        div_round(-health.0 * one, req.0, Round::Up).min(one)
+        // A deficit ratio beyond 1 (or beyond the types) is the full deficit.
+        health
+            .checked_neg()
+            .ok()
+            .and_then(|h| mul_div(h.0, one, req.0, Round::Up).ok())
+            .map_or(one, |x| x.min(one))
     };
     let span = (p.penalty_max.0 - p.penalty.0) as i128;
     Ratio(p.penalty.0 + div_round(span * d * d, one * one, Round::Up) as i64)
@@ -491,15 +496,19 @@ pub fn size_to_target(
     buffer: Ratio,
 ) -> Option<i128> {
     let one = crate::num::RATIO_SCALE as i128;
-    let need = div_round(req.0 * buffer.0 as i128, one, Round::Up) - health.0;
+    // Checked throughout: a requirement or health beyond the types gives `None` (the caller
+    // then takes the whole lot, capped by the close factor).
+    let need = mul_div(req.0, buffer.0 as i128, one, Round::Up)
+        .ok()?
+        .checked_sub(health.0)?;
     if need <= 0 {
         return Some(0);
     }
-    let k = gain + div_round(release * buffer.0 as i128, one, Round::Down);
+    let k = gain.checked_add(mul_div(release, buffer.0 as i128, one, Round::Down).ok()?)?;
     if k <= 0 || px <= 0 {
         return None;
     }
-    Some(div_round(need * one, px * k, Round::Up))
+    mul_div(need, one, px.checked_mul(k)?, Round::Up).ok()
 }
 
 /// Queue order key: `health / requirement` as a [`Ratio`] (more negative = worse), rounded down;
