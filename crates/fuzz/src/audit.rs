@@ -35,7 +35,7 @@ use ballast_engine::engine::Engine;
 use ballast_engine::event::Event;
 use ballast_engine::funding::FUNDING_INDEX_SCALE;
 use ballast_engine::ids::{AccountId, AssetId, AuctionId, MarketId, PoolId, SeriesId};
-use ballast_engine::num::{div_round, Round, VALUE_SCALE};
+use ballast_engine::num::{div_round, mul_div, Round, VALUE_SCALE};
 use ballast_engine::rates::INDEX_SCALE;
 use ballast_engine::state::{Lot, Position, QuoteBalance, State};
 use std::collections::BTreeMap;
@@ -108,8 +108,10 @@ pub enum AuditError {
         before: i128,
         amount: i128,
     },
-    /// What a clearing account is owed does not fit an i128: the engine's own settlement of
-    /// it would wrap.
+    /// What a clearing account is owed does not fit an i128. Raised against the unchecked
+    /// engine (its settlement wrapped); the checked engine refuses such a settlement, so
+    /// [`Audit::bounds`] now leaves that market or pool out instead (kept so old
+    /// `unrepresentable-clearing` reproducers keep their name).
     Unrepresentable { clearing: Clearing },
 }
 
@@ -147,6 +149,8 @@ struct MarketBook {
 
 #[derive(Debug, Clone, Default)]
 struct SeriesBook {
+    /// The series' pool, learnt from its first fill (a series never filled holds nothing).
+    pool: Option<PoolId>,
     clearing: i128,
     settlements: i128,
     paid: i128,
@@ -506,6 +510,8 @@ impl Audit {
                         b.options.remove(&series);
                     }
                 }
+                let pool = self.book(taker)?.pool;
+                self.series[series.idx()].pool.get_or_insert(pool);
                 self.pool_of(taker)?.fees += fee.0 as i128;
             }
             Event::OptionSettled {
@@ -744,6 +750,12 @@ impl Audit {
             p.bad_debt += ctx.skimmed - cut;
         }
         p.basket.retain(|_, v| *v != 0);
+        // every series of the pool is settled: what its clearing account still holds once
+        // the payoffs (the shutdown's `OptionSettled` events) are out goes to insurance
+        for s in self.series.iter_mut().filter(|s| s.pool == Some(ctx.pool)) {
+            p.insurance += s.clearing;
+            s.clearing = 0;
+        }
     }
 }
 
@@ -902,50 +914,59 @@ fn funding_due(p: &Position, index: i128) -> Option<i128> {
     })
 }
 
-/// Interest a quote balance would settle at the stored indices (rounded against the account).
-fn interest_due(q: &QuoteBalance, deposit_index: i128, borrow_index: i128) -> i128 {
+/// Interest a quote balance would settle at the stored indices (rounded against the account:
+/// the floor of the signed value, full width as the engine's `quote_now`); `None` when the
+/// balance at the index does not fit (the engine cannot settle it either: `Reject::Overflow`).
+fn interest_due(q: &QuoteBalance, deposit_index: i128, borrow_index: i128) -> Option<i128> {
     let a = q.amount.0 as i128;
     if a == 0 || q.index == 0 {
-        return 0;
+        return Some(0);
     }
-    let index = q.index.max(1);
-    let now = if a > 0 {
-        div_round(a.saturating_mul(deposit_index), index, Round::Down)
-    } else {
-        -div_round((-a).saturating_mul(borrow_index), index, Round::Up)
-    };
-    now.saturating_sub(a)
+    let now = if a > 0 { deposit_index } else { borrow_index };
+    if now == q.index {
+        return Some(0);
+    }
+    mul_div(a, now, q.index.max(1), Round::Down)
+        .ok()?
+        .checked_sub(a)
 }
 
 impl Audit {
     /// The clearing accounts hold only what they legitimately can (see the module docs).
     pub fn bounds(&self, e: &Engine) -> R {
         let st = e.state();
-        let mut fully = vec![0i128; st.markets.len()];
+        let mut fully = vec![Some(0i128); st.markets.len()];
         let mut open = vec![0i128; st.markets.len()];
-        let mut owed = vec![0i128; st.pools.len()];
-        let mut earned = vec![0i128; st.pools.len()];
+        let mut owed = vec![Some(0i128); st.pools.len()];
+        let mut earned = vec![Some(0i128); st.pools.len()];
         let mut accts = vec![0i128; st.pools.len()];
         for a in &st.accounts {
             for p in &a.positions {
                 let m = &st.markets[p.market.idx()];
-                let due = funding_due(p, m.funding_index).ok_or(AuditError::Unrepresentable {
-                    clearing: Clearing::Funding(p.market),
-                })?;
-                fully[p.market.idx()] -= due;
-                open[p.market.idx()] += 1;
+                // A due that does not fit an i128 cannot be settled: the checked engine refuses
+                // every command that would settle it (`Reject::Overflow`, covered by
+                // rejection ⇒ unchanged state), so the market's bound is not checked.
+                let i = p.market.idx();
+                fully[i] = fully[i].and_then(|f| {
+                    let due = funding_due(p, m.funding_index)?;
+                    f.checked_sub(due)
+                });
+                open[i] += 1;
             }
             let l = &st.pools[a.pool.idx()].lending;
-            let d = interest_due(&a.quote, l.deposit_index, l.borrow_index);
-            if a.quote.amount.0 < 0 {
-                owed[a.pool.idx()] -= d;
-            } else {
-                earned[a.pool.idx()] += d;
+            // a balance whose settlement does not fit leaves its pool's bound unchecked
+            let i = a.pool.idx();
+            match interest_due(&a.quote, l.deposit_index, l.borrow_index) {
+                Some(d) if a.quote.amount.0 < 0 => owed[i] = owed[i].and_then(|o| o.checked_sub(d)),
+                Some(d) => earned[i] = earned[i].and_then(|e| e.checked_add(d)),
+                None => owed[i] = None,
             }
             accts[a.pool.idx()] += 1;
         }
         for (i, m) in st.markets.iter().enumerate() {
-            let v = m.funding_clearing.0 as i128 + fully[i];
+            let Some(v) = fully[i].and_then(|f| f.checked_add(m.funding_clearing.0 as i128)) else {
+                continue;
+            };
             let high = self.markets[i].settlements + open[i] + 1;
             bound(Clearing::Funding(MarketId(i as u16)), v, 0, high)?;
         }
@@ -959,8 +980,16 @@ impl Audit {
             .saturating_mul(idx);
             let slack =
                 4 * (accts[i] + 1) + totals / 1_000_000_000 + 2 * self.pools[i].socialized as i128;
-            let reserve = l.interest_clearing.0 as i128 + owed[i] - earned[i];
-            let high = self.pools[i].borrower_paid + owed[i] + slack;
+            let (Some(owed), Some(earned)) = (owed[i], earned[i]) else {
+                continue;
+            };
+            let reserve = (l.interest_clearing.0 as i128)
+                .saturating_add(owed)
+                .saturating_sub(earned);
+            let high = self.pools[i]
+                .borrower_paid
+                .saturating_add(owed)
+                .saturating_add(slack);
             bound(Clearing::Interest(PoolId(i as u16)), reserve, -slack, high)?;
         }
         self.option_bounds(st)

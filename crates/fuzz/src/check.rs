@@ -109,6 +109,9 @@ pub fn quiet_hook() {
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()));
+        if std::env::var_os("BALLAST_FUZZ_LOUD").is_some() {
+            eprintln!("panic at {at:?}: {info}");
+        }
         LAST_PANIC.with(|p| *p.borrow_mut() = at);
     }));
 }
@@ -165,7 +168,7 @@ impl Checked {
     pub fn step(&mut self, env: &Envelope) -> Result<Step<'_>, FindingKind> {
         let before = guarded(Call::StateHash, || self.engine.state_hash())?;
         let sizes = fill_sizes(self.engine.state(), &env.cmd);
-        let taken = self.auctioned_health(&env.cmd);
+        let taken = self.auctioned_health(env);
         let engine = &mut self.engine;
         let r = guarded(Call::Apply, || engine.apply(env))?;
         let mut reject = None;
@@ -218,18 +221,24 @@ impl Checked {
         Ok(())
     }
 
-    /// Maintenance health of the account a `TakeAuction` would buy from, before it applies.
-    fn auctioned_health(&self, cmd: &ballast_engine::Command) -> Option<(AccountId, i128)> {
-        let ballast_engine::Command::TakeAuction { auction, .. } = *cmd else {
+    /// Maintenance health of the account a `TakeAuction` would buy from, before it applies,
+    /// at the command's time (interest accrued and option marks decayed to it, as the take
+    /// itself measures it): the state is copied with its clock moved to `env.time`.
+    fn auctioned_health(&self, env: &Envelope) -> Option<(AccountId, i128)> {
+        let ballast_engine::Command::TakeAuction { auction, .. } = env.cmd else {
             return None;
         };
         if !self.check_auction_health {
             return None;
         }
-        let account = self.engine.state().auctions.get(auction.idx())?.account;
-        let h = self
-            .engine
-            .health(account, ballast_engine::HealthKind::Maintenance);
+        let st = self.engine.state();
+        let account = st.auctions.get(auction.idx())?.account;
+        if env.time < st.time {
+            return None; // refused as time going backwards
+        }
+        let mut at = st.clone();
+        at.time = env.time;
+        let h = Engine::from_state(at).health(account, ballast_engine::HealthKind::Maintenance);
         Some((account, h.ok()?.0))
     }
 

@@ -193,7 +193,7 @@ fn balance(d: &mut Draw, v: &View) -> Command {
         },
         2 => Command::Borrow {
             account,
-            amount: Amount(d.amount().min(amount.0.max(1) * 4)),
+            amount: Amount(d.amount().min(amount.0.max(1).saturating_mul(4))),
         },
         _ => {
             let to = if d.chance(0.2) {

@@ -12,7 +12,7 @@
 
 use ballast_engine::funding::FUNDING_INDEX_SCALE;
 use ballast_engine::ids::AccountId;
-use ballast_engine::num::{div_round, Round, RATIO_SCALE, VALUE_SCALE};
+use ballast_engine::num::{div_round, mul_div, Round, RATIO_SCALE, VALUE_SCALE};
 use ballast_engine::state::{MarginMode, State};
 
 /// Why the floor check failed.
@@ -20,7 +20,8 @@ use ballast_engine::state::{MarginMode, State};
 pub enum FloorError {
     /// Equity below the base-rate requirement (both in `Value` raw units).
     Below { equity: i128, floor: i128 },
-    /// `size × price × rate` does not fit an i128: no honest engine can have accepted it.
+    /// The account's equity (or funding owed, or the floor) does not fit an i128: the checked
+    /// engine cannot have computed its health, so it cannot have accepted the fill.
     Unrepresentable,
 }
 
@@ -33,6 +34,7 @@ pub fn check(st: &State, a: AccountId) -> Result<(), FloorError> {
         return Ok(());
     }
     let of = |x: Option<i128>| x.ok_or(FloorError::Unrepresentable);
+    let add = |a: i128, b: i128| of(a.checked_add(b));
     let mut equity = of((acct.quote.amount.0 as i128).checked_mul(VALUE_SCALE))?;
     let mut floor: i128 = 0;
     for p in &acct.positions {
@@ -42,11 +44,16 @@ pub fn check(st: &State, a: AccountId) -> Result<(), FloorError> {
             return Ok(());
         };
         let notional = p.size.0 as i128 * px.raw() as i128;
-        let owed = of((p.size.0 as i128).checked_mul(m.funding_index - p.funding_snapshot))?;
+        let owed = of((m.funding_index.checked_sub(p.funding_snapshot))
+            .and_then(|d| d.checked_mul(p.size.0 as i128)))?;
         let funding = -div_round(owed, FUNDING_INDEX_SCALE, Round::Up);
-        equity += p.quote.0 as i128 * VALUE_SCALE + notional + funding;
-        let req = of(notional.abs().checked_mul(m.params.init_margin.0 as i128))?;
-        floor += req / RATIO_SCALE as i128;
+        equity = add(equity, of((p.quote.0 as i128).checked_mul(VALUE_SCALE))?)?;
+        equity = add(add(equity, notional)?, funding)?;
+        // the requirement is a full-width product divided back (as the engine's `mul_ratio`)
+        let rate = m.params.init_margin.0 as i128;
+        let req = mul_div(notional.abs(), rate, RATIO_SCALE as i128, Round::Down)
+            .map_err(|_| FloorError::Unrepresentable)?;
+        floor = add(floor, req)?;
     }
     for (asset, amt) in &acct.collateral {
         let x = &st.assets[asset.idx()];
@@ -54,12 +61,12 @@ pub fn check(st: &State, a: AccountId) -> Result<(), FloorError> {
             return Ok(());
         }
         if let Some(px) = x.price {
-            equity += amt.0 as i128 * px.raw() as i128;
+            equity = add(equity, amt.0 as i128 * px.raw() as i128)?;
         }
     }
     // one quote-native unit per position for rounding
     let slack = VALUE_SCALE * (acct.positions.len() as i128 + 1);
-    if equity + slack < floor {
+    if equity.saturating_add(slack) < floor {
         return Err(FloorError::Below { equity, floor });
     }
     Ok(())

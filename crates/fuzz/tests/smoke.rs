@@ -3,13 +3,14 @@
 //! settlements, funding and interest settlements, shutdowns), so a generator that only
 //! produced rejections would fail.
 //!
-//! `bounded_profile_is_clean` runs the ranges today's engine handles (no overflow site
-//! reachable, no hot lending pool). `overflow_profile_is_clean` runs the extreme profile (type
-//! limits, `i64::MAX` time jumps, microsecond timestamps) and the hot lending pool that makes
-//! borrowers insolvent by interest alone: it finds the bugs of issue 9 today, so it only runs
-//! with `BALLAST_FUZZ_OVERFLOW=1`; switch it on (remove the gate) once checked arithmetic and
-//! the index fix land. The bounded run also leaves out the rule that an auction take on a
-//! recovered account is a finding (issue 9 item 4, not fixed yet); the gated run applies it.
+//! `bounded_profile_is_clean` runs the bounded ranges (no hot lending pool).
+//! `overflow_profile_is_clean` runs the mixed profile, half of it extreme (type limits,
+//! `i64::MAX` time jumps, microsecond timestamps), and the hot lending pool that makes borrowers
+//! insolvent by interest alone. Both apply every check, the auction-health rule included (an
+//! auction take on an account back above maintenance is a finding). These ran only with
+//! `BALLAST_FUZZ_OVERFLOW=1` before the issue-9 fixes; they run by default now.
+//! `committed_reproducers_are_fixed` replays every fixed reproducer in `findings/`
+//! (the open ones, in `findings/open/`, are not part of it).
 
 use ballast_fuzz::run::{run, Config, Profiles, Report};
 use std::time::Duration;
@@ -73,34 +74,19 @@ fn assert_clean_and_deep(rep: &Report) {
 
 #[test]
 fn bounded_profile_is_clean() {
-    // the auction-health rule (issue 9 item 4) is off here until takes re-check health; the
-    // gated test below runs it
-    let rep = smoke(Profiles::Bounded, 0.0, false, 5_000);
+    let rep = smoke(Profiles::Bounded, 0.0, true, 8_000);
     assert_clean_and_deep(&rep);
 }
 
 #[test]
 fn overflow_profile_is_clean() {
-    if std::env::var("BALLAST_FUZZ_OVERFLOW").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: set BALLAST_FUZZ_OVERFLOW=1 (finds the issue-9 bugs until they are fixed)"
-        );
-        return;
-    }
-    let rep = smoke(Profiles::Mixed, 0.5, true, 5_000);
+    let rep = smoke(Profiles::Mixed, 0.5, true, 8_000);
     assert_clean_and_deep(&rep);
 }
 
-/// The committed reproducers (`findings/*.jsonl`) replay with no finding once the issue-9
-/// fixes land; gated like the overflow profile.
+/// The committed reproducers of fixed bugs (`findings/*.jsonl`) replay with no finding.
 #[test]
 fn committed_reproducers_are_fixed() {
-    if std::env::var("BALLAST_FUZZ_OVERFLOW").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: set BALLAST_FUZZ_OVERFLOW=1 (the reproducers fail until issue 9 is fixed)"
-        );
-        return;
-    }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("findings");
     let mut failing = Vec::new();
     for entry in std::fs::read_dir(dir).expect("findings dir") {
