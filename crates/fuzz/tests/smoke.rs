@@ -10,7 +10,7 @@
 //! auction take on an account back above maintenance is a finding). These ran only with
 //! `BALLAST_FUZZ_OVERFLOW=1` before the issue-9 fixes; they run by default now.
 //! `committed_reproducers_are_fixed` replays every fixed reproducer in `findings/`
-//! (the open ones, in `findings/open/`, are not part of it).
+//! (open ones, if any, go in `findings/open/` and are not part of it).
 
 use ballast_fuzz::run::{run, Config, Profiles, Report};
 use std::time::Duration;

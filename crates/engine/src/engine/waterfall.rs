@@ -249,7 +249,7 @@ impl Engine {
             let share = if k + 1 == positions.len() {
                 rest - allocated
             } else {
-                div_round(rest * values[k], total, Round::Down)
+                mul_div(rest, values[k], total, Round::Down)?
             };
             allocated += share;
             let m = p.market;
@@ -304,7 +304,7 @@ impl Engine {
             // keep the index well above zero: at most 99.9999% of deposits can be cut
             let cut = left.min(t - t / 1_000_000).max(0);
             if cut > 0 {
-                let idx = div_round(tx.lend.deposit_index * (t - cut), t, Round::Down).max(1);
+                let idx = mul_div(tx.lend.deposit_index, t - cut, t, Round::Down)?.max(1);
                 tx.lend.deposit_index = idx;
                 tx.lend.interest_clearing =
                     Amount::from_i128(tx.lend.interest_clearing.0 as i128 - cut)?;
