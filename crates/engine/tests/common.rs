@@ -46,3 +46,12 @@ pub fn assert_conserved(e: &Engine) {
         assert_eq!(gap, 0, "value not conserved for {asset}");
     }
 }
+
+/// A flat volatility surface at `vol` (a grid of two expiries and two strikes).
+pub fn flat(vol: f64) -> ballast_options::portfolio::SurfaceSpec {
+    ballast_options::portfolio::SurfaceSpec::Grid {
+        expiries: vec![0.001, 2.0],
+        log_moneyness: vec![-2.0, 2.0],
+        vols: vec![vec![vol, vol], vec![vol, vol]],
+    }
+}

@@ -10,21 +10,12 @@ use ballast_engine::event::Event;
 use ballast_engine::ids::{AccountId, SeriesId};
 use ballast_engine::num::{Amount, Timestamp};
 use ballast_engine::{Engine, HealthKind, Reject, Role};
-use ballast_options::portfolio::SurfaceSpec;
 use ballast_options::pricing::OptionKind;
-use common::{assert_conserved, at, run, world};
+use common::{assert_conserved, at, flat, run, world};
 
 const DAY: i64 = 86_400_000;
 const CALL: SeriesId = SeriesId(0);
 const PUT: SeriesId = SeriesId(1);
-
-fn flat(vol: f64) -> SurfaceSpec {
-    SurfaceSpec::Grid {
-        expiries: vec![0.001, 2.0],
-        log_moneyness: vec![-2.0, 2.0],
-        vols: vec![vec![vol, vol], vec![vol, vol]],
-    }
-}
 
 fn deposit(a: u32, asset: ballast_engine::ids::AssetId, amount: Amount) -> Command {
     Command::Deposit {

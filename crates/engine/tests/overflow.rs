@@ -10,9 +10,8 @@ use ballast_engine::ids::{AccountId, MarketId, OwnerId, SeriesId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
 use ballast_engine::params::{MarketParams, PoolParams};
 use ballast_engine::{journal, Engine, HealthKind, Reject, Role};
-use ballast_options::portfolio::SurfaceSpec;
 use ballast_options::pricing::OptionKind;
-use common::{assert_conserved, at, run, world};
+use common::{assert_conserved, at, flat, run, world};
 
 const DAY: i64 = 86_400_000;
 
@@ -367,14 +366,6 @@ fn funding_at_the_clamp_has_the_right_sign() {
     // the long paid funding (and realized a loss): its quote balance fell
     assert!(e.state().accounts[0].quote.amount < before);
     assert_conserved(&e);
-}
-
-fn flat(vol: f64) -> SurfaceSpec {
-    SurfaceSpec::Grid {
-        expiries: vec![0.001, 2.0],
-        log_moneyness: vec![-2.0, 2.0],
-        vols: vec![vec![vol, vol], vec![vol, vol]],
-    }
 }
 
 #[test]

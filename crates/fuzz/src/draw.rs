@@ -69,7 +69,7 @@ impl Draw {
 
     /// Log-uniform in `[10^lo, 10^hi)`.
     pub fn log_f64(&mut self, lo: f64, hi: f64) -> f64 {
-        10f64.powf(self.uniform(lo, hi))
+        libm::pow(10.0, self.uniform(lo, hi))
     }
 
     /// An index into `weights`, drawn proportionally.

@@ -464,7 +464,8 @@ fn option_fill(d: &mut Draw, v: &View, series: SeriesId) -> Command {
     let size = if d.extreme() && d.chance(0.3) {
         d.size()
     } else {
-        let s = (d.log_f64(-3.0, if d.extreme() { 4.0 } else { 0.7 }) * 10f64.powf(dec)) as i64;
+        let s =
+            (d.log_f64(-3.0, if d.extreme() { 4.0 } else { 0.7 }) * libm::pow(10.0, dec)) as i64;
         if d.chance(0.5) {
             s.max(1)
         } else {

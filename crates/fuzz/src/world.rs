@@ -222,7 +222,7 @@ fn accounts(d: &mut Draw, hot: bool) -> Vec<Envelope> {
     for i in 0..total {
         let first = i == 0 || i == 1 || i == POOL0_ACCOUNTS || i == POOL0_ACCOUNTS + 1;
         let usdc = if first {
-            10f64.powf(d.uniform(12.0, 13.0))
+            libm::pow(10.0, d.uniform(12.0, 13.0))
         } else {
             d.log_f64(9.0, 11.5)
         };
