@@ -247,11 +247,12 @@ impl Engine {
         let mut markets = Vec::new();
         for (i, m) in self.state.markets.iter().enumerate() {
             if let Some(b) = &m.breaker {
+                // An asset without a multi-source oracle takes `set_price` at face value (as
+                // `oracle_allows` does): its breaker sees a valid feed, not "no quorum".
                 let status = self.state.assets[m.base.idx()]
                     .oracle
                     .as_ref()
-                    .map(|f| f.status)
-                    .unwrap_or_default();
+                    .map_or(OracleStatus::Valid, |f| f.status);
                 let mut b = b.clone();
                 let ts = b
                     .step(BreakerInput {
