@@ -323,6 +323,25 @@ impl Aggregator {
         })
     }
 
+    /// Governance changes the aggregation rules in place, keeping every source's last quote and
+    /// the last trusted aggregate (re-creating the aggregator would drop its history). Checks
+    /// the config and `quorum ≤ sources`; on error nothing changes.
+    pub fn reconfigure(&mut self, cfg: AggregatorConfig) -> Result<(), Error> {
+        cfg.validate()?;
+        if cfg.quorum > self.sources.len() {
+            return Err(config(
+                "quorum",
+                format!(
+                    "quorum {} exceeds the {} configured sources",
+                    cfg.quorum,
+                    self.sources.len()
+                ),
+            ));
+        }
+        self.cfg = cfg;
+        Ok(())
+    }
+
     pub fn config(&self) -> &AggregatorConfig {
         &self.cfg
     }

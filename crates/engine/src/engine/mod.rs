@@ -19,6 +19,7 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+mod governance;
 mod options;
 mod oracle;
 
@@ -1410,7 +1411,11 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "configure volatility margin")?;
-        self.market(market)?;
+        if self.market(market)?.vol_margin.is_some() {
+            return Err(Reject::AlreadyInstalled(
+                crate::error::Installed::VolMargin(market),
+            ));
+        }
         let v =
             crate::volmargin::VolMargin::new(*config).map_err(|e| Reject::InvalidVolMargin(e.0))?;
         self.state.markets[market.idx()].vol_margin = Some(v);
@@ -1685,180 +1690,6 @@ impl Engine {
             taker_fee,
             maker_fee,
         });
-        Ok(())
-    }
-
-    // ----- governance -----------------------------------------------------------------------
-
-    fn current_param(&self, key: &ParamKey) -> Result<i64, Reject> {
-        Ok(match *key {
-            ParamKey::Market { market, field } => self.market(market)?.params.get(field),
-            ParamKey::Pool { pool, field } => self.pool(pool)?.params.get(field),
-            ParamKey::Collateral { pool, asset, field } => {
-                let p = self.pool(pool)?;
-                self.collateral_params(p, asset)
-                    .ok_or(Reject::NotCollateral { pool, asset })?
-                    .get(field)
-            }
-            ParamKey::Liquidation { pool, field } => self.pool(pool)?.liquidation.params.get(field),
-        })
-    }
-
-    /// Checks bounds, step and cross-parameter rules of setting `key` to `value` now.
-    fn check_change(&self, key: &ParamKey, value: i64) -> Result<i64, Reject> {
-        let current = self.current_param(key)?;
-        let spec = key.spec();
-        if value < spec.min || value > spec.max {
-            return Err(Reject::ParamOutOfBounds {
-                key: *key,
-                value,
-                min: spec.min,
-                max: spec.max,
-            });
-        }
-        if (value as i128 - current as i128).abs() > spec.max_step as i128 {
-            return Err(Reject::ParamStepTooLarge {
-                key: *key,
-                current,
-                value,
-                max_step: spec.max_step,
-            });
-        }
-        match *key {
-            ParamKey::Market { market, field } => {
-                let mut p = self.state.markets[market.idx()].params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Pool { pool, field } => {
-                let mut p = self.state.pools[pool.idx()].params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Collateral { pool, asset, field } => {
-                let mut c = self
-                    .collateral_params(&self.state.pools[pool.idx()], asset)
-                    .expect("checked");
-                c.set(field, value);
-                c.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Liquidation { pool, field } => {
-                let mut p = self.state.pools[pool.idx()].liquidation.params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-        }
-        Ok(current)
-    }
-
-    fn propose(
-        &mut self,
-        now: Timestamp,
-        role: Role,
-        key: ParamKey,
-        value: i64,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        governor(role, "propose parameter changes")?;
-        self.check_change(&key, value)?;
-        let id = ProposalId(self.state.proposals.len() as u32);
-        let eta = Timestamp(
-            now.0
-                .checked_add(self.state.governance.timelock_ms)
-                .ok_or(Reject::Overflow)?,
-        );
-        self.state.proposals.push(Proposal {
-            key,
-            value,
-            proposed_at: now,
-            eta,
-            state: ProposalState::Pending,
-        });
-        out.push(Event::ParamProposed {
-            proposal: id,
-            key,
-            value,
-            eta,
-        });
-        Ok(())
-    }
-
-    fn execute(
-        &mut self,
-        now: Timestamp,
-        role: Role,
-        id: ProposalId,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        governor(role, "execute proposals")?;
-        let p = self
-            .state
-            .proposal(id)
-            .ok_or(Reject::UnknownProposal(id))?
-            .clone();
-        if p.state != ProposalState::Pending {
-            return Err(Reject::ProposalNotPending(id));
-        }
-        if now < p.eta {
-            return Err(Reject::TimelockNotElapsed {
-                proposal: id,
-                eta: p.eta,
-            });
-        }
-        let expires = Timestamp(p.eta.0.saturating_add(self.state.governance.grace_ms));
-        if now > expires {
-            return Err(Reject::ProposalExpired {
-                proposal: id,
-                expired_at: expires,
-            });
-        }
-        let old = self.check_change(&p.key, p.value)?;
-        match p.key {
-            ParamKey::Market { market, field } => {
-                self.state.markets[market.idx()].params.set(field, p.value);
-                self.risk.invalidate_all();
-            }
-            ParamKey::Pool { pool, field } => {
-                // Accrue at the old curve up to now, so a rate change applies only forward.
-                let pl = &mut self.state.pools[pool.idx()];
-                pl.lending = accrued(&pl.lending, &pl.params.curve, now)?;
-                pl.params.set(field, p.value);
-            }
-            ParamKey::Collateral { pool, asset, field } => {
-                let pl = &mut self.state.pools[pool.idx()];
-                let c = pl
-                    .collateral
-                    .iter_mut()
-                    .find(|c| c.asset == asset)
-                    .expect("checked");
-                c.set(field, p.value);
-                self.risk.invalidate_all();
-            }
-            ParamKey::Liquidation { pool, field } => {
-                self.state.pools[pool.idx()]
-                    .liquidation
-                    .params
-                    .set(field, p.value);
-            }
-        }
-        self.state.proposals[id.idx()].state = ProposalState::Executed;
-        out.push(Event::ParamExecuted {
-            proposal: id,
-            key: p.key,
-            old,
-            new: p.value,
-        });
-        Ok(())
-    }
-
-    fn cancel(&mut self, role: Role, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
-        governor(role, "cancel proposals")?;
-        let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?;
-        if p.state != ProposalState::Pending {
-            return Err(Reject::ProposalNotPending(id));
-        }
-        self.state.proposals[id.idx()].state = ProposalState::Cancelled;
-        out.push(Event::ProposalCancelled { proposal: id });
         Ok(())
     }
 

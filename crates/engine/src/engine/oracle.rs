@@ -45,7 +45,11 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "configure oracles")?;
-        self.asset(asset)?;
+        if self.asset(asset)?.oracle.is_some() {
+            return Err(Reject::AlreadyInstalled(crate::error::Installed::Oracle(
+                asset,
+            )));
+        }
         if self.state.numeraire == Some(asset) {
             return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
                 "the quote asset is the numeraire; it has no oracle",
@@ -211,14 +215,22 @@ impl Engine {
     ) -> Result<(), Reject> {
         governor(role, "configure breakers")?;
         let os = oracle_scope(scope).ok_or(Reject::NoBreaker(scope.to_string()))?;
-        match scope {
-            Scope::Market(m) => {
-                self.market(m)?;
-            }
-            Scope::Pool(p) => {
-                self.pool(p)?;
-            }
-            Scope::Global => unreachable!("no oracle scope"),
+        use crate::error::Installed;
+        let installed = match scope {
+            Scope::Market(m) => self
+                .market(m)?
+                .breaker
+                .is_some()
+                .then_some(Installed::MarketBreaker(m)),
+            Scope::Pool(p) => self
+                .pool(p)?
+                .breaker
+                .is_some()
+                .then_some(Installed::PoolBreaker(p)),
+            Scope::Global => None,
+        };
+        if let Some(what) = installed {
+            return Err(Reject::AlreadyInstalled(what));
         }
         let b = Breaker::new(os, *config).map_err(Reject::Oracle)?;
         match scope {
