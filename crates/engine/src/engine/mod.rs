@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 mod governance;
 mod options;
 mod oracle;
+pub use oracle::HaltedExposure;
 
 pub use options::BookGreeks;
 
@@ -574,7 +575,7 @@ impl Engine {
                 unsettled_funding(&p, m)?,
             ])?;
             let rate = self.rate(m, p.size, kind, base.decimals);
-            h.add_assign(pnl)?;
+            h.add_assign(self.counted_pnl(m, pnl, kind))?;
             h.sub_assign(margin::position_requirement(notional, rate)?)
         };
         for p in positions {
@@ -681,11 +682,15 @@ impl Engine {
                 .price_for(m.base, kind, p.size.0 > 0)
                 .expect("position implies a price");
             let notional = p.size.value(price);
-            let upnl = Value::sum([
-                Value::from_quote(p.quote),
-                notional,
-                unsettled_funding(p, m)?,
-            ])?;
+            let upnl = self.counted_pnl(
+                m,
+                Value::sum([
+                    Value::from_quote(p.quote),
+                    notional,
+                    unsettled_funding(p, m)?,
+                ])?,
+                kind,
+            );
             let rate = self.rate(m, p.size, kind, base.decimals);
             let requirement = if standard {
                 margin::position_requirement(notional, rate)?
