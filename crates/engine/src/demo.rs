@@ -311,7 +311,9 @@ pub fn journal() -> Vec<Envelope> {
         },
     );
     // ETH moves behind a three-source oracle. One venue is pumped ×25: the aggregate stays
-    // with the honest median, the dissent marks ETH Divergent, and Bob cannot borrow against it.
+    // with the honest median and drops that venue (a minority is not divergence, so one thin
+    // venue cannot halt ETH at will). Bob asks for a loan only the pumped price would support,
+    // and is refused at the honest price.
     let sources = (0..3)
         .map(|i| SourceSpec {
             id: SourceId(i),
@@ -357,7 +359,7 @@ pub fn journal() -> Vec<Envelope> {
         27 * h + 120_001,
         Command::Borrow {
             account: bob,
-            amount: usdc(10_000),
+            amount: usdc(150_000),
         },
     );
     j

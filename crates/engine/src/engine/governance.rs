@@ -11,6 +11,11 @@ use crate::params::DISCRETE_DELAY_FACTOR;
 use crate::state::ParamChange;
 
 impl Engine {
+    /// The current raw value of a governed setting (see [`ParamKey::format_value`]).
+    pub fn param(&self, key: &ParamKey) -> Result<i64, Reject> {
+        self.current_param(key)
+    }
+
     pub(super) fn current_param(&self, key: &ParamKey) -> Result<i64, Reject> {
         Ok(match *key {
             ParamKey::Market { market, field } => self.market(market)?.params.get(field),
