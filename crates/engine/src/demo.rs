@@ -41,6 +41,8 @@ pub fn market_params() -> MarketParams {
         maker_fee: r(0.0002),
         price_band: r(0.05),
         funding_cap: r(0.0075),
+        max_open_interest: Amount(i64::MAX),
+        max_account_oi_share: Ratio::ONE,
     }
 }
 

@@ -195,6 +195,19 @@ pub enum Reject {
     Options(ballast_options::OptionsError),
     #[error("invalid volatility margin: {0}")]
     InvalidVolMargin(String),
+    #[error("{market}: long open interest would be {open_interest} base-native units, above the cap {cap}")]
+    OpenInterestCap {
+        market: MarketId,
+        open_interest: Amount,
+        cap: Amount,
+    },
+    #[error("{account}'s position in {market} would be {size} base-native units, above its share of the open-interest cap ({cap})")]
+    AccountOpenInterestCap {
+        account: AccountId,
+        market: MarketId,
+        size: Amount,
+        cap: Amount,
+    },
     #[error("{0} has no volatility margin configured")]
     NoVolMargin(MarketId),
     #[error("{0} is already installed: change its settings with propose/execute (a re-install would reset its protective state)")]

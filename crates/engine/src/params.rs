@@ -27,6 +27,19 @@ pub struct MarketParams {
     pub price_band: Ratio,
     /// Clamp on the hourly funding rate.
     pub funding_cap: Ratio,
+    /// Largest long open interest (= short open interest), base-native units: a fill that
+    /// raises it beyond is refused (Hyperliquid and GMX cap open interest per market).
+    /// Documented default when absent: `i64::MAX` (no cap beyond the ledger's types).
+    #[serde(default = "unbounded")]
+    pub max_open_interest: Amount,
+    /// Largest position of one account, as a share of `max_open_interest`, so no single
+    /// account takes the whole cap. Documented default when absent: 100 %.
+    #[serde(default = "whole")]
+    pub max_account_oi_share: Ratio,
+}
+
+fn whole() -> Ratio {
+    Ratio(RATIO_SCALE)
 }
 
 /// Risk parameters of a pool's quote-asset lending market.
@@ -93,6 +106,8 @@ pub enum MarketField {
     MakerFee,
     PriceBand,
     FundingCap,
+    MaxOpenInterest,
+    MaxAccountOiShare,
 }
 
 /// A pool parameter's name.
@@ -209,6 +224,10 @@ impl ParamKey {
                 ..
             } => v.to_string(),
             ParamKey::Liquidation { field, .. } if !field.is_ratio() => v.to_string(),
+            ParamKey::Market {
+                field: MarketField::MaxOpenInterest,
+                ..
+            } => v.to_string(),
             ParamKey::MarketBreaker { field, .. } | ParamKey::PoolBreaker { field, .. }
                 if !field.is_ratio() =>
             {
@@ -300,6 +319,8 @@ impl MarketField {
             MakerFee => ParamSpec::absolute(-bps(5), pct(1), bps(5)),
             PriceBand => ParamSpec::absolute(bps(10), pct(50), pct(5)),
             FundingCap => ParamSpec::absolute(bps(1), pct(10), pct(1)),
+            MaxOpenInterest => ParamSpec::relative(1, i64::MAX, CAP_STEP_FLOOR, pct(100)),
+            MaxAccountOiShare => ParamSpec::absolute(pct(1), pct(100), pct(10)),
         }
     }
 }
@@ -390,6 +411,8 @@ impl MarketParams {
             MakerFee => self.maker_fee.0,
             PriceBand => self.price_band.0,
             FundingCap => self.funding_cap.0,
+            MaxOpenInterest => self.max_open_interest.0,
+            MaxAccountOiShare => self.max_account_oi_share.0,
         }
     }
     pub fn set(&mut self, f: MarketField, v: i64) {
@@ -403,6 +426,8 @@ impl MarketParams {
             MakerFee => self.maker_fee = r,
             PriceBand => self.price_band = r,
             FundingCap => self.funding_cap = r,
+            MaxOpenInterest => self.max_open_interest = Amount(v),
+            MaxAccountOiShare => self.max_account_oi_share = r,
         }
     }
     /// Every field within bounds; maintenance below initial; maker rebate no larger than the
@@ -417,6 +442,8 @@ impl MarketParams {
             MakerFee,
             PriceBand,
             FundingCap,
+            MaxOpenInterest,
+            MaxAccountOiShare,
         ] {
             check(f, self.get(f), f.spec())?;
         }
@@ -836,6 +863,8 @@ mod tests {
             maker_fee: Ratio(bps(2)),
             price_band: Ratio(pct(5)),
             funding_cap: Ratio(pct(1)),
+            max_open_interest: Amount(i64::MAX),
+            max_account_oi_share: Ratio(RATIO_SCALE),
         }
     }
 

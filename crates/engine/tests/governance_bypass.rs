@@ -653,3 +653,76 @@ fn debt_against_a_market_that_then_halts_is_reported() {
         "{r:?}"
     );
 }
+
+#[test]
+fn open_interest_caps_stop_growth_but_never_a_reduction() {
+    let mut e = world(4);
+    run(
+        &mut e,
+        &[0, 1, 2]
+            .map(|i| {
+                at(
+                    0,
+                    Command::Deposit {
+                        account: AccountId(i),
+                        asset: USDC,
+                        amount: usdc(1_000_000),
+                    },
+                )
+            })
+            .to_vec(),
+    );
+    let tl = e.state().governance.timelock_ms;
+    let set = |field, value, p| {
+        [
+            at(
+                0,
+                Command::Propose {
+                    role: Role::Governor,
+                    key: ParamKey::Market {
+                        market: BTC_PERP,
+                        field,
+                    },
+                    value,
+                },
+            ),
+            at(
+                tl,
+                Command::Execute {
+                    role: Role::Governor,
+                    proposal: ProposalId(p),
+                },
+            ),
+        ]
+    };
+    let [p0, x0] = set(MarketField::MaxOpenInterest, btc(1.0).0, 0);
+    let [p1, x1] = set(MarketField::MaxAccountOiShare, 900_000_000, 1);
+    run(&mut e, &[p0, p1, x0, x1]);
+    let fill = |taker: u32, maker: u32, size: f64| Command::Fill {
+        market: BTC_PERP,
+        taker: AccountId(taker),
+        maker: AccountId(maker),
+        size: btc(size),
+        price: 65_000.0,
+    };
+    let t = tl;
+    run(&mut e, &[at(t, fill(0, 1, 0.5))]);
+    // One account beyond 90 % of the cap.
+    let r = rejects(&mut e, t, fill(0, 2, 0.45));
+    assert!(
+        matches!(
+            r,
+            Reject::AccountOpenInterestCap {
+                account: AccountId(0),
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    // The market beyond its cap.
+    let r = rejects(&mut e, t, fill(2, 3, 0.6));
+    assert!(matches!(r, Reject::OpenInterestCap { .. }), "{r:?}");
+    // Reducing is always allowed, and frees room.
+    run(&mut e, &[at(t, fill(1, 0, 0.3)), at(t, fill(2, 1, 0.5))]);
+    assert_eq!(e.state().markets[BTC_PERP.idx()].long_oi, btc(0.7));
+}

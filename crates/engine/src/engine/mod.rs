@@ -1462,6 +1462,43 @@ impl Engine {
     // ----- trading --------------------------------------------------------------------------
 
     #[allow(clippy::too_many_arguments)]
+    /// Open-interest caps of a fill: the market's long open interest after it (when it grows)
+    /// and each risk-adding side's size against its share of the cap.
+    fn check_open_interest(
+        &self,
+        market: MarketId,
+        long_after: i128,
+        sides: [(AccountId, bool, Option<Position>); 2],
+    ) -> Result<(), Reject> {
+        let m = &self.state.markets[market.idx()];
+        let cap = m.params.max_open_interest;
+        if long_after > m.long_oi.0 as i128 && long_after > cap.0 as i128 {
+            return Err(Reject::OpenInterestCap {
+                market,
+                open_interest: Amount::from_i128(long_after)?,
+                cap,
+            });
+        }
+        let share_cap = Amount::from_i128(crate::num::mul_div(
+            cap.0 as i128,
+            m.params.max_account_oi_share.0 as i128,
+            crate::num::RATIO_SCALE as i128,
+            Round::Down,
+        )?)?;
+        for (account, adds_risk, position) in sides {
+            let size = position.map_or(0, |p| p.size.0.unsigned_abs());
+            if adds_risk && size > share_cap.0.unsigned_abs() {
+                return Err(Reject::AccountOpenInterestCap {
+                    account,
+                    market,
+                    size: Amount(size.min(i64::MAX as u64) as i64),
+                    cap: share_cap,
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn fill(
         &mut self,
         now: Timestamp,
@@ -1638,6 +1675,11 @@ impl Engine {
                 }
             }
         }
+        self.check_open_interest(
+            market,
+            long_oi,
+            [0, 1].map(|i| (ids[i], increases[i], patches[i].position)),
+        )?;
         for i in 0..2 {
             if increases[i] {
                 let acct = &self.state.accounts[ids[i].idx()];
