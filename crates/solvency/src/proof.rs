@@ -30,6 +30,7 @@ pub enum Side {
 pub struct PathStep {
     pub side: Side,
     pub hash: Digest,
+    #[serde(with = "crate::dec")]
     pub sum: i128,
 }
 
@@ -40,6 +41,7 @@ pub struct AssetProof {
     pub statement: AssetStatement,
     pub salt: Digest,
     /// The account's liability in this asset, native units.
+    #[serde(with = "crate::dec")]
     pub liability: i128,
     pub path: Vec<PathStep>,
 }

@@ -23,10 +23,13 @@ pub struct AssetStatement {
     pub tree_root: Digest,
     pub leaves: u64,
     /// Total liabilities, native units (the root's sum).
+    #[serde(with = "crate::dec")]
     pub liabilities: i128,
     /// What the ledger holds of the asset, native units.
+    #[serde(with = "crate::dec")]
     pub held: i128,
     /// Negative equities owed to the ledger, native units (counted as assets).
+    #[serde(with = "crate::dec")]
     pub receivables: i128,
 }
 

@@ -61,6 +61,7 @@ pub struct Edge {
     /// The asset the exposure runs through, where there is one.
     pub via: Option<AssetId>,
     /// Quote-native units at spot prices.
+    #[serde(with = "crate::dec")]
     pub weight: i128,
 }
 

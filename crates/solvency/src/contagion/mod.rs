@@ -6,7 +6,9 @@
 //!   `OracleUpdate` command at the shocked price), with losses read back from the engine's
 //!   own account valuation; no separate loss formula.
 //! - [`dot`]: Graphviz export.
+//! - [`demo`]: a three-pool journal to try it on.
 
+pub mod demo;
 pub mod dot;
 pub mod graph;
 pub mod shock;

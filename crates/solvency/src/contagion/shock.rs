@@ -28,8 +28,10 @@ pub struct Tally {
     /// Accounts with maintenance health below zero.
     pub below_maintenance: usize,
     /// Σ of negative maintenance health.
+    #[serde(with = "crate::dec")]
     pub shortfall: i128,
     /// Σ of negative equity (collateral at spot, no haircut, plus quote equity).
+    #[serde(with = "crate::dec")]
     pub bad_debt: i128,
 }
 
@@ -40,6 +42,7 @@ pub struct NodeLoss {
     pub before: Tally,
     pub after: Tally,
     /// `after.bad_debt − before.bad_debt`.
+    #[serde(with = "crate::dec")]
     pub loss: i128,
 }
 
