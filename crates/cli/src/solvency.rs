@@ -95,7 +95,9 @@ fn secret(file: Option<&Path>) -> Result<Secret> {
     let bytes = match file {
         Some(f) => std::fs::read(f).with_context(|| format!("reading secret {}", f.display()))?,
         None => {
-            eprintln!("warning: no --secret-file: using the public demo secret (salts hide nothing)");
+            eprintln!(
+                "warning: no --secret-file: using the public demo secret (salts hide nothing)"
+            );
             DEMO_SECRET.to_vec()
         }
     };
@@ -112,7 +114,10 @@ pub fn prove_cmd(w: &mut Out, a: ProveArgs) -> Result<()> {
     let engine = load(&a.state)?;
     let s = prove(&engine, &secret(a.secret_file.as_deref())?)?;
     // An unknown account is refused before anything is written.
-    let single = a.account.map(|n| s.account_proof(AccountId(n))).transpose()?;
+    let single = a
+        .account
+        .map(|n| s.account_proof(AccountId(n)))
+        .transpose()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let statement = s.statement();
     write_json(&a.out.join("roots.json"), &statement)?;
@@ -125,7 +130,12 @@ pub fn prove_cmd(w: &mut Out, a: ProveArgs) -> Result<()> {
         None => write_all_proofs(&s, &a.out.join("proofs.jsonl"))?,
     };
     print_statement(w, &statement, s.accounts())?;
-    outln!(w, "\nwrote {} and {}", a.out.join("roots.json").display(), written.display());
+    outln!(
+        w,
+        "\nwrote {} and {}",
+        a.out.join("roots.json").display(),
+        written.display()
+    );
     Ok(())
 }
 
@@ -143,7 +153,15 @@ fn write_all_proofs(s: &ballast_solvency::Solvency, path: &Path) -> Result<PathB
 
 fn print_statement(w: &mut Out, st: &Statement, accounts: usize) -> Result<()> {
     outln!(w, "proof of solvency over {accounts} accounts\n");
-    outln!(w, "{:<6} {:>22} {:>22} {:>18}  {:<9} root", "asset", "liabilities", "held", "receivables", "status");
+    outln!(
+        w,
+        "{:<6} {:>22} {:>22} {:>18}  {:<9} root",
+        "asset",
+        "liabilities",
+        "held",
+        "receivables",
+        "status"
+    );
     for p in &st.assets {
         let s = &p.statement;
         let status = match s.check_solvent() {
@@ -152,9 +170,21 @@ fn print_statement(w: &mut Out, st: &Statement, accounts: usize) -> Result<()> {
             Ok(()) => "covered",
         };
         let d = s.decimals;
-        outln!(w, "{:<6} {:>22} {:>22} {:>18}  {:<9} {}", s.symbol, units(s.liabilities, d), units(s.held, d), units(s.receivables, d), status, p.root);
+        outln!(
+            w,
+            "{:<6} {:>22} {:>22} {:>18}  {:<9} {}",
+            s.symbol,
+            units(s.liabilities, d),
+            units(s.held, d),
+            units(s.receivables, d),
+            status,
+            p.root
+        );
     }
-    outln!(w, "\nreserved: liabilities ≤ held; covered: ≤ held + receivables (debts owed to the ledger)");
+    outln!(
+        w,
+        "\nreserved: liabilities ≤ held; covered: ≤ held + receivables (debts owed to the ledger)"
+    );
     Ok(())
 }
 
@@ -166,8 +196,9 @@ fn roots(args: &[String]) -> Result<Vec<Digest>> {
             out.push(d);
             continue;
         }
-        let text = std::fs::read_to_string(r)
-            .with_context(|| format!("--root {r:?} is neither 64 hex digits nor a readable file"))?;
+        let text = std::fs::read_to_string(r).with_context(|| {
+            format!("--root {r:?} is neither 64 hex digits nor a readable file")
+        })?;
         let st: Statement =
             serde_json::from_str(&text).with_context(|| format!("reading statement {r}"))?;
         out.extend(st.roots().with_context(|| format!("in statement {r}"))?);
@@ -187,8 +218,21 @@ pub fn verify_cmd(w: &mut Out, a: VerifyArgs) -> Result<()> {
         .with_context(|| format!("proof of account {} does not verify", proof.account))?;
     for (v, p) in ok.iter().zip(&proof.proofs) {
         let d = p.statement.decimals;
-        outln!(w, "account {} {}: liability {} is included in root {}", proof.account, v.symbol, units(v.liability, d), v.root);
-        outln!(w, "  total liabilities {} ≤ held {} + receivables {}", units(v.liabilities, d), units(v.held, d), units(v.receivables, d));
+        outln!(
+            w,
+            "account {} {}: liability {} is included in root {}",
+            proof.account,
+            v.symbol,
+            units(v.liability, d),
+            v.root
+        );
+        outln!(
+            w,
+            "  total liabilities {} ≤ held {} + receivables {}",
+            units(v.liabilities, d),
+            units(v.held, d),
+            units(v.receivables, d)
+        );
     }
     outln!(w, "OK: {} asset proof(s) verified", ok.len());
     Ok(())
@@ -200,7 +244,10 @@ fn parse_shock(engine: &Engine, s: &str) -> Result<Shock> {
         bail!("--shock {s:?}: expected ASSET=PCT%, e.g. BTC=-30%");
     };
     let assets = &engine.state().assets;
-    let asset = match assets.iter().position(|a| a.symbol.eq_ignore_ascii_case(name.trim())) {
+    let asset = match assets
+        .iter()
+        .position(|a| a.symbol.eq_ignore_ascii_case(name.trim()))
+    {
         Some(i) => AssetId(i as u16),
         None => match name.trim().parse::<u16>() {
             Ok(id) => AssetId(id),
@@ -233,7 +280,13 @@ pub fn contagion_cmd(w: &mut Out, a: ContagionArgs) -> Result<()> {
             graph: &'a Graph,
             shock: Option<&'a ShockReport>,
         }
-        serde_json::to_writer(&mut *w, &Doc { graph: &graph, shock: report.as_ref() })?;
+        serde_json::to_writer(
+            &mut *w,
+            &Doc {
+                graph: &graph,
+                shock: report.as_ref(),
+            },
+        )?;
         outln!(w);
         return Ok(());
     }
@@ -247,25 +300,72 @@ pub fn contagion_cmd(w: &mut Out, a: ContagionArgs) -> Result<()> {
 
 fn quote_decimals(engine: &Engine) -> u8 {
     let st = engine.state();
-    st.numeraire.and_then(|n| st.assets.get(n.idx())).map_or(0, |a| a.decimals)
+    st.numeraire
+        .and_then(|n| st.assets.get(n.idx()))
+        .map_or(0, |a| a.decimals)
 }
 
 fn print_edges(w: &mut Out, g: &Graph, qd: u8) -> Result<()> {
-    outln!(w, "{:<18} {:<14} {:<14} {:<6} {:>22}", "edge", "a", "b", "via", "weight (quote)");
+    outln!(
+        w,
+        "{:<18} {:<14} {:<14} {:<6} {:>22}",
+        "edge",
+        "a",
+        "b",
+        "via",
+        "weight (quote)"
+    );
     for e in &g.edges {
-        let via = e.via.map_or("-".to_string(), |v| g.name(contagion::NodeRef::Asset(v)).to_string());
-        outln!(w, "{:<18} {:<14} {:<14} {:<6} {:>22}", e.kind.name(), g.name(e.a), g.name(e.b), via, units(e.weight, qd));
+        let via = e.via.map_or("-".to_string(), |v| {
+            g.name(contagion::NodeRef::Asset(v)).to_string()
+        });
+        outln!(
+            w,
+            "{:<18} {:<14} {:<14} {:<6} {:>22}",
+            e.kind.name(),
+            g.name(e.a),
+            g.name(e.b),
+            via,
+            units(e.weight, qd)
+        );
     }
     Ok(())
 }
 
 fn print_losses(w: &mut Out, g: &Graph, r: &ShockReport, qd: u8) -> Result<()> {
     let name = g.name(contagion::NodeRef::Asset(r.shock.asset));
-    outln!(w, "\nshock {name} {:+}%: {} -> {} (applied through the engine)\n", r.shock.pct, r.price_before, r.price_after);
-    outln!(w, "{:<14} {:>8} {:>13} {:>20} {:>20} {:>20}", "node", "accounts", "below maint", "bad debt before", "bad debt after", "loss");
+    outln!(
+        w,
+        "\nshock {name} {:+}%: {} -> {} (applied through the engine)\n",
+        r.shock.pct,
+        r.price_before,
+        r.price_after
+    );
+    outln!(
+        w,
+        "{:<14} {:>8} {:>13} {:>20} {:>20} {:>20}",
+        "node",
+        "accounts",
+        "below maint",
+        "bad debt before",
+        "bad debt after",
+        "loss"
+    );
     for l in &r.losses {
-        let below = format!("{} -> {}", l.before.below_maintenance, l.after.below_maintenance);
-        outln!(w, "{:<14} {:>8} {:>13} {:>20} {:>20} {:>20}", g.name(l.node), l.after.accounts, below, units(l.before.bad_debt, qd), units(l.after.bad_debt, qd), units(l.loss, qd));
+        let below = format!(
+            "{} -> {}",
+            l.before.below_maintenance, l.after.below_maintenance
+        );
+        outln!(
+            w,
+            "{:<14} {:>8} {:>13} {:>20} {:>20} {:>20}",
+            g.name(l.node),
+            l.after.accounts,
+            below,
+            units(l.before.bad_debt, qd),
+            units(l.after.bad_debt, qd),
+            units(l.loss, qd)
+        );
     }
     Ok(())
 }

@@ -6,7 +6,9 @@
 //! ```
 
 fn main() -> std::io::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "pools.jsonl".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "pools.jsonl".into());
     let text = ballast_engine::journal::to_text(&ballast_solvency::contagion::demo::journal());
     std::fs::write(&path, text)?;
     println!("wrote {path}");

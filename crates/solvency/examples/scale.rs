@@ -86,9 +86,18 @@ fn tree_bench(n: usize, secret: &Secret) -> Result<(), Box<dyn std::error::Error
     let size = serde_json::to_vec(&proofs[0])?.len();
     println!("accounts                 {n}");
     println!("hash leaves only         {hash_only:.3} s (baseline)");
-    println!("build tree               {build:.3} s ({:.2}x the leaf hashing)", build / hash_only);
-    println!("verify one proof         {:.2} us (mean of {samples})", verify * 1e6);
-    println!("proof size               {size} bytes JSON, {} path steps", proofs[0].proofs[0].path.len());
+    println!(
+        "build tree               {build:.3} s ({:.2}x the leaf hashing)",
+        build / hash_only
+    );
+    println!(
+        "verify one proof         {:.2} us (mean of {samples})",
+        verify * 1e6
+    );
+    println!(
+        "proof size               {size} bytes JSON, {} path steps",
+        proofs[0].proofs[0].path.len()
+    );
     Ok(())
 }
 
@@ -119,8 +128,14 @@ fn engine_bench(n: usize, secret: &Secret) -> Result<(), Box<dyn std::error::Err
     let t = Instant::now();
     let s = prove(&e, secret)?;
     let proving = secs(t);
-    println!("engine ledger setup      {setup:.3} s ({n} accounts, {} commands)", 2 * n + 10);
-    println!("prove from the engine    {proving:.3} s ({} trees of {n} leaves)", s.trees.len());
+    println!(
+        "engine ledger setup      {setup:.3} s ({n} accounts, {} commands)",
+        2 * n + 10
+    );
+    println!(
+        "prove from the engine    {proving:.3} s ({} trees of {n} leaves)",
+        s.trees.len()
+    );
     Ok(())
 }
 

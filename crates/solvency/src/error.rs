@@ -35,7 +35,11 @@ pub enum VerifyError {
         value: i128,
     },
     #[error("{asset}: the path has {len} steps, more than the {max} any tree can have")]
-    PathTooLong { asset: AssetId, len: usize, max: usize },
+    PathTooLong {
+        asset: AssetId,
+        len: usize,
+        max: usize,
+    },
     #[error("{asset}: a sum along the path does not fit 128 bits")]
     Overflow { asset: AssetId },
     #[error("{asset}: the path leads to tree root {computed}, not the stated {stated}")]

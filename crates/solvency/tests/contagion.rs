@@ -130,7 +130,12 @@ fn isolated_pools_with_disjoint_assets_have_no_edge() {
     assert!(shared_collateral(&g, 1, 2).is_empty());
     let touches_2 = |n: NodeRef| n == NodeRef::Pool(PoolId(2));
     let pool_pool = g.edges.iter().filter(|e| e.kind != EdgeKind::Holds);
-    assert_eq!(pool_pool.filter(|e| touches_2(e.a) || touches_2(e.b)).count(), 0);
+    assert_eq!(
+        pool_pool
+            .filter(|e| touches_2(e.a) || touches_2(e.b))
+            .count(),
+        0
+    );
     // One owner with accounts in pools 0 and 2 links them.
     let mut e = e;
     let a = open_in(&mut e, 7, 0);
@@ -140,14 +145,24 @@ fn isolated_pools_with_disjoint_assets_have_no_edge() {
     let g = Graph::from_state(e.state()).unwrap();
     let owner: Vec<_> = g.of_kind(EdgeKind::SharedOwner).collect();
     assert_eq!(owner.len(), 1);
-    assert_eq!((owner[0].a, owner[0].b), (NodeRef::Pool(PoolId(0)), NodeRef::Pool(PoolId(2))));
+    assert_eq!(
+        (owner[0].a, owner[0].b),
+        (NodeRef::Pool(PoolId(0)), NodeRef::Pool(PoolId(2)))
+    );
     assert_eq!(owner[0].weight, 8_000_000);
 }
 
 #[test]
 fn a_shock_to_the_shared_asset_costs_both_pools() {
     let e = funded();
-    let r = apply_shock(&e, Shock { asset: BTC, pct: -50.0 }).unwrap();
+    let r = apply_shock(
+        &e,
+        Shock {
+            asset: BTC,
+            pct: -50.0,
+        },
+    )
+    .unwrap();
     let loss = |p: u16| {
         r.losses
             .iter()
@@ -159,7 +174,16 @@ fn a_shock_to_the_shared_asset_costs_both_pools() {
     let btc_after = ballast_solvency::contagion::graph::spot_value(
         &{
             let mut s = e.clone();
-            run(&mut s, &[at(T0, Command::SetPrice { asset: BTC, price: r.price_after })]);
+            run(
+                &mut s,
+                &[at(
+                    T0,
+                    Command::SetPrice {
+                        asset: BTC,
+                        price: r.price_after,
+                    },
+                )],
+            );
             s.state().clone()
         },
         BTC,
@@ -177,9 +201,19 @@ fn a_shock_to_the_shared_asset_costs_both_pools() {
     assert_eq!(loss(2).loss, 0);
     assert_eq!(loss(2).after, loss(2).before);
     // The engine itself was not touched.
-    assert_eq!(e.state().assets[BTC.idx()].price, funded().state().assets[BTC.idx()].price);
+    assert_eq!(
+        e.state().assets[BTC.idx()].price,
+        funded().state().assets[BTC.idx()].price
+    );
     // A small shock costs nothing: the loss comes from the engine's valuation, not a formula.
-    let mild = apply_shock(&e, Shock { asset: BTC, pct: -5.0 }).unwrap();
+    let mild = apply_shock(
+        &e,
+        Shock {
+            asset: BTC,
+            pct: -5.0,
+        },
+    )
+    .unwrap();
     assert!(mild.losses.iter().all(|l| l.loss == 0));
 }
 
@@ -187,11 +221,32 @@ fn a_shock_to_the_shared_asset_costs_both_pools() {
 fn bad_shocks_are_refused() {
     let e = funded();
     use ballast_solvency::contagion::ContagionError as E;
-    let err = apply_shock(&e, Shock { asset: BTC, pct: -100.0 }).unwrap_err();
+    let err = apply_shock(
+        &e,
+        Shock {
+            asset: BTC,
+            pct: -100.0,
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err, E::BadShock { .. }));
-    let err = apply_shock(&e, Shock { asset: AssetId(99), pct: -10.0 }).unwrap_err();
+    let err = apply_shock(
+        &e,
+        Shock {
+            asset: AssetId(99),
+            pct: -10.0,
+        },
+    )
+    .unwrap_err();
     assert_eq!(err, E::UnknownAsset(AssetId(99)));
-    let err = apply_shock(&e, Shock { asset: USDC, pct: -10.0 }).unwrap_err();
+    let err = apply_shock(
+        &e,
+        Shock {
+            asset: USDC,
+            pct: -10.0,
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err, E::NoPrice(_) | E::Refused { .. }), "{err}");
 }
 
@@ -203,7 +258,14 @@ fn the_demo_journal_replays_and_its_shock_spares_the_isolated_pool() {
     assert_eq!(shared_collateral(&g, 0, 1), vec![BTC]);
     assert!(shared_collateral(&g, 0, 2).is_empty());
     assert_eq!(g.of_kind(EdgeKind::SharedOwner).count(), 1);
-    let r = apply_shock(&e, Shock { asset: BTC, pct: -50.0 }).unwrap();
+    let r = apply_shock(
+        &e,
+        Shock {
+            asset: BTC,
+            pct: -50.0,
+        },
+    )
+    .unwrap();
     let loss = |p: u16| {
         let n = NodeRef::Pool(PoolId(p));
         r.losses.iter().find(|l| l.node == n).unwrap().loss
@@ -211,7 +273,14 @@ fn the_demo_journal_replays_and_its_shock_spares_the_isolated_pool() {
     assert!(loss(0) > 0 && loss(0) == loss(1), "{:?}", r.losses);
     assert_eq!(loss(2), 0);
     // An ETH shock reaches only the pool that accepts ETH.
-    let r = apply_shock(&e, Shock { asset: demo::ETH, pct: -40.0 }).unwrap();
+    let r = apply_shock(
+        &e,
+        Shock {
+            asset: demo::ETH,
+            pct: -40.0,
+        },
+    )
+    .unwrap();
     let loss = |p: u16| {
         let n = NodeRef::Pool(PoolId(p));
         r.losses.iter().find(|l| l.node == n).unwrap().loss

@@ -24,7 +24,10 @@ fn every_account_of_a_10k_ledger_verifies() {
         let ok = back.verify(&roots).unwrap();
         assert_eq!(ok.len(), engine.state().assets.len());
         let acct = &engine.state().accounts[i as usize];
-        let usdc = ok.iter().find(|v| v.asset == ballast_engine::demo::USDC).unwrap();
+        let usdc = ok
+            .iter()
+            .find(|v| v.asset == ballast_engine::demo::USDC)
+            .unwrap();
         assert_eq!(usdc.liability, acct.quote.amount.0 as i128);
     }
     // Deposits only: each root's total is what was deposited, and what the ledger holds.
@@ -83,7 +86,10 @@ fn root_totals_equal_the_engines_claims_exactly() {
     assert_eq!(btc.liabilities, btc.held);
     let roots = s.statement().roots().unwrap();
     for i in 0..st.accounts.len() as u32 {
-        s.account_proof(AccountId(i)).unwrap().verify(&roots).unwrap();
+        s.account_proof(AccountId(i))
+            .unwrap()
+            .verify(&roots)
+            .unwrap();
     }
 }
 
@@ -95,6 +101,12 @@ fn the_same_state_and_secret_give_the_same_roots() {
     assert_eq!(a, b);
     let other = ballast_solvency::Secret::new(&[9u8; 32]).unwrap();
     let c = prove(&engine, &other).unwrap().statement();
-    assert_ne!(a.assets[0].root, c.assets[0].root, "salts depend on the secret");
-    assert_eq!(a.assets[0].statement.liabilities, c.assets[0].statement.liabilities);
+    assert_ne!(
+        a.assets[0].root, c.assets[0].root,
+        "salts depend on the secret"
+    );
+    assert_eq!(
+        a.assets[0].statement.liabilities,
+        c.assets[0].statement.liabilities
+    );
 }

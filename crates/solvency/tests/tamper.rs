@@ -139,3 +139,49 @@ fn unknown_fields_are_refused() {
     v["note"] = serde_json::json!("x");
     assert!(serde_json::from_value::<AccountProof>(v).is_err());
 }
+
+/// The attack of Hu, Zhang & Guo (2019) on Maxwell's original tree, whose node hash commits
+/// only to the children's total: a prover claims `max(a, b)` instead of `a + b` by showing each
+/// of two sibling users a different (understated) sibling sum. With each child's sum committed
+/// separately, no single root accepts both users' proofs.
+#[test]
+fn the_max_sum_attack_is_caught() {
+    use ballast_solvency::digest;
+    let s = secret();
+    let (a, b) = (5i128, 7i128);
+    let claimed = a.max(b);
+    let ha = digest::leaf(0, 0, &s.salt(0, 0), a);
+    let hb = digest::leaf(0, 1, &s.salt(0, 1), b);
+    let step = |side, hash, sum| ballast_solvency::PathStep { side, hash, sum };
+    use ballast_solvency::Side::{Left, Right};
+    // The root the dishonest prover publishes: consistent with what user A is shown.
+    let root = digest::node(&ha, a, &hb, claimed - a);
+    let st = AssetStatement {
+        asset: AssetId(0),
+        symbol: "USDC".into(),
+        decimals: 6,
+        seq: 1,
+        time_ms: 0,
+        tree_root: root,
+        leaves: 2,
+        liabilities: claimed,
+        held: claimed,
+        receivables: 0,
+    };
+    let proof = |account: u32, liability, path| AccountProof {
+        version: 1,
+        account,
+        proofs: vec![ballast_solvency::AssetProof {
+            statement: st.clone(),
+            salt: s.salt(0, account),
+            liability,
+            path: vec![path],
+        }],
+    };
+    let roots = [st.root()];
+    proof(0, a, step(Right, hb, claimed - a))
+        .verify(&roots)
+        .unwrap();
+    let for_b = proof(1, b, step(Left, ha, claimed - b));
+    assert!(is_tree_root(for_b.verify(&roots).unwrap_err()));
+}

@@ -92,7 +92,14 @@ impl Book {
         }));
     }
     /// A lender of 1 M USDC and a borrower of `debt` USDC against `collateral` of `asset`.
-    fn lend_and_borrow(&mut self, owner: u32, pool: u16, asset: AssetId, collateral: i64, debt: i64) {
+    fn lend_and_borrow(
+        &mut self,
+        owner: u32,
+        pool: u16,
+        asset: AssetId,
+        collateral: i64,
+        debt: i64,
+    ) {
         let lender = self.open(owner, pool);
         self.deposit(lender, USDC, demo::usdc(1_000_000).0);
         let borrower = self.open(owner + 1, pool);

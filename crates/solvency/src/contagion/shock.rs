@@ -85,7 +85,10 @@ fn add(t: &mut Tally, health: i128, equity: i128) -> Result<(), ContagionError> 
 fn value_account(engine: &Engine, id: AccountId) -> Result<(i128, i128), ContagionError> {
     let b = engine
         .breakdown(id, HealthKind::Maintenance)
-        .map_err(|reject| ContagionError::Valuation { account: id, reject })?;
+        .map_err(|reject| ContagionError::Valuation {
+            account: id,
+            reject,
+        })?;
     let mut equity = quote_equity(&b).ok_or(ContagionError::Overflow("equity"))?;
     for line in &b.lines {
         if let Contribution::Collateral { value, .. } = line {

@@ -91,7 +91,16 @@ pub fn mixed_world(traders: usize, seed: u64) -> Engine {
         let id = open(&mut e, t, 1_000_000 + k);
         deposit(&mut e, t, id, demo::BTC, 100_000_000);
         let amount = demo::usdc(20_000 + 1_000 * (k as i64 % 20));
-        run(&mut e, &[at(t, Command::Borrow { account: id, amount })]);
+        run(
+            &mut e,
+            &[at(
+                t,
+                Command::Borrow {
+                    account: id,
+                    amount,
+                },
+            )],
+        );
     }
     let day = 24 * 3_600_000;
     let later = [
