@@ -1,6 +1,6 @@
-//! 32-byte BLAKE3 digests and the three hashes of the construction, each under its own
-//! domain-separation context (BLAKE3 `derive_key` mode) so that a leaf can never be read as a
-//! node or a statement.
+//! 32-byte BLAKE3 digests and the three hashes of the construction, each keyed by its own
+//! domain key (derived from a context string in BLAKE3's `derive_key` mode) so that a leaf can
+//! never be read as a node or a statement.
 //!
 //! Design: Maxwell's Merkle-sum tree for proof of reserves (G. Maxwell, bitcointalk 2013;
 //! Z. Wilcox, "Proving your bitcoin reserves", 2014), with the fix of Hu, Zhang & Guo,
@@ -56,29 +56,46 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
-fn finish(h: blake3::Hasher) -> Digest {
-    Digest(*h.finalize().as_bytes())
+/// One BLAKE3 key per domain, derived once from its context string (`derive_key` mode); each
+/// hash is then a single keyed BLAKE3 call over a fixed-layout buffer.
+struct Keys {
+    leaf: [u8; 32],
+    node: [u8; 32],
+    statement: [u8; 32],
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Keys {
+        leaf: blake3::derive_key(LEAF_CONTEXT, b""),
+        node: blake3::derive_key(NODE_CONTEXT, b""),
+        statement: blake3::derive_key(STATEMENT_CONTEXT, b""),
+    })
+}
+
+fn keyed(key: &[u8; 32], bytes: &[u8]) -> Digest {
+    Digest(*blake3::keyed_hash(key, bytes).as_bytes())
 }
 
 /// Leaf of account `account` in the tree of `asset`: commits to the account, its salt and its
 /// liability (the asset id too, so a leaf cannot be replayed in another asset's tree).
 pub fn leaf(asset: u16, account: u32, salt: &Digest, liability: i128) -> Digest {
-    let mut h = blake3::Hasher::new_derive_key(LEAF_CONTEXT);
-    h.update(&asset.to_le_bytes());
-    h.update(&account.to_le_bytes());
-    h.update(&salt.0);
-    h.update(&liability.to_le_bytes());
-    finish(h)
+    let mut b = [0u8; 54];
+    b[..2].copy_from_slice(&asset.to_le_bytes());
+    b[2..6].copy_from_slice(&account.to_le_bytes());
+    b[6..38].copy_from_slice(&salt.0);
+    b[38..].copy_from_slice(&liability.to_le_bytes());
+    keyed(&keys().leaf, &b)
 }
 
 /// Inner node: both children's hashes and both children's sums (Hu, Zhang & Guo 2019 fix).
 pub fn node(left: &Digest, left_sum: i128, right: &Digest, right_sum: i128) -> Digest {
-    let mut h = blake3::Hasher::new_derive_key(NODE_CONTEXT);
-    h.update(&left.0);
-    h.update(&left_sum.to_le_bytes());
-    h.update(&right.0);
-    h.update(&right_sum.to_le_bytes());
-    finish(h)
+    let mut b = [0u8; 96];
+    b[..32].copy_from_slice(&left.0);
+    b[32..48].copy_from_slice(&left_sum.to_le_bytes());
+    b[48..80].copy_from_slice(&right.0);
+    b[80..].copy_from_slice(&right_sum.to_le_bytes());
+    keyed(&keys().node, &b)
 }
 
 /// The fields of a published statement, in the order they are hashed.
@@ -96,7 +113,7 @@ pub struct StatementFields<'a> {
 /// The published root of one asset: binds the tree root to the stated totals and the ledger
 /// position (sequence number, time), so a verifier needs only this one hash.
 pub fn statement(f: &StatementFields<'_>) -> Digest {
-    let mut h = blake3::Hasher::new_derive_key(STATEMENT_CONTEXT);
+    let mut h = blake3::Hasher::new_keyed(&keys().statement);
     h.update(&f.asset.to_le_bytes());
     h.update(&f.seq.to_le_bytes());
     h.update(&f.time_ms.to_le_bytes());
@@ -105,5 +122,5 @@ pub fn statement(f: &StatementFields<'_>) -> Digest {
     h.update(&f.liabilities.to_le_bytes());
     h.update(&f.held.to_le_bytes());
     h.update(&f.receivables.to_le_bytes());
-    finish(h)
+    Digest(*h.finalize().as_bytes())
 }
