@@ -82,13 +82,7 @@ fn load(path: &Path) -> Result<Engine> {
 
 /// `v` native units as an exact decimal with `decimals` places.
 fn units(v: i128, decimals: u8) -> String {
-    let scale = 10i128.pow(u32::from(decimals));
-    let (sign, m) = if v < 0 { ("-", -v) } else { ("", v) };
-    if decimals == 0 {
-        return format!("{sign}{m}");
-    }
-    let frac = format!("{:0width$}", m % scale, width = decimals as usize);
-    format!("{sign}{}.{frac}", m / scale)
+    ballast_solvency::dec::human(v, decimals)
 }
 
 fn secret(file: Option<&Path>) -> Result<Secret> {
@@ -271,8 +265,11 @@ pub fn contagion_cmd(w: &mut Out, a: ContagionArgs) -> Result<()> {
         None => None,
     };
     if let Some(path) = &a.dot {
-        std::fs::write(path, contagion::dot::to_dot(&graph, report.as_ref()))
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(
+            path,
+            contagion::dot::to_dot(&graph, report.as_ref(), quote_decimals(&engine)),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     if a.json {
         #[derive(serde::Serialize)]

@@ -34,7 +34,9 @@ pub enum VerifyError {
         what: &'static str,
         value: i128,
     },
-    #[error("{asset}: the path has {len} steps, more than the {max} any tree can have")]
+    #[error(
+        "{asset}: the path has {len} steps, more than the {max} a tree of the stated size has"
+    )]
     PathTooLong {
         asset: AssetId,
         len: usize,

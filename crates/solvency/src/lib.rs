@@ -1,7 +1,7 @@
 //! Proof of solvency without exposing balances, and the contagion map of shared exposure.
 //!
 //! Where things live:
-//! - [`dec`]: `i128` fields as exact decimal strings in JSON.
+//! - [`dec`]: exact decimals: `i128` JSON fields as strings, native units as whole tokens.
 //! - [`digest`]: the 32-byte hashes and their domain-separated constructions.
 //! - [`salt`]: the prover's secret and the per-account salts derived from it.
 //! - [`claims`]: what the clearinghouse owes each account, per asset, read from the engine.

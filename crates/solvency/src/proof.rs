@@ -79,11 +79,14 @@ impl AssetProof {
     pub fn computed_root(&self, account: u32) -> Result<Node, VerifyError> {
         let asset = self.statement.asset;
         non_negative(asset, "leaf liability", self.liability)?;
-        if self.path.len() > MAX_PATH {
+        // A tree of n leaves is at most ⌈log2 n⌉ levels deep.
+        let leaves = self.statement.leaves;
+        let depth = (64 - leaves.saturating_sub(1).leading_zeros()) as usize;
+        if self.path.len() > depth.min(MAX_PATH) || leaves == 0 {
             return Err(VerifyError::PathTooLong {
                 asset,
                 len: self.path.len(),
-                max: MAX_PATH,
+                max: depth.min(MAX_PATH),
             });
         }
         let mut hash = digest::leaf(asset.0, account, &self.salt, self.liability);

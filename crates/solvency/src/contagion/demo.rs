@@ -2,7 +2,8 @@
 //! `ballast contagion --state`): the engine's demo genesis (pool `main`: BTC and ETH
 //! collateral, BTC and ETH perpetuals), pool `second` (BTC collateral, a BTC perpetual) and
 //! pool `isolated` (SOL collateral only). Each pool has a USDC lender and a borrower near its
-//! initial-margin limit; pool `main` also has an ETH borrower.
+//! initial-margin limit; pool `main` also has an ETH borrower and a 5x BTC-PERP long against a
+//! market maker; one owner has accounts in `second` and `isolated`.
 
 use ballast_engine::command::{Command, Envelope};
 use ballast_engine::demo::{self, BTC, ETH, USDC};
@@ -131,5 +132,17 @@ pub fn journal() -> Vec<Envelope> {
     b.deposit(a, USDC, demo::usdc(5_000).0);
     let c = b.open(500, 2);
     b.deposit(c, USDC, demo::usdc(3_000).0);
+    // A 5x BTC-PERP long in `main` against a market maker.
+    let maker = b.open(600, 0);
+    b.deposit(maker, USDC, demo::usdc(1_000_000).0);
+    let long = b.open(601, 0);
+    b.deposit(long, USDC, demo::usdc(13_000).0);
+    b.envs.push(at(Command::Fill {
+        market: demo::BTC_PERP,
+        taker: long,
+        maker,
+        size: demo::btc(1.0),
+        price: 65_000.0,
+    }));
     b.envs
 }

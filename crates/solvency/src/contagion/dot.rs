@@ -35,14 +35,19 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// The graph (and the losses of a shock, if given) as a DOT document.
-pub fn to_dot(g: &Graph, shock: Option<&ShockReport>) -> String {
+/// The graph (and the losses of a shock, if given) as a DOT document; amounts in whole quote
+/// tokens (`quote_decimals` places).
+pub fn to_dot(g: &Graph, shock: Option<&ShockReport>, quote_decimals: u8) -> String {
+    let q = |v| crate::dec::human(v, quote_decimals);
     let mut s = String::from("graph contagion {\n  node [fontname=\"Helvetica\"];\n");
     for (n, name) in &g.nodes {
         let loss = shock.and_then(|r| r.losses.iter().find(|l| l.node == *n));
         let (label, fill) = match loss {
-            Some(l) if l.loss > 0 => (format!("{}\\nloss {}", esc(name), l.loss), ", style=filled"),
-            Some(l) => (format!("{}\\nloss {}", esc(name), l.loss), ""),
+            Some(l) if l.loss > 0 => (
+                format!("{}\\nloss {}", esc(name), q(l.loss)),
+                ", style=filled",
+            ),
+            Some(l) => (format!("{}\\nloss {}", esc(name), q(l.loss)), ""),
             None => (esc(name), ""),
         };
         let _ = writeln!(
@@ -61,7 +66,7 @@ pub fn to_dot(g: &Graph, shock: Option<&ShockReport>) -> String {
             id(e.a),
             id(e.b),
             e.kind.name(),
-            e.weight,
+            q(e.weight),
             style(e.kind)
         );
     }
