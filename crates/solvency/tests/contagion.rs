@@ -294,3 +294,65 @@ fn the_demo_journal_replays_and_its_shock_spares_the_isolated_pool() {
     assert!(loss(0) > 0);
     assert_eq!((loss(1), loss(2)), (0, 0));
 }
+
+/// An asset behind a multi-source oracle is shocked through `OracleUpdate` from every source.
+#[test]
+fn an_oracle_priced_asset_is_shocked_through_its_oracle() {
+    use ballast_oracle::aggregate::{AggregatorConfig, SourceId, SourceSpec};
+    use ballast_oracle::smooth::StablePriceConfig;
+    let mut e = funded();
+    let sources = (0..3)
+        .map(|i| SourceSpec {
+            id: SourceId(i),
+            weight: 1.0,
+        })
+        .collect();
+    let configure = Command::ConfigureOracle {
+        role: Role::Governor,
+        asset: BTC,
+        sources,
+        config: AggregatorConfig::default(),
+        stable: StablePriceConfig::default(),
+    };
+    let quotes = (0..3)
+        .map(|s| ballast_engine::command::SourceQuote {
+            source: s,
+            price: 65_000.0,
+            confidence: 6.5,
+        })
+        .collect();
+    run(
+        &mut e,
+        &[
+            at(T0 + 1, configure),
+            at(T0 + 1, Command::OracleUpdate { asset: BTC, quotes }),
+        ],
+    );
+    assert!(e.state().assets[BTC.idx()].oracle.is_some());
+    // `SetPrice` is refused for this asset now, so the shock must go through the oracle.
+    let set = at(
+        T0 + 1,
+        Command::SetPrice {
+            asset: BTC,
+            price: 1.0,
+        },
+    );
+    assert!(e.clone().apply(&set).is_err());
+    let r = apply_shock(
+        &e,
+        Shock {
+            asset: BTC,
+            pct: -50.0,
+        },
+    )
+    .unwrap();
+    let loss = |p: u16| {
+        r.losses
+            .iter()
+            .find(|l| l.node == NodeRef::Pool(PoolId(p)))
+            .unwrap()
+            .loss
+    };
+    assert!(loss(0) > 0 && loss(0) == loss(1), "{:?}", r.losses);
+    assert_eq!(loss(2), 0);
+}
