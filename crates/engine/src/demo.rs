@@ -43,6 +43,8 @@ pub fn market_params() -> MarketParams {
         funding_cap: r(0.0075),
         max_open_interest: Amount(i64::MAX),
         max_account_oi_share: Ratio::ONE,
+        liquidation_window_ms: 60_000,
+        max_liquidation_per_window: Amount(i64::MAX),
     }
 }
 

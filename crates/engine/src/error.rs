@@ -208,6 +208,12 @@ pub enum Reject {
         size: Amount,
         cap: Amount,
     },
+    #[error("{market}: this window's liquidation capacity of {cap} base-native units is used up; the next window opens at {next_window}")]
+    LiquidationCapacity {
+        market: MarketId,
+        cap: Amount,
+        next_window: Timestamp,
+    },
     #[error("{0} has no volatility margin configured")]
     NoVolMargin(MarketId),
     #[error("{0} is already installed: change its settings with propose/execute (a re-install would reset its protective state)")]

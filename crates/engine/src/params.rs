@@ -36,6 +36,19 @@ pub struct MarketParams {
     /// account takes the whole cap. Documented default when absent: 100 %.
     #[serde(default = "whole")]
     pub max_account_oi_share: Ratio,
+    /// Length of a liquidation-capacity window, ms (Synthetix v3 perps: 30 s windows).
+    /// Documented default when absent: one minute.
+    #[serde(default = "minute")]
+    pub liquidation_window_ms: i64,
+    /// Largest base amount keepers may take over in one window on this market, so a cascade
+    /// is paced (Synthetix v3 `maxLiquidationLimitAccumulationMultiplier`); a bankrupt account
+    /// is never held back. Documented default when absent: `i64::MAX` (no limit).
+    #[serde(default = "unbounded")]
+    pub max_liquidation_per_window: Amount,
+}
+
+fn minute() -> i64 {
+    60_000
 }
 
 fn whole() -> Ratio {
@@ -108,6 +121,8 @@ pub enum MarketField {
     FundingCap,
     MaxOpenInterest,
     MaxAccountOiShare,
+    LiquidationWindowMs,
+    MaxLiquidationPerWindow,
 }
 
 /// A pool parameter's name.
@@ -225,7 +240,10 @@ impl ParamKey {
             } => v.to_string(),
             ParamKey::Liquidation { field, .. } if !field.is_ratio() => v.to_string(),
             ParamKey::Market {
-                field: MarketField::MaxOpenInterest,
+                field:
+                    MarketField::MaxOpenInterest
+                    | MarketField::LiquidationWindowMs
+                    | MarketField::MaxLiquidationPerWindow,
                 ..
             } => v.to_string(),
             ParamKey::MarketBreaker { field, .. } | ParamKey::PoolBreaker { field, .. }
@@ -321,6 +339,8 @@ impl MarketField {
             FundingCap => ParamSpec::absolute(bps(1), pct(10), pct(1)),
             MaxOpenInterest => ParamSpec::relative(1, i64::MAX, CAP_STEP_FLOOR, pct(100)),
             MaxAccountOiShare => ParamSpec::absolute(pct(1), pct(100), pct(10)),
+            LiquidationWindowMs => ParamSpec::absolute(1000, 3_600_000, 600_000),
+            MaxLiquidationPerWindow => ParamSpec::relative(1, i64::MAX, CAP_STEP_FLOOR, pct(100)),
         }
     }
 }
@@ -413,6 +433,8 @@ impl MarketParams {
             FundingCap => self.funding_cap.0,
             MaxOpenInterest => self.max_open_interest.0,
             MaxAccountOiShare => self.max_account_oi_share.0,
+            LiquidationWindowMs => self.liquidation_window_ms,
+            MaxLiquidationPerWindow => self.max_liquidation_per_window.0,
         }
     }
     pub fn set(&mut self, f: MarketField, v: i64) {
@@ -428,6 +450,8 @@ impl MarketParams {
             FundingCap => self.funding_cap = r,
             MaxOpenInterest => self.max_open_interest = Amount(v),
             MaxAccountOiShare => self.max_account_oi_share = r,
+            LiquidationWindowMs => self.liquidation_window_ms = v,
+            MaxLiquidationPerWindow => self.max_liquidation_per_window = Amount(v),
         }
     }
     /// Every field within bounds; maintenance below initial; maker rebate no larger than the
@@ -444,6 +468,8 @@ impl MarketParams {
             FundingCap,
             MaxOpenInterest,
             MaxAccountOiShare,
+            LiquidationWindowMs,
+            MaxLiquidationPerWindow,
         ] {
             check(f, self.get(f), f.spec())?;
         }
@@ -865,6 +891,8 @@ mod tests {
             funding_cap: Ratio(pct(1)),
             max_open_interest: Amount(i64::MAX),
             max_account_oi_share: Ratio(RATIO_SCALE),
+            liquidation_window_ms: 60_000,
+            max_liquidation_per_window: Amount(i64::MAX),
         }
     }
 

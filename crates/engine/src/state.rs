@@ -134,6 +134,23 @@ pub struct Market {
     pub breaker: Option<Breaker>,
     /// Volatility add-on to both margin rates; `None`: static rates.
     pub vol_margin: Option<crate::volmargin::VolMargin>,
+    /// Keeper takeovers in the current liquidation-capacity window: (window number, base
+    /// amount taken).
+    #[serde(default, skip_serializing_if = "LiquidationWindow::is_empty")]
+    pub liquidation_window: LiquidationWindow,
+}
+
+/// How much of a market's liquidation capacity the current window has used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiquidationWindow {
+    pub window: i64,
+    pub used: Amount,
+}
+
+impl LiquidationWindow {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// A perpetual position inside an account.

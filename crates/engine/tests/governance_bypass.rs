@@ -659,18 +659,16 @@ fn open_interest_caps_stop_growth_but_never_a_reduction() {
     let mut e = world(4);
     run(
         &mut e,
-        &[0, 1, 2]
-            .map(|i| {
-                at(
-                    0,
-                    Command::Deposit {
-                        account: AccountId(i),
-                        asset: USDC,
-                        amount: usdc(1_000_000),
-                    },
-                )
-            })
-            .to_vec(),
+        &[0, 1, 2].map(|i| {
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(i),
+                    asset: USDC,
+                    amount: usdc(1_000_000),
+                },
+            )
+        }),
     );
     let tl = e.state().governance.timelock_ms;
     let set = |field, value, p| {
@@ -725,4 +723,106 @@ fn open_interest_caps_stop_growth_but_never_a_reduction() {
     // Reducing is always allowed, and frees room.
     run(&mut e, &[at(t, fill(1, 0, 0.3)), at(t, fill(2, 1, 0.5))]);
     assert_eq!(e.state().markets[BTC_PERP.idx()].long_oi, btc(0.7));
+}
+
+#[test]
+fn liquidation_capacity_paces_a_cascade_per_window() {
+    let mut e = world(4);
+    let dep = |a: u32, x: i64| {
+        at(
+            0,
+            Command::Deposit {
+                account: AccountId(a),
+                asset: USDC,
+                amount: usdc(x),
+            },
+        )
+    };
+    let fill = |taker: u32| {
+        at(
+            0,
+            Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(taker),
+                maker: AccountId(2),
+                size: btc(1.0),
+                price: 65_000.0,
+            },
+        )
+    };
+    let key = ParamKey::Market {
+        market: BTC_PERP,
+        field: MarketField::MaxLiquidationPerWindow,
+    };
+    let tl = e.state().governance.timelock_ms;
+    run(
+        &mut e,
+        &[
+            dep(0, 7_000),
+            dep(1, 7_000),
+            dep(2, 1_000_000),
+            dep(3, 1_000_000),
+            fill(0),
+            fill(1),
+            at(
+                0,
+                Command::Propose {
+                    role: Role::Governor,
+                    key,
+                    value: btc(0.05).0,
+                },
+            ),
+            at(
+                tl,
+                Command::Execute {
+                    role: Role::Governor,
+                    proposal: ProposalId(0),
+                },
+            ),
+            at(
+                tl,
+                Command::SetPrice {
+                    asset: BTC,
+                    price: 61_000.0,
+                },
+            ),
+        ],
+    );
+    let liq = |a: u32| Command::Liquidate {
+        liquidator: AccountId(3),
+        account: AccountId(a),
+        market: Some(BTC_PERP),
+        max_size: None,
+    };
+    let window = 60_000 * (tl / 60_000 + 1);
+    let t = window; // the start of a window
+    let (mut taken, mut paced) = (0i64, 0);
+    for _ in 0..4 {
+        let Some(a) = e.below_maintenance().first().map(|a| a.0) else {
+            break;
+        };
+        let before = e.state_hash();
+        match e.apply(&at(t, liq(a))) {
+            Ok(ev) => {
+                for x in &ev {
+                    if let Event::Liquidated { size, .. } = x {
+                        taken += size.0.abs();
+                    }
+                }
+            }
+            Err(Reject::LiquidationCapacity { next_window, .. }) => {
+                assert_eq!(before, e.state_hash());
+                assert_eq!(next_window.0, t + 60_000);
+                paced += 1;
+            }
+            Err(r) => panic!("{r:?}"),
+        }
+    }
+    assert!(taken > 0 && taken <= btc(0.05).0, "{taken}");
+    assert!(paced > 0, "capacity never bound");
+    // The next window has capacity again.
+    let below = e.below_maintenance();
+    assert!(!below.is_empty());
+    let ev = e.apply(&at(t + 60_000, liq(below[0].0))).unwrap();
+    assert!(ev.iter().any(|x| matches!(x, Event::Liquidated { .. })));
 }

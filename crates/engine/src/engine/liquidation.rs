@@ -932,6 +932,7 @@ impl Engine {
         }
         let lot = self.pick_lot(account, acct0, market, &tx.lend)?;
         let rate = penalty_rate(&lp, before.health, before.req);
+        let max_size = self.within_capacity(now, lot, max_size)?;
         let q = self.step_size(account, acct0, lot, &before, rate, max_size)?;
         let px = self.lot_price(lot)?;
         let n = notional(q, px.raw() as i128);
@@ -972,7 +973,61 @@ impl Engine {
         });
         tx.check_fits()?;
         tx.commit(self)?;
+        self.use_capacity(now, lot, q);
         Ok(())
+    }
+
+    /// The part of a market's liquidation capacity left in the current window, applied to a
+    /// keeper's `max_size` (Synthetix v3 perps pace liquidations per market per window; only
+    /// solvent accounts are paced, a bankrupt one goes to the waterfall at once).
+    fn within_capacity(
+        &self,
+        now: Timestamp,
+        lot: Lot,
+        max_size: Option<Amount>,
+    ) -> Result<Option<Amount>, Reject> {
+        let Lot::Perp(m) = lot else {
+            return Ok(max_size);
+        };
+        let mk = &self.state.markets[m.idx()];
+        let cap = mk.params.max_liquidation_per_window;
+        if cap.0 == i64::MAX {
+            return Ok(max_size);
+        }
+        let window = now.0.div_euclid(mk.params.liquidation_window_ms.max(1));
+        let used = if mk.liquidation_window.window == window {
+            mk.liquidation_window.used.0
+        } else {
+            0
+        };
+        let left = cap.0.saturating_sub(used);
+        if left <= 0 {
+            let next = (window + 1).saturating_mul(mk.params.liquidation_window_ms.max(1));
+            return Err(Reject::LiquidationCapacity {
+                market: m,
+                cap,
+                next_window: Timestamp(next),
+            });
+        }
+        Ok(Some(Amount(max_size.map_or(left, |x| x.0.min(left)))))
+    }
+
+    fn use_capacity(&mut self, now: Timestamp, lot: Lot, q: i64) {
+        let Lot::Perp(m) = lot else { return };
+        let mk = &mut self.state.markets[m.idx()];
+        if mk.params.max_liquidation_per_window.0 == i64::MAX {
+            return;
+        }
+        let window = now.0.div_euclid(mk.params.liquidation_window_ms.max(1));
+        let used = if mk.liquidation_window.window == window {
+            mk.liquidation_window.used.0
+        } else {
+            0
+        };
+        mk.liquidation_window = LiquidationWindow {
+            window,
+            used: Amount(used.saturating_add(q.saturating_abs())),
+        };
     }
 
     /// A liquidator or bidder must itself pass initial margin after taking a lot over.

@@ -925,6 +925,7 @@ impl Engine {
             last_index: now,
             long_oi: Amount::ZERO,
             short_oi: Amount::ZERO,
+            liquidation_window: LiquidationWindow::default(),
             funding_clearing: Amount::ZERO,
             paused: false,
             breaker: None,
@@ -1461,7 +1462,6 @@ impl Engine {
 
     // ----- trading --------------------------------------------------------------------------
 
-    #[allow(clippy::too_many_arguments)]
     /// Open-interest caps of a fill: the market's long open interest after it (when it grows)
     /// and each risk-adding side's size against its share of the cap.
     fn check_open_interest(
@@ -1499,6 +1499,7 @@ impl Engine {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn fill(
         &mut self,
         now: Timestamp,
