@@ -3,7 +3,7 @@
 mod common;
 
 use ballast_engine::command::Command;
-use ballast_engine::demo::{btc, usdc, BTC, BTC_PERP, POOL, USDC};
+use ballast_engine::demo::{btc, usdc, BTC, BTC_PERP, USDC};
 use ballast_engine::event::Event;
 use ballast_engine::ids::{AccountId, ProposalId};
 use ballast_engine::margin::Contribution;
@@ -437,7 +437,6 @@ fn governed_change_applies_after_timelock() {
             }
         ))
         .is_err());
-    let _ = POOL;
 }
 
 #[test]

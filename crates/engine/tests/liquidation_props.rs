@@ -98,20 +98,22 @@ fn setup(p: LiquidationParams, margins: &[i64], levs: &[f64]) -> Engine {
             amount: Amount(50_000_000),
         },
     );
-    let _ = e.apply(&at(
+    ok(
+        &mut e,
         0,
         Command::Borrow {
             account: b,
             amount: usdc(20_000),
         },
-    ));
+    );
     for (i, lev) in levs.iter().enumerate() {
         let m = if i % 2 == 0 { BTC_PERP } else { ETH_PERP };
         let px = if m == BTC_PERP { 65_000.0 } else { 3_000.0 };
         // quote-native units per base-native unit
         let unit = if m == BTC_PERP { 650.0 } else { 3.0 };
         let s = &((lev * margins[i] as f64 * 1e6 / (0.102 * unit)) as i64);
-        let _ = e.apply(&at(
+        ok(
+            &mut e,
             0,
             Command::Fill {
                 market: m,
@@ -120,7 +122,7 @@ fn setup(p: LiquidationParams, margins: &[i64], levs: &[f64]) -> Engine {
                 size: Amount(*s),
                 price: px,
             },
-        ));
+        );
     }
     // a second pool with a trader, a maker and a lender that nothing here may touch
     let g = Role::Governor;

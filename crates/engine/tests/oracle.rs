@@ -559,63 +559,154 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
-
-    /// Random quotes (with manipulation), chain signals, borrows, withdrawals and fills under
-    /// market and pool breakers: a rejected command changes nothing, value is conserved, and no
-    /// BTC withdrawal, nor any borrow by an account exposed to BTC, is ever accepted unless
-    /// BTC's oracle is Valid at that moment.
-    #[test]
-    fn blocked_commands_change_nothing(ops in prop::collection::vec(op(), 1..80)) {
-        let mut e = world_with_oracle(3, 2);
-        let config = BreakerConfig::default();
-        run(&mut e, &[
-            at(0, Command::ConfigureBreaker { role: Role::Governor, scope: Scope::Market(BTC_PERP), config }),
-            at(0, Command::ConfigureBreaker { role: Role::Governor, scope: Scope::Pool(POOL), config }),
-            at(0, Command::Deposit { account: AccountId(1), asset: USDC, amount: usdc(200_000) }),
-            at(0, Command::Deposit { account: AccountId(2), asset: BTC, amount: btc(2.0) }),
-        ]);
-        let mut t = MIN;
-        let mut honest = 65_000.0;
-        quote_all(&mut e, t, honest);
-        let mut accepted_risk = 0;
-        for op in ops {
-            let cmd = match op {
-                Op::Quote(s, f) => {
-                    honest *= f.powf(0.1);
-                    let quotes = if s < 2 { (0..3).map(|i| q(i, honest)).collect() } else { vec![q(s, honest * f.powf(0.01))] };
-                    Command::OracleUpdate { asset: BTC, quotes }
-                }
-                Op::Spike(s, f) => Command::OracleUpdate { asset: BTC, quotes: vec![q(s, honest * f)] },
-                Op::Borrow(a, x) => Command::Borrow { account: AccountId(a), amount: usdc(x) },
-                Op::Withdraw(a, x) => Command::Withdraw { account: AccountId(a), asset: BTC, amount: Amount(x) },
-                Op::Fill(tk, mk, s) => Command::Fill { market: BTC_PERP, taker: AccountId(tk), maker: AccountId(mk), size: Amount(s), price: honest },
-                Op::Chain(h) => Command::ChainStatus { halted: h, congestion: 1.0 },
-                Op::Wait(dt) => { t += dt; continue; }
-            };
-            t += 1_000;
-            // Does this command take value out against BTC's price?
-            let is_risk = match &cmd {
-                Command::Withdraw { .. } => true,
-                Command::Borrow { account, .. } => e.state().accounts.get(account.idx())
-                    .is_some_and(|a| !a.collateral.is_empty() || !a.positions.is_empty()),
-                _ => false,
-            };
-            let before = e.state_hash();
-            match e.apply(&Envelope { time: Timestamp(t), cmd }) {
-                Ok(_) => if is_risk {
+/// Random quotes (with manipulation), chain signals, borrows, withdrawals and fills under
+/// market and pool breakers: a rejected command changes nothing, value is conserved, and no
+/// BTC withdrawal, nor any borrow by an account exposed to BTC, is ever accepted unless
+/// BTC's oracle is Valid at that moment.
+fn blocked_case(ops: Vec<Op>, cov: &std::cell::Cell<(usize, usize)>) -> Result<(), TestCaseError> {
+    let mut e = world_with_oracle(3, 2);
+    let config = BreakerConfig::default();
+    run(
+        &mut e,
+        &[
+            at(
+                0,
+                Command::ConfigureBreaker {
+                    role: Role::Governor,
+                    scope: Scope::Market(BTC_PERP),
+                    config,
+                },
+            ),
+            at(
+                0,
+                Command::ConfigureBreaker {
+                    role: Role::Governor,
+                    scope: Scope::Pool(POOL),
+                    config,
+                },
+            ),
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(1),
+                    asset: USDC,
+                    amount: usdc(200_000),
+                },
+            ),
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(2),
+                    asset: BTC,
+                    amount: btc(2.0),
+                },
+            ),
+        ],
+    );
+    let mut t = MIN;
+    let mut honest = 65_000.0;
+    quote_all(&mut e, t, honest);
+    let (mut accepted_risk, mut blocked) = (0, 0);
+    for op in ops {
+        let cmd = match op {
+            Op::Quote(s, f) => {
+                honest *= f.powf(0.1);
+                let quotes = if s < 2 {
+                    (0..3).map(|i| q(i, honest)).collect()
+                } else {
+                    vec![q(s, honest * f.powf(0.01))]
+                };
+                Command::OracleUpdate { asset: BTC, quotes }
+            }
+            Op::Spike(s, f) => Command::OracleUpdate {
+                asset: BTC,
+                quotes: vec![q(s, honest * f)],
+            },
+            Op::Borrow(a, x) => Command::Borrow {
+                account: AccountId(a),
+                amount: usdc(x),
+            },
+            Op::Withdraw(a, x) => Command::Withdraw {
+                account: AccountId(a),
+                asset: BTC,
+                amount: Amount(x),
+            },
+            Op::Fill(tk, mk, s) => Command::Fill {
+                market: BTC_PERP,
+                taker: AccountId(tk),
+                maker: AccountId(mk),
+                size: Amount(s),
+                price: honest,
+            },
+            Op::Chain(h) => Command::ChainStatus {
+                halted: h,
+                congestion: 1.0,
+            },
+            Op::Wait(dt) => {
+                t += dt;
+                continue;
+            }
+        };
+        t += 1_000;
+        // Does this command take value out against BTC's price?
+        let is_risk = match &cmd {
+            Command::Withdraw { .. } => true,
+            Command::Borrow { account, .. } => e
+                .state()
+                .accounts
+                .get(account.idx())
+                .is_some_and(|a| !a.collateral.is_empty() || !a.positions.is_empty()),
+            _ => false,
+        };
+        let before = e.state_hash();
+        match e.apply(&Envelope {
+            time: Timestamp(t),
+            cmd,
+        }) {
+            Ok(_) => {
+                if is_risk {
                     accepted_risk += 1;
                     prop_assert_eq!(btc_status(&e, t), OracleStatus::Valid);
-                },
-                Err(_) => prop_assert_eq!(before, e.state_hash()),
+                }
             }
-            for (asset, gap) in e.conservation_gaps() {
-                prop_assert_eq!(gap, 0, "asset {} not conserved", asset);
+            Err(r) => {
+                if matches!(r, Reject::Blocked(_)) {
+                    blocked += 1;
+                }
+                prop_assert_eq!(before, e.state_hash());
             }
         }
-        let _ = accepted_risk;
+        for (asset, gap) in e.conservation_gaps() {
+            prop_assert_eq!(gap, 0, "asset {} not conserved", asset);
+        }
     }
+    let (r, b) = cov.get();
+    cov.set((r + accepted_risk, b + blocked));
+    Ok(())
+}
+
+/// The property above over 96 random sequences; the generator must reach both sides of the
+/// gate (accepted risk-taking commands and blocked ones), or the property would be vacuous.
+#[test]
+fn blocked_commands_change_nothing() {
+    let cov = std::cell::Cell::new((0usize, 0usize));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&prop::collection::vec(op(), 1..80), |ops| {
+            blocked_case(ops, &cov)
+        })
+        .unwrap();
+    let (accepted_risk, blocked) = cov.get();
+    eprintln!("coverage: {accepted_risk} risk-taking commands accepted, {blocked} blocked");
+    assert!(
+        accepted_risk >= 50,
+        "only {accepted_risk} risk-taking commands accepted"
+    );
+    assert!(blocked >= 50, "only {blocked} commands blocked");
 }
 
 #[test]
