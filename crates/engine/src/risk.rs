@@ -63,6 +63,8 @@ pub struct RiskIndex {
     borrow_base: Vec<i128>,
     /// Which assets had a price at the last rebuild.
     priced: Vec<bool>,
+    /// Engine time of the last full rebuild.
+    built_at: crate::num::Timestamp,
     /// Scratch buffers reused across queries (a query runs once per price update in the lab).
     /// `None`: the pool's interest no longer accrues within the ledger's types.
     lends: Vec<Option<Lending>>,
@@ -190,7 +192,7 @@ impl RiskIndex {
         };
         let mut overflowed = false;
         for (asset, amt) in &acct.collateral {
-            let Some(cp) = pool.collateral.iter().find(|c| c.asset == *asset) else {
+            let Some(cp) = engine.collateral_params(pool, *asset) else {
                 continue;
             };
             if st.assets[asset.idx()].price.is_none() {
@@ -272,10 +274,18 @@ impl RiskIndex {
                 return true;
             }
         }
-        st.assets
+        // A maintenance weight still ramping when the index was built has moved since.
+        let ramping = st
+            .pools
             .iter()
-            .zip(&self.priced)
-            .any(|(a, was)| a.price.is_some() != *was)
+            .flat_map(|p| &p.maint_ramps)
+            .any(|r| r.end > self.built_at);
+        ramping
+            || st
+                .assets
+                .iter()
+                .zip(&self.priced)
+                .any(|(a, was)| a.price.is_some() != *was)
     }
 
     fn refresh(&mut self, engine: &Engine) {
@@ -315,6 +325,7 @@ impl RiskIndex {
                 .map(|l| l.as_ref().map_or(i128::MAX, |l| l.borrow_index))
                 .collect();
             self.priced = st.assets.iter().map(|a| a.price.is_some()).collect();
+            self.built_at = st.time;
             self.rebuild = false;
             let _ = INDEX_SCALE;
             return;

@@ -3,7 +3,7 @@
 //! fields only) so its hash is the same on every machine.
 
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId, SeriesId};
-use crate::num::{Amount, Price, Timestamp};
+use crate::num::{Amount, Price, Ratio, Timestamp};
 
 use crate::params::{CollateralParams, LiquidationParams, MarketParams, ParamKey, PoolParams};
 use ballast_oracle::aggregate::{Aggregator, OracleStatus};
@@ -106,6 +106,37 @@ pub struct Pool {
     /// ledgers that never liquidate keep their hashes.
     #[serde(default, skip_serializing_if = "PoolLiquidation::is_initial")]
     pub liquidation: PoolLiquidation,
+    /// Lowered maintenance weights on their way down (one per asset at most).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maint_ramps: Vec<WeightRamp>,
+}
+
+/// A lowered collateral maintenance weight that ramps in linearly instead of jumping, so
+/// accounts are not made liquidatable by a governance vote at once (Euler v2 `setLTV`: the
+/// liquidation LTV ramps down over `rampDuration`, the borrow LTV changes immediately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightRamp {
+    pub asset: AssetId,
+    pub from: Ratio,
+    pub to: Ratio,
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl WeightRamp {
+    /// The weight at `t`: `from` at the start, `to` from the end on, linear in between
+    /// (rounded toward `to`, the new setting).
+    pub fn at(&self, t: Timestamp) -> Ratio {
+        if t >= self.end || self.end <= self.start {
+            return self.to;
+        }
+        let done = (t.0.max(self.start.0) - self.start.0) as i128;
+        let span = (self.end.0 - self.start.0) as i128;
+        let drop = (self.from.0 as i128 - self.to.0 as i128) * done;
+        // ceil(drop / span): toward `to` (drop ≥ 0 for a lowering).
+        let step = (drop + span - 1).div_euclid(span);
+        Ratio((self.from.0 as i128 - step).max(self.to.0 as i128) as i64)
+    }
 }
 
 /// A perpetual futures market.
@@ -238,7 +269,20 @@ pub struct GovernanceConfig {
     pub grace_ms: i64,
     /// Least time between two executed changes of the same key (Aave Risk Stewards'
     /// `minDelay`): a governed value moves at most one max step per this delay.
+    #[serde(default = "default_min_delay")]
     pub min_delay_ms: i64,
+    /// A lowered collateral maintenance weight ramps in over this long (Euler v2
+    /// `rampDuration`). Documented default when absent: one day.
+    #[serde(default = "default_ramp")]
+    pub ramp_ms: i64,
+}
+
+fn default_min_delay() -> i64 {
+    24 * 3600 * 1000
+}
+
+fn default_ramp() -> i64 {
+    24 * 3600 * 1000
 }
 
 impl Default for GovernanceConfig {
@@ -246,7 +290,8 @@ impl Default for GovernanceConfig {
         GovernanceConfig {
             timelock_ms: 24 * 3600 * 1000,
             grace_ms: 7 * 24 * 3600 * 1000,
-            min_delay_ms: 24 * 3600 * 1000,
+            min_delay_ms: default_min_delay(),
+            ramp_ms: default_ramp(),
         }
     }
 }

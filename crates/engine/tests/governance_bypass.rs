@@ -826,3 +826,116 @@ fn liquidation_capacity_paces_a_cascade_per_window() {
     let ev = e.apply(&at(t + 60_000, liq(below[0].0))).unwrap();
     assert!(ev.iter().any(|x| matches!(x, Event::Liquidated { .. })));
 }
+
+#[test]
+fn a_lowered_maintenance_weight_ramps_in_instead_of_jumping() {
+    use ballast_engine::params::CollateralField;
+    let mut e = world(2);
+    let key = ParamKey::Collateral {
+        pool: POOL,
+        asset: BTC,
+        field: CollateralField::MaintWeight,
+    };
+    let w0 = e.param(&key).unwrap();
+    let step = key.spec().max_step;
+    let tl = e.state().governance.timelock_ms;
+    let ramp = e.state().governance.ramp_ms;
+    run(
+        &mut e,
+        &[
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(1),
+                    asset: USDC,
+                    amount: usdc(1_000_000),
+                },
+            ),
+            at(
+                0,
+                Command::Deposit {
+                    account: AccountId(0),
+                    asset: BTC,
+                    amount: btc(1.0),
+                },
+            ),
+            at(
+                0,
+                Command::Borrow {
+                    account: AccountId(0),
+                    amount: usdc(50_000),
+                },
+            ),
+            at(
+                0,
+                Command::Propose {
+                    role: Role::Governor,
+                    key,
+                    value: w0 - step,
+                },
+            ),
+            at(
+                tl,
+                Command::Execute {
+                    role: Role::Governor,
+                    proposal: ProposalId(0),
+                },
+            ),
+        ],
+    );
+    let health = |e: &mut Engine, t: i64| {
+        run(
+            e,
+            &[at(
+                t,
+                Command::SetPrice {
+                    asset: BTC,
+                    price: 65_000.0,
+                },
+            )],
+        );
+        assert_eq!(e.below_maintenance(), e.below_maintenance_scan());
+        (
+            e.param(&key).unwrap(),
+            e.health(AccountId(0), HealthKind::Maintenance).unwrap().0,
+        )
+    };
+    let (w_start, h_start) = health(&mut e, tl);
+    let (w_mid, h_mid) = health(&mut e, tl + ramp / 2);
+    let (w_end, h_end) = health(&mut e, tl + ramp);
+    assert_eq!(w_start, w0, "the weight jumped at execution");
+    assert_eq!(w_mid, w0 - step / 2);
+    assert_eq!(w_end, w0 - step);
+    assert!(
+        h_start > h_mid && h_mid > h_end,
+        "{h_start} {h_mid} {h_end}"
+    );
+    // Interest aside, health falls with the weight: the middle is halfway.
+    let halfway = (h_start + h_end) / 2;
+    assert!((h_mid - halfway).abs() < (h_start - h_end) / 50);
+    // Raising it again applies at once and ends the ramp.
+    let min_delay = e.state().governance.min_delay_ms;
+    let t = tl + ramp + min_delay;
+    run(
+        &mut e,
+        &[
+            at(
+                t,
+                Command::Propose {
+                    role: Role::Governor,
+                    key,
+                    value: w0,
+                },
+            ),
+            at(
+                t + tl,
+                Command::Execute {
+                    role: Role::Governor,
+                    proposal: ProposalId(1),
+                },
+            ),
+        ],
+    );
+    assert_eq!(e.param(&key).unwrap(), w0);
+    assert!(e.state().pools[0].maint_ramps.is_empty());
+}

@@ -8,7 +8,7 @@ use ballast_engine::command::{Command, Envelope, Scope};
 use ballast_engine::demo::{BTC, BTC_PERP, ETH, ETH_PERP, POOL, USDC};
 use ballast_engine::ids::{AccountId, AssetId, MarketId, ProposalId};
 use ballast_engine::num::{Amount, Timestamp};
-use ballast_engine::params::{MarketField, ParamKey, PoolField};
+use ballast_engine::params::{CollateralField, MarketField, ParamKey, PoolField};
 use ballast_engine::{journal, Engine, Role};
 use common::*;
 use proptest::prelude::*;
@@ -336,7 +336,7 @@ proptest! {
         ),
         seed in any::<u64>(),
     ) {
-        let mut e = Engine::with_governance(ballast_engine::state::GovernanceConfig { timelock_ms: 0, grace_ms: i64::MAX / 4, min_delay_ms: 0 });
+        let mut e = Engine::with_governance(ballast_engine::state::GovernanceConfig { timelock_ms: 0, grace_ms: i64::MAX / 4, min_delay_ms: 0, ..Default::default() });
         run(&mut e, &ballast_engine::demo::synthetic_book(40, seed));
         let mut t = e.state().time.0;
         let mut borrowed = 0;
@@ -361,10 +361,18 @@ proptest! {
                 let _ = e.apply(&at(t, Command::SettleFunding { market: BTC_PERP }));
             }
             if govern {
-                let cur = e.state().markets[0].params.maint_margin.0;
-                let key = ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin };
-                if e.apply(&at(t, Command::Propose { role: Role::Governor, key, value: cur + 5_000_000 })).is_ok() {
-                    let _ = e.apply(&at(t, Command::Execute { role: Role::Governor, proposal: ProposalId(proposal) }));
+                // Alternately raise the maintenance margin and lower BTC's maintenance weight
+                // (which ramps in over a day, moving health between commands).
+                let (key, value) = if proposal.is_multiple_of(2) {
+                    let cur = e.state().markets[0].params.maint_margin.0;
+                    (ParamKey::Market { market: BTC_PERP, field: MarketField::MaintMargin }, cur + 5_000_000)
+                } else {
+                    let key = ParamKey::Collateral { pool: POOL, asset: BTC, field: CollateralField::MaintWeight };
+                    let cur = e.param(&key).unwrap();
+                    (key, cur - 20_000_000)
+                };
+                if e.apply(&at(t, Command::Propose { role: Role::Governor, key, value })).is_ok() {
+                    e.apply(&at(t, Command::Execute { role: Role::Governor, proposal: ProposalId(proposal) })).unwrap();
                     proposal += 1;
                 }
             }

@@ -119,7 +119,7 @@ impl Engine {
                     .ok_or(Reject::NotCollateral { pool, asset })?;
                 c.set(field, value);
                 c.validate().map_err(Reject::InvalidParams)?;
-                Changed::Collateral(pool, c)
+                Changed::Collateral(pool, c, field)
             }
             ParamKey::Liquidation { pool, field } => {
                 let mut p = self.state.pools[pool.idx()].liquidation.params;
@@ -275,11 +275,8 @@ impl Engine {
                 pl.lending = accrued(&pl.lending, &pl.params.curve, now)?;
                 pl.params = p;
             }
-            Changed::Collateral(pool, c) => {
-                let pl = &mut self.state.pools[pool.idx()];
-                if let Some(slot) = pl.collateral.iter_mut().find(|x| x.asset == c.asset) {
-                    *slot = c;
-                }
+            Changed::Collateral(pool, c, field) => {
+                self.install_collateral(now, pool, c, field);
                 self.risk.invalidate_all();
             }
             Changed::Liquidation(pool, p) => self.state.pools[pool.idx()].liquidation.params = p,
@@ -298,6 +295,43 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A collateral weight change. `c` holds the weights in effect with the change applied.
+    /// A lowered maintenance weight is stored as its target and ramps in from the weight in
+    /// effect over `ramp_ms`; a raised one applies at once and ends any ramp. The initial
+    /// weight (new borrowing) always changes at once, as Euler's borrow LTV does.
+    fn install_collateral(
+        &mut self,
+        now: Timestamp,
+        pool: PoolId,
+        c: CollateralParams,
+        field: crate::params::CollateralField,
+    ) {
+        use crate::params::CollateralField;
+        let ramp_ms = self.state.governance.ramp_ms;
+        let effective = self.collateral_params(&self.state.pools[pool.idx()], c.asset);
+        let pl = &mut self.state.pools[pool.idx()];
+        let Some(slot) = pl.collateral.iter_mut().find(|x| x.asset == c.asset) else {
+            return;
+        };
+        match field {
+            CollateralField::InitWeight => slot.init_weight = c.init_weight,
+            CollateralField::MaintWeight => {
+                pl.maint_ramps.retain(|r| r.asset != c.asset);
+                let from = effective.map_or(slot.maint_weight, |e| e.maint_weight);
+                slot.maint_weight = c.maint_weight;
+                if c.maint_weight < from && ramp_ms > 0 {
+                    pl.maint_ramps.push(crate::state::WeightRamp {
+                        asset: c.asset,
+                        from,
+                        to: c.maint_weight,
+                        start: now,
+                        end: Timestamp(now.0.saturating_add(ramp_ms)),
+                    });
+                }
+            }
+        }
     }
 
     pub(super) fn cancel(
@@ -328,7 +362,7 @@ impl Engine {
 enum Changed {
     Market(MarketId, MarketParams),
     Pool(PoolId, PoolParams),
-    Collateral(PoolId, CollateralParams),
+    Collateral(PoolId, CollateralParams, crate::params::CollateralField),
     Liquidation(PoolId, crate::params::LiquidationParams),
     Breaker(Scope, Box<ballast_oracle::breaker::Breaker>),
     Oracle(AssetId, Box<OracleFeed>),

@@ -497,8 +497,18 @@ impl Engine {
         Ok(())
     }
 
-    fn collateral_params(&self, pool: &Pool, asset: AssetId) -> Option<CollateralParams> {
-        pool.collateral.iter().find(|c| c.asset == asset).copied()
+    /// A collateral's weights in effect now: a lowered maintenance weight still ramping in
+    /// counts at its ramp value.
+    pub(crate) fn collateral_params(
+        &self,
+        pool: &Pool,
+        asset: AssetId,
+    ) -> Option<CollateralParams> {
+        let mut c = pool.collateral.iter().find(|c| c.asset == asset).copied()?;
+        if let Some(r) = pool.maint_ramps.iter().find(|r| r.asset == asset) {
+            c.maint_weight = r.at(self.state.time).max(c.maint_weight);
+        }
+        Some(c)
     }
 
     // ----- margin --------------------------------------------------------------------------
@@ -843,6 +853,7 @@ impl Engine {
             },
             insurance_fund: Amount::ZERO,
             fee_account: Amount::ZERO,
+            maint_ramps: Vec::new(),
             bad_debt: Amount::ZERO,
             paused: false,
             breaker: None,
