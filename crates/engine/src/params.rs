@@ -192,6 +192,12 @@ pub enum ParamKey {
         market: MarketId,
         field: VolMarginField,
     },
+    /// A pool's auction breaker level 0–3 (Maker Clipper `stopped`). `SetAuctionBreaker` may
+    /// only raise it at once (the emergency stop, Maker's ClipperMom); lowering it goes
+    /// through the timelock like any change (Maker: `file("stopped")` behind the GSM delay).
+    AuctionBreaker {
+        pool: PoolId,
+    },
 }
 
 impl std::fmt::Display for ParamKey {
@@ -222,6 +228,7 @@ impl std::fmt::Display for ParamKey {
             ParamKey::VolMargin { market, field } => {
                 write!(f, "{market}.vol_margin.{}", name(field))
             }
+            ParamKey::AuctionBreaker { pool } => write!(f, "{pool}.auction_breaker"),
         }
     }
 }
@@ -252,6 +259,7 @@ impl ParamKey {
                 v.to_string()
             }
             ParamKey::Oracle { field, .. } if !field.is_ratio() => v.to_string(),
+            ParamKey::AuctionBreaker { .. } => v.to_string(),
             _ => Ratio(v).to_string(),
         }
     }
@@ -390,6 +398,10 @@ impl ParamKey {
                 let (min, max, step) = field.bounds();
                 ParamSpec::absolute(min, max, step)
             }
+            ParamKey::AuctionBreaker { .. } => ParamSpec {
+                max_step: 3,
+                ..ParamSpec::discrete(0, 3)
+            },
         }
     }
 }

@@ -58,6 +58,7 @@ fn keys() -> Vec<ParamKey> {
             market: BTC_PERP,
             field: VolMarginField::K,
         },
+        ParamKey::AuctionBreaker { pool: POOL },
     ]
 }
 
@@ -106,7 +107,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (prop_oneof![3 => 0..2usize, 2 => 0..8usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
+        4 => (prop_oneof![3 => 0..2usize, 2 => 0..9usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
         5 => (prop_oneof![3 => 0..3usize, 1 => 0..40usize], prop::bool::weighted(0.9)).prop_map(|(p, g)| Op::Execute(p, g)),
         1 => (0..40usize, any::<bool>()).prop_map(|(p, g)| Op::Cancel(p, g)),
         1 => (0..3usize).prop_map(Op::Reinstall),

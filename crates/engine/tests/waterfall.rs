@@ -198,6 +198,30 @@ fn auction_price_curves_and_reset_rules() {
     assert!(needs_reset(&p, top, 900_000_000, p.auction_tail_ms + 1));
 }
 
+/// Proposes and executes (no timelock in that test's engine) a lower auction breaker level.
+fn lower_auction_breaker(e: &mut Engine, t: i64, level: i64) {
+    let proposal = ballast_engine::ids::ProposalId(e.state().proposals.len() as u32);
+    let key = ballast_engine::params::ParamKey::AuctionBreaker { pool: POOL };
+    ok(
+        e,
+        t,
+        Command::Propose {
+            role: Role::Governor,
+            key,
+            value: level,
+        },
+    );
+    ok(
+        e,
+        t,
+        Command::Execute {
+            role: Role::Governor,
+            proposal,
+        },
+    );
+    assert_eq!(e.param(&key).unwrap(), level);
+}
+
 #[test]
 fn keeper_incentive_hole_breaker_and_refusals() {
     let mut p = auction_params(0.4, 0.0);
@@ -207,6 +231,11 @@ fn keeper_incentive_hole_breaker_and_refusals() {
     p.full_close_deficit = Ratio::ZERO;
     p.auction_hole = 60_000_000_000; // 60 000 USDC in auction at once
     let mut e = world(p, 3, |_| 7_000);
+    // No timelock here, so the governed lowering of the auction breaker executes at once.
+    let mut st = e.state().clone();
+    st.governance.timelock_ms = 0;
+    st.governance.min_delay_ms = 0;
+    let mut e = Engine::from_state(st);
     open_longs(&mut e, 3, 1.0);
     set_price(&mut e, 1, BTC, 60_000.0);
     let ins0 = pool_of(&e, POOL).insurance_fund.0;
@@ -303,7 +332,8 @@ fn keeper_incentive_hole_breaker_and_refusals() {
         },
     );
     assert!(matches!(r, Reject::Unauthorized { .. }), "{r}");
-    ok(
+    // Nor may the governor lower it at once: loosening goes through a proposal.
+    let r = refused(
         &mut e,
         2,
         Command::SetAuctionBreaker {
@@ -312,6 +342,8 @@ fn keeper_incentive_hole_breaker_and_refusals() {
             level: 2,
         },
     );
+    assert!(matches!(r, Reject::Unauthorized { .. }), "{r}");
+    lower_auction_breaker(&mut e, 2, 2);
     // level 2: takes go on, resets do not
     let r = refused(
         &mut e,
@@ -322,15 +354,7 @@ fn keeper_incentive_hole_breaker_and_refusals() {
         },
     );
     assert!(matches!(r, Reject::AuctionStopped { level: 2, .. }), "{r}");
-    ok(
-        &mut e,
-        2,
-        Command::SetAuctionBreaker {
-            role: Role::Governor,
-            pool: POOL,
-            level: 0,
-        },
-    );
+    lower_auction_breaker(&mut e, 2, 0);
     // a reset before it is due is refused
     let r = refused(
         &mut e,

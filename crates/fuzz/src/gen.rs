@@ -584,7 +584,8 @@ fn protective_key(d: &mut Draw, v: &View, pool: PoolId) -> ParamKey {
         VolMarginField::Horizon,
         VolMarginField::MaxStep,
     ];
-    match d.below(4) {
+    match d.below(5) {
+        4 => ParamKey::AuctionBreaker { pool },
         0 => ParamKey::MarketBreaker {
             market: market(d, v),
             field: b[d.below(b.len())],
@@ -634,6 +635,7 @@ fn current(v: &View, key: &ParamKey) -> Option<i64> {
         ParamKey::VolMargin { market, field } => {
             field.get(&st.markets.get(market.idx())?.vol_margin.as_ref()?.config)
         }
+        ParamKey::AuctionBreaker { pool } => st.pools.get(pool.idx())?.liquidation.breaker as i64,
     })
 }
 

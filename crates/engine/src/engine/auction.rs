@@ -401,10 +401,12 @@ impl Engine {
             )));
         }
         let cur = self.state.pools[pool.idx()].liquidation.breaker;
-        if role != Role::Governor && level < cur {
+        // An emergency stop may only tighten at once (guardian or governor); loosening goes
+        // through `Propose` on `ParamKey::AuctionBreaker` and its timelock.
+        if level < cur {
             return Err(Reject::Unauthorized {
                 role,
-                action: "lower the auction breaker",
+                action: "lower the auction breaker without the timelock (propose auction_breaker)",
             });
         }
         self.state.pools[pool.idx()].liquidation.breaker = level;

@@ -34,6 +34,7 @@ impl Engine {
                 field.get(self.oracle_feed(asset)?.aggregator.config())
             }
             ParamKey::VolMargin { market, field } => field.get(&self.vol_margin_of(market)?.config),
+            ParamKey::AuctionBreaker { pool } => self.pool(pool)?.liquidation.breaker as i64,
         })
     }
 
@@ -149,6 +150,10 @@ impl Engine {
                 v.reconfigure(cfg)
                     .map_err(|e| Reject::InvalidVolMargin(e.0))?;
                 Changed::VolMargin(market, Box::new(v))
+            }
+            ParamKey::AuctionBreaker { pool } => {
+                self.pool(pool)?;
+                Changed::AuctionBreaker(pool, value.clamp(0, 3) as u8)
             }
         })
     }
@@ -293,6 +298,9 @@ impl Engine {
                 self.state.markets[m.idx()].vol_margin = Some(*v);
                 self.risk.invalidate_all();
             }
+            Changed::AuctionBreaker(pool, level) => {
+                self.state.pools[pool.idx()].liquidation.breaker = level
+            }
         }
         Ok(())
     }
@@ -367,4 +375,5 @@ enum Changed {
     Breaker(Scope, Box<ballast_oracle::breaker::Breaker>),
     Oracle(AssetId, Box<OracleFeed>),
     VolMargin(MarketId, Box<crate::volmargin::VolMargin>),
+    AuctionBreaker(PoolId, u8),
 }

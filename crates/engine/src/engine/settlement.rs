@@ -94,7 +94,8 @@ impl Engine {
             ParamKey::Pool { pool, .. }
             | ParamKey::Collateral { pool, .. }
             | ParamKey::Liquidation { pool, .. }
-            | ParamKey::PoolBreaker { pool, .. } => Some(*pool),
+            | ParamKey::PoolBreaker { pool, .. }
+            | ParamKey::AuctionBreaker { pool } => Some(*pool),
             // An asset's oracle serves every pool.
             ParamKey::Oracle { .. } => None,
         };
