@@ -230,7 +230,7 @@ fn keeper_incentive_hole_breaker_and_refusals() {
     p.close_factor = Ratio::ONE;
     p.full_close_deficit = Ratio::ZERO;
     p.auction_hole = 60_000_000_000; // 60 000 USDC in auction at once
-    let mut e = world(p, 3, |_| 7_000);
+    let e = world(p, 3, |_| 7_000);
     // No timelock here, so the governed lowering of the auction breaker executes at once.
     let mut st = e.state().clone();
     st.governance.timelock_ms = 0;
