@@ -41,6 +41,7 @@ pub mod path;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod shock;
 pub mod stats;
 pub mod sweep;
 pub mod traders;

@@ -208,6 +208,22 @@ pub struct PathSetup<'a> {
     pub liquidation: LiquidationFactory,
 }
 
+/// The book path `path` starts from (t0, before any price move) and its (initial margin, OI):
+/// the shared book, or one populated from the path's stream 2 when resampled per path.
+pub fn path_book(s: &PathSetup<'_>, path: u64) -> Result<(Engine, (i64, i64)), LabError> {
+    match s.book {
+        Some((e, cap)) => Ok((e.clone(), *cap)),
+        None => {
+            let prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
+            let mut e = s.genesis.clone();
+            let mut prng = path_rng(s.scenario.seed, path, 2);
+            world::populate(s.scenario, &mut e, s.house, &prices, &mut prng, path)?;
+            let cap = book_capital(&e, s.house);
+            Ok((e, cap))
+        }
+    }
+}
+
 /// Runs path `path` to the horizon.
 // Matrix and per-asset loops read clearest with indices.
 #[allow(clippy::needless_range_loop)]
@@ -223,16 +239,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let house = s.house;
     let n = s.assets.len();
     let mut prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
-    let (mut eng, (im, oi)) = match s.book {
-        Some((e, cap)) => (e.clone(), *cap),
-        None => {
-            let mut e = s.genesis.clone();
-            let mut prng = path_rng(sc.seed, path, 2);
-            world::populate(sc, &mut e, house, &prices, &mut prng, path)?;
-            let cap = book_capital(&e, house);
-            (e, cap)
-        }
-    };
+    let (mut eng, (im, oi)) = path_book(s, path)?;
     let mut rng = path_rng(sc.seed, path, 0);
     let mut frng = path_rng(sc.seed, path, 1);
     let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
