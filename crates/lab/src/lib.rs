@@ -30,6 +30,7 @@
 //! - [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 //! - [`embedded`]: the scenarios compiled into the binary.
 
+pub mod attribution;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;

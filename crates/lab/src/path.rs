@@ -147,6 +147,31 @@ pub struct PathResult {
     /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
     #[serde(skip)]
     pub bad_path: Vec<i64>,
+    /// Every loss booked, by the bankrupt account that caused it (for attribution): insurance
+    /// draws plus the parts of `bad_debt` (ADL, socialized loss, recognised or uncovered debt).
+    #[serde(skip)]
+    pub losses: Vec<Loss>,
+}
+
+/// Where a booked loss landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// Paid by the insurance fund.
+    Insurance,
+    /// Profit taken from auto-deleveraged counterparties.
+    Adl,
+    /// Spread over the pool's depositors.
+    Socialized,
+    /// Left uncovered (the engine's recognised bad debt, or the keeper's uncovered shortfall).
+    BadDebt,
+}
+
+/// One loss booked against the bankrupt account that caused it (quote-native).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loss {
+    pub account: AccountId,
+    pub kind: LossKind,
+    pub amount: i64,
 }
 
 /// Steps between recorded sample prices: at most ~200 points per path.

@@ -25,17 +25,19 @@
 //! scenario's gas model without its noise: `base · exp(x)`, `x` jumping by `crash_beta · |r|`
 //! on the shock and mean-reverting after it.
 
+use crate::attribution::{self, Attribution, Exposure};
 use crate::error::LabError;
 use crate::keeper::StepContext;
 use crate::path::{path_book, path_rng, PathResult};
 use crate::runner::Prepared;
 use crate::world::{self, House, T0_MS};
 use ballast_engine::command::Command;
-use ballast_engine::ids::AssetId;
+use ballast_engine::ids::{AccountId, AssetId};
 use ballast_engine::margin::Contribution;
 use ballast_engine::num::{Round, Value};
 use ballast_engine::{Engine, HealthKind};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What to shock.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,8 @@ pub struct Rung {
     pub insurance_draw_usd: f64,
     pub adl_usd: f64,
     pub socialized_usd: f64,
+    /// Who the insurance draws and `bad_debt_usd` came from (accounts, markets, collateral).
+    pub attribution: Attribution,
 }
 
 /// A whole ladder.
@@ -216,7 +220,7 @@ fn run_rung(
             world::apply(&mut eng, &mut buf, t, cmd, 0, step)?;
         }
         if measured.is_none() {
-            measured = Some(at_risk(&mut eng, house));
+            measured = Some((at_risk(&mut eng, house), exposures(&eng, house)));
         }
         let r: Vec<f64> = if step == 1 {
             jump.clone()
@@ -243,7 +247,8 @@ fn run_rung(
         };
         keeper.on_step(&mut eng, house, &cx, &mut m)?;
     }
-    let (liquidatable, collateral, notional) = measured.unwrap_or_default();
+    let ((liquidatable, collateral, notional), exposed) = measured.unwrap_or_default();
+    let exposure_of = |id| exposed.get(&id).cloned().unwrap_or_default();
     let usd = |x: i64| world::to_usd(i128::from(x));
     Ok(Rung {
         shock,
@@ -256,7 +261,17 @@ fn run_rung(
         insurance_draw_usd: usd(m.covered),
         adl_usd: usd(m.adl),
         socialized_usd: usd(m.socialized),
+        attribution: attribution::attribute(&m.losses, &exposure_of),
     })
+}
+
+/// Every trader account's exposure at the engine's current (shocked) prices.
+fn exposures(eng: &Engine, house: &House) -> BTreeMap<AccountId, Exposure> {
+    (house.first_trader..eng.state().accounts.len() as u32)
+        .map(AccountId)
+        .filter(|id| !eng.state().accounts[id.idx()].positions.is_empty())
+        .map(|id| (id, attribution::exposure(eng, id)))
+        .collect()
 }
 
 /// The scenario's gas model without its noise (the lab's `x ← x·(1 − κh) + β·max(0, −r_min)`,
@@ -312,7 +327,38 @@ impl Ladder {
                 money(r.socialized_usd)
             ));
         }
+        if let Some(r) = self
+            .rungs
+            .iter()
+            .filter(|r| r.attribution.total_usd > 0.0)
+            .max_by(|a, b| a.attribution.total_usd.total_cmp(&b.attribution.total_usd))
+        {
+            s.push_str(&attribution_table(r));
+        }
         s.push_str("(USD at the shocked prices; liq.able, collateral at risk and LaR (liquidations at risk: notional of the liquidatable accounts' positions) right after the shock, the rest after the settle steps)\n");
         s
     }
+}
+
+/// The top contributors of one rung's losses (insurance draws + bad debt).
+fn attribution_table(r: &Rung) -> String {
+    let a = &r.attribution;
+    let mut s = format!(
+        "\nwho the {:.1}% rung's {} USD of losses (insurance draws + bad debt) came from:\n",
+        r.shock * 100.0,
+        crate::stats::group_thousands(a.total_usd)
+    );
+    for (what, v) in [
+        ("accounts", &a.accounts),
+        ("markets", &a.markets),
+        ("collateral", &a.collateral),
+    ] {
+        let top: Vec<String> = v
+            .iter()
+            .take(5)
+            .map(|x| format!("{} {:.1}%", x.name, x.share * 100.0))
+            .collect();
+        s.push_str(&format!("  {what:<10} {}\n", top.join(", ")));
+    }
+    s
 }

@@ -136,3 +136,31 @@ fn each_rung_agrees_with_a_stress_run_of_the_same_jump() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn attribution_shares_sum_to_the_total() {
+    for mech in [
+        &[][..],
+        &["protocol.liquidation.mechanism=engine_auction"][..],
+    ] {
+        let (sc, _) = embedded::load("gbm-baseline", &sets(mech)).expect("scenario");
+        let prep = Prepared::new(sc, None).expect("prepares");
+        let l = ladder(&prep, &spec(&[-0.3, -0.5])).expect("ladder");
+        for r in &l.rungs {
+            let a = &r.attribution;
+            let total = r.insurance_draw_usd + r.bad_debt_usd;
+            assert!(total > 0.0, "{mech:?}: no loss to attribute at {}", r.shock);
+            assert!(
+                close(a.total_usd, total),
+                "{mech:?}: {} vs {total}",
+                a.total_usd
+            );
+            for v in [&a.accounts, &a.markets, &a.collateral] {
+                let usd: f64 = v.iter().map(|s| s.usd).sum();
+                let share: f64 = v.iter().map(|s| s.share).sum();
+                assert!(close(usd, total), "{mech:?}: {usd} vs {total} in {v:?}");
+                assert!((share - 1.0).abs() < 1e-9, "{mech:?}: shares {share}");
+            }
+        }
+    }
+}
