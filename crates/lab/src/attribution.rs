@@ -109,7 +109,14 @@ fn shares(m: BTreeMap<String, f64>, total: f64) -> Vec<Share> {
             share: if total > 0.0 { usd / total } else { 0.0 },
         })
         .collect();
-    v.sort_by(|a, b| b.usd.total_cmp(&a.usd).then_with(|| a.name.cmp(&b.name)));
+    // Largest first; the catch-all rows (`(others)`, `(no collateral)`, …) last.
+    v.sort_by(|a, b| {
+        let rest = |s: &Share| s.name.starts_with('(');
+        rest(a)
+            .cmp(&rest(b))
+            .then(b.usd.total_cmp(&a.usd))
+            .then_with(|| a.name.cmp(&b.name))
+    });
     v
 }
 
