@@ -26,6 +26,7 @@ use crate::world::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod markets;
 pub mod tail;
 pub use tail::Interval;
 
@@ -45,7 +46,7 @@ mod i128_str {
     }
 }
 
-mod vec_i128_str {
+pub(crate) mod vec_i128_str {
     use serde::{Deserialize, Deserializer, Serializer};
     pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(|x| x.to_string()))
@@ -436,6 +437,9 @@ pub struct Aggregate {
     /// Asset symbols, in order (set by the runner; for chart labels).
     #[serde(default)]
     pub asset_symbols: Vec<String>,
+    /// Bad debt by market: totals and the worst paths' splits.
+    #[serde(default)]
+    pub market_loss: markets::MarketLoss,
 }
 
 const USD: i64 = 1_000_000;
@@ -443,6 +447,8 @@ const USD: i64 = 1_000_000;
 impl Aggregate {
     pub fn add(&mut self, r: &crate::path::PathResult) {
         self.paths += 1;
+        self.market_loss
+            .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
             self.insolvent += 1;
         }
@@ -538,6 +544,7 @@ impl Aggregate {
         }
     }
     pub fn merge(&mut self, o: &Aggregate) {
+        self.market_loss.merge(&o.market_loss);
         if self.asset_symbols.is_empty() {
             self.asset_symbols = o.asset_symbols.clone();
         }
@@ -860,6 +867,9 @@ pub struct Summary {
     /// How each interval above was computed.
     #[serde(default)]
     pub ci_methods: CiMethods,
+    /// Bad debt by market: the mean's and CVaR99's split.
+    #[serde(default)]
+    pub bad_debt_by_market: markets::MarketAttribution,
     pub elapsed_s: f64,
 }
 
@@ -985,6 +995,7 @@ impl Summary {
                 }
             },
             ci_methods: CiMethods::current(),
+            bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
             elapsed_s,
         }
     }
@@ -1033,6 +1044,21 @@ impl Summary {
             row(k, format!("{} USD  ({})", money(v), bound(ci)));
         }
         row("bad debt max", format!("{} USD", money(self.bad_debt.max)));
+        let split = |v: &[crate::attribution::Share]| {
+            let parts: Vec<String> = v
+                .iter()
+                .take(4)
+                .map(|x| format!("{} {:.1}%", x.name, x.share * 100.0))
+                .collect();
+            parts.join(", ")
+        };
+        let bm = &self.bad_debt_by_market;
+        if !bm.mean.is_empty() {
+            row(
+                "bad debt by market",
+                format!("mean: {}; CVaR99: {}", split(&bm.mean), split(&bm.cvar99)),
+            );
+        }
         let f = &self.insurance_fund;
         row(
             "insurance fund",

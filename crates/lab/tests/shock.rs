@@ -164,3 +164,41 @@ fn attribution_shares_sum_to_the_total() {
         }
     }
 }
+
+#[test]
+fn stress_attribution_by_market_sums_to_the_mean_and_cvar99() {
+    let sets: Vec<String> = ["paths=120", "horizon=240"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (sc, _) = embedded::load("jump-tail", &sets).expect("scenario");
+    let prep = Prepared::new(sc, None).expect("prepares");
+    let cfg = ballast_lab::RunConfig {
+        threads: 2,
+        ..Default::default()
+    };
+    let s = ballast_lab::run(&prep, &cfg).expect("runs").summary;
+    let a = &s.bad_debt_by_market;
+    assert!(
+        s.bad_debt.mean > 0.0,
+        "no bad debt to attribute: {}",
+        s.table()
+    );
+    let mean: f64 = a.mean.iter().map(|x| x.usd).sum();
+    let cvar: f64 = a.cvar99.iter().map(|x| x.usd).sum();
+    assert!(
+        close(mean, s.bad_debt.mean),
+        "{mean} vs {}",
+        s.bad_debt.mean
+    );
+    assert!(
+        close(cvar, s.bad_debt.cvar99),
+        "{cvar} vs {}",
+        s.bad_debt.cvar99
+    );
+    assert!(a.cvar99_exact);
+    for v in [&a.mean, &a.cvar99] {
+        let share: f64 = v.iter().map(|x| x.share).sum();
+        assert!((share - 1.0).abs() < 1e-9, "{v:?}");
+    }
+}
