@@ -181,7 +181,7 @@ mod tests {
                 ("BTC-PERP".into(), f64::from(id.0)),
                 ("ETH-PERP".into(), 3.0),
             ],
-            collateral: if id.0 % 3 == 0 {
+            collateral: if id.0.is_multiple_of(3) {
                 vec![]
             } else {
                 vec![("USDC".into(), 1.0), ("ETH".into(), f64::from(id.0))]
