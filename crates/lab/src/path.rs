@@ -167,8 +167,8 @@ pub fn t0_weights(eng: &Engine, house: &House, sc: &Scenario, prices: &[f64]) ->
             let mut w = vec![0.0; prices.len()];
             for p in &accounts[i].positions {
                 if let Some(k) = house.markets.iter().position(|m| *m == p.market) {
-                    let dec = sc.assets[k].decimals as i32;
-                    w[k] += p.size.0.unsigned_abs() as f64 / 10f64.powi(dec) * prices[k];
+                    let dec = f64::from(sc.assets[k].decimals);
+                    w[k] += p.size.0.unsigned_abs() as f64 / libm::pow(10.0, dec) * prices[k];
                 }
             }
             w

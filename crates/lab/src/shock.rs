@@ -205,20 +205,11 @@ fn run_rung(
         .map(|_| crate::feeds::Feed::new(&p0, path_rng(sc.seed, 0, 3)));
     let mut keeper = (prep.liquidation)(sc);
     let mut m = PathResult::default();
-    let (mut buf, mut gas_x) = (Vec::new(), 0.0f64);
+    let mut gas_x = 0.0f64;
     let mut measured = None;
     for step in 1..=spec.settle_steps {
         let t = T0_MS + i64::from(step) * step_ms;
-        for (i, &price) in prices.iter().enumerate() {
-            let cmd = match feed.as_mut() {
-                Some(f) => f.update(sc, i, step, price),
-                None => Command::SetPrice {
-                    asset: AssetId(i as u16 + 1),
-                    price,
-                },
-            };
-            world::apply(&mut eng, &mut buf, t, cmd, 0, step)?;
-        }
+        send_prices(&mut eng, sc, feed.as_mut(), &prices, (t, step))?;
         if measured.is_none() {
             measured = Some((at_risk(&mut eng, house), exposures(&eng, house)));
         }
@@ -272,6 +263,29 @@ fn exposures(eng: &Engine, house: &House) -> BTreeMap<AccountId, Exposure> {
         .filter(|id| !eng.state().accounts[id.idx()].positions.is_empty())
         .map(|id| (id, attribution::exposure(eng, id)))
         .collect()
+}
+
+/// Sends every asset's price for step `step` at time `t`, as a stress step does: a plain
+/// `SetPrice`, or the multi-source oracle update when the scenario has an oracle.
+fn send_prices(
+    eng: &mut Engine,
+    sc: &crate::scenario::Scenario,
+    mut feed: Option<&mut crate::feeds::Feed>,
+    prices: &[f64],
+    (t, step): (i64, u32),
+) -> Result<(), LabError> {
+    let mut buf = Vec::new();
+    for (i, &price) in prices.iter().enumerate() {
+        let cmd = match feed.as_deref_mut() {
+            Some(f) => f.update(sc, i, step, price),
+            None => Command::SetPrice {
+                asset: AssetId(i as u16 + 1),
+                price,
+            },
+        };
+        world::apply(eng, &mut buf, t, cmd, 0, step)?;
+    }
+    Ok(())
 }
 
 /// The scenario's gas model without its noise (the lab's `x ← x·(1 − κh) + β·max(0, −r_min)`,
