@@ -10,6 +10,7 @@ mod options;
 mod oracle;
 mod report;
 mod shock;
+mod solvency;
 mod stress;
 
 use anyhow::{Context, Result};
@@ -134,6 +135,12 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Proof of solvency: per-asset Merkle-sum roots, totals and inclusion proofs of a journal.
+    Prove(solvency::ProveArgs),
+    /// Check an account's inclusion proof against published roots, and liabilities ≤ assets.
+    Verify(solvency::VerifyArgs),
+    /// Shared-exposure graph of pools, markets and assets, and the losses of a price shock.
+    Contagion(solvency::ContagionArgs),
     /// Whole-run benchmarks (micro-benchmarks: `cargo bench`).
     Bench {
         #[command(subcommand)]
@@ -235,6 +242,9 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,
+        Cmd::Prove(a) => solvency::prove_cmd(w, a)?,
+        Cmd::Verify(a) => solvency::verify_cmd(w, a)?,
+        Cmd::Contagion(a) => solvency::contagion_cmd(w, a)?,
     }
     Ok(())
 }

@@ -212,6 +212,17 @@ pub fn describe(st: &State, e: &Event) -> String {
         } => {
             format!("breaker {scope}: {from:?} → {to:?} ({cause})")
         }
+        DebtAgainstHaltedMarket {
+            account,
+            market,
+            debt,
+            gains,
+        } => format!(
+            "{account} owes {} (quote) against {} of gains in halted {}",
+            q(st, *debt),
+            usd(st, *gains),
+            mkt(st, *market)
+        ),
         VolMarginConfigured { market } => {
             format!("{} margin now follows volatility", mkt(st, *market))
         }

@@ -41,6 +41,8 @@ pub fn market_params() -> MarketParams {
         maker_fee: r(0.0002),
         price_band: r(0.05),
         funding_cap: r(0.0075),
+        max_open_interest: Amount(i64::MAX),
+        max_account_oi_share: Ratio::ONE,
     }
 }
 
@@ -311,7 +313,9 @@ pub fn journal() -> Vec<Envelope> {
         },
     );
     // ETH moves behind a three-source oracle. One venue is pumped ×25: the aggregate stays
-    // with the honest median, the dissent marks ETH Divergent, and Bob cannot borrow against it.
+    // with the honest median and drops that venue (a minority is not divergence, so one thin
+    // venue cannot halt ETH at will). Bob asks for a loan only the pumped price would support,
+    // and is refused at the honest price.
     let sources = (0..3)
         .map(|i| SourceSpec {
             id: SourceId(i),
@@ -357,7 +361,7 @@ pub fn journal() -> Vec<Envelope> {
         27 * h + 120_001,
         Command::Borrow {
             account: bob,
-            amount: usdc(10_000),
+            amount: usdc(150_000),
         },
     );
     j

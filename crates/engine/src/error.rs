@@ -16,6 +16,26 @@ pub enum Role {
     Guardian,
 }
 
+/// A protective mechanism that is installed once and then governed in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Installed {
+    Oracle(AssetId),
+    MarketBreaker(MarketId),
+    PoolBreaker(PoolId),
+    VolMargin(MarketId),
+}
+
+impl std::fmt::Display for Installed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Installed::Oracle(a) => write!(f, "the oracle of {a}"),
+            Installed::MarketBreaker(m) => write!(f, "the circuit breaker of {m}"),
+            Installed::PoolBreaker(p) => write!(f, "the circuit breaker of {p}"),
+            Installed::VolMargin(m) => write!(f, "the volatility margin of {m}"),
+        }
+    }
+}
+
 /// Why a command was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Reject {
@@ -175,6 +195,27 @@ pub enum Reject {
     Options(ballast_options::OptionsError),
     #[error("invalid volatility margin: {0}")]
     InvalidVolMargin(String),
+    #[error("{market}: long open interest would be {open_interest} base-native units, above the cap {cap}")]
+    OpenInterestCap {
+        market: MarketId,
+        open_interest: Amount,
+        cap: Amount,
+    },
+    #[error("{account}'s position in {market} would be {size} base-native units, above its share of the open-interest cap ({cap})")]
+    AccountOpenInterestCap {
+        account: AccountId,
+        market: MarketId,
+        size: Amount,
+        cap: Amount,
+    },
+    #[error("{0} has no volatility margin configured")]
+    NoVolMargin(MarketId),
+    #[error("{0} is already installed: change its settings with propose/execute (a re-install would reset its protective state)")]
+    AlreadyInstalled(Installed),
+    #[error(
+        "{key} changed less than the minimum delay ago: the next change may execute at {earliest}"
+    )]
+    ParamChangeTooSoon { key: ParamKey, earliest: Timestamp },
     #[error("pool {pool} outflow limit: {wanted} quote-native units exceed the remaining buffer")]
     OutflowLimited { pool: PoolId, wanted: Amount },
     #[error("{account} is not liquidatable: maintenance health {} quote-native units", health.0.div_euclid(crate::num::VALUE_SCALE))]

@@ -141,6 +141,18 @@ pub enum Event {
     ChainStatusChanged {
         halted: bool,
     },
+    /// A market's breaker went Halted while this account's debt rests on its unrealized gains
+    /// there: without them its maintenance health is negative. Liquidation may be blocked while
+    /// the market is halted, so the exposure is reported instead of hidden
+    /// (see [`crate::Engine::debt_against_halted`]).
+    DebtAgainstHaltedMarket {
+        account: AccountId,
+        market: MarketId,
+        /// The account's quote debt, quote-native units.
+        debt: Amount,
+        /// Its unrealized gains in the halted market.
+        gains: Value,
+    },
     VolMarginConfigured {
         market: MarketId,
     },

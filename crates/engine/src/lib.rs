@@ -12,7 +12,8 @@
 //!   claims) hold the loss-handling mechanisms.
 //! - [`margin`], [`rates`], [`funding`]: pure math (size-premium margin, kinked interest
 //!   curve, funding premium), each citing its source.
-//! - [`params`]: governed parameters with bounds, max step and invariants.
+//! - [`params`]: governed parameters with bounds, max step and invariants; [`settings`]: the
+//!   governed fields of breakers, oracles and the volatility add-on.
 //! - [`risk`]: the liquidation-price index behind [`Engine::below_maintenance`].
 //! - [`volmargin`]: volatility-adjusted perpetual margin (EWMA / GARCH add-on, bounded steps).
 //! - [`journal`]: JSON-lines journal parsing and replay.
@@ -32,6 +33,7 @@ pub mod num;
 pub mod params;
 pub mod rates;
 pub mod risk;
+pub mod settings;
 pub mod state;
 pub mod volmargin;
 

@@ -1,10 +1,12 @@
 //! Governed risk parameters: typed values with hard bounds, a maximum change per step and
 //! cross-parameter invariants. Every parameter a pool or market uses is listed in
-//! [`ParamKey`], so governance can reach each one and nothing else.
+//! [`ParamKey`], so governance can reach each one and nothing else. The protective settings
+//! (breakers, oracles, volatility margin) have their fields in [`crate::settings`].
 
 use crate::ids::{AssetId, MarketId, PoolId};
 use crate::num::{Amount, Ratio, RATIO_SCALE};
 use crate::rates::RateCurve;
+use crate::settings::{BreakerField, OracleField, VolMarginField};
 use serde::{Deserialize, Serialize};
 
 /// Risk parameters of one perpetual market.
@@ -25,6 +27,19 @@ pub struct MarketParams {
     pub price_band: Ratio,
     /// Clamp on the hourly funding rate.
     pub funding_cap: Ratio,
+    /// Largest long open interest (= short open interest), base-native units: a fill that
+    /// raises it beyond is refused (Hyperliquid and GMX cap open interest per market).
+    /// Documented default when absent: `i64::MAX` (no cap beyond the ledger's types).
+    #[serde(default = "unbounded")]
+    pub max_open_interest: Amount,
+    /// Largest position of one account, as a share of `max_open_interest`, so no single
+    /// account takes the whole cap. Documented default when absent: 100 %.
+    #[serde(default = "whole")]
+    pub max_account_oi_share: Ratio,
+}
+
+fn whole() -> Ratio {
+    Ratio(RATIO_SCALE)
 }
 
 /// Risk parameters of a pool's quote-asset lending market.
@@ -91,6 +106,8 @@ pub enum MarketField {
     MakerFee,
     PriceBand,
     FundingCap,
+    MaxOpenInterest,
+    MaxAccountOiShare,
 }
 
 /// A pool parameter's name.
@@ -140,6 +157,26 @@ pub enum ParamKey {
         pool: PoolId,
         field: LiquidationField,
     },
+    /// A threshold of a market's circuit breaker.
+    MarketBreaker {
+        market: MarketId,
+        field: BreakerField,
+    },
+    /// A threshold of a pool's circuit breaker.
+    PoolBreaker {
+        pool: PoolId,
+        field: BreakerField,
+    },
+    /// An aggregation rule of an asset's multi-source oracle.
+    Oracle {
+        asset: AssetId,
+        field: OracleField,
+    },
+    /// A setting of a market's volatility-margin add-on.
+    VolMargin {
+        market: MarketId,
+        field: VolMarginField,
+    },
 }
 
 impl std::fmt::Display for ParamKey {
@@ -162,6 +199,14 @@ impl std::fmt::Display for ParamKey {
                 write!(f, "{pool}.{asset}.{}", name(field))
             }
             ParamKey::Liquidation { pool, field } => write!(f, "{pool}.{}", name(field)),
+            ParamKey::MarketBreaker { market, field } => {
+                write!(f, "{market}.breaker.{}", name(field))
+            }
+            ParamKey::PoolBreaker { pool, field } => write!(f, "{pool}.breaker.{}", name(field)),
+            ParamKey::Oracle { asset, field } => write!(f, "{asset}.oracle.{}", name(field)),
+            ParamKey::VolMargin { market, field } => {
+                write!(f, "{market}.vol_margin.{}", name(field))
+            }
         }
     }
 }
@@ -179,18 +224,82 @@ impl ParamKey {
                 ..
             } => v.to_string(),
             ParamKey::Liquidation { field, .. } if !field.is_ratio() => v.to_string(),
+            ParamKey::Market {
+                field: MarketField::MaxOpenInterest,
+                ..
+            } => v.to_string(),
+            ParamKey::MarketBreaker { field, .. } | ParamKey::PoolBreaker { field, .. }
+                if !field.is_ratio() =>
+            {
+                v.to_string()
+            }
+            ParamKey::Oracle { field, .. } if !field.is_ratio() => v.to_string(),
             _ => Ratio(v).to_string(),
         }
     }
 }
 
-/// Hard bounds and the largest change one proposal may make, in the raw unit of the value.
+/// Hard bounds and the largest change one executed proposal may make, in the raw unit of the
+/// value. The step is `max(max_step, |current| · step_rel)`: an absolute step for rates, a
+/// relative one for caps and limits whose scale depends on the asset (Aave Risk Stewards:
+/// `maxPercentChange`). Two changes of the same key are at least the governance `min_delay_ms`
+/// apart, or `DISCRETE_DELAY_FACTOR` times that for a switch between mechanisms or curves, whose
+/// one step is the whole range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamSpec {
     pub min: i64,
     pub max: i64,
     pub max_step: i64,
+    /// Relative step as a [`Ratio`] of the current value (0: none).
+    pub step_rel: Ratio,
+    /// An enum index (mechanism, curve): the longer delay applies.
+    pub discrete: bool,
 }
+
+/// A switch of mechanism or curve waits this many min-delays after the previous one.
+pub const DISCRETE_DELAY_FACTOR: i64 = 7;
+
+impl ParamSpec {
+    pub const fn absolute(min: i64, max: i64, max_step: i64) -> Self {
+        ParamSpec {
+            min,
+            max,
+            max_step,
+            step_rel: Ratio(0),
+            discrete: false,
+        }
+    }
+    /// A cap or limit: moved by at most `rel` of its current value per change, or by
+    /// `floor` when that is larger (so a cap at 0 can be opened).
+    pub const fn relative(min: i64, max: i64, floor: i64, rel: i64) -> Self {
+        ParamSpec {
+            min,
+            max,
+            max_step: floor,
+            step_rel: Ratio(rel),
+            discrete: false,
+        }
+    }
+    const fn discrete(min: i64, max: i64) -> Self {
+        ParamSpec {
+            min,
+            max,
+            max_step: 1,
+            step_rel: Ratio(0),
+            discrete: true,
+        }
+    }
+    /// The largest change allowed from `current`.
+    pub fn allowed_step(&self, current: i64) -> i64 {
+        let rel = (current.unsigned_abs() as i128 * self.step_rel.0 as i128 / RATIO_SCALE as i128)
+            .min(i64::MAX as i128) as i64;
+        self.max_step.max(rel)
+    }
+}
+
+/// Smallest step of a cap (supply, borrow, position, account, auction hole), native units:
+/// 1 M of a 6-decimal quote asset.
+pub const CAP_STEP_FLOOR: i64 = 1_000_000_000_000;
 
 const fn pct(x: i64) -> i64 {
     x * (RATIO_SCALE / 100)
@@ -203,41 +312,15 @@ impl MarketField {
     pub fn spec(self) -> ParamSpec {
         use MarketField::*;
         match self {
-            InitMargin => ParamSpec {
-                min: pct(1),
-                max: pct(100),
-                max_step: pct(5),
-            },
-            MaintMargin => ParamSpec {
-                min: bps(50),
-                max: pct(50),
-                max_step: pct(3),
-            },
-            Imf => ParamSpec {
-                min: 0,
-                max: pct(1),
-                max_step: bps(10),
-            },
-            TakerFee => ParamSpec {
-                min: 0,
-                max: pct(1),
-                max_step: bps(5),
-            },
-            MakerFee => ParamSpec {
-                min: -bps(5),
-                max: pct(1),
-                max_step: bps(5),
-            },
-            PriceBand => ParamSpec {
-                min: bps(10),
-                max: pct(50),
-                max_step: pct(5),
-            },
-            FundingCap => ParamSpec {
-                min: bps(1),
-                max: pct(10),
-                max_step: pct(1),
-            },
+            InitMargin => ParamSpec::absolute(pct(1), pct(100), pct(5)),
+            MaintMargin => ParamSpec::absolute(bps(50), pct(50), pct(3)),
+            Imf => ParamSpec::absolute(0, pct(1), bps(10)),
+            TakerFee => ParamSpec::absolute(0, pct(1), bps(5)),
+            MakerFee => ParamSpec::absolute(-bps(5), pct(1), bps(5)),
+            PriceBand => ParamSpec::absolute(bps(10), pct(50), pct(5)),
+            FundingCap => ParamSpec::absolute(bps(1), pct(10), pct(1)),
+            MaxOpenInterest => ParamSpec::relative(1, i64::MAX, CAP_STEP_FLOOR, pct(100)),
+            MaxAccountOiShare => ParamSpec::absolute(pct(1), pct(100), pct(10)),
         }
     }
 }
@@ -246,62 +329,25 @@ impl PoolField {
     pub fn spec(self) -> ParamSpec {
         use PoolField::*;
         match self {
-            BaseRate => ParamSpec {
-                min: 0,
-                max: pct(20),
-                max_step: pct(2),
-            },
-            Slope1 => ParamSpec {
-                min: 0,
-                max: pct(50),
-                max_step: pct(5),
-            },
-            Slope2 => ParamSpec {
-                min: 0,
-                max: pct(500),
-                max_step: pct(50),
-            },
-            OptimalUtilization => ParamSpec {
-                min: pct(10),
-                max: pct(99),
-                max_step: pct(10),
-            },
-            ReserveFactor => ParamSpec {
-                min: 0,
-                max: pct(50),
-                max_step: pct(5),
-            },
-            SupplyCap | BorrowCap => ParamSpec {
-                min: 0,
-                max: i64::MAX,
-                max_step: i64::MAX,
-            },
-            MaxPositionNotional | MaxAccountValue => ParamSpec {
-                min: 1,
-                max: i64::MAX,
-                max_step: i64::MAX,
-            },
-            OptionFee => ParamSpec {
-                min: 0,
-                max: bps(50),
-                max_step: bps(5),
-            },
-            OptionFeeCap => ParamSpec {
-                min: 0,
-                max: pct(50),
-                max_step: pct(5),
-            },
+            BaseRate => ParamSpec::absolute(0, pct(20), pct(2)),
+            Slope1 => ParamSpec::absolute(0, pct(50), pct(5)),
+            Slope2 => ParamSpec::absolute(0, pct(500), pct(50)),
+            OptimalUtilization => ParamSpec::absolute(pct(10), pct(99), pct(10)),
+            ReserveFactor => ParamSpec::absolute(0, pct(50), pct(5)),
+            // At most doubled (or cut to zero) per change, or moved by 10^12 native units.
+            SupplyCap | BorrowCap => ParamSpec::relative(0, i64::MAX, CAP_STEP_FLOOR, pct(100)),
+            MaxPositionNotional | MaxAccountValue => {
+                ParamSpec::relative(1, i64::MAX, CAP_STEP_FLOOR, pct(100))
+            }
+            OptionFee => ParamSpec::absolute(0, bps(50), bps(5)),
+            OptionFeeCap => ParamSpec::absolute(0, pct(50), pct(5)),
         }
     }
 }
 
 impl CollateralField {
     pub fn spec(self) -> ParamSpec {
-        ParamSpec {
-            min: 0,
-            max: pct(100),
-            max_step: pct(10),
-        }
+        ParamSpec::absolute(0, pct(100), pct(10))
     }
 }
 
@@ -312,6 +358,18 @@ impl ParamKey {
             ParamKey::Pool { field, .. } => field.spec(),
             ParamKey::Collateral { field, .. } => field.spec(),
             ParamKey::Liquidation { field, .. } => field.spec(),
+            ParamKey::MarketBreaker { field, .. } | ParamKey::PoolBreaker { field, .. } => {
+                let (min, max, step) = field.bounds();
+                ParamSpec::absolute(min, max, step)
+            }
+            ParamKey::Oracle { field, .. } => {
+                let (min, max, step) = field.bounds();
+                ParamSpec::absolute(min, max, step)
+            }
+            ParamKey::VolMargin { field, .. } => {
+                let (min, max, step) = field.bounds();
+                ParamSpec::absolute(min, max, step)
+            }
         }
     }
 }
@@ -353,6 +411,8 @@ impl MarketParams {
             MakerFee => self.maker_fee.0,
             PriceBand => self.price_band.0,
             FundingCap => self.funding_cap.0,
+            MaxOpenInterest => self.max_open_interest.0,
+            MaxAccountOiShare => self.max_account_oi_share.0,
         }
     }
     pub fn set(&mut self, f: MarketField, v: i64) {
@@ -366,6 +426,8 @@ impl MarketParams {
             MakerFee => self.maker_fee = r,
             PriceBand => self.price_band = r,
             FundingCap => self.funding_cap = r,
+            MaxOpenInterest => self.max_open_interest = Amount(v),
+            MaxAccountOiShare => self.max_account_oi_share = r,
         }
     }
     /// Every field within bounds; maintenance below initial; maker rebate no larger than the
@@ -380,6 +442,8 @@ impl MarketParams {
             MakerFee,
             PriceBand,
             FundingCap,
+            MaxOpenInterest,
+            MaxAccountOiShare,
         ] {
             check(f, self.get(f), f.spec())?;
         }
@@ -665,30 +729,31 @@ impl LiquidationField {
         use LiquidationField::*;
         const MIN: i64 = 60 * 1000;
         const DAY: i64 = 24 * 60 * MIN;
+        const HOUR: i64 = 60 * MIN;
         let (min, max, max_step) = match self {
-            Mechanism => (0, 1, 1),
+            Mechanism => return ParamSpec::discrete(0, 1),
+            AuctionCurve => return ParamSpec::discrete(0, 2),
+            AuctionHole => return ParamSpec::relative(0, i64::MAX, CAP_STEP_FLOOR, pct(100)),
             Penalty => (0, pct(20), pct(2)),
             PenaltyMax => (0, pct(30), pct(5)),
             LiquidatorShare | LiquidatorShareMax => (0, pct(100), pct(20)),
-            RewardRampMs => (0, DAY, DAY),
+            RewardRampMs => (0, DAY, HOUR),
             CloseFactor => (pct(10), pct(100), pct(25)),
             FullCloseDeficit => (0, pct(100), pct(25)),
             TargetBuffer => (0, pct(50), pct(5)),
-            Dust => (0, 1_000_000_000_000, 1_000_000_000_000),
+            Dust => (0, 1_000_000_000_000, 10_000_000_000),
             InsuranceFeeShare => (0, pct(100), pct(10)),
             AuctionBuf => (pct(50), pct(200), pct(10)),
-            AuctionCurve => (0, 2, 2),
-            AuctionTauMs => (1000, DAY, DAY),
+            AuctionTauMs => (1000, DAY, HOUR),
             AuctionCut => (pct(50), pct(100), pct(5)),
-            AuctionStepMs => (1000, 60 * MIN, 60 * MIN),
-            AuctionTailMs => (MIN, DAY, DAY),
+            AuctionStepMs => (1000, 60 * MIN, 10 * MIN),
+            AuctionTailMs => (MIN, DAY, HOUR),
             AuctionCusp => (0, pct(100), pct(20)),
             AuctionFloor => (0, pct(100), pct(10)),
             AuctionTip => (0, 1_000_000_000_000, 1_000_000_000),
             AuctionChip => (0, pct(1), bps(10)),
-            AuctionHole => (0, i64::MAX, i64::MAX),
         };
-        ParamSpec { min, max, max_step }
+        ParamSpec::absolute(min, max, max_step)
     }
 }
 
@@ -798,6 +863,8 @@ mod tests {
             maker_fee: Ratio(bps(2)),
             price_band: Ratio(pct(5)),
             funding_cap: Ratio(pct(1)),
+            max_open_interest: Amount(i64::MAX),
+            max_account_oi_share: Ratio(RATIO_SCALE),
         }
     }
 

@@ -219,6 +219,9 @@ pub struct GovernanceConfig {
     pub timelock_ms: i64,
     /// After `eta + grace_ms` an unexecuted proposal expires.
     pub grace_ms: i64,
+    /// Least time between two executed changes of the same key (Aave Risk Stewards'
+    /// `minDelay`): a governed value moves at most one max step per this delay.
+    pub min_delay_ms: i64,
 }
 
 impl Default for GovernanceConfig {
@@ -226,6 +229,7 @@ impl Default for GovernanceConfig {
         GovernanceConfig {
             timelock_ms: 24 * 3600 * 1000,
             grace_ms: 7 * 24 * 3600 * 1000,
+            min_delay_ms: 24 * 3600 * 1000,
         }
     }
 }
@@ -237,6 +241,13 @@ pub enum ProposalState {
     Pending,
     Executed,
     Cancelled,
+}
+
+/// When a governed key last changed (for the minimum delay between changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamChange {
+    pub key: ParamKey,
+    pub at: Timestamp,
 }
 
 /// A proposed parameter change.
@@ -265,6 +276,9 @@ pub struct State {
     pub markets: Vec<Market>,
     pub accounts: Vec<Account>,
     pub proposals: Vec<Proposal>,
+    /// Last execution time of each governed key that has changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_changes: Vec<ParamChange>,
     /// Which actions each oracle status allows.
     pub validity: ValidityMatrix,
     /// Latest chain-health signal (halt, congestion) fed to every breaker.

@@ -88,6 +88,32 @@ impl VolMargin {
         })
     }
 
+    /// Governance changes `k`, the horizon or the step in place: the variance forecast and the
+    /// current add-on stay, and the add-on then moves toward its new target by at most
+    /// `max_step` per interval, as always. The model and interval cannot change in place.
+    pub fn reconfigure(&mut self, config: VolMarginConfig) -> Result<(), VolMarginError> {
+        if config.model != self.config.model || config.interval_ms != self.config.interval_ms {
+            return Err(VolMarginError(
+                "the model and interval cannot change in place".to_string(),
+            ));
+        }
+        let mut fresh = VolMargin::new(config)?;
+        let current = self.addon.0 as f64 / crate::num::RATIO_SCALE as f64;
+        fresh.rate = VolAdjustedRate::new(
+            VolMarginParams {
+                base: 0.0,
+                k: config.k,
+                horizon: config.horizon,
+                max_step: config.max_step,
+            },
+            current,
+        )
+        .map_err(|e| VolMarginError(e.to_string()))?;
+        self.config = config;
+        self.rate = fresh.rate;
+        Ok(())
+    }
+
     /// Feeds a price at `now_ms`; returns the new add-on when it changed.
     pub fn observe(&mut self, now_ms: i64, price: f64) -> Option<Ratio> {
         let n = now_ms.div_euclid(self.config.interval_ms);

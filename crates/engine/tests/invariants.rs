@@ -298,7 +298,7 @@ proptest! {
         ),
         seed in any::<u64>(),
     ) {
-        let mut e = Engine::with_governance(ballast_engine::state::GovernanceConfig { timelock_ms: 0, grace_ms: i64::MAX / 4 });
+        let mut e = Engine::with_governance(ballast_engine::state::GovernanceConfig { timelock_ms: 0, grace_ms: i64::MAX / 4, min_delay_ms: 0 });
         run(&mut e, &ballast_engine::demo::synthetic_book(40, seed));
         let mut t = e.state().time.0;
         let mut borrowed = 0;

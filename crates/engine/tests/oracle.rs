@@ -31,11 +31,27 @@ fn sources(n: u32) -> Vec<SourceSpec> {
 /// Genesis + 4 accounts; BTC priced by an `n`-source oracle with quorum `quorum`; a lender
 /// (account 3) and 1 BTC of collateral in account 0.
 fn world_with_oracle(n: u32, quorum: usize) -> Engine {
-    let mut e = world(4);
-    let config = AggregatorConfig {
+    world_with_config(
+        n,
+        AggregatorConfig {
+            quorum,
+            ..AggregatorConfig::default()
+        },
+    )
+}
+
+/// A governance that declares divergence as soon as a quarter of the weight is rejected (by
+/// default a strict minority is dropped by the median without divergence).
+fn strict(quorum: usize) -> AggregatorConfig {
+    AggregatorConfig {
         quorum,
+        max_outlier_weight: 0.25,
         ..AggregatorConfig::default()
-    };
+    }
+}
+
+fn world_with_config(n: u32, config: AggregatorConfig) -> Engine {
+    let mut e = world(4);
     let stable = StablePriceConfig::default();
     run(
         &mut e,
@@ -168,7 +184,37 @@ fn set_price_is_refused_once_an_oracle_prices_the_asset() {
 
 #[test]
 fn one_manipulated_source_of_three_cannot_be_borrowed_against() {
+    // By default the pumped venue is dropped: borrowing goes on at the honest price only.
     let mut e = world_with_oracle(3, 2);
+    quote_all(&mut e, MIN, 65_000.0);
+    let quotes = vec![q(0, 65_000.0), q(1, 65_001.0), q(2, 65_000.0 * 25.0)];
+    e.apply(&at(2 * MIN, Command::OracleUpdate { asset: BTC, quotes }))
+        .unwrap();
+    assert!((btc_price(&e) / 65_000.0 - 1.0).abs() < 0.001);
+    assert_eq!(btc_status(&e, 2 * MIN), OracleStatus::Valid);
+    let r = rejects(
+        &mut e,
+        2 * MIN,
+        Command::Borrow {
+            account: AccountId(0),
+            amount: usdc(70_000),
+        },
+    );
+    assert!(matches!(r, Reject::InsufficientMargin { .. }), "{r:?}");
+    e.apply(&at(
+        2 * MIN,
+        Command::Borrow {
+            account: AccountId(0),
+            amount: usdc(1_000),
+        },
+    ))
+    .unwrap();
+    strict_oracle_blocks_borrowing_during_dissent();
+}
+
+/// With the strict governed setting, the dissent itself blocks new risk.
+fn strict_oracle_blocks_borrowing_during_dissent() {
+    let mut e = world_with_config(3, strict(2));
     quote_all(&mut e, MIN, 65_000.0);
     assert_eq!(btc_status(&e, MIN), OracleStatus::Valid);
     // Source 2 is pumped ×25 within ten minutes while the honest venues stay put.
@@ -574,7 +620,20 @@ proptest! {
 
 #[test]
 fn liquidation_waits_for_a_trustworthy_price() {
-    let mut e = world_with_oracle(3, 2);
+    // Strict setting: a wild venue is divergence, and the keeper waits for agreement.
+    liquidation_under(strict(2), true);
+    // Default: the wild venue is dropped and the keeper proceeds at the honest median.
+    liquidation_under(
+        AggregatorConfig {
+            quorum: 2,
+            ..AggregatorConfig::default()
+        },
+        false,
+    );
+}
+
+fn liquidation_under(config: AggregatorConfig, waits: bool) {
+    let mut e = world_with_config(3, config);
     quote_all(&mut e, MIN, 65_000.0);
     run(
         &mut e,
@@ -619,6 +678,11 @@ fn liquidation_waits_for_a_trustworthy_price() {
         market: None,
         max_size: None,
     };
+    if !waits {
+        let ev = e.apply(&at(t, liq)).unwrap();
+        assert!(ev.iter().any(|x| matches!(x, Event::Liquidated { .. })));
+        return;
+    }
     let r = rejects(&mut e, t, liq.clone());
     assert!(
         matches!(r, Reject::Blocked(b) if b.action == Action::Liquidate

@@ -13,6 +13,7 @@ use ballast_engine::ids::{
 };
 use ballast_engine::num::{Amount, Timestamp};
 use ballast_engine::params::{CollateralField, LiquidationField, MarketField, ParamKey, PoolField};
+use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::{AuctionState, MarginMode, State};
 use ballast_engine::{Engine, HealthKind, Role};
 use ballast_options::pricing::OptionKind;
@@ -502,7 +503,8 @@ fn option_holder(d: &mut Draw, v: &View) -> AccountId {
 /// A governed parameter key of a random object.
 fn param_key(d: &mut Draw, v: &View) -> ParamKey {
     let pool = PoolId(d.below(v.st().pools.len().max(1)) as u16);
-    match d.below(4) {
+    match d.below(6) {
+        4 => protective_key(d, v, pool),
         0 => {
             let f = [
                 MarketField::InitMargin,
@@ -560,6 +562,48 @@ fn param_key(d: &mut Draw, v: &View) -> ParamKey {
     }
 }
 
+/// A key of a breaker, oracle or volatility-margin setting.
+fn protective_key(d: &mut Draw, v: &View, pool: PoolId) -> ParamKey {
+    let b = [
+        BreakerField::CautiousSigma,
+        BreakerField::HaltSigma,
+        BreakerField::CooldownMs,
+        BreakerField::GraceMs,
+        BreakerField::HaltedMarginMultiplier,
+    ];
+    let o = [
+        OracleField::Quorum,
+        OracleField::MaxStalenessMs,
+        OracleField::OutlierTolerance,
+        OracleField::MaxOutlierWeight,
+        OracleField::MaxSpread,
+        OracleField::MaxHoldMs,
+    ];
+    let vm = [
+        VolMarginField::K,
+        VolMarginField::Horizon,
+        VolMarginField::MaxStep,
+    ];
+    match d.below(4) {
+        0 => ParamKey::MarketBreaker {
+            market: market(d, v),
+            field: b[d.below(b.len())],
+        },
+        1 => ParamKey::PoolBreaker {
+            pool,
+            field: b[d.below(b.len())],
+        },
+        2 => ParamKey::Oracle {
+            asset: asset(d, v),
+            field: o[d.below(o.len())],
+        },
+        _ => ParamKey::VolMargin {
+            market: market(d, v),
+            field: vm[d.below(vm.len())],
+        },
+    }
+}
+
 /// The current value of a governed parameter, if its object exists.
 fn current(v: &View, key: &ParamKey) -> Option<i64> {
     let st = v.st();
@@ -572,6 +616,23 @@ fn current(v: &View, key: &ParamKey) -> Option<i64> {
         }
         ParamKey::Liquidation { pool, field } => {
             st.pools.get(pool.idx())?.liquidation.params.get(field)
+        }
+        ParamKey::MarketBreaker { market, field } => {
+            field.get(st.markets.get(market.idx())?.breaker.as_ref()?.config())
+        }
+        ParamKey::PoolBreaker { pool, field } => {
+            field.get(st.pools.get(pool.idx())?.breaker.as_ref()?.config())
+        }
+        ParamKey::Oracle { asset, field } => field.get(
+            st.assets
+                .get(asset.idx())?
+                .oracle
+                .as_ref()?
+                .aggregator
+                .config(),
+        ),
+        ParamKey::VolMargin { market, field } => {
+            field.get(&st.markets.get(market.idx())?.vol_margin.as_ref()?.config)
         }
     })
 }
@@ -588,8 +649,8 @@ fn governance(d: &mut Draw, v: &View) -> Command {
         0 => {
             let key = param_key(d, v);
             let spec = key.spec();
-            let span = spec.max_step.max(1) as f64;
             let base = current(v, &key).unwrap_or(if d.chance(0.5) { spec.min } else { spec.max });
+            let span = spec.allowed_step(base).max(1) as f64;
             let value = if d.extreme() && d.chance(0.1) {
                 d.special_i64()
             } else {

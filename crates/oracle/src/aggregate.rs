@@ -8,8 +8,13 @@
 //!    confidence within `max_source_confidence` count (Drift v2 validity ladder: stale and too
 //!    uncertain inputs are not used; Mango v4 confidence filter `conf > k·price`, FORMULAS.md);
 //! 2. **quorum** — at least `quorum` fresh sources (dYdX v4: a minimum number of exchanges);
-//! 3. **outlier rejection** — a source further than `k · max(1.4826·MAD, floor·median)` from the
-//!    weighted median is dropped (median absolute deviation, scaled to σ for normal data);
+//! 3. **outlier rejection** — a source further than
+//!    `max(k · max(1.4826·MAD, floor·median), tolerance·median)` from the weighted median is
+//!    dropped (median absolute deviation, scaled to σ for normal data). The tolerance is a
+//!    relative band in which a venue is never an outlier: real venues differ by a few tenths of a
+//!    percent on an ordinary minute (Pyth's publisher confidence intervals and Chainlink's
+//!    deviation thresholds, 0.5 % on major pairs, are of that order), and three honest venues
+//!    make a MAD so small that pure noise would otherwise look like an attack;
 //! 4. **price** — weighted median of the accepted sources (Maker Median / dYdX v4 stake-weighted
 //!    median, FORMULAS.md), so one source cannot move it past its neighbours;
 //! 5. **confidence** — `sqrt(dispersion² + conf²)` where dispersion is the weighted standard
@@ -25,6 +30,13 @@ use serde::{Deserialize, Serialize};
 
 /// Most sources one aggregator accepts (bounded so the hot path uses fixed arrays and a `u32` mask).
 pub const MAX_SOURCES: usize = 32;
+
+/// Default [`AggregatorConfig::outlier_tolerance`]: 0.5 % of the median.
+pub const DEFAULT_OUTLIER_TOLERANCE: f64 = 0.005;
+
+fn default_outlier_tolerance() -> f64 {
+    DEFAULT_OUTLIER_TOLERANCE
+}
 
 /// Consistency constant turning a MAD into a standard deviation for normal data.
 const MAD_TO_SIGMA: f64 = 1.4826;
@@ -70,9 +82,11 @@ pub enum OracleStatus {
     Valid,
     /// Quorum met and sources agree, but the combined confidence is wider than `max_confidence`.
     LowConfidence,
-    /// Quorum of fresh sources met, but they disagree: outliers carry more than
-    /// `max_outlier_weight` of the fresh weight, fewer than `quorum` survive rejection, or the
-    /// survivors spread wider than `max_spread`. The price shown is the median of the survivors.
+    /// Quorum of fresh sources met, but they disagree: the survivors spread wider than
+    /// `max_spread`, fewer than `quorum` survive rejection, or outliers carry more than
+    /// `max_outlier_weight` of the fresh weight (by default a majority: one noisy or manipulated
+    /// venue among three is dropped by the median and is not divergence). The price shown is the
+    /// median of the survivors.
     Divergent,
     /// Fewer than `quorum` fresh sources; the price is the last trusted (`Valid`/`LowConfidence`)
     /// aggregate, at most `max_hold_ms` old (its age is in [`Reading::age_ms`]).
@@ -113,8 +127,13 @@ pub struct AggregatorConfig {
     /// Lower bound of the robust deviation, as a fraction of the median, so that near-identical
     /// sources do not reject each other over noise. ≥ 0.
     pub outlier_floor: f64,
+    /// Relative distance from the median within which a source is never an outlier (a governed
+    /// tolerance for honest venue noise). In [0, 0.5]. Documented default when absent from a
+    /// configuration: 0.5 %.
+    #[serde(default = "default_outlier_tolerance")]
+    pub outlier_tolerance: f64,
     /// Largest share of fresh weight that may be rejected as outliers before the status becomes
-    /// `Divergent`. In [0, 1).
+    /// `Divergent`. In [0, 1). Default 0.5: a strict minority may be dropped.
     pub max_outlier_weight: f64,
     /// Largest relative spread `(max − min)/price` among accepted sources before `Divergent`. > 0.
     pub max_spread: f64,
@@ -133,7 +152,8 @@ impl Default for AggregatorConfig {
             quorum: 2,
             outlier_k: 3.0,
             outlier_floor: 0.001,
-            max_outlier_weight: 0.25,
+            outlier_tolerance: DEFAULT_OUTLIER_TOLERANCE,
+            max_outlier_weight: 0.5,
             max_spread: 0.02,
             max_confidence: 0.01,
             max_source_confidence: 0.05,
@@ -169,6 +189,9 @@ impl AggregatorConfig {
         pos("max_source_confidence", self.max_source_confidence)?;
         if !(self.outlier_floor.is_finite() && self.outlier_floor >= 0.0) {
             return Err(config("outlier_floor", "must be finite and >= 0"));
+        }
+        if !(self.outlier_tolerance >= 0.0 && self.outlier_tolerance <= 0.5) {
+            return Err(config("outlier_tolerance", "must be in [0, 0.5]"));
         }
         if !(self.max_outlier_weight >= 0.0 && self.max_outlier_weight < 1.0) {
             return Err(config("max_outlier_weight", "must be in [0, 1)"));
@@ -300,6 +323,25 @@ impl Aggregator {
         })
     }
 
+    /// Governance changes the aggregation rules in place, keeping every source's last quote and
+    /// the last trusted aggregate (re-creating the aggregator would drop its history). Checks
+    /// the config and `quorum ≤ sources`; on error nothing changes.
+    pub fn reconfigure(&mut self, cfg: AggregatorConfig) -> Result<(), Error> {
+        cfg.validate()?;
+        if cfg.quorum > self.sources.len() {
+            return Err(config(
+                "quorum",
+                format!(
+                    "quorum {} exceeds the {} configured sources",
+                    cfg.quorum,
+                    self.sources.len()
+                ),
+            ));
+        }
+        self.cfg = cfg;
+        Ok(())
+    }
+
     pub fn config(&self) -> &AggregatorConfig {
         &self.cfg
     }
@@ -408,7 +450,8 @@ impl Aggregator {
         let devs = &mut devs[..n];
         insertion_sort_pairs(devs);
         let mad = weighted_median_pairs(devs);
-        let threshold = cfg.outlier_k * (MAD_TO_SIGMA * mad).max(cfg.outlier_floor * median);
+        let threshold = (cfg.outlier_k * (MAD_TO_SIGMA * mad).max(cfg.outlier_floor * median))
+            .max(cfg.outlier_tolerance * median);
 
         let mut acc = [Entry::default(); MAX_SOURCES];
         let mut m = 0usize;
@@ -624,15 +667,51 @@ mod tests {
     }
 
     #[test]
-    fn outlier_is_rejected_and_flags_divergence() {
+    fn a_minority_outlier_is_dropped_by_the_median_without_divergence() {
         let mut a = agg(3, AggregatorConfig::default());
         a.submit(q(0, 100.0, 0)).unwrap();
         a.submit(q(1, 100.1, 0)).unwrap();
         a.submit(q(2, 2500.0, 0)).unwrap();
         let r = a.aggregate(0).unwrap();
-        assert_eq!(r.status, OracleStatus::Divergent);
+        assert_eq!(r.status, OracleStatus::Valid);
         assert_eq!(r.rejected_mask, 0b100);
         assert_eq!(r.price, Some(100.05));
+        // A stricter governed share turns the same minority into divergence.
+        let strict = AggregatorConfig {
+            max_outlier_weight: 0.25,
+            ..AggregatorConfig::default()
+        };
+        let mut a = agg(3, strict);
+        a.submit(q(0, 100.0, 0)).unwrap();
+        a.submit(q(1, 100.1, 0)).unwrap();
+        a.submit(q(2, 2500.0, 0)).unwrap();
+        assert_eq!(a.aggregate(0).unwrap().status, OracleStatus::Divergent);
+    }
+
+    #[test]
+    fn venues_within_the_tolerance_are_never_outliers() {
+        // Two venues agree to the cent, the third is 0.4 % away: the MAD is ~0, so without the
+        // tolerance the third would be an outlier (k·max(1.4826·MAD, 0.1 %) = 0.3 %).
+        let quotes = [100.0, 100.0, 100.4];
+        let run = |tolerance: f64| {
+            let cfg = AggregatorConfig {
+                outlier_tolerance: tolerance,
+                ..AggregatorConfig::default()
+            };
+            let mut a = agg(3, cfg);
+            for (i, p) in quotes.into_iter().enumerate() {
+                a.submit(q(i as u32, p, 0)).unwrap();
+            }
+            a.aggregate(0).unwrap()
+        };
+        assert_eq!(run(0.005).rejected(), 0);
+        assert_eq!(run(0.0).rejected(), 1);
+        assert!(AggregatorConfig {
+            outlier_tolerance: 0.6,
+            ..AggregatorConfig::default()
+        }
+        .validate()
+        .is_err());
     }
 
     #[test]

@@ -624,6 +624,30 @@ impl Breaker {
         })
     }
 
+    /// Governance changes a threshold in place: the mode, its history, the volatility estimate
+    /// and the flow buffers stay as they are (re-installing a breaker would reset them to
+    /// Normal, the bypass this exists to close). Fields that shape the estimators
+    /// (`vol_half_life_ms`, `move_window_ms`, `min_vol_samples`, `sigma_floor_per_sqrt_hour`,
+    /// `outflow`) and the oracle-mode table are not changed here. On error nothing changes.
+    pub fn reconfigure(&mut self, cfg: BreakerConfig) -> Result<(), Error> {
+        cfg.validate()?;
+        let c = &self.cfg;
+        let same_shape = cfg.vol_half_life_ms == c.vol_half_life_ms
+            && cfg.move_window_ms == c.move_window_ms
+            && cfg.min_vol_samples == c.min_vol_samples
+            && cfg.sigma_floor_per_sqrt_hour.to_bits() == c.sigma_floor_per_sqrt_hour.to_bits()
+            && cfg.outflow == c.outflow
+            && cfg.oracle_modes == c.oracle_modes;
+        if !same_shape {
+            return Err(config(
+                "breaker",
+                "only thresholds, cooldowns and multipliers change in place",
+            ));
+        }
+        self.cfg = cfg;
+        Ok(())
+    }
+
     pub fn scope(&self) -> Scope {
         self.scope
     }

@@ -1,6 +1,9 @@
 //! Mango-style manipulation (Oct 2022: one thin venue moved MNGO ~×25 in ~10 minutes, FORMULAS.md):
-//! with three sources the aggregate stays at the honest median and new risk is blocked; with one
-//! source the spike passes straight through — the failure the defences exist for.
+//! with three sources the aggregate stays at the honest median, and (by default) the thin venue is
+//! dropped without declaring divergence — otherwise pumping one thin venue would hand an attacker
+//! a switch that halts the market and its liquidations. A governance that prefers to halt on any
+//! rejected venue lowers `max_outlier_weight`. With one source the spike passes straight through —
+//! the failure the defences exist for.
 
 use ballast_data::PriceRow;
 use ballast_oracle::timeline::{run_timeline, TimelineConfig};
@@ -64,7 +67,7 @@ fn rows(venues: &[&str]) -> Vec<PriceRow> {
 }
 
 #[test]
-fn three_sources_hold_the_honest_median_and_block_new_risk() {
+fn three_sources_hold_the_honest_median_without_a_halt_switch() {
     let tl = run_timeline(
         &rows(&["cex_a", "cex_b", "thin_dex"]),
         &TimelineConfig::default(),
@@ -82,14 +85,11 @@ fn three_sources_hold_the_honest_median_and_block_new_risk() {
         );
         if r.quotes["thin_dex"] > 1.5 * honest_mid {
             spiked += 1;
-            assert_eq!(r.status, OracleStatus::Divergent, "{}", r.ts);
+            assert_eq!(r.status, OracleStatus::Valid, "{}", r.ts);
             assert_eq!(r.sources_rejected, vec!["thin_dex".to_string()]);
-            assert_eq!(r.mode, Mode::Halted);
-            for a in [Action::Borrow, Action::Withdraw, Action::Trade] {
-                assert!(r.blocked.contains(&a), "{}: {a:?} allowed", r.ts);
-            }
-            assert!(!r.blocked.contains(&Action::Deposit));
-            assert!(!r.blocked.contains(&Action::Repay));
+            // The ×25 venue cannot halt the market (no liquidation freeze on demand).
+            assert_ne!(r.mode, Mode::Halted, "{}", r.ts);
+            assert!(!r.blocked.contains(&Action::Liquidate), "{}", r.ts);
             // Collateral is never valued at the manipulated price.
             assert!(r.asset_price.unwrap() < 1.01 * honest_mid);
         }
@@ -111,7 +111,12 @@ fn gate_blocks_borrow_and_withdraw_on_the_spike() {
             weight: 1.0,
         })
         .collect();
-    let mut agg = Aggregator::new(AggregatorConfig::default(), &specs).unwrap();
+    // A governance that treats any rejected venue as divergence (a quarter of the weight).
+    let strict = AggregatorConfig {
+        max_outlier_weight: 0.25,
+        ..AggregatorConfig::default()
+    };
+    let mut agg = Aggregator::new(strict, &specs).unwrap();
     let mut breaker = Breaker::new(Scope::Market(0), BreakerConfig::default()).unwrap();
     let matrix = ValidityMatrix::default();
     let now = T0;

@@ -230,29 +230,31 @@ fn luna_three_sources(frozen_stops_publishing: bool) -> Vec<PriceRow> {
 }
 
 /// The floored feed keeps publishing 0.107 while Binance falls to 0.00005: it is rejected as an
-/// outlier, the status is Divergent, the breaker halts, borrowing and withdrawing are blocked, and
-/// the aggregate follows the honest sources — never the floor reported as Valid.
+/// outlier and the aggregate follows the honest sources, never the floor. One frozen venue of
+/// three is a minority the median drops, so it is not declared divergence; the breaker still
+/// halts on the crash itself (the move trigger), which is what blocks new borrowing.
 #[test]
 fn luna_floored_feed_is_rejected_not_believed() {
     let rows = luna_three_sources(false);
     let tl = run_timeline(&rows, &TimelineConfig::default()).unwrap();
     assert_eq!(tl.len(), 11_560);
-    let mut far_below = 0;
+    let (mut far_below, mut halted) = (0, 0);
     for r in &tl {
         let honest = r.quotes["binance"];
         let p = r.price.unwrap();
         if honest < FLOOR * 0.5 {
             far_below += 1;
-            // Never the floor as a Valid price.
-            assert!(
-                !(r.status == OracleStatus::Valid && p > FLOOR * 0.9),
-                "{}: floor believed",
-                r.ts
-            );
-            if r.status.eq(&OracleStatus::Divergent) {
-                assert!(p < FLOOR * 0.6, "{}: {p}", r.ts);
-                assert_eq!(r.sources_rejected, vec!["floored_feed".to_string()]);
-                assert_eq!(r.mode, Mode::Halted);
+            if r.status <= OracleStatus::Divergent {
+                // A fresh aggregate: the honest side, with the floor rejected.
+                assert!(p < FLOOR * 0.6, "{}: {p} ({:?})", r.ts, r.status);
+                assert!(
+                    r.sources_rejected.contains(&"floored_feed".to_string()),
+                    "{}: floor not rejected",
+                    r.ts
+                );
+            }
+            if r.mode == Mode::Halted {
+                halted += 1;
                 assert!(r.blocked.contains(&Action::Borrow));
                 assert!(r.blocked.contains(&Action::Withdraw));
                 assert!(!r.blocked.contains(&Action::Repay));
@@ -260,20 +262,7 @@ fn luna_floored_feed_is_rejected_not_believed() {
         }
     }
     assert!(far_below > 100, "{far_below}");
-    // Every far-below minute is flagged: Divergent (floor rejected), or — when the honest bars are
-    // too wide to count (range > 50 % in the worst minutes) — NoQuorum with the held price.
-    let flagged = tl
-        .iter()
-        .filter(|r| r.quotes["binance"] < FLOOR * 0.5)
-        .filter(|r| r.status == OracleStatus::Divergent || r.status >= OracleStatus::Stale)
-        .count();
-    assert_eq!(flagged, far_below);
-    // The first divergence halts the breaker on the oracle trigger (or earlier on the move).
-    let first_div = tl
-        .iter()
-        .position(|r| r.status == OracleStatus::Divergent && r.quotes["binance"] < FLOOR)
-        .unwrap();
-    assert_eq!(tl[first_div].mode, Mode::Halted);
+    assert!(halted > 0, "the crash never halted the breaker");
 }
 
 /// Variant: the floored feed stops publishing once the market is below the floor, and the desk

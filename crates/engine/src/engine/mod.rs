@@ -19,8 +19,10 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+mod governance;
 mod options;
 mod oracle;
+pub use oracle::HaltedExposure;
 
 pub use options::BookGreeks;
 
@@ -573,7 +575,7 @@ impl Engine {
                 unsettled_funding(&p, m)?,
             ])?;
             let rate = self.rate(m, p.size, kind, base.decimals);
-            h.add_assign(pnl)?;
+            h.add_assign(self.counted_pnl(m, pnl, kind))?;
             h.sub_assign(margin::position_requirement(notional, rate)?)
         };
         for p in positions {
@@ -680,11 +682,15 @@ impl Engine {
                 .price_for(m.base, kind, p.size.0 > 0)
                 .expect("position implies a price");
             let notional = p.size.value(price);
-            let upnl = Value::sum([
-                Value::from_quote(p.quote),
-                notional,
-                unsettled_funding(p, m)?,
-            ])?;
+            let upnl = self.counted_pnl(
+                m,
+                Value::sum([
+                    Value::from_quote(p.quote),
+                    notional,
+                    unsettled_funding(p, m)?,
+                ])?,
+                kind,
+            );
             let rate = self.rate(m, p.size, kind, base.decimals);
             let requirement = if standard {
                 margin::position_requirement(notional, rate)?
@@ -1410,7 +1416,11 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "configure volatility margin")?;
-        self.market(market)?;
+        if self.market(market)?.vol_margin.is_some() {
+            return Err(Reject::AlreadyInstalled(
+                crate::error::Installed::VolMargin(market),
+            ));
+        }
         let v =
             crate::volmargin::VolMargin::new(*config).map_err(|e| Reject::InvalidVolMargin(e.0))?;
         self.state.markets[market.idx()].vol_margin = Some(v);
@@ -1452,6 +1462,43 @@ impl Engine {
     // ----- trading --------------------------------------------------------------------------
 
     #[allow(clippy::too_many_arguments)]
+    /// Open-interest caps of a fill: the market's long open interest after it (when it grows)
+    /// and each risk-adding side's size against its share of the cap.
+    fn check_open_interest(
+        &self,
+        market: MarketId,
+        long_after: i128,
+        sides: [(AccountId, bool, Option<Position>); 2],
+    ) -> Result<(), Reject> {
+        let m = &self.state.markets[market.idx()];
+        let cap = m.params.max_open_interest;
+        if long_after > m.long_oi.0 as i128 && long_after > cap.0 as i128 {
+            return Err(Reject::OpenInterestCap {
+                market,
+                open_interest: Amount::from_i128(long_after)?,
+                cap,
+            });
+        }
+        let share_cap = Amount::from_i128(crate::num::mul_div(
+            cap.0 as i128,
+            m.params.max_account_oi_share.0 as i128,
+            crate::num::RATIO_SCALE as i128,
+            Round::Down,
+        )?)?;
+        for (account, adds_risk, position) in sides {
+            let size = position.map_or(0, |p| p.size.0.unsigned_abs());
+            if adds_risk && size > share_cap.0.unsigned_abs() {
+                return Err(Reject::AccountOpenInterestCap {
+                    account,
+                    market,
+                    size: Amount(size.min(i64::MAX as u64) as i64),
+                    cap: share_cap,
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn fill(
         &mut self,
         now: Timestamp,
@@ -1628,6 +1675,11 @@ impl Engine {
                 }
             }
         }
+        self.check_open_interest(
+            market,
+            long_oi,
+            [0, 1].map(|i| (ids[i], increases[i], patches[i].position)),
+        )?;
         for i in 0..2 {
             if increases[i] {
                 let acct = &self.state.accounts[ids[i].idx()];
@@ -1685,180 +1737,6 @@ impl Engine {
             taker_fee,
             maker_fee,
         });
-        Ok(())
-    }
-
-    // ----- governance -----------------------------------------------------------------------
-
-    fn current_param(&self, key: &ParamKey) -> Result<i64, Reject> {
-        Ok(match *key {
-            ParamKey::Market { market, field } => self.market(market)?.params.get(field),
-            ParamKey::Pool { pool, field } => self.pool(pool)?.params.get(field),
-            ParamKey::Collateral { pool, asset, field } => {
-                let p = self.pool(pool)?;
-                self.collateral_params(p, asset)
-                    .ok_or(Reject::NotCollateral { pool, asset })?
-                    .get(field)
-            }
-            ParamKey::Liquidation { pool, field } => self.pool(pool)?.liquidation.params.get(field),
-        })
-    }
-
-    /// Checks bounds, step and cross-parameter rules of setting `key` to `value` now.
-    fn check_change(&self, key: &ParamKey, value: i64) -> Result<i64, Reject> {
-        let current = self.current_param(key)?;
-        let spec = key.spec();
-        if value < spec.min || value > spec.max {
-            return Err(Reject::ParamOutOfBounds {
-                key: *key,
-                value,
-                min: spec.min,
-                max: spec.max,
-            });
-        }
-        if (value as i128 - current as i128).abs() > spec.max_step as i128 {
-            return Err(Reject::ParamStepTooLarge {
-                key: *key,
-                current,
-                value,
-                max_step: spec.max_step,
-            });
-        }
-        match *key {
-            ParamKey::Market { market, field } => {
-                let mut p = self.state.markets[market.idx()].params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Pool { pool, field } => {
-                let mut p = self.state.pools[pool.idx()].params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Collateral { pool, asset, field } => {
-                let mut c = self
-                    .collateral_params(&self.state.pools[pool.idx()], asset)
-                    .expect("checked");
-                c.set(field, value);
-                c.validate().map_err(Reject::InvalidParams)?;
-            }
-            ParamKey::Liquidation { pool, field } => {
-                let mut p = self.state.pools[pool.idx()].liquidation.params;
-                p.set(field, value);
-                p.validate().map_err(Reject::InvalidParams)?;
-            }
-        }
-        Ok(current)
-    }
-
-    fn propose(
-        &mut self,
-        now: Timestamp,
-        role: Role,
-        key: ParamKey,
-        value: i64,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        governor(role, "propose parameter changes")?;
-        self.check_change(&key, value)?;
-        let id = ProposalId(self.state.proposals.len() as u32);
-        let eta = Timestamp(
-            now.0
-                .checked_add(self.state.governance.timelock_ms)
-                .ok_or(Reject::Overflow)?,
-        );
-        self.state.proposals.push(Proposal {
-            key,
-            value,
-            proposed_at: now,
-            eta,
-            state: ProposalState::Pending,
-        });
-        out.push(Event::ParamProposed {
-            proposal: id,
-            key,
-            value,
-            eta,
-        });
-        Ok(())
-    }
-
-    fn execute(
-        &mut self,
-        now: Timestamp,
-        role: Role,
-        id: ProposalId,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        governor(role, "execute proposals")?;
-        let p = self
-            .state
-            .proposal(id)
-            .ok_or(Reject::UnknownProposal(id))?
-            .clone();
-        if p.state != ProposalState::Pending {
-            return Err(Reject::ProposalNotPending(id));
-        }
-        if now < p.eta {
-            return Err(Reject::TimelockNotElapsed {
-                proposal: id,
-                eta: p.eta,
-            });
-        }
-        let expires = Timestamp(p.eta.0.saturating_add(self.state.governance.grace_ms));
-        if now > expires {
-            return Err(Reject::ProposalExpired {
-                proposal: id,
-                expired_at: expires,
-            });
-        }
-        let old = self.check_change(&p.key, p.value)?;
-        match p.key {
-            ParamKey::Market { market, field } => {
-                self.state.markets[market.idx()].params.set(field, p.value);
-                self.risk.invalidate_all();
-            }
-            ParamKey::Pool { pool, field } => {
-                // Accrue at the old curve up to now, so a rate change applies only forward.
-                let pl = &mut self.state.pools[pool.idx()];
-                pl.lending = accrued(&pl.lending, &pl.params.curve, now)?;
-                pl.params.set(field, p.value);
-            }
-            ParamKey::Collateral { pool, asset, field } => {
-                let pl = &mut self.state.pools[pool.idx()];
-                let c = pl
-                    .collateral
-                    .iter_mut()
-                    .find(|c| c.asset == asset)
-                    .expect("checked");
-                c.set(field, p.value);
-                self.risk.invalidate_all();
-            }
-            ParamKey::Liquidation { pool, field } => {
-                self.state.pools[pool.idx()]
-                    .liquidation
-                    .params
-                    .set(field, p.value);
-            }
-        }
-        self.state.proposals[id.idx()].state = ProposalState::Executed;
-        out.push(Event::ParamExecuted {
-            proposal: id,
-            key: p.key,
-            old,
-            new: p.value,
-        });
-        Ok(())
-    }
-
-    fn cancel(&mut self, role: Role, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
-        governor(role, "cancel proposals")?;
-        let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?;
-        if p.state != ProposalState::Pending {
-            return Err(Reject::ProposalNotPending(id));
-        }
-        self.state.proposals[id.idx()].state = ProposalState::Cancelled;
-        out.push(Event::ProposalCancelled { proposal: id });
         Ok(())
     }
 

@@ -248,11 +248,12 @@ impl Engine {
             let Some(price) = self.state.assets[m.base.idx()].price else {
                 continue;
             };
-            h.add_assign(Value::sum([
+            let pnl = Value::sum([
                 Value::from_quote(p.quote),
                 p.size.value(price),
                 unsettled_funding(p, m)?,
-            ])?)?;
+            ])?;
+            h.add_assign(self.counted_pnl(m, pnl, kind))?;
             if add_market(self, m.base, &mut file).is_some() {
                 file.positions
                     .push(ballast_options::portfolio::Position::Perp {

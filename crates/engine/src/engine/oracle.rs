@@ -32,6 +32,17 @@ fn transition_events(scope: Scope, ts: &[Transition], out: &mut Vec<Event>) {
     }
 }
 
+/// An account whose quote debt rests on unrealized gains in a halted market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HaltedExposure {
+    pub account: AccountId,
+    pub market: MarketId,
+    /// Quote debt, quote-native units.
+    pub debt: Amount,
+    /// Unrealized gains in the halted market.
+    pub gains: Value,
+}
+
 impl Engine {
     // ----- commands --------------------------------------------------------------------------
 
@@ -45,7 +56,11 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "configure oracles")?;
-        self.asset(asset)?;
+        if self.asset(asset)?.oracle.is_some() {
+            return Err(Reject::AlreadyInstalled(crate::error::Installed::Oracle(
+                asset,
+            )));
+        }
         if self.state.numeraire == Some(asset) {
             return Err(Reject::InvalidParams(crate::params::InvariantError::Rule(
                 "the quote asset is the numeraire; it has no oracle",
@@ -145,6 +160,7 @@ impl Engine {
         for (m, b, ts) in market_breakers {
             transition_events(Scope::Market(m), &ts, out);
             self.state.markets[m.idx()].breaker = Some(b);
+            self.report_halted_exposure(m, &ts, out);
         }
         self.commit_pool_breakers(pool_breakers, out);
         Ok(())
@@ -211,14 +227,22 @@ impl Engine {
     ) -> Result<(), Reject> {
         governor(role, "configure breakers")?;
         let os = oracle_scope(scope).ok_or(Reject::NoBreaker(scope.to_string()))?;
-        match scope {
-            Scope::Market(m) => {
-                self.market(m)?;
-            }
-            Scope::Pool(p) => {
-                self.pool(p)?;
-            }
-            Scope::Global => unreachable!("no oracle scope"),
+        use crate::error::Installed;
+        let installed = match scope {
+            Scope::Market(m) => self
+                .market(m)?
+                .breaker
+                .is_some()
+                .then_some(Installed::MarketBreaker(m)),
+            Scope::Pool(p) => self
+                .pool(p)?
+                .breaker
+                .is_some()
+                .then_some(Installed::PoolBreaker(p)),
+            Scope::Global => None,
+        };
+        if let Some(what) = installed {
+            return Err(Reject::AlreadyInstalled(what));
         }
         let b = Breaker::new(os, *config).map_err(Reject::Oracle)?;
         match scope {
@@ -247,11 +271,12 @@ impl Engine {
         let mut markets = Vec::new();
         for (i, m) in self.state.markets.iter().enumerate() {
             if let Some(b) = &m.breaker {
+                // An asset without a multi-source oracle takes `set_price` at face value (as
+                // `oracle_allows` does): its breaker sees a valid feed, not "no quorum".
                 let status = self.state.assets[m.base.idx()]
                     .oracle
                     .as_ref()
-                    .map(|f| f.status)
-                    .unwrap_or_default();
+                    .map_or(OracleStatus::Valid, |f| f.status);
                 let mut b = b.clone();
                 let ts = b
                     .step(BreakerInput {
@@ -270,6 +295,7 @@ impl Engine {
         for (m, b, ts) in markets {
             transition_events(Scope::Market(m), &ts, out);
             self.state.markets[m.idx()].breaker = Some(b);
+            self.report_halted_exposure(m, &ts, out);
         }
         self.commit_pool_breakers(pools, out);
         Ok(())
@@ -302,6 +328,80 @@ impl Engine {
             Scope::Global => {}
         }
         Ok(())
+    }
+
+    /// On a transition into Halted, one [`Event::DebtAgainstHaltedMarket`] per account whose
+    /// debt rests on its gains in `market`.
+    fn report_halted_exposure(&self, market: MarketId, ts: &[Transition], out: &mut Vec<Event>) {
+        if !ts.iter().any(|t| t.to == Mode::Halted) {
+            return;
+        }
+        for x in self.debt_against_market(market) {
+            out.push(Event::DebtAgainstHaltedMarket {
+                account: x.account,
+                market: x.market,
+                debt: x.debt,
+                gains: x.gains,
+            });
+        }
+    }
+
+    /// Accounts with quote debt and unrealized gains in `market` whose maintenance health is
+    /// negative once those gains are left out. An account whose health does not fit the types
+    /// is reported too (with its gains as computed, or zero).
+    pub(crate) fn debt_against_market(&self, market: MarketId) -> Vec<HaltedExposure> {
+        let m = &self.state.markets[market.idx()];
+        let Some(price) = self.state.assets[m.base.idx()].price else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for (i, a) in self.state.accounts.iter().enumerate() {
+            let Some(p) = a.position(market) else {
+                continue;
+            };
+            let Ok(lend) = self.lending_now(a.pool) else {
+                continue;
+            };
+            let debt = match quote_now(&a.quote, &lend) {
+                Ok(q) if q.0 < 0 => Amount(q.0.saturating_neg()),
+                _ => continue,
+            };
+            let gains = Value::sum([
+                Value::from_quote(p.quote),
+                p.size.value(price),
+                unsettled_funding(p, m).unwrap_or(Value::ZERO),
+            ])
+            .unwrap_or(Value::ZERO);
+            if gains.0 <= 0 {
+                continue;
+            }
+            let without = self
+                .health_of(a, &lend, HealthKind::Maintenance)
+                .ok()
+                .and_then(|h| h.checked_sub(gains).ok());
+            if without.is_none_or(|h| h.0 < 0) {
+                found.push(HaltedExposure {
+                    account: AccountId(i as u32),
+                    market,
+                    debt,
+                    gains,
+                });
+            }
+        }
+        found
+    }
+
+    /// Every account whose debt rests on gains in a market whose breaker is Halted now.
+    pub fn debt_against_halted(&self) -> Vec<HaltedExposure> {
+        let halted = self
+            .state
+            .markets
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.breaker.as_ref().is_some_and(|b| b.mode() == Mode::Halted));
+        halted
+            .flat_map(|(i, _)| self.debt_against_market(MarketId(i as u16)))
+            .collect()
     }
 
     fn breaker(&self, scope: Scope) -> Result<Option<&Breaker>, Reject> {
@@ -464,6 +564,22 @@ impl Engine {
             Some(stable) if is_asset => Some(spot.min(stable)),
             Some(stable) => Some(spot.max(stable)),
             None => Some(spot),
+        }
+    }
+
+    /// Unrealized PnL of a perp as it counts toward health of `kind`. For initial health (the
+    /// test of new risk: fills that add risk, borrows, withdrawals, transfers out), a market
+    /// whose breaker is not Normal counts its losses but not its gains: a pump the breaker saw
+    /// cannot be borrowed against (the Mango Markets exploit of 2022-10-11). Mango v4 gives
+    /// positive perp PnL its own `init_overall_asset_weight` (0 = not borrowable) and values it
+    /// at the stable price; Drift v2 refuses margin actions on an oracle that fails its validity
+    /// check. Here the trigger is the breaker that detected the move.
+    pub(crate) fn counted_pnl(&self, m: &Market, pnl: Value, kind: HealthKind) -> Value {
+        let tripped = m.breaker.as_ref().is_some_and(|b| b.mode() != Mode::Normal);
+        if kind == HealthKind::Initial && tripped && pnl.0 > 0 {
+            Value::ZERO
+        } else {
+            pnl
         }
     }
 

@@ -88,10 +88,15 @@ impl Engine {
         let market = |m: &MarketId| st.markets.get(m.idx()).map(|x| x.pool);
         let auction = |a: &AuctionId| st.auctions.get(a.idx()).map(|x| x.pool);
         let key = |k: &ParamKey| match k {
-            ParamKey::Market { market: m, .. } => market(m),
+            ParamKey::Market { market: m, .. }
+            | ParamKey::MarketBreaker { market: m, .. }
+            | ParamKey::VolMargin { market: m, .. } => market(m),
             ParamKey::Pool { pool, .. }
             | ParamKey::Collateral { pool, .. }
-            | ParamKey::Liquidation { pool, .. } => Some(*pool),
+            | ParamKey::Liquidation { pool, .. }
+            | ParamKey::PoolBreaker { pool, .. } => Some(*pool),
+            // An asset's oracle serves every pool.
+            ParamKey::Oracle { .. } => None,
         };
         let pools: [Option<PoolId>; 2] = match cmd {
             Command::AddCollateral { pool, .. }
