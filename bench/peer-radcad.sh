@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Peer benchmark: the radCAD liquidation model of ../shared/bench/peer-radcad and
-# `ballast stress peer-radcad` on the same sizes, one after the other on this machine, then both
+# Peer benchmark: the radCAD liquidation model vendored in bench/peer-radcad/ (source in its
+# SOURCE.md) and `ballast stress peer-radcad` on the same sizes, one after the other on this machine, then both
 # wall times, the ratio and both P(bad debt).
 #
 #   bench/peer-radcad.sh                 # radCAD defaults (PATHOS, 2 processes), 1000 x 1000 x 100
@@ -11,7 +11,7 @@
 # about 270 s on a 2-core machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-peer="${PEER_DIR:-$root/../shared/bench/peer-radcad}"
+peer="${PEER_DIR:-$root/bench/peer-radcad}"
 venv="$root/target/peer-venv"
 runs=1000; steps=1000; accounts=100; jumps=0
 while [ $# -gt 0 ]; do

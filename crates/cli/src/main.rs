@@ -4,10 +4,12 @@
 #[macro_use]
 mod out;
 mod bench;
+mod guard;
 mod json;
 mod options;
 mod oracle;
 mod report;
+mod shock;
 mod solvency;
 mod stress;
 
@@ -111,6 +113,10 @@ enum Cmd {
     /// Monte Carlo / historical stress run of a scenario through the engine (see
     /// crates/lab/SCENARIOS.md): prints a summary table, or JSON with --json.
     Stress(stress::StressArgs),
+    /// Instantaneous shock ladder on a scenario's t0 book, through the engine: per rung the
+    /// accounts liquidatable, collateral at risk, liquidations at risk, bad debt, insurance
+    /// draw and ADL (`ballast shock --ladder=-5,-10,-20 --assets ETH`).
+    Shock(shock::ShockArgs),
     /// List the embedded stress scenarios.
     Scenarios,
     /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
@@ -232,6 +238,7 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Serve(a) => ballast_serve::serve_blocking(a)?,
         Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,
+        Cmd::Shock(a) => shock::shock(w, a)?,
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,

@@ -59,6 +59,11 @@ pub struct MergeArgs {
 }
 
 pub fn stress(w: &mut Out, a: StressArgs) -> Result<()> {
+    crate::guard::clean_on_interrupt();
+    let a = StressArgs {
+        threads: crate::guard::threads(a.threads),
+        ..a
+    };
     let mut sets = a.sets.clone();
     if let Some(p) = a.paths {
         sets.push(format!("paths={p}"));
@@ -104,6 +109,10 @@ pub fn stress(w: &mut Out, a: StressArgs) -> Result<()> {
 }
 
 fn compare(w: &mut Out, a: &StressArgs, pair: &[String], sets: &[String]) -> Result<()> {
+    // The folder is checked before hours of paths, not after.
+    if let Some(d) = &a.out {
+        runner::check_out_dir(d)?;
+    }
     let mut out = Vec::new();
     for name in pair {
         let (sc, base) = embedded::load(name, sets)?;
@@ -118,14 +127,14 @@ fn compare(w: &mut Out, a: &StressArgs, pair: &[String], sets: &[String]) -> Res
     }
     let (x, y) = (&out[0], &out[1]);
     if let Some(d) = &a.out {
-        if d.exists() && std::fs::read_dir(d)?.next().is_some() {
-            anyhow::bail!("{} exists and is not empty", d.display());
-        }
-        std::fs::create_dir_all(d)?;
-        std::fs::write(d.join("compare.html"), ballast_lab::compare::html(x, y))?;
-        std::fs::write(
-            d.join("compare.json"),
-            serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?,
+        let html = ballast_lab::compare::html(x, y);
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?;
+        runner::write_folder(
+            d,
+            &[
+                ("compare.html", html.as_bytes()),
+                ("compare.json", json.as_bytes()),
+            ],
         )?;
     }
     if a.json {
@@ -180,6 +189,10 @@ pub fn scenarios(w: &mut Out) -> Result<()> {
 }
 
 pub fn merge(w: &mut Out, a: MergeArgs) -> Result<()> {
+    crate::guard::clean_on_interrupt();
+    if let Some(d) = &a.out {
+        runner::check_out_dir(d)?;
+    }
     let shards = a
         .files
         .iter()
@@ -251,7 +264,7 @@ pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
         sets.push(format!("seed={s}"));
     }
     let cfg = SweepConfig {
-        threads: a.threads,
+        threads: crate::guard::threads(a.threads),
         progress: std::io::stderr().is_terminal(),
         max_p_insolvency: a.max_p_insolvency,
     };

@@ -34,6 +34,33 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the
+/// binary carries them, so a copied `ballast` runs `march-2020` from any folder. A file of
+/// the same name next to a scenario file still wins (see [`crate::models::load_series`]).
+pub const EMBEDDED_DATA: &[(&str, &[u8])] = &[
+    (
+        "data/2020-03_black_thursday_btc_eth_1h.csv",
+        include_bytes!("../../../data/2020-03_black_thursday_btc_eth_1h.csv"),
+    ),
+    (
+        "data/2022-05_luna_binance_1h.csv",
+        include_bytes!("../../../data/2022-05_luna_binance_1h.csv"),
+    ),
+    (
+        "data/2022-11_ftx_btc_eth_ftt_cccagg_1h.csv",
+        include_bytes!("../../../data/2022-11_ftx_btc_eth_ftt_cccagg_1h.csv"),
+    ),
+];
+
+/// Bytes of an embedded price CSV, by the path a scenario names (`data/…`, `./data/…`).
+pub fn data(csv: &str) -> Option<&'static [u8]> {
+    let key = csv.trim_start_matches("./");
+    EMBEDDED_DATA
+        .iter()
+        .find(|(n, _)| *n == key)
+        .map(|(_, b)| *b)
+}
+
 /// The scenario `ballast stress` runs without an argument.
 pub const DEFAULT: &str = "gbm-baseline";
 
@@ -72,5 +99,29 @@ pub fn load(arg: &str, sets: &[String]) -> Result<(Scenario, Option<PathBuf>), L
             };
             Err(LabError::UnknownScenario(arg.to_string(), hint))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ModelSpec;
+
+    /// Every CSV an embedded scenario replays or resamples is carried by the binary.
+    #[test]
+    fn embedded_scenarios_carry_their_data() {
+        let mut seen = 0;
+        for (name, _) in EMBEDDED {
+            let (sc, _) = load(name, &[]).expect("embedded scenario loads");
+            for a in &sc.assets {
+                let csv = match &a.model {
+                    ModelSpec::Replay { csv, .. } | ModelSpec::Bootstrap { csv, .. } => csv,
+                    _ => continue,
+                };
+                assert!(data(csv).is_some(), "{name}: {csv} is not embedded");
+                seen += 1;
+            }
+        }
+        assert!(seen > 0, "no embedded scenario replays a CSV");
     }
 }

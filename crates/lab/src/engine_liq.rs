@@ -26,7 +26,7 @@
 
 use crate::error::LabError;
 use crate::keeper::{Liquidation, Slippage, StepContext};
-use crate::path::PathResult;
+use crate::path::{Loss, LossKind, PathResult};
 use crate::scenario::{CurveSpec, LiquidationSpec, MechanismSpec, Scenario};
 use crate::world::{usd, House, POOL};
 use ballast_engine::command::{Command, Envelope};
@@ -503,6 +503,14 @@ impl EngineLiquidator {
     }
 }
 
+fn book_loss(m: &mut PathResult, account: AccountId, kind: LossKind, amount: i64) {
+    m.losses.push(Loss {
+        account,
+        kind,
+        amount,
+    });
+}
+
 /// Books an engine event batch into the path metrics.
 pub fn record(events: &[Event], m: &mut PathResult) {
     for e in events {
@@ -528,23 +536,37 @@ pub fn record(events: &[Event], m: &mut PathResult) {
                 m.penalties += penalty.0;
             }
             Event::AuctionReset { .. } => m.auction_resets += 1,
-            Event::InsuranceDrawn { amount, .. } => m.covered += amount.0,
+            Event::InsuranceDrawn {
+                amount, account, ..
+            } => {
+                m.covered += amount.0;
+                book_loss(m, *account, LossKind::Insurance, amount.0);
+            }
             // A loss past the insurance fund means the fund ran dry inside the step (penalties
             // may refill it before the step ends): count it as a depletion.
-            Event::Deleveraged { haircut, .. } if haircut.0 > 0 => {
+            Event::Deleveraged {
+                haircut, bankrupt, ..
+            } if haircut.0 > 0 => {
                 m.adl += haircut.0;
                 m.bad_debt += haircut.0;
                 m.fund_min = m.fund_min.min(0);
+                book_loss(m, *bankrupt, LossKind::Adl, haircut.0);
             }
-            Event::LossSocialized { amount, .. } if amount.0 > 0 => {
+            Event::LossSocialized {
+                amount, account, ..
+            } if amount.0 > 0 => {
                 m.socialized += amount.0;
                 m.bad_debt += amount.0;
                 m.fund_min = m.fund_min.min(0);
+                book_loss(m, *account, LossKind::Socialized, amount.0);
             }
-            Event::BadDebt { amount, .. } if amount.0 > 0 => {
+            Event::BadDebt {
+                amount, account, ..
+            } if amount.0 > 0 => {
                 m.engine_bad_debt += amount.0;
                 m.bad_debt += amount.0;
                 m.fund_min = m.fund_min.min(0);
+                book_loss(m, *account, LossKind::BadDebt, amount.0);
             }
             _ => {}
         }

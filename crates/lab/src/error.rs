@@ -42,6 +42,22 @@ pub enum LabError {
     Merge(String),
     #[error("{0}")]
     Invalid(String),
+    /// A shock-ladder rung that leaves no price (at or below −100 %) or is not a number.
+    #[error("--ladder: a shock of {value}% leaves no price (each rung must be above -100%)")]
+    ShockTooDeep { value: f64 },
+    /// `--assets` names an asset the scenario does not have.
+    #[error("--assets {asset}: not an asset of scenario `{scenario}` ({known})")]
+    UnknownAsset {
+        asset: String,
+        scenario: String,
+        known: String,
+    },
+    /// A shock ladder needs at least one step for the liquidations to happen in.
+    #[error("--settle-steps must be at least 1")]
+    NoSettleSteps,
+    /// An output folder that exists and is not empty (checked before any work is done).
+    #[error("--out {}: already exists and is not an empty folder (refusing to overwrite)", .0.display())]
+    OutDirNotEmpty(PathBuf),
     /// A size over one of the lab's hard caps ([`Cap`]): memory or run time would be unbounded.
     #[error("{} = {value} is over the cap of {} ({})", cap.name(), cap.max(), cap.why())]
     OverCap { cap: Cap, value: u64 },

@@ -21,7 +21,7 @@
 //! reading bad debt from its events.
 
 use crate::error::LabError;
-use crate::path::PathResult;
+use crate::path::{Loss, LossKind, PathResult};
 use crate::scenario::Scenario;
 use crate::world::{apply, House, QUOTE};
 use ballast_engine::command::Command;
@@ -320,8 +320,20 @@ impl Liquidation for KeeperLiquidator {
                 )?;
                 fund -= cover;
                 m.covered += cover;
+                m.losses.push(Loss {
+                    account: id,
+                    kind: LossKind::Insurance,
+                    amount: cover,
+                });
             }
             m.bad_debt += need - cover;
+            if need > cover {
+                m.losses.push(Loss {
+                    account: id,
+                    kind: LossKind::BadDebt,
+                    amount: need - cover,
+                });
+            }
         }
         Ok(())
     }

@@ -30,6 +30,7 @@
 //! - [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 //! - [`embedded`]: the scenarios compiled into the binary.
 
+pub mod attribution;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;
@@ -41,6 +42,7 @@ pub mod path;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod shock;
 pub mod stats;
 pub mod sweep;
 pub mod traders;

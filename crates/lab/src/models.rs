@@ -210,7 +210,8 @@ pub struct Series {
 }
 
 /// Finds a CSV named in a scenario: absolute; else relative to the scenario file's folder, the
-/// current folder or any of its ancestors, or the workspace this crate was built in.
+/// current folder or any of its ancestors (never the folder the binary was built in: a copied
+/// binary must not depend on it; embedded scenarios carry their data instead).
 pub fn resolve_csv(csv: &str, base_dir: Option<&Path>) -> Option<PathBuf> {
     let p = Path::new(csv);
     if p.is_absolute() {
@@ -225,8 +226,39 @@ pub fn resolve_csv(csv: &str, base_dir: Option<&Path>) -> Option<PathBuf> {
             candidates.push(a.join(p));
         }
     }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p));
     candidates.into_iter().find(|c| c.is_file())
+}
+
+/// Reads a price CSV named in a scenario: a file next to the scenario (or an absolute path)
+/// first, then the copy embedded in the binary ([`crate::embedded::data`]), then the other
+/// places [`resolve_csv`] looks. Returns the rows and the name used in messages.
+fn read_csv(
+    field: &str,
+    csv: &str,
+    base_dir: Option<&Path>,
+) -> Result<(ballast_data::PriceFile, PathBuf), LabError> {
+    let opts = ballast_data::ReadOptions {
+        allow_gaps: false,
+        bad_bars: ballast_data::BadBarPolicy::Drop,
+    };
+    let data_err = |e: ballast_data::DataError| LabError::Data {
+        field: format!("{field}.csv"),
+        message: e.to_string(),
+    };
+    let local = Path::new(csv).is_absolute() || base_dir.is_some_and(|b| b.join(csv).is_file());
+    if !local {
+        if let Some(bytes) = crate::embedded::data(csv) {
+            let name = format!("embedded:{csv}");
+            let file = ballast_data::parse_prices(bytes, &name, opts).map_err(data_err)?;
+            return Ok((file, PathBuf::from(name)));
+        }
+    }
+    let path = resolve_csv(csv, base_dir).ok_or_else(|| LabError::Data {
+        field: format!("{field}.csv"),
+        message: format!("price CSV `{csv}` not found (looked next to the scenario file, in the current folder and its parents)"),
+    })?;
+    let file = ballast_data::read_prices_with(&path, opts).map_err(data_err)?;
+    Ok((file, path))
 }
 
 /// Loads one series with `ballast_data::read_prices_with`: gaps are refused, and so is an
@@ -240,18 +272,7 @@ pub fn load_series(
     base_dir: Option<&Path>,
     drop_bad_bars: bool,
 ) -> Result<Series, LabError> {
-    let path = resolve_csv(csv, base_dir).ok_or_else(|| LabError::Data {
-        field: format!("{field}.csv"),
-        message: format!("price CSV `{csv}` not found (looked next to the scenario file, in the current folder and its parents)"),
-    })?;
-    let opts = ballast_data::ReadOptions {
-        allow_gaps: false,
-        bad_bars: ballast_data::BadBarPolicy::Drop,
-    };
-    let file = ballast_data::read_prices_with(&path, opts).map_err(|e| LabError::Data {
-        field: format!("{field}.csv"),
-        message: e.to_string(),
-    })?;
+    let (file, path) = read_csv(field, csv, base_dir)?;
     let matches = |r: &ballast_data::PriceRow| {
         (r.symbol == symbol || r.base_asset() == symbol)
             && venue.is_none_or(|v| r.venue.eq_ignore_ascii_case(v))

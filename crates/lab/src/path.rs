@@ -147,6 +147,91 @@ pub struct PathResult {
     /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
     #[serde(skip)]
     pub bad_path: Vec<i64>,
+    /// Every loss booked, by the bankrupt account that caused it (for attribution): insurance
+    /// draws plus the parts of `bad_debt` (ADL, socialized loss, recognised or uncovered debt).
+    #[serde(skip)]
+    pub losses: Vec<Loss>,
+    /// `bad_debt` split over the assets' markets (index = asset; one more slot for losses of
+    /// accounts with no t0 position), by each bankrupt account's t0 notional: sums to
+    /// `bad_debt` exactly.
+    #[serde(skip)]
+    pub bad_debt_by_market: Vec<i64>,
+}
+
+/// Each trader account's |notional| per asset at the t0 prices (USD), for attributing bad debt
+/// to markets; index = account − `house.first_trader`.
+pub fn t0_weights(eng: &Engine, house: &House, sc: &Scenario, prices: &[f64]) -> Vec<Vec<f64>> {
+    let accounts = &eng.state().accounts;
+    (house.first_trader as usize..accounts.len())
+        .map(|i| {
+            let mut w = vec![0.0; prices.len()];
+            for p in &accounts[i].positions {
+                if let Some(k) = house.markets.iter().position(|m| *m == p.market) {
+                    let dec = f64::from(sc.assets[k].decimals);
+                    w[k] += p.size.0.unsigned_abs() as f64 / libm::pow(10.0, dec) * prices[k];
+                }
+            }
+            w
+        })
+        .collect()
+}
+
+/// Splits the bad-debt bookings of `losses` (all but insurance draws) over markets by the
+/// bankrupt account's `weights`, in integers: each share rounded down, the remainder to the
+/// largest weight, so the parts sum to the whole exactly. The last slot takes losses of accounts
+/// without weights.
+pub fn split_bad_debt(
+    losses: &[Loss],
+    weights: &[Vec<f64>],
+    first_trader: u32,
+    n: usize,
+) -> Vec<i64> {
+    let mut out = vec![0i64; n + 1];
+    for l in losses.iter().filter(|l| l.kind != LossKind::Insurance) {
+        let w = l
+            .account
+            .0
+            .checked_sub(first_trader)
+            .and_then(|k| weights.get(k as usize))
+            .filter(|w| w.iter().sum::<f64>() > 0.0);
+        let Some(w) = w else {
+            out[n] += l.amount;
+            continue;
+        };
+        let total: f64 = w.iter().sum();
+        let mut given = 0i64;
+        for (slot, wi) in out.iter_mut().zip(w) {
+            let part = (l.amount as f64 * wi / total).floor() as i64;
+            *slot += part;
+            given += part;
+        }
+        let top = (0..w.len())
+            .max_by(|a, b| w[*a].total_cmp(&w[*b]))
+            .unwrap_or(0);
+        out[top] += l.amount - given;
+    }
+    out
+}
+
+/// Where a booked loss landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// Paid by the insurance fund.
+    Insurance,
+    /// Profit taken from auto-deleveraged counterparties.
+    Adl,
+    /// Spread over the pool's depositors.
+    Socialized,
+    /// Left uncovered (the engine's recognised bad debt, or the keeper's uncovered shortfall).
+    BadDebt,
+}
+
+/// One loss booked against the bankrupt account that caused it (quote-native).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loss {
+    pub account: AccountId,
+    pub kind: LossKind,
+    pub amount: i64,
 }
 
 /// Steps between recorded sample prices: at most ~200 points per path.
@@ -208,6 +293,22 @@ pub struct PathSetup<'a> {
     pub liquidation: LiquidationFactory,
 }
 
+/// The book path `path` starts from (t0, before any price move) and its (initial margin, OI):
+/// the shared book, or one populated from the path's stream 2 when resampled per path.
+pub fn path_book(s: &PathSetup<'_>, path: u64) -> Result<(Engine, (i64, i64)), LabError> {
+    match s.book {
+        Some((e, cap)) => Ok((e.clone(), *cap)),
+        None => {
+            let prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
+            let mut e = s.genesis.clone();
+            let mut prng = path_rng(s.scenario.seed, path, 2);
+            world::populate(s.scenario, &mut e, s.house, &prices, &mut prng, path)?;
+            let cap = book_capital(&e, s.house);
+            Ok((e, cap))
+        }
+    }
+}
+
 /// Runs path `path` to the horizon.
 // Matrix and per-asset loops read clearest with indices.
 #[allow(clippy::needless_range_loop)]
@@ -223,16 +324,8 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let house = s.house;
     let n = s.assets.len();
     let mut prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
-    let (mut eng, (im, oi)) = match s.book {
-        Some((e, cap)) => (e.clone(), *cap),
-        None => {
-            let mut e = s.genesis.clone();
-            let mut prng = path_rng(sc.seed, path, 2);
-            world::populate(sc, &mut e, house, &prices, &mut prng, path)?;
-            let cap = book_capital(&e, house);
-            (e, cap)
-        }
-    };
+    let (mut eng, (im, oi)) = path_book(s, path)?;
+    let weights = t0_weights(&eng, house, sc, &prices);
     let mut rng = path_rng(sc.seed, path, 0);
     let mut frng = path_rng(sc.seed, path, 1);
     let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
@@ -461,6 +554,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         }
     }
     m.unsettled = unsettled_loss(&eng, house);
+    m.bad_debt_by_market = split_bad_debt(&m.losses, &weights, house.first_trader, n);
     if let Some(l) = &sc.agents.lenders {
         let first = world::first_lender(sc, house);
         let left: i64 = (0..l.count)

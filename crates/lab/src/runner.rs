@@ -71,7 +71,8 @@ impl Prepared {
         self
     }
 
-    fn setup(&self) -> PathSetup<'_> {
+    /// What every path shares (for [`crate::shock`] and other single-path drivers).
+    pub fn setup(&self) -> PathSetup<'_> {
         PathSetup {
             scenario: &self.scenario,
             assets: &self.assets,
@@ -184,8 +185,65 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), LabError> {
     Ok((i, n))
 }
 
+/// Temporary output folders alive in this process: removed by [`remove_staging_folders`], which
+/// an interrupt handler calls (Ctrl-C skips destructors, so [`Staging`]'s `Drop` never runs).
+static LIVE_STAGING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live_staging() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A poisoned lock still holds a valid list of paths.
+    LIVE_STAGING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes every temporary output folder this process is still writing (for a signal handler:
+/// call it, then exit). Returns the folders removed.
+pub fn remove_staging_folders() -> Vec<PathBuf> {
+    let mut live = live_staging();
+    let mut removed = Vec::new();
+    for tmp in live.drain(..) {
+        // Workers may still be adding files: retry a few times.
+        for _ in 0..5 {
+            if std::fs::remove_dir_all(&tmp).is_ok() || !tmp.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        removed.push(tmp);
+    }
+    removed
+}
+
+/// Checks that `target` can receive an output folder (absent, or an empty folder), before any
+/// work is done; the error names the path.
+pub fn check_out_dir(target: &Path) -> Result<(), LabError> {
+    if !target.exists() {
+        return Ok(());
+    }
+    let empty = target.is_dir()
+        && std::fs::read_dir(target)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+    if empty {
+        Ok(())
+    } else {
+        Err(LabError::OutDirNotEmpty(target.to_path_buf()))
+    }
+}
+
+/// Writes `files` (name, contents) into the folder `dir`, atomically (see [`Staging`]).
+pub fn write_folder(dir: &Path, files: &[(&str, &[u8])]) -> Result<PathBuf, LabError> {
+    let st = Staging::new(dir)?;
+    for (name, bytes) in files {
+        let p = st.file(name);
+        std::fs::write(&p, bytes).map_err(io("writing", &p))?;
+    }
+    st.commit()
+}
+
 /// A folder being written: a hidden temporary sibling, renamed into place on success and
-/// removed on failure, so the target never holds a half-written result.
+/// removed on failure (or by [`remove_staging_folders`] on an interrupt), so the target never
+/// holds a half-written result.
 struct Staging {
     tmp: PathBuf,
     target: PathBuf,
@@ -194,18 +252,7 @@ struct Staging {
 
 impl Staging {
     fn new(target: &Path) -> Result<Staging, LabError> {
-        if target.exists() {
-            let empty = target.is_dir()
-                && std::fs::read_dir(target)
-                    .map(|mut d| d.next().is_none())
-                    .unwrap_or(false);
-            if !empty {
-                return Err(LabError::Invalid(format!(
-                    "--out {}: already exists and is not an empty folder (refusing to overwrite)",
-                    target.display()
-                )));
-            }
-        }
+        check_out_dir(target)?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -224,11 +271,13 @@ impl Staging {
         })?;
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
+        let mut live = live_staging();
         std::fs::create_dir(&tmp).map_err(|source| LabError::Io {
             what: "creating",
             path: tmp.clone(),
             source,
         })?;
+        live.push(tmp.clone());
         Ok(Staging {
             tmp,
             target: target.to_path_buf(),
@@ -242,6 +291,8 @@ impl Staging {
         if self.target.is_dir() {
             let _ = std::fs::remove_dir(&self.target);
         }
+        let mut live = live_staging();
+        live.retain(|p| p != &self.tmp);
         std::fs::rename(&self.tmp, &self.target).map_err(|source| LabError::Io {
             what: "renaming the output folder into",
             path: self.target.clone(),
@@ -254,6 +305,8 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        let mut live = live_staging();
+        live.retain(|p| p != &self.tmp);
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }

@@ -17,12 +17,18 @@
 //! `quantiles_exact` in the summary says which case applied. With at most ~4,400 buckets per
 //! histogram (1 µUSD … 9.2e12 USD) plus 1,024 values, memory stays bounded.
 //!
-//! Confidence intervals: Wilson score interval for probabilities (Wilson 1927), normal
-//! approximation `mean ± 1.96·s/√n` for means.
+//! Confidence intervals (each named in the summary's `ci_methods`): Wilson score interval for
+//! probabilities (Wilson 1927); distribution-free order-statistic intervals for VaR, a seeded
+//! percentile bootstrap for CVaR and the bad-debt mean (see [`tail`]); for the other means of
+//! non-negative counts, the normal approximation `mean ± 1.96·s/√n` clipped at 0.
 
 use crate::world::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub mod markets;
+pub mod tail;
+pub use tail::Interval;
 
 /// Bucket growth factor of the histograms.
 pub const GAMMA: f64 = 1.01;
@@ -40,7 +46,7 @@ mod i128_str {
     }
 }
 
-mod vec_i128_str {
+pub(crate) mod vec_i128_str {
     use serde::{Deserialize, Deserializer, Serializer};
     pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(|x| x.to_string()))
@@ -79,7 +85,7 @@ pub struct LogHistogram {
 }
 
 impl LogHistogram {
-    fn index(x: i64) -> i32 {
+    pub(crate) fn index(x: i64) -> i32 {
         ((x as f64).ln() / GAMMA.ln()).floor() as i32
     }
     pub fn count(&self) -> u64 {
@@ -137,7 +143,16 @@ impl LogHistogram {
         if n == 0 {
             return 0.0;
         }
-        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        self.at_rank(((q * n as f64).ceil() as u64).clamp(1, n))
+    }
+    /// The value at 1-based `rank` (the order statistic `X_(rank)`): exact in the zero bucket
+    /// and the kept top, else its bucket's estimate.
+    pub fn at_rank(&self, rank: u64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = rank.clamp(1, n);
         if rank <= self.zeros {
             return 0.0;
         }
@@ -422,6 +437,9 @@ pub struct Aggregate {
     /// Asset symbols, in order (set by the runner; for chart labels).
     #[serde(default)]
     pub asset_symbols: Vec<String>,
+    /// Bad debt by market: totals and the worst paths' splits.
+    #[serde(default)]
+    pub market_loss: markets::MarketLoss,
 }
 
 const USD: i64 = 1_000_000;
@@ -429,6 +447,8 @@ const USD: i64 = 1_000_000;
 impl Aggregate {
     pub fn add(&mut self, r: &crate::path::PathResult) {
         self.paths += 1;
+        self.market_loss
+            .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
             self.insolvent += 1;
         }
@@ -524,6 +544,7 @@ impl Aggregate {
         }
     }
     pub fn merge(&mut self, o: &Aggregate) {
+        self.market_loss.merge(&o.market_loss);
         if self.asset_symbols.is_empty() {
             self.asset_symbols = o.asset_symbols.clone();
         }
@@ -627,11 +648,74 @@ pub fn wilson(k: u64, n: u64) -> [f64; 2] {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BadDebt {
     pub mean: f64,
+    /// Percentile bootstrap ([`CiMethods::mean`]): never below 0.
     pub mean_ci95: [f64; 2],
     pub var95: f64,
     pub var99: f64,
     pub cvar99: f64,
     pub max: f64,
+    /// Distribution-free order-statistic intervals ([`CiMethods::var`]); `hi: null` when the
+    /// run has too few paths to bound that quantile from above.
+    #[serde(default)]
+    pub var95_ci95: Interval,
+    #[serde(default)]
+    pub var99_ci95: Interval,
+    /// Percentile bootstrap ([`CiMethods::cvar`]).
+    #[serde(default)]
+    pub cvar99_ci95: Interval,
+}
+
+/// How each confidence interval of the summary was computed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CiMethods {
+    /// `p_insolvency_ci95`, `insurance_fund.p_depleted_ci95`.
+    pub probability: String,
+    /// `bad_debt.mean_ci95`.
+    pub mean: String,
+    /// `bad_debt.var95_ci95`, `bad_debt.var99_ci95`.
+    pub var: String,
+    /// `bad_debt.cvar99_ci95`.
+    pub cvar: String,
+    /// `liquidations.count_mean_ci95`, `adl.mean_ci95`, `socialized.mean_ci95`.
+    pub counts: String,
+}
+
+impl CiMethods {
+    fn current() -> CiMethods {
+        CiMethods {
+            probability: tail::PROB_METHOD.into(),
+            mean: tail::MEAN_METHOD.into(),
+            var: tail::VAR_METHOD.into(),
+            cvar: tail::CVAR_METHOD.into(),
+            counts: tail::COUNT_METHOD.into(),
+        }
+    }
+}
+
+/// `mean ± h` as an interval clipped to the support of a non-negative quantity.
+fn clipped((m, h): (f64, f64)) -> [f64; 2] {
+    [(m - h).max(0.0), m + h]
+}
+
+/// The bad-debt block: point estimates and their intervals (native units in `h`).
+fn bad_debt_block(h: &LogHistogram, mean: f64, seed: u64) -> BadDebt {
+    let usd = |x: f64| x / USD as f64;
+    let iv = |i: Interval| Interval {
+        lo: usd(i.lo),
+        hi: i.hi.map(usd),
+    };
+    let m = tail::mean_interval(h, 0.95, seed, 1);
+    BadDebt {
+        mean,
+        mean_ci95: [usd(m.lo), usd(m.hi.unwrap_or(m.lo))],
+        var95: usd(h.quantile(0.95)),
+        var99: usd(h.quantile(0.99)),
+        cvar99: usd(h.tail_mean(0.99)),
+        max: to_usd(h.max() as i128),
+        var95_ci95: iv(tail::quantile_interval(h, 0.95, 0.95)),
+        var99_ci95: iv(tail::quantile_interval(h, 0.99, 0.95)),
+        cvar99_ci95: iv(tail::cvar_interval(h, 0.99, 0.95, seed, 2)),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -655,10 +739,14 @@ pub struct Liquidations {
     pub count_mean_ci95: [f64; 2],
     pub volume_mean: f64,
     pub penalties_mean: f64,
-    /// Account-steps left open because the keeper was offline, per path.
-    pub missed_outage_mean: f64,
-    /// Positions left open because gas + slippage exceeded the penalty, per path.
-    pub missed_unprofitable_mean: f64,
+    /// Steps an underwater account waited because the keeper was offline, summed over accounts,
+    /// per path (account-steps, not missed liquidations: one account waiting 10 steps is 10).
+    #[serde(alias = "missed_outage_mean")]
+    pub wait_steps_offline_mean: f64,
+    /// Steps a liquidation (position or auction) waited because gas + slippage exceeded the
+    /// reward, summed over positions / auctions, per path (position-steps).
+    #[serde(alias = "missed_unprofitable_mean")]
+    pub wait_steps_unprofitable_mean: f64,
     pub refused_mean: f64,
 }
 
@@ -776,11 +864,31 @@ pub struct Summary {
     pub trader_reopens_mean: f64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub trader_refused_mean: f64,
+    /// How each interval above was computed.
+    #[serde(default)]
+    pub ci_methods: CiMethods,
+    /// Bad debt by market: the mean's and CVaR99's split.
+    #[serde(default)]
+    pub bad_debt_by_market: markets::MarketAttribution,
     pub elapsed_s: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
+}
+
+/// `x` with two decimals and thousands separators (`-1,234.50`).
+pub fn group_thousands(x: f64) -> String {
+    let s = format!("{:.2}", x.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut g = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            g.push(',');
+        }
+        g.push(c);
+    }
+    format!("{}{g}.{frac}", if x < 0.0 { "-" } else { "" })
 }
 
 /// Scenario facts the summary reports.
@@ -799,7 +907,7 @@ fn shared(m: &Moments, k: u64, n: u64) -> SharedLoss {
     let (mean, h) = m.mean_ci(n, USD);
     SharedLoss {
         mean,
-        mean_ci95: [mean - h, mean + h],
+        mean_ci95: clipped((mean, h)),
         p_any: if n > 0 { k as f64 / n as f64 } else { 0.0 },
     }
 }
@@ -808,8 +916,7 @@ impl Summary {
     pub fn from_aggregate(a: &Aggregate, info: &SummaryInfo<'_>, elapsed_s: f64) -> Summary {
         let n = a.paths.max(1) as f64;
         let usd = |x: f64| x / USD as f64;
-        let ci = |(m, h): (f64, f64)| [m - h, m + h];
-        let (bm, bh) = a.bad_debt_m.mean_ci(a.paths, USD);
+        let (bm, _) = a.bad_debt_m.mean_ci(a.paths, USD);
         let (lm, lh) = a.liquidations.mean_ci(a.paths, 1);
         let mean = |m: &Moments| m.sum as f64 / USD as f64 / n;
         let exact = a.bad_debt.exact_for(0.95) && a.bad_debt.exact_for(0.99);
@@ -823,14 +930,7 @@ impl Summary {
             accounts: info.accounts,
             p_insolvency: a.insolvent as f64 / n,
             p_insolvency_ci95: wilson(a.insolvent, a.paths),
-            bad_debt: BadDebt {
-                mean: bm,
-                mean_ci95: ci((bm, bh)),
-                var95: usd(a.bad_debt.quantile(0.95)),
-                var99: usd(a.bad_debt.quantile(0.99)),
-                cvar99: usd(a.bad_debt.tail_mean(0.99)),
-                max: to_usd(a.bad_debt.max() as i128),
-            },
+            bad_debt: bad_debt_block(&a.bad_debt, bm, info.seed),
             insurance_fund: Fund {
                 initial: info.fund0_usd,
                 min: to_usd(a.fund_min.min() as i128),
@@ -844,11 +944,11 @@ impl Summary {
             },
             liquidations: Liquidations {
                 count_mean: lm,
-                count_mean_ci95: ci((lm, lh)),
+                count_mean_ci95: clipped((lm, lh)),
                 volume_mean: mean(&a.liq_volume),
                 penalties_mean: mean(&a.penalties),
-                missed_outage_mean: a.missed_outage as f64 / n,
-                missed_unprofitable_mean: a.missed_unprofitable as f64 / n,
+                wait_steps_offline_mean: a.missed_outage as f64 / n,
+                wait_steps_unprofitable_mean: a.missed_unprofitable as f64 / n,
                 refused_mean: a.refused as f64 / n,
             },
             slippage_cost_mean: mean(&a.slippage),
@@ -894,24 +994,15 @@ impl Summary {
                     blocked_mean: a.blocked as f64 / n,
                 }
             },
+            ci_methods: CiMethods::current(),
+            bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
             elapsed_s,
         }
     }
 
     /// The summary as a terminal table.
     pub fn table(&self) -> String {
-        let money = |x: f64| {
-            let s = format!("{:.2}", x.abs());
-            let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-            let mut g = String::new();
-            for (i, c) in int.chars().enumerate() {
-                if i > 0 && (int.len() - i) % 3 == 0 {
-                    g.push(',');
-                }
-                g.push(c);
-            }
-            format!("{}{g}.{frac}", if x < 0.0 { "-" } else { "" })
-        };
+        let money = group_thousands;
         let pct = |x: f64| format!("{:.2}%", x * 100.0);
         let mut rows: Vec<(String, String)> = Vec::new();
         let mut row = |k: &str, v: String| rows.push((k.to_string(), v));
@@ -940,19 +1031,34 @@ impl Summary {
                 money(self.bad_debt.mean_ci95[1])
             ),
         );
-        row(
-            "bad debt VaR95",
-            format!("{} USD", money(self.bad_debt.var95)),
-        );
-        row(
-            "bad debt VaR99",
-            format!("{} USD", money(self.bad_debt.var99)),
-        );
-        row(
-            "bad debt CVaR99",
-            format!("{} USD", money(self.bad_debt.cvar99)),
-        );
+        let bound = |i: &Interval| {
+            let hi = i.hi.map_or("unbounded (too few paths)".to_string(), &money);
+            format!("95% CI {} – {hi}", money(i.lo))
+        };
+        let b = &self.bad_debt;
+        for (k, v, ci) in [
+            ("bad debt VaR95", b.var95, &b.var95_ci95),
+            ("bad debt VaR99", b.var99, &b.var99_ci95),
+            ("bad debt CVaR99", b.cvar99, &b.cvar99_ci95),
+        ] {
+            row(k, format!("{} USD  ({})", money(v), bound(ci)));
+        }
         row("bad debt max", format!("{} USD", money(self.bad_debt.max)));
+        let split = |v: &[crate::attribution::Share]| {
+            let parts: Vec<String> = v
+                .iter()
+                .take(4)
+                .map(|x| format!("{} {:.1}%", x.name, x.share * 100.0))
+                .collect();
+            parts.join(", ")
+        };
+        let bm = &self.bad_debt_by_market;
+        if !bm.mean.is_empty() {
+            row(
+                "bad debt by market",
+                format!("mean: {}; CVaR99: {}", split(&bm.mean), split(&bm.cvar99)),
+            );
+        }
         let f = &self.insurance_fund;
         row(
             "insurance fund",
@@ -985,10 +1091,10 @@ impl Summary {
             ),
         );
         row(
-            "missed / path",
+            "waits / path",
             format!(
-                "{:.2} keeper offline, {:.2} unprofitable, {:.2} refused",
-                l.missed_outage_mean, l.missed_unprofitable_mean, l.refused_mean
+                "{:.2} account-steps keeper offline, {:.2} steps unprofitable, {:.2} refused",
+                l.wait_steps_offline_mean, l.wait_steps_unprofitable_mean, l.refused_mean
             ),
         );
         row(
@@ -1107,6 +1213,11 @@ impl Summary {
                 self.quantile_rel_error * 100.0
             ));
         }
+        let m = &self.ci_methods;
+        s.push_str(&format!(
+            "(95% CIs: probabilities {}; bad-debt mean {}; VaR {}; CVaR {}; counts {})\n",
+            m.probability, m.mean, m.var, m.cvar, m.counts
+        ));
         s
     }
 }

@@ -57,7 +57,9 @@ fn a_block_halt_during_the_crash_raises_bad_debt_and_is_deterministic() {
         halted.bad_debt.mean,
         base.bad_debt.mean
     );
-    assert!(halted.liquidations.missed_outage_mean > base.liquidations.missed_outage_mean);
+    assert!(
+        halted.liquidations.wait_steps_offline_mean > base.liquidations.wait_steps_offline_mean
+    );
     assert!((halted.chain_halted_fraction - 35.0 / 143.0).abs() < 1e-12);
     assert_eq!(base.chain_halted_fraction, 0.0);
     // Deterministic across thread counts.

@@ -369,7 +369,7 @@ fn faults_make_small_liquidations_wait() {
         2,
     );
     assert_eq!(s.liquidations.count_mean, 0.0);
-    assert!(s.liquidations.missed_unprofitable_mean > 0.0);
+    assert!(s.liquidations.wait_steps_unprofitable_mean > 0.0);
     // A keeper that is down for the whole horizon closes nothing either.
     let s = run(
         &load(
@@ -379,7 +379,7 @@ fn faults_make_small_liquidations_wait() {
         2,
     );
     assert_eq!(s.liquidations.count_mean, 0.0);
-    assert!(s.liquidations.missed_outage_mean > 0.0);
+    assert!(s.liquidations.wait_steps_offline_mean > 0.0);
     assert!((s.keeper_outage_fraction - 1.0).abs() < 1e-12);
     // A liquidator without capital cannot pass initial margin on what it takes over: the
     // engine refuses the liquidation fills.

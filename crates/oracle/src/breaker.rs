@@ -308,7 +308,7 @@ impl FlowLimiter {
     /// Brings the buffers to `now_ms` (refill, decay, clear a breach). Times before the last are
     /// ignored.
     pub fn refresh(&mut self, now_ms: i64) {
-        if self.last_ms.map_or(true, |l| now_ms >= l) {
+        if self.last_ms.is_none_or(|l| now_ms >= l) {
             self.advance(now_ms);
         }
     }
@@ -404,7 +404,7 @@ impl VolEstimator {
                 } else {
                     f64::INFINITY
                 };
-                if best.map_or(true, |b| z > b.move_sigma) {
+                if best.is_none_or(|b| z > b.move_sigma) {
                     best = Some(MoveReading {
                         move_sigma: z,
                         over_ms: dt,
@@ -690,7 +690,7 @@ impl Breaker {
         self.cfg.oracle_modes[self.oracle.index()] == Mode::Normal
             && self
                 .last_move
-                .map_or(true, |m| m.move_sigma < self.cfg.cautious_sigma)
+                .is_none_or(|m| m.move_sigma < self.cfg.cautious_sigma)
             && !self.chain.halted
             && self.gov_floor != Mode::Halted
     }
