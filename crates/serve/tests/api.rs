@@ -148,6 +148,15 @@ async fn queries_metrics_and_openapi_respond() {
         "{m}"
     );
     assert!(m.contains("ballast_apply_seconds_bucket"), "{m}");
+    assert!(
+        m.contains("ballast_open_interest{market=\"BTC-PERP\",side=\"long\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("ballast_breaker_mode{market=\"BTC-PERP\"} 0"),
+        "{m}"
+    );
+    assert!(m.contains("ballast_debt_against_halted_markets 0"), "{m}");
     let (s, doc) = get(&base, "/openapi.json").await;
     assert_eq!(s, 200);
     let doc: Value = serde_json::from_str(&doc).unwrap();
