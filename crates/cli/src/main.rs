@@ -4,6 +4,7 @@
 #[macro_use]
 mod out;
 mod bench;
+mod feed;
 mod guard;
 mod json;
 mod options;
@@ -126,6 +127,9 @@ enum Cmd {
     Sweep(stress::SweepArgs),
     /// Serve the engine over HTTP with a durable journal (see crates/serve/README.md).
     Serve(ballast_serve::ServeArgs),
+    /// Replay price CSVs into a running `ballast serve` as oracle updates (one per close time
+    /// and asset; each venue one source).
+    Feed(feed::FeedArgs),
     /// Write the commands of a `ballast serve` journal database as JSON lines.
     Export {
         /// Data directory of the server.
@@ -236,6 +240,7 @@ fn run(w: &mut Out) -> Result<()> {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(w, accounts, commands)?,
         Cmd::Serve(a) => ballast_serve::serve_blocking(a)?,
+        Cmd::Feed(a) => feed::feed(w, a)?,
         Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,
         Cmd::Shock(a) => shock::shock(w, a)?,

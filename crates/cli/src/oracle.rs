@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 type Cursor = PriceReader<BufReader<File>>;
 
 /// What the first pass learnt about one file.
-struct Scan {
+pub(crate) struct Scan {
     series: BTreeSet<Series>,
     /// Bar close times never decrease down the file: one cursor reads it in order.
     in_close_order: bool,
@@ -75,7 +75,7 @@ pub fn run(
 }
 
 /// The validating first pass: series, order, and the dropped bars reported on stderr.
-fn scan(path: &Path, opts: ReadOptions) -> Result<Scan> {
+pub(crate) fn scan(path: &Path, opts: ReadOptions) -> Result<Scan> {
     let mut rdr = open_prices(path, opts)?;
     let mut s = Scan {
         series: BTreeSet::new(),
@@ -104,14 +104,14 @@ fn scan(path: &Path, opts: ReadOptions) -> Result<Scan> {
 }
 
 /// A k-way merge of cursors by bar close time (ties: cursor order, then file order).
-struct Merge {
+pub(crate) struct Merge {
     cursors: Vec<Cursor>,
     heads: Vec<Option<PriceRow>>,
     heap: BinaryHeap<Reverse<(i64, usize)>>,
 }
 
 impl Merge {
-    fn open(files: &[PathBuf], scans: &[Scan], opts: ReadOptions) -> Result<Self> {
+    pub(crate) fn open(files: &[PathBuf], scans: &[Scan], opts: ReadOptions) -> Result<Self> {
         let mut cursors = Vec::new();
         for (f, s) in files.iter().zip(scans) {
             if s.in_close_order {
@@ -144,7 +144,7 @@ impl Merge {
         Ok(())
     }
 
-    fn next_bar(&mut self) -> Result<Option<PriceRow>> {
+    pub(crate) fn next_bar(&mut self) -> Result<Option<PriceRow>> {
         let Some(Reverse((_, i))) = self.heap.pop() else {
             return Ok(None);
         };
