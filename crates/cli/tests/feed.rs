@@ -113,8 +113,7 @@ fn feed_replays_a_price_file_into_a_live_server() {
     let last = |venue: &str| -> f64 {
         let line = text
             .lines()
-            .filter(|l| l.contains(&format!(",{venue},BTC/")))
-            .next_back()
+            .rfind(|l| l.contains(&format!(",{venue},BTC/")))
             .unwrap();
         line.split(',').nth(8).unwrap().parse().unwrap()
     };
