@@ -319,6 +319,7 @@ fn step(
         Ok(ev) => {
             assert_conserved(e);
             assert_eq!(pool1(e), other, "{cmd:?} touched the other pool");
+            assert_waterfall_adds_up(&ev);
             for x in &ev {
                 match x {
                     Event::Liquidated {
@@ -466,4 +467,29 @@ proptest! {
         }
         assert_conserved(&e);
     }
+}
+
+/// Every deficit a command reports is covered by insurance, ADL haircuts, socialization and
+/// recognised bad debt: exactly, up to the rounding of the ADL trades' settlement (at most one
+/// native unit per trade, either way; value stays conserved, which `assert_conserved` checks).
+fn assert_waterfall_adds_up(ev: &[Event]) {
+    let (mut deficit, mut covered, mut trades) = (0i128, 0i128, 0i128);
+    for x in ev {
+        match x {
+            Event::Bankrupt { deficit: d, .. } => deficit += d.0 as i128,
+            Event::InsuranceDrawn { amount, .. }
+            | Event::LossSocialized { amount, .. }
+            | Event::BadDebt { amount, .. } => covered += amount.0 as i128,
+            Event::Deleveraged { haircut, .. } => {
+                covered += haircut.0 as i128;
+                trades += 1;
+            }
+            _ => {}
+        }
+    }
+    let extra = covered - deficit;
+    assert!(
+        extra.abs() <= trades,
+        "the waterfall does not add up (covered − deficit = {extra}, {trades} ADL trades): {ev:?}"
+    );
 }

@@ -100,6 +100,26 @@ fn march_2020_zero_bids_create_a_deficit_the_waterfall_covers_in_order() {
         .sum();
     assert!(adl > 0, "the profitable short gave up profit");
     assert!(socialized > 0, "the rest was shared by depositors");
+    // The waterfall adds up: every unit of every deficit is covered by exactly one step.
+    let sum = |f: fn(&Event) -> Option<i64>| -> i64 { all.iter().flatten().filter_map(f).sum() };
+    let deficits = sum(|x| match x {
+        Event::Bankrupt { deficit, .. } => Some(deficit.0),
+        _ => None,
+    });
+    let drawn = sum(|x| match x {
+        Event::InsuranceDrawn { amount, .. } => Some(amount.0),
+        _ => None,
+    });
+    let bad = sum(|x| match x {
+        Event::BadDebt { amount, .. } => Some(amount.0),
+        _ => None,
+    });
+    assert_eq!(drawn, ins0, "the whole fund was drawn");
+    assert_eq!(
+        deficits,
+        drawn + adl + socialized + bad,
+        "deficits {deficits} vs insurance {drawn} + ADL {adl} + socialized {socialized} + bad debt {bad}"
+    );
     assert!(e.state().pools[0].lending.deposit_index < idx0);
     assert_eq!(
         pool_of(&e, POOL).bad_debt,
