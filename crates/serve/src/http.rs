@@ -56,6 +56,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/v1/state-hash", get(crate::queries::state_hash))
         .route("/v1/oracles", get(crate::queries::oracles))
         .route("/v1/breakers", get(crate::queries::breakers))
+        .route("/v1/governance", get(crate::governance::governance))
         .route("/v1/summary", get(crate::queries::summary))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(crate::openapi::document))

@@ -8,7 +8,8 @@
 //! - [`store`]: the journal database (schema, append, read); [`recovery`]: start-up replay and
 //!   torn-tail handling; [`export`]: the journal as JSON lines.
 //! - [`auth`]: tokens (hashed at rest) → principals → which commands each may submit.
-//! - [`http`], [`queries`], [`stream`], [`openapi`], [`dashboard`]: the HTTP surface;
+//! - [`http`], [`queries`], [`governance`], [`stream`], [`openapi`], [`dashboard`]: the HTTP
+//!   surface;
 //!   [`refusal`]: typed error bodies.
 
 pub mod answer;
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+pub mod governance;
 pub mod http;
 pub mod kind;
 pub mod limit;

@@ -20,6 +20,7 @@ use utoipa::OpenApi;
         crate::queries::state_hash,
         crate::queries::oracles,
         crate::queries::breakers,
+        crate::governance::governance,
         crate::queries::summary,
         crate::http::metrics,
     ),

@@ -75,7 +75,7 @@ struct PoolBody<'a> {
     greeks: Option<Vec<BookGreeks>>,
 }
 
-fn authed(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
+pub(crate) fn authed(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
     principal(app, headers).map(|_| ())
 }
 

@@ -161,6 +161,14 @@ async fn queries_metrics_and_openapi_respond() {
     assert_eq!(s, 200);
     let doc: Value = serde_json::from_str(&doc).unwrap();
     assert!(doc["paths"]["/v1/commands"]["post"].is_object(), "{doc}");
+    assert!(doc["paths"]["/v1/governance"]["get"].is_object(), "{doc}");
+    let (s, g) = get(&base, "/v1/governance").await;
+    assert_eq!(s, 200, "{g}");
+    let g: Value = serde_json::from_str(&g).unwrap();
+    assert!(
+        g["proposals"].is_array() && g["debt_against_halted"].is_array(),
+        "{g}"
+    );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     let (s, page) = get(&base, "/").await;
     assert_eq!(s, 200);

@@ -70,6 +70,15 @@ async fn the_dashboard_renders_live_data_without_errors() {
     let dir = tempfile::tempdir().unwrap();
     let genesis = genesis_file(dir.path());
     let (running, base) = start(config(&dir.path().join("data"), &genesis)).await;
+    // A queued parameter change, so the governance panel shows a countdown.
+    let (status, body) = post(
+        &base,
+        None,
+        &serde_json::json!({"time": 1_700_000_000_001i64, "cmd": {"type": "propose", "role": "governor",
+            "key": {"scope": "market", "market": 0, "field": "maint_margin"}, "value": 60_000_000}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     let url = format!("{base}/");
     let b = bin.clone();
     let (dom, log) = tokio::task::spawn_blocking(move || headless(&b, &url, &["--dump-dom"]))
@@ -97,6 +106,18 @@ async fn the_dashboard_renders_live_data_without_errors() {
     assert!(
         dom.contains("<th>account</th><th>health</th><th>requirement</th>"),
         "queue table not drawn"
+    );
+    assert!(
+        dom.contains("<th>proposal</th><th>setting</th>"),
+        "governance panel not drawn"
+    );
+    assert!(
+        dom.contains("maint_margin</td><td>0.06") && dom.contains("pending</td><td>24.00 h"),
+        "the queued change and its countdown are not shown"
+    );
+    assert!(
+        dom.contains("<th>account</th><th>market</th><th>debt</th>"),
+        "halted-exposure panel not drawn"
     );
     // The insurance chart has a polyline once two samples exist.
     assert!(
