@@ -72,6 +72,25 @@ pub fn table(a: &Summary, b: &Summary) -> String {
     s
 }
 
+/// What the two columns have in common, stated only when true: the same seed and path count
+/// give common random numbers wherever the two scenarios share a price model; otherwise the
+/// columns are independent samples.
+pub fn sampling_note(a: &Summary, b: &Summary) -> String {
+    if a.seed == b.seed && a.paths == b.paths {
+        format!(
+            "Both columns: seed {}, {} paths. Where the two scenarios share a price model, they \
+             see the same price streams (common random numbers).",
+            a.seed, a.paths
+        )
+    } else {
+        format!(
+            "Independent samples: seed {} with {} paths vs seed {} with {} paths; compare the \
+             columns within their confidence intervals.",
+            a.seed, a.paths, b.seed, b.paths
+        )
+    }
+}
+
 /// The comparison as a standalone HTML page (one table).
 pub fn html(a: &Summary, b: &Summary) -> String {
     let esc = |s: &str| {
@@ -82,9 +101,9 @@ pub fn html(a: &Summary, b: &Summary) -> String {
     let mut s = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>ballast compare</title>\
          <style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 10px;text-align:right}\
-         td:first-child{text-align:left}</style></head><body><h1>Defences side by side</h1>\
-         <p>The same paths (same seed and price streams) under two protocol configurations.</p><table>",
+         td:first-child{text-align:left}</style></head><body><h1>Defences side by side</h1>",
     );
+    let _ = write!(s, "<p>{}</p><table>", esc(&sampling_note(a, b)));
     for (k, x, y) in rows(a, b) {
         let _ = write!(
             s,
