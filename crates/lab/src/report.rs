@@ -352,13 +352,13 @@ h1{{font-size:20px}} pre{{background:#f6f6f6;padding:12px;overflow:auto;font-siz
 svg{{background:#fff;border:1px solid #ddd}} .t{{font-weight:600;font-size:13px}} .l{{font-size:10px;fill:#555}}
 .ax{{stroke:#444}} .grid{{stroke:#eee}} .line{{fill:none;stroke:#1f77b4;stroke-width:1.5}} .band{{fill:#1f77b4;opacity:.2;stroke:none}} .bar{{fill:#d62728;opacity:.8}}</style>
 </head><body><h1>Ballast stress run: {name}</h1>
-<p>{paths} paths × {steps} steps of {sh} h, seed {seed}, {acc} accounts, fingerprint <code>{fp}</code>.
+<p>{paths} paths × {steps} steps of {sh}, seed {seed}, {acc} accounts, fingerprint <code>{fp}</code>.
 Every figure comes from the real engine driven by commands; see <code>crates/lab/SCENARIOS.md</code>.</p>
 <pre>{table}</pre><div class="grid-2">"##,
         name = esc(&s.scenario),
         paths = s.paths,
         steps = s.steps,
-        sh = s.step_hours,
+        sh = step_length(s.step_hours),
         seed = s.seed,
         acc = s.accounts,
         fp = esc(&s.fingerprint),
@@ -410,4 +410,35 @@ Every figure comes from the real engine driven by commands; see <code>crates/lab
         '\n'
     );
     out
+}
+
+/// A step length for people: "1 min", "15 min", "1 h", "4 h", "1 d" (never "0.0166… h").
+pub fn step_length(hours: f64) -> String {
+    let minutes = hours * 60.0;
+    if hours >= 24.0 && (hours / 24.0).fract() == 0.0 {
+        format!("{} d", hours / 24.0)
+    } else if hours >= 1.0 && hours.fract() == 0.0 {
+        format!("{hours} h")
+    } else if (minutes - libm::round(minutes)).abs() < 1e-6 {
+        format!("{} min", libm::round(minutes))
+    } else if minutes < 1.0 {
+        format!("{:.0} s", minutes * 60.0)
+    } else {
+        format!("{hours:.3} h")
+    }
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::step_length;
+
+    #[test]
+    fn step_lengths_read_as_people_write_them() {
+        assert_eq!(step_length(1.0 / 60.0), "1 min");
+        assert_eq!(step_length(0.25), "15 min");
+        assert_eq!(step_length(1.0), "1 h");
+        assert_eq!(step_length(4.0), "4 h");
+        assert_eq!(step_length(24.0), "1 d");
+        assert_eq!(step_length(1.5), "90 min");
+    }
 }
