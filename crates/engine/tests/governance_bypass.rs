@@ -35,6 +35,23 @@ fn rejects(e: &mut Engine, t: i64, cmd: Command) -> Reject {
     r
 }
 
+/// A deposit envelope (setup shorthand).
+fn deposit(
+    t: i64,
+    account: u32,
+    asset: ballast_engine::ids::AssetId,
+    amount: ballast_engine::num::Amount,
+) -> ballast_engine::command::Envelope {
+    at(
+        t,
+        Command::Deposit {
+            account: AccountId(account),
+            asset,
+            amount,
+        },
+    )
+}
+
 fn breaker_cmd() -> Command {
     Command::ConfigureBreaker {
         role: Role::Governor,
@@ -438,30 +455,9 @@ fn mango(with_breaker: bool) -> (Result<Vec<Event>, Reject>, Engine) {
         setup.push(at(0, breaker_cmd()));
     }
     setup.extend([
-        at(
-            0,
-            Command::Deposit {
-                account: AccountId(3),
-                asset: USDC,
-                amount: usdc(10_000_000),
-            },
-        ),
-        at(
-            0,
-            Command::Deposit {
-                account: AccountId(0),
-                asset: USDC,
-                amount: usdc(100_000),
-            },
-        ),
-        at(
-            0,
-            Command::Deposit {
-                account: AccountId(1),
-                asset: USDC,
-                amount: usdc(5_000_000),
-            },
-        ),
+        deposit(0, 3, USDC, usdc(10_000_000)),
+        deposit(0, 0, USDC, usdc(100_000)),
+        deposit(0, 1, USDC, usdc(5_000_000)),
     ]);
     run(&mut e, &setup);
     // Half an hour of calm minutes arms the breaker's volatility estimate.
@@ -550,30 +546,9 @@ fn debt_against_a_market_that_then_halts_is_reported() {
         &mut e,
         &[
             at(0, breaker_cmd()),
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(3),
-                    asset: USDC,
-                    amount: usdc(10_000_000),
-                },
-            ),
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(0),
-                    asset: USDC,
-                    amount: usdc(70_000),
-                },
-            ),
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(1),
-                    asset: USDC,
-                    amount: usdc(5_000_000),
-                },
-            ),
+            deposit(0, 3, USDC, usdc(10_000_000)),
+            deposit(0, 0, USDC, usdc(70_000)),
+            deposit(0, 1, USDC, usdc(5_000_000)),
             at(
                 0,
                 Command::Fill {
@@ -659,16 +634,7 @@ fn open_interest_caps_stop_growth_but_never_a_reduction() {
     let mut e = world(4);
     run(
         &mut e,
-        &[0, 1, 2].map(|i| {
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(i),
-                    asset: USDC,
-                    amount: usdc(1_000_000),
-                },
-            )
-        }),
+        &[0, 1, 2].map(|i| deposit(0, i, USDC, usdc(1_000_000))),
     );
     let tl = e.state().governance.timelock_ms;
     let set = |field, value, p| {
@@ -728,16 +694,7 @@ fn open_interest_caps_stop_growth_but_never_a_reduction() {
 #[test]
 fn liquidation_capacity_paces_a_cascade_per_window() {
     let mut e = world(4);
-    let dep = |a: u32, x: i64| {
-        at(
-            0,
-            Command::Deposit {
-                account: AccountId(a),
-                asset: USDC,
-                amount: usdc(x),
-            },
-        )
-    };
+    let dep = |a: u32, x: i64| deposit(0, a, USDC, usdc(x));
     let fill = |taker: u32| {
         at(
             0,
@@ -843,22 +800,8 @@ fn a_lowered_maintenance_weight_ramps_in_instead_of_jumping() {
     run(
         &mut e,
         &[
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(1),
-                    asset: USDC,
-                    amount: usdc(1_000_000),
-                },
-            ),
-            at(
-                0,
-                Command::Deposit {
-                    account: AccountId(0),
-                    asset: BTC,
-                    amount: btc(1.0),
-                },
-            ),
+            deposit(0, 1, USDC, usdc(1_000_000)),
+            deposit(0, 0, BTC, btc(1.0)),
             at(
                 0,
                 Command::Borrow {
