@@ -123,11 +123,11 @@ fn compare(w: &mut Out, a: &StressArgs, pair: &[String], sets: &[String]) -> Res
             progress: !a.json && std::io::stderr().is_terminal(),
             out_dir: None,
         };
-        out.push(runner::run(&prep, &cfg)?.summary);
+        out.push(runner::run(&prep, &cfg)?);
     }
-    let (x, y) = (&out[0], &out[1]);
+    let (x, y) = (&out[0].summary, &out[1].summary);
     if let Some(d) = &a.out {
-        let html = ballast_lab::compare::html(x, y);
+        let html = ballast_lab::compare::html((x, &out[0].aggregate), (y, &out[1].aggregate));
         let json = serde_json::to_string_pretty(&serde_json::json!({ "a": x, "b": y }))?;
         runner::write_folder(
             d,
@@ -241,6 +241,9 @@ pub struct SweepArgs {
     /// Print the sweep as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write sweep.json and sweep.html (the frontier chart) into this new folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
@@ -250,6 +253,10 @@ pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
             "--max-p-insolvency must be within [0, 1] (got {})",
             a.max_p_insolvency
         );
+    }
+    // The folder is checked before the grid runs, not after.
+    if let Some(d) = &a.out {
+        runner::check_out_dir(d)?;
     }
     let axes = a
         .grids
@@ -269,10 +276,24 @@ pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
         max_p_insolvency: a.max_p_insolvency,
     };
     let s = sweep::run(&a.scenario, &sets, &axes, &cfg)?;
+    if let Some(d) = &a.out {
+        let json = serde_json::to_string_pretty(&s)? + "\n";
+        let html = ballast_lab::report::frontier::html(&s);
+        runner::write_folder(
+            d,
+            &[
+                ("sweep.json", json.as_bytes()),
+                ("sweep.html", html.as_bytes()),
+            ],
+        )?;
+    }
     if a.json {
         outln!(w, "{}", serde_json::to_string_pretty(&s)?);
     } else {
         out!(w, "{}", s.table());
+        if let Some(d) = &a.out {
+            outln!(w, "wrote {}", d.display());
+        }
     }
     Ok(())
 }

@@ -312,8 +312,8 @@ fn report_has_sample_paths_and_breaker_timeline_and_merged_shards_match() {
             .join("\n")
     };
     let (f, m) = (page(&full), page(&merged));
-    assert!(f.contains("Breaker mode by step"));
-    assert!(f.contains("MNGO price (USD), sample paths 0, 1, 2, 3, 4"));
+    assert!(f.contains("Breaker mode (share of paths"));
+    assert!(f.contains("MNGO model price (USD)") && f.contains(r#""label":"path 4""#));
     assert!(f.contains("chain halted"));
     assert_eq!(f, m);
     let _ = std::fs::remove_dir_all(&dir);

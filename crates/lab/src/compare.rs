@@ -2,60 +2,138 @@
 //! protocol configurations — bad debt, P(insolvency), what went beyond the insurance fund,
 //! breakers — as a terminal table and as a self-contained HTML section.
 
-use crate::stats::Summary;
+use crate::report::esc;
+use crate::stats::{Aggregate, Summary};
 use std::fmt::Write;
 
-/// `(metric, A, B)` rows.
-pub fn rows(a: &Summary, b: &Summary) -> Vec<(String, String, String)> {
-    let pct = |x: f64| format!("{:.2}%", x * 100.0);
-    let ci = |p: f64, c: [f64; 2]| format!("{} ({}–{})", pct(p), pct(c[0]), pct(c[1]));
-    let usd = |x: f64| format!("{x:.2}");
-    let mut r: Vec<(String, String, String)> = Vec::new();
-    let mut row = |k: &str, f: &dyn Fn(&Summary) -> String| {
-        r.push((k.to_string(), f(a), f(b)));
+/// How a compared number is written.
+#[derive(Debug, Clone, Copy)]
+enum Fmt {
+    Pct,
+    Usd,
+    Ratio,
+    Count,
+}
+
+impl Fmt {
+    fn show(self, x: f64) -> String {
+        match self {
+            Fmt::Pct => format!("{:.2}%", x * 100.0),
+            Fmt::Usd => format!("{x:.2}"),
+            Fmt::Ratio => format!("{x:.4}"),
+            Fmt::Count => format!("{x:.2}"),
+        }
+    }
+
+    /// B − A, in the metric's unit ("pp" for percentages), with the relative change when A ≠ 0.
+    fn delta(self, a: f64, b: f64) -> String {
+        let d = b - a;
+        let abs = match self {
+            Fmt::Pct => format!("{:+.2} pp", d * 100.0),
+            _ => format!("{:+.2}", d).replace("+-", "-"),
+        };
+        if a != 0.0 && d != 0.0 {
+            format!("{abs} ({:+.0}%)", d / a.abs() * 100.0)
+        } else {
+            abs
+        }
+    }
+}
+
+/// One compared metric: its name, both values as text and the change B − A.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub metric: String,
+    pub a: String,
+    pub b: String,
+    /// Empty for text rows (scenario, mechanism).
+    pub delta: String,
+}
+
+type Metric = (&'static str, Fmt, fn(&Summary) -> f64);
+
+/// The numeric rows, in order; chain faults and the sell cap are appended when either side
+/// has them.
+const METRICS: [Metric; 16] = [
+    ("paths", Fmt::Count, |s| s.paths as f64),
+    ("P(insolvency)", Fmt::Pct, |s| s.p_insolvency),
+    ("bad debt mean (USD)", Fmt::Usd, |s| s.bad_debt.mean),
+    ("bad debt VaR99 (USD)", Fmt::Usd, |s| s.bad_debt.var99),
+    ("bad debt CVaR99 (USD)", Fmt::Usd, |s| s.bad_debt.cvar99),
+    ("ADL mean (USD)", Fmt::Usd, |s| s.adl.mean),
+    ("socialized mean (USD)", Fmt::Usd, |s| s.socialized.mean),
+    ("engine bad debt mean (USD)", Fmt::Usd, |s| {
+        s.engine.bad_debt_mean
+    }),
+    ("P(fund depleted)", Fmt::Pct, |s| {
+        s.insurance_fund.p_depleted
+    }),
+    ("insurance drawn mean (USD)", Fmt::Usd, |s| {
+        s.insurance_fund.covered_mean
+    }),
+    ("liquidations / path", Fmt::Count, |s| {
+        s.liquidations.count_mean
+    }),
+    ("auction resets / path", Fmt::Count, |s| {
+        s.engine.auction_resets_mean
+    }),
+    ("breaker halted", Fmt::Pct, |s| s.breaker.halted),
+    ("breaker recovering", Fmt::Pct, |s| s.breaker.recovering),
+    ("blocked actions / path", Fmt::Count, |s| {
+        s.breaker.blocked_mean
+    }),
+    ("capital efficiency", Fmt::Ratio, |s| s.capital_efficiency),
+];
+
+const OPTIONAL: [Metric; 3] = [
+    ("chain halted", Fmt::Pct, |s| s.chain_halted_fraction),
+    ("sales deferred (USD·steps)", Fmt::Usd, |s| {
+        s.deferred_sell_mean
+    }),
+    ("unsettled at end (USD)", Fmt::Usd, |s| s.unsettled_mean),
+];
+
+fn numeric(r: &mut Vec<Row>, a: &Summary, b: &Summary, (k, f, get): &Metric) {
+    let (x, y) = (get(a), get(b));
+    r.push(Row {
+        metric: k.to_string(),
+        a: f.show(x),
+        b: f.show(y),
+        delta: f.delta(x, y),
+    });
+}
+
+/// The compared rows: text first, then every metric with its change.
+pub fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
+    let text = |k: &str, f: fn(&Summary) -> String| Row {
+        metric: k.into(),
+        a: f(a),
+        b: f(b),
+        delta: String::new(),
     };
-    row("scenario", &|s| s.scenario.clone());
-    row("mechanism", &|s| s.mechanism.clone());
-    row("paths", &|s| s.paths.to_string());
-    row("P(insolvency)", &|s| {
-        ci(s.p_insolvency, s.p_insolvency_ci95)
-    });
-    row("bad debt mean (USD)", &|s| usd(s.bad_debt.mean));
-    row("bad debt VaR99 (USD)", &|s| usd(s.bad_debt.var99));
-    row("bad debt CVaR99 (USD)", &|s| usd(s.bad_debt.cvar99));
-    row("ADL mean (USD)", &|s| usd(s.adl.mean));
-    row("socialized mean (USD)", &|s| usd(s.socialized.mean));
-    row("engine bad debt mean (USD)", &|s| {
-        usd(s.engine.bad_debt_mean)
-    });
-    row("P(fund depleted)", &|s| pct(s.insurance_fund.p_depleted));
-    row("insurance drawn mean (USD)", &|s| {
-        usd(s.insurance_fund.covered_mean)
-    });
-    row("liquidations / path", &|s| {
-        format!("{:.2}", s.liquidations.count_mean)
-    });
-    row("auction resets / path", &|s| {
-        format!("{:.2}", s.engine.auction_resets_mean)
-    });
-    row("breaker halted", &|s| pct(s.breaker.halted));
-    row("breaker recovering", &|s| pct(s.breaker.recovering));
-    row("blocked actions / path", &|s| {
-        format!("{:.2}", s.breaker.blocked_mean)
-    });
-    row("capital efficiency", &|s| {
-        format!("{:.4}", s.capital_efficiency)
-    });
-    // Chain faults and the sell cap: only when either side has them.
-    let any = |f: &dyn Fn(&Summary) -> f64| f(a) != 0.0 || f(b) != 0.0;
-    if any(&|s| s.chain_halted_fraction) {
-        row("chain halted", &|s| pct(s.chain_halted_fraction));
+    let ci = |s: &Summary| {
+        let c = s.p_insolvency_ci95;
+        format!("{:.2}%–{:.2}%", c[0] * 100.0, c[1] * 100.0)
+    };
+    let mut r = vec![
+        text("scenario", |s| s.scenario.clone()),
+        text("mechanism", |s| s.mechanism.clone()),
+    ];
+    for m in &METRICS {
+        numeric(&mut r, a, b, m);
+        if m.0 == "P(insolvency)" {
+            r.push(Row {
+                metric: "P(insolvency) 95% CI".into(),
+                a: ci(a),
+                b: ci(b),
+                delta: String::new(),
+            });
+        }
     }
-    if any(&|s| s.deferred_sell_mean) {
-        row("sales deferred (USD·steps)", &|s| usd(s.deferred_sell_mean));
-    }
-    if any(&|s| s.unsettled_mean) {
-        row("unsettled at end (USD)", &|s| usd(s.unsettled_mean));
+    for m in &OPTIONAL {
+        if m.2(a) != 0.0 || m.2(b) != 0.0 {
+            numeric(&mut r, a, b, m);
+        }
     }
     r
 }
@@ -63,11 +141,13 @@ pub fn rows(a: &Summary, b: &Summary) -> Vec<(String, String, String)> {
 /// The comparison as an aligned terminal table.
 pub fn table(a: &Summary, b: &Summary) -> String {
     let r = rows(a, b);
-    let w0 = r.iter().map(|x| x.0.chars().count()).max().unwrap_or(0);
-    let w1 = r.iter().map(|x| x.1.chars().count()).max().unwrap_or(0);
+    let w = |f: fn(&Row) -> &str| r.iter().map(|x| f(x).chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (w(|x| &x.metric), w(|x| &x.a), w(|x| &x.b));
     let mut s = String::new();
-    for (k, x, y) in r {
-        let _ = writeln!(s, "{k:<w0$}  {x:<w1$}  {y}");
+    let _ = writeln!(s, "{:<w0$}  {:<w1$}  {:<w2$}  B − A", "", "A", "B");
+    for x in r {
+        let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", x.metric, x.a, x.b, x.delta);
+        let _ = writeln!(s, "{}", line.trim_end());
     }
     s
 }
@@ -91,28 +171,27 @@ pub fn sampling_note(a: &Summary, b: &Summary) -> String {
     }
 }
 
-/// The comparison as a standalone HTML page (one table).
-pub fn html(a: &Summary, b: &Summary) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let mut s = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>ballast compare</title>\
-         <style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 10px;text-align:right}\
-         td:first-child{text-align:left}</style></head><body><h1>Defences side by side</h1>",
+/// One side of a comparison: its summary and the aggregate its charts come from.
+pub type Side<'a> = (&'a Summary, &'a Aggregate);
+
+/// The comparison as a standalone HTML page: the table with a B − A column, then A and B
+/// overlaid on the same axes.
+pub fn html(a: Side<'_>, b: Side<'_>) -> String {
+    let mut t = String::from(
+        "<table class=\"num\"><tr><th>metric</th><th>A</th><th>B</th><th>B − A</th></tr>",
     );
-    let _ = write!(s, "<p>{}</p><table>", esc(&sampling_note(a, b)));
-    for (k, x, y) in rows(a, b) {
+    for r in rows(a.0, b.0) {
         let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&k),
-            esc(&x),
-            esc(&y)
+            t,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.metric),
+            esc(&r.a),
+            esc(&r.b),
+            esc(&r.delta)
         );
     }
-    s.push_str("</table></body></html>\n");
-    s
+    t.push_str("</table>");
+    let intro = format!("<p>{}</p>{t}", esc(&sampling_note(a.0, b.0)));
+    let charts = crate::report::figures::compared(a, b);
+    crate::report::page("Ballast: defences side by side", &intro, &charts, "")
 }

@@ -46,6 +46,7 @@ pub mod shock;
 pub mod stats;
 pub mod sweep;
 pub mod traders;
+pub mod units;
 pub mod world;
 
 pub use error::LabError;

@@ -349,6 +349,8 @@ pub fn load_series(
 pub struct PreparedAsset {
     pub model: Model,
     pub price0: f64,
+    /// Unix milliseconds of the first replayed bar (replays only): dates the report's axes.
+    pub start_ms: Option<i64>,
 }
 
 /// Builds every asset's model in per-step units, loading CSVs.
@@ -358,6 +360,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
     let mut out = Vec::new();
     for (i, a) in sc.assets.iter().enumerate() {
         let field = format!("assets[{i}].model");
+        let mut start_ms = None;
         let returns_of =
             |s: &Series| -> Vec<f64> { s.closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect() };
         let check_interval = |s: &Series| -> Result<(), LabError> {
@@ -472,6 +475,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                     *drop_bad_bars,
                 )?;
                 check_interval(&s)?;
+                start_ms = Some(s.first_ts_ms);
                 let returns = returns_of(&s);
                 if (sc.horizon as usize) > returns.len() {
                     return Err(LabError::field(
@@ -517,7 +521,11 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 )
             }
         };
-        out.push(PreparedAsset { model, price0 });
+        out.push(PreparedAsset {
+            model,
+            price0,
+            start_ms,
+        });
     }
     Ok(out)
 }

@@ -405,6 +405,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     let chunk = 64 * pool.current_num_threads() as u64;
     let mut agg = Aggregate {
         asset_symbols: sc.assets.iter().map(|a| a.symbol.clone()).collect(),
+        start_ms: prep.assets.iter().find_map(|a| a.start_ms),
         ..Default::default()
     };
     let mut a = first;

@@ -437,6 +437,9 @@ pub struct Aggregate {
     /// Asset symbols, in order (set by the runner; for chart labels).
     #[serde(default)]
     pub asset_symbols: Vec<String>,
+    /// Unix milliseconds of step 0 when the run replays dated data (set by the runner).
+    #[serde(default)]
+    pub start_ms: Option<i64>,
     /// Bad debt by market: totals and the worst paths' splits.
     #[serde(default)]
     pub market_loss: markets::MarketLoss,
@@ -545,6 +548,9 @@ impl Aggregate {
     }
     pub fn merge(&mut self, o: &Aggregate) {
         self.market_loss.merge(&o.market_loss);
+        if self.start_ms.is_none() {
+            self.start_ms = o.start_ms;
+        }
         if self.asset_symbols.is_empty() {
             self.asset_symbols = o.asset_symbols.clone();
         }
@@ -1009,8 +1015,13 @@ impl Summary {
         row(
             "scenario",
             format!(
-                "{} ({} paths × {} steps of {} h, seed {}, {} accounts)",
-                self.scenario, self.paths, self.steps, self.step_hours, self.seed, self.accounts
+                "{} ({} paths × {} steps of {}, seed {}, {} accounts)",
+                self.scenario,
+                self.paths,
+                self.steps,
+                crate::units::step_length(self.step_hours),
+                self.seed,
+                self.accounts
             ),
         );
         row(

@@ -219,12 +219,28 @@ fn report_draws_sample_paths_and_breaker_timeline_and_shards_merge_to_the_same_d
     // Some path is halted during the manipulation.
     assert!(whole.breaker_by_step.iter().any(|c| c[2] > 0));
     let html = report::html(&whole_s, &whole);
-    assert!(html.contains("Breaker mode by step"), "timeline chart");
-    assert!(html.contains("MNGO price (USD), sample paths 0, 1, 2, 3, 4"));
-    assert!(
-        !html.contains("http"),
-        "self-contained: no external references"
-    );
+    let charts = report::figures::all(&whole_s, &whole);
+    let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids.contains(&"breakers"), "timeline chart: {ids:?}");
+    let mngo = charts
+        .iter()
+        .find(|c| c.title == "MNGO model price (USD)")
+        .expect("an MNGO price chart");
+    let labels: Vec<&str> = mngo.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["path 0", "path 1", "path 2", "path 3", "path 4"]);
+    assert!(charts.iter().all(|c| c.has_data()), "every chart has data");
+    for external in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "fetch(",
+        "XMLHttpRequest",
+    ] {
+        assert!(
+            !html.contains(external),
+            "self-contained: no external reference ({external})"
+        );
+    }
     // Shards split across the sample paths, run with different thread counts, merged out of
     // order: the same chart data and the same charts.
     let shards: Vec<_> = [(3, 1), (1, 2), (2, 1)]
@@ -252,18 +268,19 @@ fn report_draws_sample_paths_and_breaker_timeline_and_shards_merge_to_the_same_d
     assert_eq!(merged.sample_paths, whole.sample_paths);
     assert_eq!(merged.breaker_by_step, whole.breaker_by_step);
     assert_eq!(merged, whole);
-    assert_eq!(
-        report::sample_paths_svg(&merged),
-        report::sample_paths_svg(&whole)
-    );
-    assert_eq!(
-        report::breaker_timeline_svg(&merged),
-        report::breaker_timeline_svg(&whole)
-    );
     assert_eq!(comparable(&merged_s), comparable(&whole_s));
+    assert_eq!(
+        report::figures::all(&whole_s, &merged),
+        report::figures::all(&whole_s, &whole),
+        "merged shards draw the same charts"
+    );
     // Without breakers there is no timeline, but sample paths are drawn.
     let (s, a) = run_cfg(&load("jump-tail", &["paths=3", "horizon=50"]), 2, None);
-    let html = report::html(&s, &a);
-    assert!(!html.contains("Breaker mode by step"));
-    assert!(html.contains("sample paths 0, 1, 2"));
+    let charts = report::figures::all(&s, &a);
+    assert!(!charts.iter().any(|c| c.id == "breakers"));
+    let price = charts
+        .iter()
+        .find(|c| c.id == "price_0")
+        .expect("a price chart");
+    assert_eq!(price.series.len(), 3, "three distinct sample paths");
 }

@@ -12,7 +12,7 @@ fn load(name: &str, sets: &[&str]) -> Prepared {
     Prepared::new(sc, base.as_deref()).expect("scenario prepares")
 }
 
-fn run(p: &Prepared, threads: usize) -> Summary {
+fn run_full(p: &Prepared, threads: usize) -> runner::RunOutput {
     runner::run(
         p,
         &RunConfig {
@@ -21,7 +21,10 @@ fn run(p: &Prepared, threads: usize) -> Summary {
         },
     )
     .expect("runs")
-    .summary
+}
+
+fn run(p: &Prepared, threads: usize) -> Summary {
+    run_full(p, threads).summary
 }
 
 fn comparable(s: &Summary) -> serde_json::Value {
@@ -32,9 +35,10 @@ fn comparable(s: &Summary) -> serde_json::Value {
 
 #[test]
 fn defences_cut_bad_debt_and_insolvency_under_the_same_manipulation() {
-    let naive = run(&load("oracle-manipulation-naive", &["paths=40"]), 2);
-    let defended = run(&load("oracle-manipulation-defended", &["paths=40"]), 2);
-    println!("{}", ballast_lab::compare::table(&naive, &defended));
+    let naive_run = run_full(&load("oracle-manipulation-naive", &["paths=40"]), 2);
+    let defended_run = run_full(&load("oracle-manipulation-defended", &["paths=40"]), 2);
+    let (naive, defended) = (&naive_run.summary, &defended_run.summary);
+    println!("{}", ballast_lab::compare::table(naive, defended));
     // The single manipulated source moves the engine's price x25: shorts go bankrupt at a
     // false price and the loss lands beyond the fund (ADL of the longs' paper profits).
     assert!(naive.p_insolvency > 0.9, "{}", naive.p_insolvency);
@@ -52,15 +56,41 @@ fn defences_cut_bad_debt_and_insolvency_under_the_same_manipulation() {
     assert!(defended.breaker.blocked_mean > 0.0);
     assert!(!naive.breaker.configured);
     // The comparison renders, and says what the columns share only when it is true.
-    let page = ballast_lab::compare::html(&naive, &defended);
+    let sides = (
+        (naive, &naive_run.aggregate),
+        (defended, &defended_run.aggregate),
+    );
+    let page = ballast_lab::compare::html(sides.0, sides.1);
     assert!(page.contains("P(insolvency)"));
+    // The change column: the defended side's mean bad debt is lower, so its delta is negative.
+    let rows = ballast_lab::compare::rows(naive, defended);
+    let bad = rows
+        .iter()
+        .find(|r| r.metric == "bad debt mean (USD)")
+        .expect("a bad-debt row");
+    assert!(bad.delta.starts_with('-'), "{bad:?}");
+    // A and B on the same axes, every chart with data for both.
+    let charts = ballast_lab::report::figures::compared(sides.0, sides.1);
+    assert!(charts.len() >= 3, "{}", charts.len());
+    for c in &charts {
+        assert!(
+            c.series
+                .iter()
+                .any(|s| s.label.starts_with('B') && s.points() > 0),
+            "{}",
+            c.id
+        );
+    }
     assert_eq!(
         page.contains("common random numbers"),
         naive.seed == defended.seed && naive.paths == defended.paths
     );
     let mut other = defended.clone();
     other.seed = naive.seed.wrapping_add(1);
-    let page = ballast_lab::compare::html(&naive, &other);
+    let page = ballast_lab::compare::html(
+        (naive, &naive_run.aggregate),
+        (&other, &defended_run.aggregate),
+    );
     assert!(page.contains("Independent samples") && !page.contains("common random numbers"));
 }
 

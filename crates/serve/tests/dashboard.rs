@@ -6,45 +6,13 @@
 //! and sets `BALLAST_REQUIRE_BROWSER=1`, so in CI a missing browser fails the test; elsewhere
 //! the test says it was skipped. `BALLAST_SCREENSHOT=PATH` also writes a PNG of the page.
 
+#[path = "../../cli/tests/support/browser.rs"]
+mod browser;
 mod common;
 
+use browser::{assert_clean_console, chromium, headless};
 use common::*;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn chromium() -> Option<PathBuf> {
-    let p = std::env::var_os("BALLAST_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    p.exists().then_some(p)
-}
-
-/// Runs headless Chromium on `url` with `extra` flags; returns stdout and stderr.
-fn headless(bin: &PathBuf, url: &str, extra: &[&str]) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=4000",
-            "--window-size=1200,1000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success(), "chromium failed: {:?}", out.status);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Number of data rows (after the header row) in the table with this id.
 fn rows(dom: &str, id: &str) -> usize {
@@ -60,11 +28,6 @@ fn rows(dom: &str, id: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_renders_live_data_without_errors() {
     let Some(bin) = chromium() else {
-        assert!(
-            std::env::var_os("BALLAST_REQUIRE_BROWSER").is_none(),
-            "BALLAST_REQUIRE_BROWSER is set but no Chromium at /usr/bin/chromium or BALLAST_CHROMIUM"
-        );
-        eprintln!("skipped: no Chromium (install Debian's chromium, or set BALLAST_CHROMIUM)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -125,12 +88,7 @@ async fn the_dashboard_renders_live_data_without_errors() {
         "the insurance fund chart has no data"
     );
     // No JavaScript error reached the console.
-    for line in log.lines().filter(|l| l.contains("CONSOLE")) {
-        assert!(
-            !line.contains("Uncaught") && !line.to_lowercase().contains("error"),
-            "console: {line}"
-        );
-    }
+    assert_clean_console(&log);
     if let Some(png) = std::env::var_os("BALLAST_SCREENSHOT") {
         let url = format!("{base}/");
         let shot = format!("--screenshot={}", PathBuf::from(png).display());
