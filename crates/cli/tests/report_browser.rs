@@ -115,9 +115,13 @@ fn every_report_page_renders_its_charts_with_data_and_no_errors() {
     let d = dir.display().to_string();
     ballast(&[
         "sweep",
-        "peer-radcad",
+        "jump-tail",
+        "--set",
+        "population.leverage.max=6",
         "--grid",
-        "protocol.market.maint_margin=0.03,0.05,0.08",
+        "protocol.market.init_margin=0.08,0.12",
+        "--grid",
+        "protocol.market.maint_margin=0.03,0.07",
         "--set",
         "horizon=100",
         "--paths",

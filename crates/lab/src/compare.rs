@@ -9,6 +9,7 @@ use std::fmt::Write;
 /// How a compared number is written.
 #[derive(Debug, Clone, Copy)]
 enum Fmt {
+    Int,
     Pct,
     Usd,
     Ratio,
@@ -18,6 +19,7 @@ enum Fmt {
 impl Fmt {
     fn show(self, x: f64) -> String {
         match self {
+            Fmt::Int => format!("{x:.0}"),
             Fmt::Pct => format!("{:.2}%", x * 100.0),
             Fmt::Usd => format!("{x:.2}"),
             Fmt::Ratio => format!("{x:.4}"),
@@ -25,8 +27,22 @@ impl Fmt {
         }
     }
 
+    /// The value as printed, so the change column agrees with the two columns: values that
+    /// print alike have no change.
+    fn shown(self, x: f64) -> f64 {
+        let printed = self.show(x);
+        match self {
+            Fmt::Pct => printed
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .map_or(x, |v| v / 100.0),
+            _ => printed.parse().unwrap_or(x),
+        }
+    }
+
     /// B − A, in the metric's unit ("pp" for percentages), with the relative change when A ≠ 0.
     fn delta(self, a: f64, b: f64) -> String {
+        let (a, b) = (self.shown(a), self.shown(b));
         let d = b - a;
         let abs = match self {
             Fmt::Pct => format!("{:+.2} pp", d * 100.0),
@@ -55,7 +71,7 @@ type Metric = (&'static str, Fmt, fn(&Summary) -> f64);
 /// The numeric rows, in order; chain faults and the sell cap are appended when either side
 /// has them.
 const METRICS: [Metric; 16] = [
-    ("paths", Fmt::Count, |s| s.paths as f64),
+    ("paths", Fmt::Int, |s| s.paths as f64),
     ("P(insolvency)", Fmt::Pct, |s| s.p_insolvency),
     ("bad debt mean (USD)", Fmt::Usd, |s| s.bad_debt.mean),
     ("bad debt VaR99 (USD)", Fmt::Usd, |s| s.bad_debt.var99),
@@ -194,4 +210,18 @@ pub fn html(a: Side<'_>, b: Side<'_>) -> String {
     let intro = format!("<p>{}</p>{t}", esc(&sampling_note(a.0, b.0)));
     let charts = crate::report::figures::compared(a, b);
     crate::report::page("Ballast: defences side by side", &intro, &charts, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fmt;
+
+    #[test]
+    fn the_change_column_agrees_with_the_printed_values() {
+        // Both print as 0.00: no change, and no "-100%" from a rounding residue.
+        assert_eq!(Fmt::Usd.delta(1e-9, 0.0), "+0.00");
+        assert_eq!(Fmt::Usd.delta(200.0, 150.0), "-50.00 (-25%)");
+        assert_eq!(Fmt::Pct.delta(0.5, 0.25), "-25.00 pp (-50%)");
+        assert_eq!(Fmt::Int.delta(6.0, 6.0), "+0.00");
+    }
 }

@@ -405,6 +405,8 @@ fn compared_distribution(a: &Aggregate, b: &Aggregate) -> Chart {
         "bad debt",
         &a.bad_debt,
     );
+    c.x = (0..ba.len()).map(|i| i as f64).collect();
+    c.x_labels = ba.iter().map(|b| b.0.clone()).collect();
     c.y_label = "share of paths".into();
     c.y_unit = Unit::Percent;
     c.series = vec![

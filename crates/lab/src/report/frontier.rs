@@ -21,6 +21,20 @@ fn valid(s: &Sweep) -> Vec<&Point> {
     v
 }
 
+/// The chart library needs a rising x: grid points of equal capital efficiency are spread by
+/// 1e-9 each (invisible at the axis' precision, so no point hides another).
+fn strictly_rising(xs: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for x in xs {
+        let x = match out.last() {
+            Some(&prev) if x <= prev => prev + 1e-9,
+            _ => x,
+        };
+        out.push(x);
+    }
+    out
+}
+
 /// Capital efficiency against P(insolvency): all points, the frontier, the recommendation.
 pub fn chart(s: &Sweep) -> Chart {
     let pts = valid(s);
@@ -37,11 +51,11 @@ pub fn chart(s: &Sweep) -> Chart {
         ),
         kind: Kind::Line,
         x_axis: XAxis {
-            label: "capital efficiency (open interest / initial margin)".into(),
+            label: "capital efficiency (initial margin per unit of open interest)".into(),
             start_unix_s: None,
             unit_s: 1.0,
         },
-        x: pts.iter().filter_map(|x| x.capital_efficiency).collect(),
+        x: strictly_rising(pts.iter().filter_map(|x| x.capital_efficiency)),
         x_labels: Vec::new(),
         y_label: "P(insolvency)".into(),
         y_unit: Unit::Percent,

@@ -86,8 +86,9 @@
     var fx = xFormatter(spec);
     var bars = spec.kind === "bars";
     var dated = spec.x_axis.start_unix_s != null;
-    var series = [{ label: bars ? "bin" : dated ? "time (UTC)" : "time", value: function (u, v) { return v == null ? "–" : fx(v); } }];
-    spec.series.forEach(function (s) {
+    var series = [{ label: bars ? "bin" : dated ? "time (UTC)" : spec.x_axis.label.split(" (")[0], value: function (u, v) { return v == null ? "–" : fx(v); } }];
+    var nBars = spec.series.length;
+    spec.series.forEach(function (s, k) {
       var o = {
         label: s.label,
         stroke: s.color,
@@ -102,7 +103,10 @@
       }
       if (bars) {
         o.fill = s.color + "cc";
-        o.paths = uPlot.paths.bars({ size: [0.85, 80] });
+        // Two series side by side: the first left of each category, the second right of it.
+        o.paths = nBars === 2
+          ? uPlot.paths.bars({ size: [0.42, 60], align: k === 0 ? -1 : 1 })
+          : uPlot.paths.bars({ size: [0.85, 80] });
         o.points = { show: false };
       }
       series.push(o);
