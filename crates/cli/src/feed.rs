@@ -29,6 +29,10 @@ pub struct FeedArgs {
     /// Commands per request.
     #[arg(long, default_value_t = 200)]
     pub batch: usize,
+    /// Wait this long after each request (ms): replays a file at a watchable speed (0 = as
+    /// fast as the server acknowledges).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub pace_ms: u64,
 }
 
 /// What the feeder sent and what the server said.
@@ -41,6 +45,9 @@ struct Tally {
 }
 
 pub fn feed(w: &mut Out, a: FeedArgs) -> Result<()> {
+    if a.pace_ms > 60_000 {
+        bail!("--pace-ms must be at most 60000, got {}", a.pace_ms);
+    }
     if a.batch == 0 || a.batch > 10_000 {
         bail!("--batch must be in 1..=10000, got {}", a.batch);
     }
@@ -68,7 +75,11 @@ pub fn feed(w: &mut Out, a: FeedArgs) -> Result<()> {
             return Ok(());
         }
         let body = Value::Array(std::mem::take(cmds));
-        rt.block_on(post_batch(&client, &a.url, token.as_deref(), &body, tally))
+        rt.block_on(post_batch(&client, &a.url, token.as_deref(), &body, tally))?;
+        if a.pace_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(a.pace_ms));
+        }
+        Ok(())
     };
     let (mut tally, mut pending, mut group) = (Tally::default(), Vec::new(), Vec::new());
     let mut at = None;

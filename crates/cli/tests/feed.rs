@@ -1,6 +1,10 @@
 //! `ballast feed` against a real `ballast serve` on loopback: every bar of the Black Thursday
 //! file reaches the engine as an oracle update at its own close time, and the server's BTC price
-//! ends at the median of the venues' last closes.
+//! ends at the median of the venues' last closes. While the feed runs, headless Chromium watches
+//! the dashboard: its oracle chart must fill with live updates.
+
+#[path = "support/browser.rs"]
+mod browser;
 
 use ballast_engine::command::{Command, Envelope};
 use ballast_engine::demo::{self, BTC, ETH};
@@ -53,6 +57,29 @@ fn get(port: u16, path: &str) -> Option<String> {
     out.split("\r\n\r\n").nth(1).map(str::to_string)
 }
 
+/// The number in `data-points="N"` of the element with this id.
+fn points(dom: &str, id: &str) -> usize {
+    dom.split(&format!("id=\"{id}\""))
+        .nth(1)
+        .and_then(|s| s.split("data-points=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Loads the dashboard while the feed runs: the oracle chart draws several engine times.
+fn watch_dashboard(bin: &std::path::PathBuf, port: u16) {
+    let (dom, log) = browser::headless(bin, &format!("http://127.0.0.1:{port}/"), &["--dump-dom"]);
+    browser::assert_clean_console(&log);
+    assert!(
+        dom.contains("<title>Ballast risk</title>"),
+        "the page reported an error"
+    );
+    let n = points(&dom, "oracle");
+    assert!(n >= 2, "the oracle chart saw {n} engine times");
+    assert!(dom.contains("BTC source #1"), "the gemini source is drawn");
+}
+
 #[test]
 fn feed_replays_a_price_file_into_a_live_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,17 +113,20 @@ fn feed_replays_a_price_file_into_a_live_server() {
         assert!(t0.elapsed() < Duration::from_secs(20), "server not up");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = Proc::new(env!("CARGO_BIN_EXE_ballast"))
+    // Paced, so the page sees the prices move: 4 commands a request, 25 ms apart (≈ 2 s).
+    let feeder = Proc::new(env!("CARGO_BIN_EXE_ballast"))
         .args(["feed", "--csv", CSV, "--sources", "binance,gemini"])
-        .args([
-            "--url",
-            &format!("http://127.0.0.1:{port}"),
-            "--batch",
-            "50",
-        ])
+        .args(["--url", &format!("http://127.0.0.1:{port}")])
+        .args(["--batch", "4", "--pace-ms", "25"])
         .current_dir(root)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    if let Some(bin) = browser::chromium() {
+        watch_dashboard(&bin, port);
+    }
+    let out = feeder.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

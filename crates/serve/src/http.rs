@@ -57,10 +57,13 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/v1/oracles", get(crate::queries::oracles))
         .route("/v1/breakers", get(crate::queries::breakers))
         .route("/v1/governance", get(crate::governance::governance))
+        .route("/v1/risk", get(crate::risk::risk))
         .route("/v1/summary", get(crate::queries::summary))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(crate::openapi::document))
         .route("/", get(crate::dashboard::page))
+        .route("/assets/uplot.js", get(crate::dashboard::uplot_js))
+        .route("/assets/uplot.css", get(crate::dashboard::uplot_css))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
 }

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod queries;
 pub mod recovery;
 pub mod refusal;
+pub mod risk;
 pub mod store;
 pub mod stream;
 pub mod writer;

@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         crate::queries::oracles,
         crate::queries::breakers,
         crate::governance::governance,
+        crate::risk::risk,
         crate::queries::summary,
         crate::http::metrics,
     ),

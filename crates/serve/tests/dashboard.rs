@@ -82,10 +82,43 @@ async fn the_dashboard_renders_live_data_without_errors() {
         dom.contains("<th>account</th><th>market</th><th>debt</th>"),
         "halted-exposure panel not drawn"
     );
-    // The insurance chart has a polyline once two samples exist.
-    assert!(
-        dom.contains("<polyline"),
-        "the insurance fund chart has no data"
+    // The charts were drawn (uPlot canvases) and hold data: the fund history and the
+    // headroom distribution.
+    for id in ["fund", "health"] {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no chart {id}"));
+        let tag = &dom[at..at + dom[at..].find('>').unwrap_or(0)];
+        let points: usize = tag
+            .split("data-points=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        assert!(points > 0, "chart {id} has no data: {tag}");
+        assert!(dom[at..].contains("<canvas"), "chart {id} not drawn");
+    }
+    for head in [
+        "<th>rank</th><th>account</th><th>of</th>",
+        "<th>time (UTC)</th><th>what</th><th>account</th>",
+        "<th>time (UTC)</th><th>scope</th><th>from</th><th>to</th><th>cause</th>",
+    ] {
+        assert!(dom.contains(head), "panel not drawn: {head}");
+    }
+    // The near-liquidation count on the page is the API's.
+    let (status, risk) = get(&base, "/v1/risk").await;
+    assert_eq!(status, 200, "{risk}");
+    let risk: serde_json::Value = serde_json::from_str(&risk).expect("risk JSON");
+    let near = dom
+        .split("id=\"near\"")
+        .nth(1)
+        .and_then(|s| s.split('>').nth(1))
+        .and_then(|s| s.split('<').next())
+        .unwrap_or("");
+    assert_eq!(
+        near,
+        risk["health"]["near_liquidation"].to_string(),
+        "near liquidation"
     );
     // No JavaScript error reached the console.
     assert_clean_console(&log);
