@@ -36,6 +36,29 @@ pub struct BookGreeks {
     pub theta: f64,
 }
 
+/// An option series to list: the `CreateOptionSeries` command's fields.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SeriesListing {
+    pub role: Role,
+    pub pool: PoolId,
+    pub underlying: AssetId,
+    pub kind: OptionKind,
+    /// Human strike (quote per underlying token).
+    pub strike: f64,
+    pub expiry: Timestamp,
+}
+
+/// An option fill: the `OptionFill` command's fields (`size` > 0: the taker buys).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OptionTrade {
+    pub series: SeriesId,
+    pub taker: AccountId,
+    pub maker: AccountId,
+    pub size: Amount,
+    /// Human premium per underlying token.
+    pub premium: f64,
+}
+
 fn intrinsic(kind: OptionKind, spot: f64, strike: f64) -> f64 {
     match kind {
         OptionKind::Call => (spot - strike).max(0.0),
@@ -344,18 +367,20 @@ impl Engine {
 
     // ----- commands --------------------------------------------------------------------------
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn create_series(
         &mut self,
         now: Timestamp,
-        role: Role,
-        pool: PoolId,
-        underlying: AssetId,
-        kind: OptionKind,
-        strike: f64,
-        expiry: Timestamp,
+        listing: &SeriesListing,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        let SeriesListing {
+            role,
+            pool,
+            underlying,
+            kind,
+            strike,
+            expiry,
+        } = *listing;
         governor(role, "list option series")?;
         let p = self.pool(pool)?;
         let a = self.asset(underlying)?;
@@ -415,17 +440,19 @@ impl Engine {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn option_fill(
         &mut self,
         now: Timestamp,
-        series: SeriesId,
-        taker: AccountId,
-        maker: AccountId,
-        size: Amount,
-        premium: f64,
+        trade: &OptionTrade,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        let OptionTrade {
+            series,
+            taker,
+            maker,
+            size,
+            premium,
+        } = *trade;
         let s = self.series(series)?.clone();
         let (t0, k0) = (self.account(taker)?, self.account(maker)?);
         if taker == maker {
