@@ -9,7 +9,7 @@
 //! A short perp lot is mirrored: the bidder takes the short and is paid `2·oracle − price`,
 //! so its concession grows as the price curve falls, exactly as a long lot's does.
 
-use super::liquidation::{mul_ratio, notional, penalty_rate, Tx};
+use super::liquidation::{mul_ratio, notional, penalty_rate, LotTrade, Tx};
 use super::*;
 use crate::ids::AuctionId;
 use crate::num::RATIO_SCALE;
@@ -281,7 +281,14 @@ impl Engine {
         let q64 = i64::try_from(q).map_err(|_| Overflow)?;
         let sq = if auc.size.0 > 0 { q64 } else { -q64 };
         let n = notional(sq, unit.max(0));
-        tx.trade(self, auc.lot, auc.account, bidder, sq, n, out)?;
+        let t = LotTrade {
+            lot: auc.lot,
+            seller: auc.account,
+            buyer: bidder,
+            q: sq,
+            n,
+        };
+        tx.trade(self, t, out)?;
         // the penalty goes to the insurance fund (the keeper was paid tip + chip at the start)
         let px = self.lot_price(auc.lot)?.raw() as i128;
         let mid = self.assess(tx.get(self, auc.account), &tx.lend)?;

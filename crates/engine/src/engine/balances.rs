@@ -196,6 +196,7 @@ impl Engine {
         Ok(())
     }
 
+    /// The last check and the commit of a withdrawal or borrow: the pool's outflow limiter
     /// (the only check that can still refuse), then the account, lending and net deposits.
     pub(super) fn commit_take_out(
         &mut self,

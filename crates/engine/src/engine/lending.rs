@@ -164,8 +164,7 @@ impl Engine {
         Ok(())
     }
 
-    /// The last check and the commit of a withdrawal or borrow: the pool's outflow limiter
-
+    /// Borrows the pool's quote asset against the account's collateral and takes it out.
     pub(super) fn borrow(
         &mut self,
         now: Timestamp,

@@ -8,6 +8,7 @@
 //! nothing. Lots change hands in zero-sum trades (the buyer pays the rounded-up notional, the
 //! seller receives the same number), so conservation needs no new bucket.
 
+use super::trading::{put_position, trade_leg, Leg, MarketTx};
 use super::*;
 use crate::ids::AuctionId;
 use crate::params::{LiquidationParams, Mechanism};
@@ -37,13 +38,15 @@ pub struct QueueEntry {
     pub severity: i64,
 }
 
-/// Changes of one market's totals inside a transaction.
+/// A lot changing hands: `q` of `lot` (signed as the seller holds it) from `seller` to `buyer`
+/// for `n` quote (see [`Tx::trade`]).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct MarketTx {
-    pub id: MarketId,
-    pub clearing: i128,
-    pub long_oi: i128,
-    pub short_oi: i128,
+pub(super) struct LotTrade {
+    pub lot: Lot,
+    pub seller: AccountId,
+    pub buyer: AccountId,
+    pub q: i64,
+    pub n: i128,
 }
 
 /// Copies of everything a liquidation command touches; committed at the end.
@@ -114,13 +117,7 @@ impl Tx {
         match self.mkts.iter().position(|m| m.id == id) {
             Some(i) => i,
             None => {
-                let m = &e.state.markets[id.idx()];
-                self.mkts.push(MarketTx {
-                    id,
-                    clearing: m.funding_clearing.0 as i128,
-                    long_oi: m.long_oi.0 as i128,
-                    short_oi: m.short_oi.0 as i128,
-                });
+                self.mkts.push(MarketTx::of(id, &e.state.markets[id.idx()]));
                 self.mkts.len() - 1
             }
         }
@@ -158,8 +155,7 @@ impl Tx {
     }
 
     /// Changes an account's position in `market` by `dlt` with quote cash `cash` (as a fill
-    /// does: funding settled first, the closed part realized, the cost basis rounded against
-    /// the account).
+    /// does, through the same [`trade_leg`]).
     pub fn perp_change(
         &mut self,
         e: &Engine,
@@ -173,84 +169,37 @@ impl Tx {
         let mi = self.mkt(e, market);
         let ai = self.slot(e, id);
         let acct = &mut self.accts[ai].1;
-        let d = settle_interest(&mut acct.quote, &mut self.lend)?;
-        if d.0 != 0 {
-            out.push(Event::InterestSettled {
-                account: id,
-                amount: d,
-            });
-        }
-        let mut pos = acct.position(market).copied().unwrap_or(Position {
-            market,
-            size: Amount::ZERO,
-            quote: Amount::ZERO,
-            funding_snapshot: funding_index,
-        });
-        let mut qdelta: i128 = 0;
-        let f = funding_payment(&mut pos, funding_index)?;
-        if f.0 != 0 {
-            qdelta += f.0 as i128;
-            self.mkts[mi].clearing -= f.0 as i128;
-            out.push(Event::FundingSettled {
-                account: id,
-                market,
-                amount: f,
-            });
-        }
-        let s = pos.size.0;
-        let new_size = s.checked_add(dlt).ok_or(Reject::Overflow)?;
-        if s == 0 || (s > 0) == (dlt > 0) {
-            pos.quote = Amount::from_i128(pos.quote.0 as i128 + cash)?;
-        } else {
-            let abs_s = s.unsigned_abs() as i128;
-            let abs_d = dlt.unsigned_abs() as i128;
-            let closed = abs_s.min(abs_d);
-            let remaining = div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
-            let cash_open = div_round(cash * (abs_d - closed), abs_d, Round::Down);
-            let realized = (pos.quote.0 as i128 - remaining) + (cash - cash_open);
-            pos.quote = Amount::from_i128(remaining + cash_open)?;
-            qdelta += realized;
-            if realized != 0 {
-                out.push(Event::PnlRealized {
-                    account: id,
-                    market,
-                    amount: Amount::from_i128(realized)?,
-                });
-            }
-        }
-        pos.size = Amount(new_size);
-        let position = if new_size == 0 {
-            qdelta += pos.quote.0 as i128;
-            None
-        } else {
-            Some(pos)
+        let leg = Leg {
+            account: id,
+            delta: dlt,
+            cash,
+            fee: 0,
         };
-        add_quote(
+        let current = acct.position(market).copied();
+        let (position, _) = trade_leg(
+            leg,
             &mut acct.quote,
+            current,
             &mut self.lend,
-            Amount::from_i128(qdelta)?.0,
+            &mut self.mkts[mi],
+            funding_index,
+            out,
         )?;
         put_position(acct, market, position);
-        let m = &mut self.mkts[mi];
-        m.long_oi += new_size.max(0) as i128 - s.max(0) as i128;
-        m.short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
         Ok(())
     }
 
     /// Moves `q` of `lot` from `seller` to `buyer` for `n` quote. `q` is signed as the seller
     /// holds the lot (a short perp lot is negative); for a long or collateral lot the buyer
     /// pays `n`, for a short lot the seller pays `n` (it buys back, the buyer goes short).
-    #[allow(clippy::too_many_arguments)]
-    pub fn trade(
-        &mut self,
-        e: &Engine,
-        lot: Lot,
-        seller: AccountId,
-        buyer: AccountId,
-        q: i64,
-        n: i128,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
+    pub fn trade(&mut self, e: &Engine, t: LotTrade, out: &mut Vec<Event>) -> Result<(), Reject> {
+        let LotTrade {
+            lot,
+            seller,
+            buyer,
+            q,
+            n,
+        } = t;
         let to_seller = if q > 0 { n } else { -n };
         match lot {
             Lot::Perp(m) => {
@@ -420,19 +369,6 @@ impl Tx {
     }
 }
 
-/// Replaces, inserts or removes `market`'s position, keeping positions sorted.
-pub(super) fn put_position(acct: &mut Account, market: MarketId, position: Option<Position>) {
-    let at = acct.positions.iter().position(|p| p.market >= market);
-    match (at, position) {
-        (Some(at), Some(p)) if acct.positions[at].market == market => acct.positions[at] = p,
-        (Some(at), None) if acct.positions[at].market == market => {
-            acct.positions.remove(at);
-        }
-        (at, Some(p)) => acct.positions.insert(at.unwrap_or(acct.positions.len()), p),
-        (_, None) => {}
-    }
-}
-
 /// `a × r` for a [`Ratio`], rounded as asked.
 pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> Result<i128, Overflow> {
     mul_div(a, r.0 as i128, crate::num::RATIO_SCALE as i128, round)
@@ -531,53 +467,15 @@ fn queue_severity(health: Value, req: Value) -> i64 {
 }
 
 impl Engine {
-    /// Maintenance health (from [`Engine::health_of`]), the perp maintenance requirement and
-    /// unweighted equity (quote + collateral at full oracle value + perp PnL + option marks)
-    /// of `acct`.
+    /// Maintenance health, the per-position maintenance requirement and the full equity of
+    /// `acct` (quote + collateral at full oracle value + perp PnL + option marks): the
+    /// liquidation-end view of the one health computation ([`Engine::margin`]).
     pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Result<Assess, Overflow> {
-        let pool = &self.state.pools[acct.pool.idx()];
-        let q = Value::from_quote(quote_now(&acct.quote, lend)?);
-        let mut full = q;
-        for (asset, amt) in &acct.collateral {
-            // collateral counts at full value only where the pool accepts it (as in health)
-            if let (Some(price), Some(_)) = (
-                self.state.assets[asset.idx()].price,
-                self.collateral_params(pool, *asset),
-            ) {
-                full.add_assign(amt.value(price))?;
-            }
-        }
-        let mut req = Value::ZERO;
-        for p in &acct.positions {
-            let m = &self.state.markets[p.market.idx()];
-            let base = &self.state.assets[m.base.idx()];
-            let price = base.price.expect("position implies a price");
-            let notional = p.size.value(price);
-            let pnl = Value::sum([
-                Value::from_quote(p.quote),
-                notional,
-                unsettled_funding(p, m)?,
-            ])?;
-            full.add_assign(pnl)?;
-            req.add_assign(margin::position_requirement(
-                notional,
-                self.rate(m, p.size, HealthKind::Maintenance, base.decimals),
-            )?)?;
-        }
-        // Options count in equity at their model mark (longs an asset, shorts a liability) and,
-        // under standard margin, their requirement counts in the liquidation target.
-        full.add_assign(self.option_marks(acct)?)?;
-        if acct.margin_mode == crate::state::MarginMode::Standard {
-            for op in &acct.options {
-                req.add_assign(self.option_line(op, HealthKind::Maintenance)?.1)?;
-            }
-        }
+        let m = self.margin(acct, lend, MarginContext::liquidation_end())?;
         Ok(Assess {
-            // the canonical health (one function for every context), so any term it gains
-            // (options, portfolio mode, volatility add-ons) drives liquidation too
-            health: self.health_of(acct, lend, HealthKind::Maintenance)?,
-            req,
-            equity: full,
+            health: m.health,
+            req: m.position_requirement,
+            equity: m.equity()?,
         })
     }
 
@@ -936,7 +834,17 @@ impl Engine {
         let q = self.step_size(account, acct0, lot, &before, rate, max_size)?;
         let px = self.lot_price(lot)?;
         let n = notional(q, px.raw() as i128);
-        tx.trade(self, lot, account, liquidator, q, n, out)?;
+        tx.trade(
+            self,
+            LotTrade {
+                lot,
+                seller: account,
+                buyer: liquidator,
+                q,
+                n,
+            },
+            out,
+        )?;
         // Penalty on the value taken, never more than the equity left (so a liquidation never
         // creates a deficit).
         let mid = self.assess(tx.get(self, account), &tx.lend)?;

@@ -8,7 +8,6 @@ use crate::event::Event;
 use crate::funding::{self, FUNDING_INDEX_SCALE};
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
 use crate::margin::{self, Breakdown, Contribution, HealthKind};
-use crate::math::position::PositionUpdate;
 use crate::num::{
     div_round, mul_div, Amount, Overflow, Price, Ratio, Round, Timestamp, Value, MS_PER_HOUR,
     VALUE_SCALE,
@@ -35,6 +34,7 @@ mod trading;
 mod waterfall;
 
 pub use auction::{auction_price, needs_reset};
+use health::MarginContext;
 pub(crate) use lending::{accrued, quote_now};
 use lending::{add_quote, settle_interest};
 pub use liquidation::{liquidator_share, penalty_rate, size_to_target, QueueEntry};

@@ -59,6 +59,124 @@ pub(super) struct OptionTrade {
     pub premium: f64,
 }
 
+/// The scenario book of a portfolio-margin account: its underlyings (spot, ATM vol) and
+/// positions in the form [`compute_margin`] revalues, built while [`Engine::margin`] walks the
+/// account.
+pub(super) struct PortfolioBook {
+    file: PortfolioFile,
+}
+
+impl PortfolioBook {
+    pub(super) fn new() -> Self {
+        PortfolioBook {
+            file: PortfolioFile {
+                market: Vec::new(),
+                correlation: None,
+                positions: Vec::new(),
+                params: MarginParams::default(),
+            },
+        }
+    }
+
+    /// Adds `asset` as an underlying (once); its spot in human units, `None` without a price.
+    fn add_market(&mut self, e: &Engine, asset: AssetId) -> Option<f64> {
+        let a = &e.state.assets[asset.idx()];
+        let spot = e.human(asset, a.price?);
+        if !self.file.market.iter().any(|m| m.name == a.symbol) {
+            let atm = a
+                .vol_surface
+                .as_ref()
+                .and_then(|v| v.implied_vol(30.0 / 365.0, 0.0).ok())
+                .unwrap_or(0.8);
+            self.file.market.push(UnderlyingMarket {
+                name: a.symbol.clone(),
+                spot,
+                vol: atm,
+                rate: 0.0,
+                carry_yield: 0.0,
+                spot_range: PM_SPOT_RANGE,
+                oracle_confidence: 0.0,
+                surface: None,
+            });
+        }
+        Some(spot)
+    }
+
+    pub(super) fn add_perp(&mut self, e: &Engine, base: AssetId, size: Amount) {
+        if self.add_market(e, base).is_some() {
+            self.file
+                .positions
+                .push(ballast_options::portfolio::Position::Perp {
+                    underlying: e.state.assets[base.idx()].symbol.clone(),
+                    size: e.units(base, size),
+                });
+        }
+    }
+
+    /// Adds an unexpired, unsettled option (settled and expired ones carry no scenario risk:
+    /// their value is fixed).
+    pub(super) fn add_option(&mut self, e: &Engine, op: &OptionPosition) {
+        let s = &e.state.series[op.series.idx()];
+        let tau = (s.expiry.0 - e.clock.0) as f64 / MS_PER_YEAR as f64;
+        if s.settlement.is_some() || tau <= 0.0 {
+            return;
+        }
+        let Some(spot) = self.add_market(e, s.underlying) else {
+            return;
+        };
+        let strike = e.human(s.underlying, s.strike);
+        let vol = e.state.assets[s.underlying.idx()]
+            .vol_surface
+            .as_ref()
+            .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
+        self.file
+            .positions
+            .push(ballast_options::portfolio::Position::Option {
+                underlying: e.state.assets[s.underlying.idx()].symbol.clone(),
+                kind: s.kind,
+                strike,
+                expiry_years: tau,
+                quantity: e.units(s.underlying, op.size),
+                vol,
+            });
+    }
+
+    /// The scenario requirement (×[`PM_INITIAL_FACTOR`] for initial health), rounded up;
+    /// `None` when it cannot be computed (the caller fails safe).
+    pub(super) fn requirement(
+        mut self,
+        e: &Engine,
+        kind: HealthKind,
+    ) -> Result<Option<Value>, Overflow> {
+        if self.file.positions.is_empty() {
+            return Ok(Some(Value::ZERO));
+        }
+        let n = self.file.market.len();
+        if n > 1 {
+            let matrix = (0..n)
+                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                .collect();
+            let names = self.file.market.iter().map(|m| m.name.clone()).collect();
+            self.file.correlation = Some(ballast_options::portfolio::Correlation {
+                underlyings: names,
+                matrix,
+            });
+        }
+        let Ok(r) = compute_margin(&self.file) else {
+            return Ok(None);
+        };
+        let factor = if kind == HealthKind::Initial {
+            PM_INITIAL_FACTOR
+        } else {
+            1.0
+        };
+        // −floor(−x) = ceil(x): the requirement rounds up.
+        Ok(Some(
+            e.value_from_f64(-(r.requirement * factor))?.checked_neg()?,
+        ))
+    }
+}
+
 fn intrinsic(kind: OptionKind, spot: f64, strike: f64) -> f64 {
     match kind {
         OptionKind::Call => (spot - strike).max(0.0),
@@ -180,18 +298,6 @@ impl Engine {
         Ok((mark, req))
     }
 
-    /// Signed model value of every option position of `acct` (longs positive, shorts negative),
-    /// rounded down: what the positions are worth to the account at the current surface.
-    pub(crate) fn option_marks(&self, acct: &Account) -> Result<Value, Overflow> {
-        let mut marks = Value::ZERO;
-        for op in &acct.options {
-            let s = &self.state.series[op.series.idx()];
-            let price = self.series_greeks(s, self.clock).price;
-            marks.add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
-        }
-        Ok(marks)
-    }
-
     /// Signed model value of one option position, rounded down.
     pub(crate) fn option_marks_of(&self, op: &OptionPosition) -> Result<Value, Overflow> {
         let s = &self.state.series[op.series.idx()];
@@ -215,129 +321,6 @@ impl Engine {
                 asset: s.underlying,
                 reason,
             }),
-        }
-    }
-
-    /// Standard-mode contribution of all option positions: marks minus requirements.
-    pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Result<Value, Overflow> {
-        let mut h = Value::ZERO;
-        for op in &acct.options {
-            let (mark, req) = self.option_line(op, kind)?;
-            h.add_assign(mark.checked_sub(req)?)?;
-        }
-        Ok(h)
-    }
-
-    /// Health of an account in portfolio mode: collateral + perp PnL + option marks − the
-    /// portfolio requirement (×[`PM_INITIAL_FACTOR`] for initial health).
-    pub(crate) fn portfolio_health(
-        &self,
-        acct: &Account,
-        positions: &[Position],
-        collateral: Value,
-        kind: HealthKind,
-    ) -> Result<Value, Overflow> {
-        let mut h = collateral;
-        let mut file = PortfolioFile {
-            market: Vec::new(),
-            correlation: None,
-            positions: Vec::new(),
-            params: MarginParams::default(),
-        };
-        let add_market = |e: &Engine, asset: AssetId, file: &mut PortfolioFile| -> Option<f64> {
-            let a = &e.state.assets[asset.idx()];
-            let spot = e.human(asset, a.price?);
-            if !file.market.iter().any(|m| m.name == a.symbol) {
-                let atm = a
-                    .vol_surface
-                    .as_ref()
-                    .and_then(|v| v.implied_vol(30.0 / 365.0, 0.0).ok())
-                    .unwrap_or(0.8);
-                file.market.push(UnderlyingMarket {
-                    name: a.symbol.clone(),
-                    spot,
-                    vol: atm,
-                    rate: 0.0,
-                    carry_yield: 0.0,
-                    spot_range: PM_SPOT_RANGE,
-                    oracle_confidence: 0.0,
-                    surface: None,
-                });
-            }
-            Some(spot)
-        };
-        for p in positions {
-            let m = &self.state.markets[p.market.idx()];
-            let Some(price) = self.state.assets[m.base.idx()].price else {
-                continue;
-            };
-            let pnl = Value::sum([
-                Value::from_quote(p.quote),
-                p.size.value(price),
-                unsettled_funding(p, m)?,
-            ])?;
-            h.add_assign(self.counted_pnl(m, pnl, kind))?;
-            if add_market(self, m.base, &mut file).is_some() {
-                file.positions
-                    .push(ballast_options::portfolio::Position::Perp {
-                        underlying: self.state.assets[m.base.idx()].symbol.clone(),
-                        size: self.units(m.base, p.size),
-                    });
-            }
-        }
-        for op in &acct.options {
-            let s = &self.state.series[op.series.idx()];
-            let g = self.series_greeks(s, self.clock);
-            let units = self.units(s.underlying, op.size);
-            h.add_assign(self.value_from_f64(units * g.price)?)?;
-            let tau = (s.expiry.0 - self.clock.0) as f64 / MS_PER_YEAR as f64;
-            if s.settlement.is_some() || tau <= 0.0 {
-                continue;
-            }
-            let Some(spot) = add_market(self, s.underlying, &mut file) else {
-                continue;
-            };
-            let strike = self.human(s.underlying, s.strike);
-            let vol = self.state.assets[s.underlying.idx()]
-                .vol_surface
-                .as_ref()
-                .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
-            file.positions
-                .push(ballast_options::portfolio::Position::Option {
-                    underlying: self.state.assets[s.underlying.idx()].symbol.clone(),
-                    kind: s.kind,
-                    strike,
-                    expiry_years: tau,
-                    quantity: units,
-                    vol,
-                });
-        }
-        if file.positions.is_empty() {
-            return Ok(h);
-        }
-        let n = file.market.len();
-        if n > 1 {
-            let matrix = (0..n)
-                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-                .collect();
-            let names = file.market.iter().map(|m| m.name.clone()).collect();
-            file.correlation = Some(ballast_options::portfolio::Correlation {
-                underlyings: names,
-                matrix,
-            });
-        }
-        match compute_margin(&file) {
-            Ok(r) => {
-                let factor = if kind == HealthKind::Initial {
-                    PM_INITIAL_FACTOR
-                } else {
-                    1.0
-                };
-                let req = self.value_from_f64(-(r.requirement * factor))?;
-                h.checked_add(req)
-            }
-            // Fail safe: an account whose risk cannot be computed counts as insolvent.
-            Err(_) => Ok(Value(-(1i128 << 100))),
         }
     }
 

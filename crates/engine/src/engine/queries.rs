@@ -14,110 +14,14 @@ impl Engine {
     pub fn breakdown(&self, account: AccountId, kind: HealthKind) -> Result<Breakdown, Reject> {
         let acct = self.account(account)?;
         let lend = self.lending_now(acct.pool)?;
-        let pool = &self.state.pools[acct.pool.idx()];
-        let mut lines = Vec::new();
-        let q = quote_now(&acct.quote, &lend)?;
-        let mut collateral = Value::from_quote(q);
-        lines.push(Contribution::Quote {
-            amount: q,
-            value: Value::from_quote(q),
-        });
-        for (asset, amt) in &acct.collateral {
-            let cp = self.collateral_params(pool, *asset);
-            let price = self.price_for(*asset, kind, true);
-            let (value, weight, weighted) = match (price, cp) {
-                (Some(p), Some(cp)) => {
-                    let w = if kind == HealthKind::Initial {
-                        cp.init_weight
-                    } else {
-                        cp.maint_weight
-                    };
-                    let v = amt.value(p);
-                    (v, w, margin::collateral_weighted(v, w)?)
-                }
-                _ => (Value::ZERO, Ratio::ZERO, Value::ZERO),
-            };
-            collateral.add_assign(weighted)?;
-            lines.push(Contribution::Collateral {
-                asset: *asset,
-                amount: *amt,
-                value,
-                weight,
-                weighted,
-            });
-        }
-        let (mut pnl, mut req) = (Value::ZERO, Value::ZERO);
-        let standard = acct.margin_mode == MarginMode::Standard;
-        for p in &acct.positions {
-            let m = &self.state.markets[p.market.idx()];
-            let base = &self.state.assets[m.base.idx()];
-            let price = self
-                .price_for(m.base, kind, p.size.0 > 0)
-                .expect("position implies a price");
-            let notional = p.size.value(price);
-            let upnl = self.counted_pnl(
-                m,
-                Value::sum([
-                    Value::from_quote(p.quote),
-                    notional,
-                    unsettled_funding(p, m)?,
-                ])?,
-                kind,
-            );
-            let rate = self.rate(m, p.size, kind, base.decimals);
-            let requirement = if standard {
-                margin::position_requirement(notional, rate)?
-            } else {
-                Value::ZERO
-            };
-            pnl.add_assign(upnl)?;
-            req.add_assign(requirement)?;
-            lines.push(Contribution::Perp {
-                market: p.market,
-                size: p.size,
-                notional,
-                unrealized_pnl: upnl,
-                rate,
-                requirement,
-            });
-        }
-        if acct.margin_mode == MarginMode::Portfolio {
-            // The scenario revaluation replaces the per-position requirements.
-            let health = self.health_of(acct, &lend, kind)?;
-            let marks = self.option_marks(acct)?;
-            pnl.add_assign(marks)?;
-            let requirement = collateral.checked_add(pnl)?.checked_sub(health)?;
-            lines.push(Contribution::Portfolio {
-                option_marks: marks,
-                requirement,
-            });
-            return Ok(Breakdown {
-                kind,
-                collateral,
-                unrealized_pnl: pnl,
-                requirement,
-                health,
-                lines,
-            });
-        }
-        for op in &acct.options {
-            let (mark, requirement) = self.option_line(op, kind)?;
-            pnl.add_assign(mark)?;
-            req.add_assign(requirement)?;
-            lines.push(Contribution::Option {
-                series: op.series,
-                size: op.size,
-                mark,
-                requirement,
-            });
-        }
+        let m = self.margin(acct, &lend, MarginContext::of(kind).with_breakdown())?;
         Ok(Breakdown {
             kind,
-            collateral,
-            unrealized_pnl: pnl,
-            requirement: req,
-            health: collateral.checked_add(pnl)?.checked_sub(req)?,
-            lines,
+            collateral: m.collateral,
+            unrealized_pnl: m.pnl,
+            requirement: m.requirement,
+            health: m.health,
+            lines: m.lines,
         })
     }
 

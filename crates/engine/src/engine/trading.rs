@@ -1,8 +1,127 @@
 //! Trading: the perpetual fill. Both sides' positions, quote balances, funding and interest
 //! are updated on copies, then the price band, position and open-interest caps, breakers and
 //! the initial health of every risk-adding side are checked before anything is committed.
+//!
+//! [`trade_leg`] is the one perpetual position update: a fill runs it for both sides, a
+//! liquidation or deleveraging transfer for each account it moves a lot between.
 
 use super::*;
+use crate::math::position::apply_trade;
+
+/// Changes of one market's funding clearing account and open interest inside a command.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MarketTx {
+    pub id: MarketId,
+    pub clearing: i128,
+    pub long_oi: i128,
+    pub short_oi: i128,
+}
+
+impl MarketTx {
+    pub(super) fn of(id: MarketId, m: &Market) -> MarketTx {
+        MarketTx {
+            id,
+            clearing: m.funding_clearing.0 as i128,
+            long_oi: m.long_oi.0 as i128,
+            short_oi: m.short_oi.0 as i128,
+        }
+    }
+}
+
+/// One account's side of a perpetual trade: `delta` base units for `cash` quote received
+/// (negative: paid), less `fee`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Leg {
+    pub account: AccountId,
+    pub delta: i64,
+    pub cash: i128,
+    pub fee: i128,
+}
+
+/// Applies a [`Leg`] on copies: settles the account's interest and the position's funding,
+/// moves the position ([`apply_trade`]), books everything on the quote balance at once and
+/// updates the market's open interest. Returns the position after the trade (`None`: flat)
+/// and whether the trade added risk.
+pub(super) fn trade_leg(
+    leg: Leg,
+    quote: &mut QuoteBalance,
+    current: Option<Position>,
+    lend: &mut Lending,
+    mkt: &mut MarketTx,
+    funding_index: i128,
+    out: &mut Vec<Event>,
+) -> Result<(Option<Position>, bool), Reject> {
+    let (id, market) = (leg.account, mkt.id);
+    let d = settle_interest(quote, lend)?;
+    if d.0 != 0 {
+        out.push(Event::InterestSettled {
+            account: id,
+            amount: d,
+        });
+    }
+    let mut pos = current.unwrap_or(Position {
+        market,
+        size: Amount::ZERO,
+        quote: Amount::ZERO,
+        funding_snapshot: funding_index,
+    });
+    let mut qdelta = -leg.fee;
+    let f = funding_payment(&mut pos, funding_index)?;
+    if f.0 != 0 {
+        qdelta += f.0 as i128;
+        mkt.clearing -= f.0 as i128;
+        out.push(Event::FundingSettled {
+            account: id,
+            market,
+            amount: f,
+        });
+    }
+    let old = pos.size.0;
+    let t = apply_trade(old, pos.quote.0, leg.delta, leg.cash)?;
+    if t.realized != 0 {
+        out.push(Event::PnlRealized {
+            account: id,
+            market,
+            amount: Amount::from_i128(t.realized)?,
+        });
+    }
+    qdelta += t.realized + t.residue;
+    (pos.size, pos.quote) = (Amount(t.size), Amount(t.basis));
+    add_quote(quote, lend, Amount::from_i128(qdelta)?.0)?;
+    mkt.long_oi += t.size.max(0) as i128 - old.max(0) as i128;
+    mkt.short_oi += (-(t.size as i128)).max(0) - (-(old as i128)).max(0);
+    Ok(((t.size != 0).then_some(pos), t.update.adds_risk()))
+}
+
+/// Replaces, inserts or removes an account's position in `market`, keeping positions sorted.
+pub(super) fn put_position(acct: &mut Account, market: MarketId, position: Option<Position>) {
+    let at = acct.positions.iter().position(|p| p.market >= market);
+    match (at, position) {
+        (Some(at), Some(p)) if acct.positions[at].market == market => acct.positions[at] = p,
+        (Some(at), None) if acct.positions[at].market == market => {
+            acct.positions.remove(at);
+        }
+        (at, Some(p)) => acct.positions.insert(at.unwrap_or(acct.positions.len()), p),
+        (_, None) => {}
+    }
+}
+
+/// What a fill costs: its fixed-point price, notional and each side's fee.
+#[derive(Debug, Clone, Copy)]
+struct FillCost {
+    px: Price,
+    notional: Amount,
+    taker_fee: Amount,
+    maker_fee: Amount,
+}
+
+/// One side of a fill, computed on copies.
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    id: AccountId,
+    patch: Patch,
+    adds_risk: bool,
+}
 
 /// A perpetual fill between a taker and a maker: the `Fill` command's fields.
 #[derive(Debug, Clone, Copy)]
@@ -60,21 +179,78 @@ impl Engine {
         trade: &Trade,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let Trade {
+        let pool_id = self.fill_parties(trade)?;
+        let cost = self.fill_cost(trade)?;
+        let (market, m0) = (trade.market, &self.state.markets[trade.market.idx()]);
+        let pool = &self.state.pools[pool_id.idx()];
+        let fees = cost.taker_fee.checked_add(cost.maker_fee)?;
+        let fee_account = pool.fee_account.checked_add(fees)?;
+        let mut l = accrued(&pool.lending, &pool.params.curve, now)?;
+        let mut mkt = MarketTx::of(market, m0);
+        // Buyer pays the rounded-up notional, seller receives the same number: zero-sum.
+        let paid = if trade.size.0 > 0 { -1 } else { 1 } * cost.notional.0 as i128;
+        let mut side = |account: AccountId, delta: i64, cash: i128, fee: Amount| {
+            let acct = &self.state.accounts[account.idx()];
+            let mut quote = acct.quote;
+            let leg = Leg {
+                account,
+                delta,
+                cash,
+                fee: fee.0 as i128,
+            };
+            let current = acct.position(market).copied();
+            let (position, adds_risk) = trade_leg(
+                leg,
+                &mut quote,
+                current,
+                &mut l,
+                &mut mkt,
+                m0.funding_index,
+                out,
+            )?;
+            Ok::<_, Reject>(Side {
+                id: account,
+                patch: Patch {
+                    quote,
+                    market,
+                    position,
+                },
+                adds_risk,
+            })
+        };
+        let sides = [
+            side(trade.taker, trade.size.0, paid, cost.taker_fee)?,
+            side(trade.maker, -trade.size.0, -paid, cost.maker_fee)?,
+        ];
+        self.check_fill(now, market, &sides, &mkt, &l, cost.px)?;
+        self.commit_fill(now, &sides, mkt, cost.px)?;
+        let pool = &mut self.state.pools[pool_id.idx()];
+        pool.lending = l;
+        pool.fee_account = fee_account;
+        self.route_fee_share(pool_id, fees.0 as i128, out);
+        out.push(Event::Filled {
             market,
-            taker,
-            maker,
-            size,
-            price,
-        } = *trade;
-        let m0 = self.market(market)?;
-        let pool_id = m0.pool;
-        let t0 = self.account(taker)?;
-        let k0 = self.account(maker)?;
-        if taker == maker {
+            taker: trade.taker,
+            maker: trade.maker,
+            size: trade.size,
+            price: cost.px,
+            notional: cost.notional,
+            taker_fee: cost.taker_fee,
+            maker_fee: cost.maker_fee,
+        });
+        Ok(())
+    }
+
+    /// The parties of a fill: both accounts exist, differ and belong to the market's pool, the
+    /// size is non-zero and nothing is paused. Returns the pool.
+    fn fill_parties(&self, trade: &Trade) -> Result<PoolId, Reject> {
+        let pool_id = self.market(trade.market)?.pool;
+        let t0 = self.account(trade.taker)?;
+        let k0 = self.account(trade.maker)?;
+        if trade.taker == trade.maker {
             return Err(Reject::SelfTrade);
         }
-        for (id, a) in [(taker, t0), (maker, k0)] {
+        for (id, a) in [(trade.taker, t0), (trade.maker, k0)] {
             if a.pool != pool_id {
                 return Err(Reject::WrongPool {
                     account: id,
@@ -83,22 +259,29 @@ impl Engine {
                 });
             }
         }
-        if size.0 == 0 {
+        if trade.size.0 == 0 {
             return Err(Reject::ZeroSize);
         }
-        if size.0 == i64::MIN {
+        if trade.size.0 == i64::MIN {
             return Err(Reject::Overflow);
         }
-        self.check_not_paused(pool_id, Some(market))?;
+        self.check_not_paused(pool_id, Some(trade.market))?;
+        Ok(pool_id)
+    }
+
+    /// Price (inside the market's band around the index), notional and fees of a fill.
+    fn fill_cost(&self, trade: &Trade) -> Result<FillCost, Reject> {
+        let m0 = &self.state.markets[trade.market.idx()];
         let base = &self.state.assets[m0.base.idx()];
-        let pool = &self.state.pools[pool_id.idx()];
+        let pool = &self.state.pools[m0.pool.idx()];
         let quote_decimals = self.state.assets[pool.quote.idx()].decimals;
-        let px = Price::from_human(price, base.decimals, quote_decimals).map_err(|reason| {
-            Reject::InvalidPrice {
-                asset: m0.base,
-                reason,
-            }
-        })?;
+        let px =
+            Price::from_human(trade.price, base.decimals, quote_decimals).map_err(|reason| {
+                Reject::InvalidPrice {
+                    asset: m0.base,
+                    reason,
+                }
+            })?;
         let index = base.price.ok_or(Reject::NoPrice(m0.base))?;
         // |px − index| / index > band, without a division on the accepted path.
         let gap = (px.raw() as i128 - index.raw() as i128).abs() * crate::num::RATIO_SCALE as i128;
@@ -108,8 +291,7 @@ impl Engine {
                 band: m0.params.price_band,
             });
         }
-        // Buyer pays the rounded-up notional, seller receives the same number: zero-sum.
-        let notional = Value(size.value(px).0.abs()).to_quote(Round::Up)?;
+        let notional = Value(trade.size.value(px).0.abs()).to_quote(Round::Up)?;
         let fee = |rate: Ratio| -> Result<Amount, Reject> {
             Ok(Amount::from_i128(div_round(
                 notional.0 as i128 * rate.0 as i128,
@@ -117,117 +299,43 @@ impl Engine {
                 Round::Up,
             ))?)
         };
-        let (taker_fee, maker_fee) = (fee(m0.params.taker_fee)?, fee(m0.params.maker_fee)?);
-        let fee_account = pool
-            .fee_account
-            .checked_add(taker_fee.checked_add(maker_fee)?)?;
+        Ok(FillCost {
+            px,
+            notional,
+            taker_fee: fee(m0.params.taker_fee)?,
+            maker_fee: fee(m0.params.maker_fee)?,
+        })
+    }
 
-        let mut l = accrued(&pool.lending, &pool.params.curve, now)?;
-        let funding_index = m0.funding_index;
-        let mut clearing = m0.funding_clearing.0 as i128;
-        let (mut long_oi, mut short_oi) = (m0.long_oi.0 as i128, m0.short_oi.0 as i128);
-        let ids = [taker, maker];
-        let sides = [size.0, -size.0];
-        let cash = if size.0 > 0 {
-            [-notional.0, notional.0]
-        } else {
-            [notional.0, -notional.0]
-        };
-        let fees = [taker_fee, maker_fee];
-        let mut patches = [Patch::default(), Patch::default()];
-        let mut increases = [false; 2];
-        for i in 0..2 {
-            let acct = &self.state.accounts[ids[i].idx()];
-            let mut q = acct.quote;
-            let d = settle_interest(&mut q, &mut l)?;
-            if d.0 != 0 {
-                out.push(Event::InterestSettled {
-                    account: ids[i],
-                    amount: d,
-                });
-            }
-            let mut pos = acct.position(market).copied().unwrap_or(Position {
-                market,
-                size: Amount::ZERO,
-                quote: Amount::ZERO,
-                funding_snapshot: funding_index,
-            });
-            // Everything this fill does to the quote balance, booked once at the end.
-            let mut qdelta: i128 = -(fees[i].0 as i128);
-            let f = funding_payment(&mut pos, funding_index)?;
-            if f.0 != 0 {
-                qdelta += f.0 as i128;
-                clearing -= f.0 as i128;
-                out.push(Event::FundingSettled {
-                    account: ids[i],
-                    market,
-                    amount: f,
-                });
-            }
-            let s = pos.size.0;
-            let dlt = sides[i];
-            let new_size = s.checked_add(dlt).ok_or(Reject::Overflow)?;
-            let c = cash[i];
-            if s == 0 || (s > 0) == (dlt > 0) {
-                pos.quote = pos.quote.checked_add(Amount(c))?;
+    /// The checks of a fill after both sides are computed: breakers, position-size and
+    /// open-interest caps, and initial health of every side that adds risk.
+    fn check_fill(
+        &self,
+        now: Timestamp,
+        market: MarketId,
+        sides: &[Side; 2],
+        mkt: &MarketTx,
+        l: &Lending,
+        px: Price,
+    ) -> Result<(), Reject> {
+        for s in sides {
+            let action = if s.adds_risk {
+                Action::Trade
             } else {
-                // Reducing or flipping: realize the closed part; the remaining cost basis and the
-                // opening part of the cash round against the account.
-                let abs_s = s.unsigned_abs() as i128;
-                let abs_d = dlt.unsigned_abs() as i128;
-                let closed = abs_s.min(abs_d);
-                let remaining =
-                    div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
-                let cash_open = div_round(c as i128 * (abs_d - closed), abs_d, Round::Down);
-                let realized = (pos.quote.0 as i128 - remaining) + (c as i128 - cash_open);
-                pos.quote = Amount::from_i128(remaining + cash_open)?;
-                qdelta += realized;
-                if realized != 0 {
-                    out.push(Event::PnlRealized {
-                        account: ids[i],
-                        market,
-                        amount: Amount::from_i128(realized)?,
-                    });
-                }
-            }
-            pos.size = Amount(new_size);
-            let position = if new_size == 0 {
-                // The cost basis of a closed position is zero by construction; fold any residue.
-                qdelta += pos.quote.0 as i128;
-                None
-            } else {
-                Some(pos)
+                Action::ReduceTrade
             };
-            add_quote(&mut q, &mut l, Amount::from_i128(qdelta)?.0)?;
-            long_oi += new_size.max(0) as i128 - s.max(0) as i128;
-            short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
-            increases[i] = PositionUpdate::classify(s, new_size).adds_risk();
-            patches[i] = Patch {
-                quote: q,
-                market,
-                position,
-            };
+            self.gate_market(now, market, action)?;
         }
-        for inc in increases {
-            self.gate_market(
-                now,
-                market,
-                if inc {
-                    Action::Trade
-                } else {
-                    Action::ReduceTrade
-                },
-            )?;
-        }
-        let cap = self.state.pools[pool_id.idx()].params.max_position_notional;
-        for i in 0..2 {
-            if let (true, Some(p)) = (increases[i], patches[i].position) {
-                let notional = p.size.value(px);
-                if notional.checked_abs()? > Value::from_quote(cap) {
+        let pool = self.state.markets[market.idx()].pool;
+        let cap = self.state.pools[pool.idx()].params.max_position_notional;
+        for s in sides {
+            if let (true, Some(p)) = (s.adds_risk, s.patch.position) {
+                let notional = p.size.value(px).checked_abs()?;
+                if notional > Value::from_quote(cap) {
                     return Err(Reject::PositionTooLarge {
-                        account: ids[i],
+                        account: s.id,
                         market,
-                        notional: notional.checked_abs()?.to_quote(Round::Up)?,
+                        notional: notional.to_quote(Round::Up)?,
                         cap,
                     });
                 }
@@ -235,66 +343,49 @@ impl Engine {
         }
         self.check_open_interest(
             market,
-            long_oi,
-            [0, 1].map(|i| (ids[i], increases[i], patches[i].position)),
+            mkt.long_oi,
+            sides.map(|s| (s.id, s.adds_risk, s.patch.position)),
         )?;
-        for i in 0..2 {
-            if increases[i] {
-                let acct = &self.state.accounts[ids[i].idx()];
-                let h = self.health_patched(acct, Some(&patches[i]), &l, HealthKind::Initial)?;
-                if h.0 < 0 {
-                    return Err(Reject::InsufficientMargin {
-                        account: ids[i],
-                        kind: HealthKind::Initial,
-                        health: h,
-                    });
-                }
+        for s in sides.iter().filter(|s| s.adds_risk) {
+            let acct = &self.state.accounts[s.id.idx()];
+            let h = self.health_patched(acct, &s.patch, l, HealthKind::Initial)?;
+            if h.0 < 0 {
+                return Err(Reject::InsufficientMargin {
+                    account: s.id,
+                    kind: HealthKind::Initial,
+                    health: h,
+                });
             }
         }
-        let clearing = Amount::from_i128(clearing)?;
-        let (long_oi, short_oi) = (Amount::from_i128(long_oi)?, Amount::from_i128(short_oi)?);
-        let mark_twap = Some(match m0.mark_twap {
-            Some(t) => funding::twap_step(t, px, now.0 - m0.last_mark.0, TWAP_WINDOW_MS),
+        Ok(())
+    }
+
+    /// Commits both sides of a fill and the market's totals and mark TWAP.
+    fn commit_fill(
+        &mut self,
+        now: Timestamp,
+        sides: &[Side; 2],
+        mkt: MarketTx,
+        px: Price,
+    ) -> Result<(), Reject> {
+        let clearing = Amount::from_i128(mkt.clearing)?;
+        let (long_oi, short_oi) = (
+            Amount::from_i128(mkt.long_oi)?,
+            Amount::from_i128(mkt.short_oi)?,
+        );
+        let m = &mut self.state.markets[mkt.id.idx()];
+        let mark_twap = Some(match m.mark_twap {
+            Some(t) => funding::twap_step(t, px, now.0 - m.last_mark.0, TWAP_WINDOW_MS),
             None => px,
         });
-        // commit
-        for (i, patch) in patches.iter().enumerate() {
-            let acct = &mut self.state.accounts[ids[i].idx()];
-            acct.quote = patch.quote;
-            let at = acct.positions.iter().position(|p| p.market >= market);
-            match (at, patch.position) {
-                (Some(at), Some(p)) if acct.positions[at].market == market => {
-                    acct.positions[at] = p
-                }
-                (Some(at), None) if acct.positions[at].market == market => {
-                    acct.positions.remove(at);
-                }
-                (at, Some(p)) => acct.positions.insert(at.unwrap_or(acct.positions.len()), p),
-                (_, None) => {}
-            }
+        (m.funding_clearing, m.long_oi, m.short_oi) = (clearing, long_oi, short_oi);
+        (m.mark_twap, m.last_mark) = (mark_twap, now);
+        for s in sides {
+            let acct = &mut self.state.accounts[s.id.idx()];
+            acct.quote = s.patch.quote;
+            put_position(acct, mkt.id, s.patch.position);
+            self.risk.touch(s.id);
         }
-        let m = &mut self.state.markets[market.idx()];
-        m.funding_clearing = clearing;
-        m.long_oi = long_oi;
-        m.short_oi = short_oi;
-        m.mark_twap = mark_twap;
-        m.last_mark = now;
-        let pool = &mut self.state.pools[pool_id.idx()];
-        pool.lending = l;
-        pool.fee_account = fee_account;
-        self.route_fee_share(pool_id, taker_fee.0 as i128 + maker_fee.0 as i128, out);
-        self.risk.touch(taker);
-        self.risk.touch(maker);
-        out.push(Event::Filled {
-            market,
-            taker,
-            maker,
-            size,
-            price: px,
-            notional,
-            taker_fee,
-            maker_fee,
-        });
         Ok(())
     }
 }

@@ -13,7 +13,7 @@
 //!    settle at the lower index;
 //! 4. what nothing covers is recognised in the pool's `bad_debt` — only that.
 
-use super::liquidation::{notional, Tx};
+use super::liquidation::{notional, LotTrade, Tx};
 use super::*;
 use crate::state::{AuctionState, Lot};
 
@@ -25,15 +25,10 @@ impl Engine {
     /// Profit (quote-native, floor) of a position at the current price.
     fn position_pnl(&self, p: &Position) -> Result<i128, Overflow> {
         let m = &self.state.markets[p.market.idx()];
-        let px = self.state.assets[m.base.idx()]
-            .price
-            .expect("position implies a price");
-        let v = Value::sum([
-            Value::from_quote(p.quote),
-            p.size.value(px),
-            unsettled_funding(p, m)?,
-        ])?;
-        Ok(div_round(v.0, VALUE_SCALE, Round::Down))
+        let Some(px) = self.state.assets[m.base.idx()].price else {
+            return Ok(0);
+        };
+        Ok(div_round(self.perp_pnl(p, px)?.0, VALUE_SCALE, Round::Down))
     }
 
     fn adl_key(
@@ -112,21 +107,27 @@ impl Engine {
         best
     }
 
-    /// A keeper takes a lot of a bankrupt account over at oracle, without penalty.
-    #[allow(clippy::too_many_arguments)]
+    /// A keeper takes `q` of a lot of a bankrupt account over at oracle (an option at its
+    /// model mark), without penalty.
     fn hand_over(
         &self,
         tx: &mut Tx,
         account: AccountId,
         liq: AccountId,
-        lot: Lot,
-        q: i64,
-        px: Price,
-        n: i128,
+        (lot, q): (Lot, i64),
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        let px = self.lot_price(lot)?;
+        let n = notional(q, px.raw() as i128);
         let before = self.assess(tx.get(self, account), &tx.lend)?.health;
-        tx.trade(self, lot, account, liq, q, n, out)?;
+        let t = LotTrade {
+            lot,
+            seller: account,
+            buyer: liq,
+            q,
+            n,
+        };
+        tx.trade(self, t, out)?;
         let after = self.assess(tx.get(self, account), &tx.lend)?.health;
         out.push(Event::Liquidated {
             account,
@@ -179,9 +180,7 @@ impl Engine {
             };
             for (asset, amt) in coll {
                 let lot = Lot::Collateral(asset);
-                let px = self.lot_price(lot)?;
-                let n = notional(amt.0, px.raw() as i128);
-                self.hand_over(tx, account, liq, lot, amt.0, px, n, out)?;
+                self.hand_over(tx, account, liq, (lot, amt.0), out)?;
             }
         }
         // ... and hand its option positions to the liquidator at the model mark, so their value
@@ -193,9 +192,7 @@ impl Engine {
             };
             for op in opts {
                 let lot = Lot::Option(op.series);
-                let px = self.lot_price(lot)?;
-                let n = notional(op.size.0, px.raw() as i128);
-                self.hand_over(tx, account, liq, lot, op.size.0, px, n, out)?;
+                self.hand_over(tx, account, liq, (lot, op.size.0), out)?;
             }
         }
         let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
@@ -228,9 +225,7 @@ impl Engine {
                 let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
                 for p in positions {
                     let lot = Lot::Perp(p.market);
-                    let px = self.lot_price(lot)?;
-                    let n = notional(p.size.0, px.raw() as i128);
-                    self.hand_over(tx, account, liq, lot, p.size.0, px, n, out)?;
+                    self.hand_over(tx, account, liq, (lot, p.size.0), out)?;
                 }
             }
         }
@@ -278,7 +273,14 @@ impl Engine {
                     let n = (n0 - haircut).max(0);
                     (-(d as i64), n, n0 - n)
                 };
-                tx.trade(self, Lot::Perp(m), account, c, q, n, out)?;
+                let t = LotTrade {
+                    lot: Lot::Perp(m),
+                    seller: account,
+                    buyer: c,
+                    q,
+                    n,
+                };
+                tx.trade(self, t, out)?;
                 taken += cut;
                 left -= d;
                 out.push(Event::Deleveraged {
