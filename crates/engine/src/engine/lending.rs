@@ -88,6 +88,7 @@ pub(super) fn set_quote(
 }
 
 /// Brings a quote balance to the current indices; interest flows through the clearing account.
+#[must_use = "interest moved through the clearing account: book it and emit InterestSettled"]
 pub(super) fn settle_interest(q: &mut QuoteBalance, l: &mut Lending) -> Result<Amount, Overflow> {
     if q.amount.0 == 0
         || q.index

@@ -375,6 +375,7 @@ pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> Result<i128, Overflo
 }
 
 /// Quote-native amount of `q` base units at raw price `px`, rounded up (what a buyer pays).
+#[must_use]
 pub(super) fn notional(q: i64, px: i128) -> i128 {
     div_round((q as i128).abs() * px, VALUE_SCALE, Round::Up)
 }

@@ -27,6 +27,7 @@ fn funding_owed(size: Amount, index: i128, snapshot: i128) -> Result<i128, Overf
 /// Funding owed to (positive) or by (negative) a position since its last settlement, rounded
 /// against the account (payers round up, receivers down); moves the snapshot to `index`. The
 /// caller books the amount against the market's funding clearing account.
+#[must_use = "funding moved: book it on the quote balance and the clearing account"]
 pub(super) fn funding_payment(p: &mut Position, index: i128) -> Result<Amount, Reject> {
     let owed = funding_owed(p.size, index, p.funding_snapshot)?;
     p.funding_snapshot = index;

@@ -42,6 +42,7 @@ pub(super) struct Leg {
 /// moves the position ([`apply_trade`]), books everything on the quote balance at once and
 /// updates the market's open interest. Returns the position after the trade (`None`: flat)
 /// and whether the trade added risk.
+#[must_use = "the position after the trade must be written back"]
 pub(super) fn trade_leg(
     leg: Leg,
     quote: &mut QuoteBalance,

@@ -68,6 +68,7 @@ pub struct TradeOutcome {
 /// the basis kept for the remaining size and the share of the cash that opens the new side
 /// both round down (against the account, in favour of the ledger), and the realized amount is
 /// the rest, so `basis + cash = new basis + realized + residue` exactly.
+#[must_use = "the realized amount and residue must be booked on the quote balance"]
 pub fn apply_trade(
     size: i64,
     basis: i64,
