@@ -8,6 +8,7 @@
 //! nothing. Lots change hands in zero-sum trades (the buyer pays the rounded-up notional, the
 //! seller receives the same number), so conservation needs no new bucket.
 
+use super::options::change_option;
 use super::trading::{put_position, trade_leg, Leg, MarketTx};
 use super::*;
 use crate::ids::AuctionId;
@@ -232,36 +233,8 @@ impl Tx {
         dlt: i64,
         cash: i128,
     ) -> Result<(), Reject> {
-        let acct = self.acct(e, id);
-        let at = acct.options.iter().position(|o| o.series >= s);
-        let old = match at {
-            Some(j) if acct.options[j].series == s => acct.options[j],
-            _ => crate::state::OptionPosition {
-                series: s,
-                size: Amount::ZERO,
-                premium: Amount::ZERO,
-            },
-        };
-        let new_size = old.size.checked_add(Amount(dlt))?;
-        let premium = if new_size.is_zero() {
-            Amount::ZERO
-        } else {
-            old.premium.checked_add(Amount::from_i128(cash)?)?
-        };
-        let pos = crate::state::OptionPosition {
-            series: s,
-            size: new_size,
-            premium,
-        };
-        match (at, new_size.is_zero()) {
-            (Some(j), true) if acct.options[j].series == s => {
-                acct.options.remove(j);
-            }
-            (Some(j), false) if acct.options[j].series == s => acct.options[j] = pos,
-            (_, true) => {}
-            (j, false) => acct.options.insert(j.unwrap_or(acct.options.len()), pos),
-        }
-        let oi_change = new_size.0.max(0) as i128 - old.size.0.max(0) as i128;
+        let (old, new) = change_option(self.acct(e, id), s, dlt, cash)?;
+        let oi_change = new.max(0) as i128 - old.max(0) as i128;
         match self.series_oi.iter_mut().find(|(x, _)| *x == s) {
             Some(x) => x.1 += oi_change,
             None => self

@@ -177,6 +177,47 @@ impl PortfolioBook {
     }
 }
 
+/// Moves an account's position in series `s` by `dlt` for premium cash `cash` (its premium
+/// basis moves by the cash and is zero once flat), keeping positions sorted. The one option
+/// position update: option fills and option liquidation lots both call it. Returns the old
+/// and new sizes; the caller books the cash itself.
+pub(super) fn change_option(
+    acct: &mut Account,
+    s: SeriesId,
+    dlt: i64,
+    cash: i128,
+) -> Result<(i64, i64), Reject> {
+    let at = acct.options.iter().position(|o| o.series >= s);
+    let old = match at {
+        Some(j) if acct.options[j].series == s => acct.options[j],
+        _ => OptionPosition {
+            series: s,
+            size: Amount::ZERO,
+            premium: Amount::ZERO,
+        },
+    };
+    let new_size = old.size.checked_add(Amount(dlt))?;
+    let premium = if new_size.is_zero() {
+        Amount::ZERO
+    } else {
+        old.premium.checked_add(Amount::from_i128(cash)?)?
+    };
+    let pos = OptionPosition {
+        series: s,
+        size: new_size,
+        premium,
+    };
+    match (at, new_size.is_zero()) {
+        (Some(j), true) if acct.options[j].series == s => {
+            acct.options.remove(j);
+        }
+        (Some(j), false) if acct.options[j].series == s => acct.options[j] = pos,
+        (_, true) => {}
+        (j, false) => acct.options.insert(j.unwrap_or(acct.options.len()), pos),
+    }
+    Ok((old.size.0, new_size.0))
+}
+
 fn intrinsic(kind: OptionKind, spot: f64, strike: f64) -> f64 {
     match kind {
         OptionKind::Call => (spot - strike).max(0.0),
@@ -436,39 +477,7 @@ impl Engine {
             size,
             premium,
         } = *trade;
-        let s = self.series(series)?.clone();
-        let (t0, k0) = (self.account(taker)?, self.account(maker)?);
-        if taker == maker {
-            return Err(Reject::SelfTrade);
-        }
-        for (id, a) in [(taker, t0), (maker, k0)] {
-            if a.pool != s.pool {
-                return Err(Reject::WrongPool {
-                    account: id,
-                    expected: s.pool,
-                    actual: a.pool,
-                });
-            }
-        }
-        if size.0 == 0 {
-            return Err(Reject::ZeroSize);
-        }
-        if size.0 == i64::MIN {
-            return Err(Reject::Overflow);
-        }
-        if now >= s.expiry || s.settlement.is_some() {
-            return Err(Reject::SeriesExpired(series));
-        }
-        if !(premium.is_finite() && premium >= 0.0) {
-            return Err(Reject::InvalidPremium(series));
-        }
-        self.check_not_paused(s.pool, None)?;
-        let spot = self.state.assets[s.underlying.idx()]
-            .price
-            .ok_or(Reject::NoPrice(s.underlying))?;
-        if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
-            return Err(Reject::NoVolSurface(s.underlying));
-        }
+        let (s, spot) = self.option_fill_checks(now, trade)?;
         // Premium and fee in fixed point (crate::math::option_cash): the buyer pays the
         // rounded-up premium and the seller receives the same number; the taker fee is the
         // pool's governed share of notional, capped at a share of the premium (Deribit).
@@ -476,15 +485,11 @@ impl Engine {
         let p = &self.state.pools[s.pool.idx()];
         let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let fee_account = p.fee_account.checked_add(fee)?;
-        let mut accts = [t0.clone(), k0.clone()];
+        let mut accts = [self.account(taker)?.clone(), self.account(maker)?.clone()];
         let ids = [taker, maker];
-        let deltas = [size.0, -size.0];
-        // Buyer (positive delta) pays the premium.
-        let cash = if size.0 > 0 {
-            [-total.0, total.0]
-        } else {
-            [total.0, -total.0]
-        };
+        // Buyer (positive delta) pays the premium; the taker pays the fee.
+        let paid = if size.0 > 0 { -total.0 } else { total.0 } as i128;
+        let legs = [(size.0, paid, fee.0), (-size.0, -paid, 0)];
         let mut long_oi = s.long_oi.0 as i128;
         let mut increases = [false; 2];
         let mut events = Vec::new();
@@ -497,52 +502,24 @@ impl Engine {
                     amount: d,
                 });
             }
-            let at = a.options.iter().position(|o| o.series >= series);
-            let old = match at {
-                Some(j) if a.options[j].series == series => a.options[j],
-                _ => OptionPosition {
-                    series,
-                    size: Amount::ZERO,
-                    premium: Amount::ZERO,
-                },
-            };
-            let new_size = old.size.0.checked_add(deltas[i]).ok_or(Reject::Overflow)?;
-            let mut pos = OptionPosition {
-                series,
-                size: Amount(new_size),
-                premium: old.premium.checked_add(Amount(cash[i]))?,
-            };
-            if new_size == 0 {
-                pos.premium = Amount::ZERO;
-            }
-            match (at, new_size) {
-                (Some(j), 0) if a.options[j].series == series => {
-                    a.options.remove(j);
-                }
-                (Some(j), _) if a.options[j].series == series => a.options[j] = pos,
-                (_, 0) => {}
-                (j, _) => a.options.insert(j.unwrap_or(a.options.len()), pos),
-            }
-            let fee_i = if i == 0 { fee.0 } else { 0 };
+            let (delta, cash, fee_i) = legs[i];
+            let (old, new) = change_option(a, series, delta, cash)?;
+            let booked = Amount::from_i128(cash)?.0;
             add_quote(
                 &mut a.quote,
                 &mut l,
-                cash[i].checked_sub(fee_i).ok_or(Reject::Overflow)?,
+                booked.checked_sub(fee_i).ok_or(Reject::Overflow)?,
             )?;
-            long_oi += new_size.max(0) as i128 - old.size.0.max(0) as i128;
-            increases[i] = PositionUpdate::classify(old.size.0, new_size).adds_risk();
+            long_oi += new.max(0) as i128 - old.max(0) as i128;
+            increases[i] = PositionUpdate::classify(old, new).adds_risk();
         }
         for i in 0..2 {
-            self.gate_account(
-                now,
-                &accts[i],
-                Some(s.underlying),
-                if increases[i] {
-                    Action::Trade
-                } else {
-                    Action::ReduceTrade
-                },
-            )?;
+            let action = if increases[i] {
+                Action::Trade
+            } else {
+                Action::ReduceTrade
+            };
+            self.gate_account(now, &accts[i], Some(s.underlying), action)?;
             if increases[i] {
                 self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
             }
@@ -567,6 +544,50 @@ impl Engine {
             fee,
         });
         Ok(())
+    }
+
+    /// The checks of an option fill before any cash moves: parties, size, an open series, a
+    /// valid premium, nothing paused, a spot price and a surface. Returns the series and spot.
+    fn option_fill_checks(
+        &self,
+        now: Timestamp,
+        trade: &OptionTrade,
+    ) -> Result<(OptionSeries, Price), Reject> {
+        let series = trade.series;
+        let s = self.series(series)?.clone();
+        let (t0, k0) = (self.account(trade.taker)?, self.account(trade.maker)?);
+        if trade.taker == trade.maker {
+            return Err(Reject::SelfTrade);
+        }
+        for (id, a) in [(trade.taker, t0), (trade.maker, k0)] {
+            if a.pool != s.pool {
+                return Err(Reject::WrongPool {
+                    account: id,
+                    expected: s.pool,
+                    actual: a.pool,
+                });
+            }
+        }
+        if trade.size.0 == 0 {
+            return Err(Reject::ZeroSize);
+        }
+        if trade.size.0 == i64::MIN {
+            return Err(Reject::Overflow);
+        }
+        if now >= s.expiry || s.settlement.is_some() {
+            return Err(Reject::SeriesExpired(series));
+        }
+        if !(trade.premium.is_finite() && trade.premium >= 0.0) {
+            return Err(Reject::InvalidPremium(series));
+        }
+        self.check_not_paused(s.pool, None)?;
+        let spot = self.state.assets[s.underlying.idx()]
+            .price
+            .ok_or(Reject::NoPrice(s.underlying))?;
+        if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
+            return Err(Reject::NoVolSurface(s.underlying));
+        }
+        Ok((s, spot))
     }
 
     /// Fixes the settlement price at or after expiry from the underlying's price (which must
