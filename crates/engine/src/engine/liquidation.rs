@@ -342,6 +342,30 @@ impl Tx {
     }
 }
 
+/// A step of `q` from a lot of `abs` (both unsigned) adjusted so that neither the slice nor
+/// the remainder is dust, within `limit`; `None` when the limit leaves only dust to take
+/// (Maker Clipper: a partial take never leaves dust).
+fn without_dust(mut q: i128, abs: i128, limit: i128, dust_units: i128) -> Option<i128> {
+    // never a dust-sized slice of a bigger lot
+    if q < abs && q < dust_units {
+        q = dust_units.min(abs);
+    }
+    // never a dust-sized remainder
+    if abs - q < dust_units {
+        q = abs;
+    }
+    if q > limit {
+        q = limit;
+        if abs - q < dust_units {
+            q = abs - dust_units;
+            if q <= 0 {
+                return None;
+            }
+        }
+    }
+    Some(q)
+}
+
 /// `a × r` for a [`Ratio`], rounded as asked.
 pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> Result<i128, Overflow> {
     mul_div(a, r.0 as i128, crate::num::RATIO_SCALE as i128, round)
@@ -571,23 +595,7 @@ impl Engine {
         }
         let px = self.lot_price(lot)?.raw() as i128;
         let one = crate::num::RATIO_SCALE as i128;
-        let (gain, release) = match lot {
-            Lot::Perp(m) => {
-                let mk = &self.state.markets[m.idx()];
-                let dec = self.state.assets[mk.base.idx()].decimals;
-                let r = self.rate(mk, Amount(held), HealthKind::Maintenance, dec).0 as i128;
-                (r - penalty.0 as i128, r)
-            }
-            Lot::Collateral(asset) => {
-                let pool = &self.state.pools[acct.pool.idx()];
-                let w = self
-                    .collateral_params(pool, asset)
-                    .map(|c| c.maint_weight.0 as i128)
-                    .unwrap_or(0);
-                (one - w - penalty.0 as i128, 0)
-            }
-            Lot::Option(_) => unreachable!("option lots returned above"),
-        };
+        let (gain, release) = self.lot_gain(acct, lot, held, penalty);
         // aim a few quote-native units above the target: the trade, the penalty and the
         // requirement each round against the account by up to one unit
         let slack = Value(4 * VALUE_SCALE);
@@ -616,27 +624,51 @@ impl Engine {
             return Err(Reject::NonPositiveAmount(max_size.unwrap_or(Amount::ZERO)));
         }
         let dust_units = div_round(lp.dust as i128 * VALUE_SCALE, px, Round::Up);
-        let mut q = need.min(cap);
-        // never a dust-sized slice of a bigger lot
-        if q < abs && q < dust_units {
-            q = dust_units.min(abs);
-        }
-        // never a dust-sized remainder
-        if abs - q < dust_units {
-            q = abs;
-        }
-        if q > limit {
-            q = limit;
-            if abs - q < dust_units {
-                // leave at least dust (Maker Clipper: a partial take never leaves dust)
-                q = abs - dust_units;
-                if q <= 0 {
-                    return Err(Reject::NothingToLiquidate { account: id });
-                }
-            }
-        }
+        let q = without_dust(need.min(cap), abs, limit, dust_units)
+            .ok_or(Reject::NothingToLiquidate { account: id })?;
         let q = i64::try_from(q).map_err(|_| Overflow)?;
         Ok(if held > 0 { q } else { -q })
+    }
+
+    /// Per unit of a lot sold, what maintenance health gains (net of the penalty rate) and the
+    /// requirement released, as ratios of its value. Option lots are closed whole and never
+    /// sized here (zero gain).
+    fn lot_gain(&self, acct: &Account, lot: Lot, held: i64, penalty: Ratio) -> (i128, i128) {
+        match lot {
+            Lot::Perp(m) => {
+                let mk = &self.state.markets[m.idx()];
+                let dec = self.state.assets[mk.base.idx()].decimals;
+                let r = self.rate(mk, Amount(held), HealthKind::Maintenance, dec).0 as i128;
+                (r - penalty.0 as i128, r)
+            }
+            Lot::Collateral(asset) => {
+                let pool = &self.state.pools[acct.pool.idx()];
+                let w = self
+                    .collateral_params(pool, asset)
+                    .map(|c| c.maint_weight.0 as i128)
+                    .unwrap_or(0);
+                (crate::num::RATIO_SCALE as i128 - w - penalty.0 as i128, 0)
+            }
+            Lot::Option(_) => (0, 0),
+        }
+    }
+
+    /// The liquidator's and the insurance fund's shares of `penalty`: the liquidator's share
+    /// rises with the time since the account first became liquidatable.
+    fn penalty_shares(
+        &self,
+        pool: PoolId,
+        account: AccountId,
+        now: Timestamp,
+        penalty: i128,
+    ) -> Result<(i128, i128), Overflow> {
+        let pl = &self.state.pools[pool.idx()].liquidation;
+        let started = (pl.since.binary_search_by_key(&account, |(a, _)| *a))
+            .map(|i| pl.since[i].1)
+            .unwrap_or(now);
+        let share = liquidator_share(&pl.params, now.0 - started.0);
+        let to_liq = mul_ratio(penalty, share, Round::Down)?;
+        Ok((to_liq, penalty - to_liq))
     }
 
     /// Accounts below maintenance, worst first: most negative `health / requirement`, ties
@@ -808,17 +840,14 @@ impl Engine {
         let q = self.step_size(account, acct0, lot, &before, rate, max_size)?;
         let px = self.lot_price(lot)?;
         let n = notional(q, px.raw() as i128);
-        tx.trade(
-            self,
-            LotTrade {
-                lot,
-                seller: account,
-                buyer: liquidator,
-                q,
-                n,
-            },
-            out,
-        )?;
+        let t = LotTrade {
+            lot,
+            seller: account,
+            buyer: liquidator,
+            q,
+            n,
+        };
+        tx.trade(self, t, out)?;
         // Penalty on the value taken, never more than the equity left (so a liquidation never
         // creates a deficit).
         let mid = self.assess(tx.get(self, account), &tx.lend)?;
@@ -826,15 +855,7 @@ impl Engine {
         let penalty = div_round(value, VALUE_SCALE, Round::Up);
         let penalty = mul_ratio(penalty, rate, Round::Up)?
             .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
-        let started = self.state.pools[pool.idx()]
-            .liquidation
-            .since
-            .binary_search_by_key(&account, |(a, _)| *a)
-            .map(|i| self.state.pools[pool.idx()].liquidation.since[i].1)
-            .unwrap_or(now);
-        let share = liquidator_share(&lp, now.0 - started.0);
-        let to_liq = mul_ratio(penalty, share, Round::Down)?;
-        let to_ins = penalty - to_liq;
+        let (to_liq, to_ins) = self.penalty_shares(pool, account, now, penalty)?;
         tx.quote_change(self, account, -penalty, out)?;
         tx.quote_change(self, liquidator, to_liq, out)?;
         tx.insurance += to_ins;
