@@ -9,7 +9,7 @@
 //! A short perp lot is mirrored: the bidder takes the short and is paid `2·oracle − price`,
 //! so its concession grows as the price curve falls, exactly as a long lot's does.
 
-use super::liquidation::{mul_ratio, notional, penalty_rate, LotTrade, Tx};
+use super::liquidation::{capped_penalty, mul_ratio, notional, penalty_rate, LotTrade, Tx};
 use super::*;
 use crate::ids::AuctionId;
 use crate::num::RATIO_SCALE;
@@ -345,8 +345,7 @@ impl Engine {
         let px = self.lot_price(auc.lot)?.raw() as i128;
         let mid = self.assess(tx.get(self, auc.account), &tx.lend)?;
         let rate = penalty_rate(&lp, before.health, before.req);
-        let penalty = mul_ratio(div_round(q * px, VALUE_SCALE, Round::Up), rate, Round::Up)?
-            .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
+        let penalty = capped_penalty(q, px, rate, mid.equity)?;
         tx.quote_change(self, auc.account, -penalty, out)?;
         tx.insurance += penalty;
         self.require_liquidator(&tx, bidder)?;

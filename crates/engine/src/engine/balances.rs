@@ -38,6 +38,28 @@ impl Engine {
         Ok(())
     }
 
+    /// Debits a quote (`is_quote`) or collateral balance on a copy, never below zero.
+    fn debit_balance(
+        id: AccountId,
+        a: &mut Account,
+        l: &mut Lending,
+        (asset, is_quote): (AssetId, bool),
+        amount: Amount,
+    ) -> Result<(), Reject> {
+        if !is_quote {
+            return Self::debit_collateral(id, a, asset, amount);
+        }
+        if a.quote.amount < amount {
+            return Err(Reject::InsufficientBalance {
+                account: id,
+                asset,
+                have: a.quote.amount.max(Amount::ZERO),
+                want: amount,
+            });
+        }
+        add_quote(&mut a.quote, l, -amount.0)
+    }
+
     /// Debits a non-quote collateral balance on a copy (never below zero).
     pub(super) fn debit_collateral(
         id: AccountId,
@@ -258,19 +280,7 @@ impl Engine {
             let lbr = lb.as_mut().unwrap_or(&mut la);
             self.settle_all_interest(to, &mut b, lbr, &mut ev)?;
         }
-        if is_quote_a {
-            if a.quote.amount < amount {
-                return Err(Reject::InsufficientBalance {
-                    account: from,
-                    asset,
-                    have: a.quote.amount.max(Amount::ZERO),
-                    want: amount,
-                });
-            }
-            add_quote(&mut a.quote, &mut la, -amount.0)?;
-        } else {
-            Self::debit_collateral(from, &mut a, asset, amount)?;
-        }
+        Self::debit_balance(from, &mut a, &mut la, (asset, is_quote_a), amount)?;
         if is_quote_b {
             let lbr = lb.as_mut().unwrap_or(&mut la);
             add_quote(&mut b.quote, lbr, amount.0)?;

@@ -342,6 +342,22 @@ impl Tx {
     }
 }
 
+/// The penalty on `q` base units (unsigned) taken at raw price `px`: `rate` of their value,
+/// rounded up, never more than the equity left after the trade (so a liquidation never
+/// creates a deficit).
+pub(super) fn capped_penalty(
+    q: i128,
+    px: i128,
+    rate: Ratio,
+    equity: Value,
+) -> Result<i128, Overflow> {
+    let value = div_round(q * px, VALUE_SCALE, Round::Up);
+    Ok(
+        mul_ratio(value, rate, Round::Up)?
+            .min(div_round(equity.0, VALUE_SCALE, Round::Down).max(0)),
+    )
+}
+
 /// A step of `q` from a lot of `abs` (both unsigned) adjusted so that neither the slice nor
 /// the remainder is dust, within `limit`; `None` when the limit leaves only dust to take
 /// (Maker Clipper: a partial take never leaves dust).
@@ -851,10 +867,7 @@ impl Engine {
         // Penalty on the value taken, never more than the equity left (so a liquidation never
         // creates a deficit).
         let mid = self.assess(tx.get(self, account), &tx.lend)?;
-        let value = (q as i128).abs() * px.raw() as i128;
-        let penalty = div_round(value, VALUE_SCALE, Round::Up);
-        let penalty = mul_ratio(penalty, rate, Round::Up)?
-            .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
+        let penalty = capped_penalty((q as i128).abs(), px.raw() as i128, rate, mid.equity)?;
         let (to_liq, to_ins) = self.penalty_shares(pool, account, now, penalty)?;
         tx.quote_change(self, account, -penalty, out)?;
         tx.quote_change(self, liquidator, to_liq, out)?;

@@ -504,21 +504,13 @@ impl Engine {
             }
             let (delta, cash, fee_i) = legs[i];
             let (old, new) = change_option(a, series, delta, cash)?;
-            let booked = Amount::from_i128(cash)?.0;
-            add_quote(
-                &mut a.quote,
-                &mut l,
-                booked.checked_sub(fee_i).ok_or(Reject::Overflow)?,
-            )?;
+            let booked = Amount::from_i128(cash)?.checked_sub(Amount(fee_i))?;
+            add_quote(&mut a.quote, &mut l, booked.0)?;
             long_oi += new.max(0) as i128 - old.max(0) as i128;
             increases[i] = PositionUpdate::classify(old, new).adds_risk();
         }
         for i in 0..2 {
-            let action = if increases[i] {
-                Action::Trade
-            } else {
-                Action::ReduceTrade
-            };
+            let action = [Action::ReduceTrade, Action::Trade][increases[i] as usize];
             self.gate_account(now, &accts[i], Some(s.underlying), action)?;
             if increases[i] {
                 self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
