@@ -50,6 +50,8 @@ fn plain(stream: &[Envelope]) -> Vec<Plain> {
 /// interest, funding or margin. Returns the seconds taken and a checksum (printed, so the
 /// optimizer cannot drop the work).
 fn plain_loop(ops: &[Plain], accounts: usize) -> (f64, i64) {
+    // `a / b` rounded up, for a ≥ 0 and b > 0.
+    let up = |a: i128, b: i128| (a + b - 1) / b;
     // BTC (8 decimals) priced in USDC (6): raw steps of 1e-12 quote-native per sat.
     let scale = 10f64.powi(6 - 8 + 12);
     let (taker_fee, maker_fee) = (500_000i128, 200_000i128); // 0.05%, 0.02% of 1e9
@@ -68,11 +70,11 @@ fn plain_loop(ops: &[Plain], accounts: usize) -> (f64, i64) {
                 price,
             } => {
                 let px = (price * scale).round() as i64;
-                let notional = ((q as i128).abs() * px as i128).div_ceil(1_000_000_000_000) as i64;
+                let notional = up((q as i128).abs() * px as i128, 1_000_000_000_000) as i64;
                 let cash = if q > 0 { -notional } else { notional };
                 let (ft, fm) = (
-                    (notional as i128 * taker_fee).div_ceil(1_000_000_000) as i64,
-                    (notional as i128 * maker_fee).div_ceil(1_000_000_000) as i64,
+                    up(notional as i128 * taker_fee, 1_000_000_000) as i64,
+                    up(notional as i128 * maker_fee, 1_000_000_000) as i64,
                 );
                 size[taker] += q;
                 basis[taker] += cash;

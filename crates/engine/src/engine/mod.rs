@@ -1,6 +1,12 @@
-//! The engine: `apply(command) -> events | reject`. Every state change happens here, and
-//! each handler works on copies of what it touches and commits only when every check has
-//! passed, so a rejected command leaves the state byte-for-byte unchanged.
+//! The engine: `apply(command) -> events | reject`, the one entry point. `dispatch` routes each
+//! command, one line per command, to the controller of its domain: `listing` (assets, pools,
+//! collateral, markets, accounts), `balances` (deposits, withdrawals, transfers), `lending`
+//! (indices, interest, borrowing), `prices` (set prices, TWAPs, funding), `trading` (perp
+//! fills and the one perp position update), `governance`, `oracle` (quotes, breakers, gates),
+//! `options`, `liquidation`, `auction`, `waterfall` and `settlement`; `health` is the one
+//! health computation and `queries` the read-only answers. Each handler works on copies of
+//! what it touches and commits only when every check has passed, so a rejected command leaves
+//! the state byte-for-byte unchanged.
 
 use crate::command::{Command, Envelope, Scope};
 use crate::error::{Reject, Role};
