@@ -177,6 +177,15 @@ impl PortfolioBook {
     }
 }
 
+/// The breaker action a trade needs: `Trade` when it adds risk, else `ReduceTrade`.
+pub(super) fn trade_action(adds_risk: bool) -> Action {
+    if adds_risk {
+        Action::Trade
+    } else {
+        Action::ReduceTrade
+    }
+}
+
 /// Moves an account's position in series `s` by `dlt` for premium cash `cash` (its premium
 /// basis moves by the cash and is zero once flat), keeping positions sorted. The one option
 /// position update: option fills and option liquidation lots both call it. Returns the old
@@ -510,7 +519,7 @@ impl Engine {
             increases[i] = PositionUpdate::classify(old, new).adds_risk();
         }
         for i in 0..2 {
-            let action = [Action::ReduceTrade, Action::Trade][increases[i] as usize];
+            let action = trade_action(increases[i]);
             self.gate_account(now, &accts[i], Some(s.underlying), action)?;
             if increases[i] {
                 self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;

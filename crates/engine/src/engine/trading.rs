@@ -5,6 +5,7 @@
 //! [`trade_leg`] is the one perpetual position update: a fill runs it for both sides, a
 //! liquidation or deleveraging transfer for each account it moves a lot between.
 
+use super::options::trade_action;
 use super::*;
 use crate::math::position::apply_trade;
 
@@ -320,12 +321,7 @@ impl Engine {
         px: Price,
     ) -> Result<(), Reject> {
         for s in sides {
-            let action = if s.adds_risk {
-                Action::Trade
-            } else {
-                Action::ReduceTrade
-            };
-            self.gate_market(now, market, action)?;
+            self.gate_market(now, market, trade_action(s.adds_risk))?;
         }
         let pool = self.state.markets[market.idx()].pool;
         let cap = self.state.pools[pool.idx()].params.max_position_notional;
