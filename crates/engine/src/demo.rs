@@ -140,17 +140,42 @@ pub fn genesis(t: i64) -> Vec<Envelope> {
 /// rejected over-withdrawal and a time-locked parameter change.
 pub fn journal() -> Vec<Envelope> {
     let t0 = 1_700_000_000_000i64;
-    let h = 3_600_000i64;
-    let mut j = genesis(t0);
-    let mut at = |dt: i64, cmd: Command| {
-        j.push(Envelope {
-            time: Timestamp(t0 + dt),
+    let mut s = Script { j: genesis(t0), t0 };
+    open_and_fund(&mut s);
+    trade(&mut s);
+    price_drop(&mut s);
+    refusal(&mut s);
+    governance(&mut s);
+    oracle(&mut s);
+    s.j
+}
+
+/// The demo journal being written: commands at offsets from `t0`.
+struct Script {
+    j: Vec<Envelope>,
+    t0: i64,
+}
+
+impl Script {
+    fn at(&mut self, dt: i64, cmd: Command) {
+        self.j.push(Envelope {
+            time: Timestamp(self.t0 + dt),
             cmd,
         })
-    };
-    let (lender, alice, bob, mm) = (AccountId(0), AccountId(1), AccountId(2), AccountId(3));
+    }
+}
+
+/// The demo's accounts and its hour.
+const LENDER: AccountId = AccountId(0);
+const ALICE: AccountId = AccountId(1);
+const BOB: AccountId = AccountId(2);
+const MM: AccountId = AccountId(3);
+const H: i64 = 3_600_000;
+
+/// Demo journal: Four accounts open and fund: a LENDER, Alice, Bob (BTC collateral), a market maker.
+fn open_and_fund(s: &mut Script) {
     for o in 0..4 {
-        at(
+        s.at(
             0,
             Command::OpenAccount {
                 owner: OwnerId(o),
@@ -158,162 +183,182 @@ pub fn journal() -> Vec<Envelope> {
             },
         );
     }
-    at(
+    s.at(
         60_000,
         Command::Deposit {
-            account: lender,
+            account: LENDER,
             asset: USDC,
             amount: usdc(1_000_000),
         },
     );
-    at(
+    s.at(
         60_000,
         Command::Deposit {
-            account: alice,
+            account: ALICE,
             asset: USDC,
             amount: usdc(20_000),
         },
     );
-    at(
+    s.at(
         60_000,
         Command::Deposit {
-            account: bob,
+            account: BOB,
             asset: BTC,
             amount: btc(2.0),
         },
     );
-    at(
+    s.at(
         60_000,
         Command::Deposit {
-            account: mm,
+            account: MM,
             asset: USDC,
             amount: usdc(500_000),
         },
     );
+}
+
+/// Demo journal: Alice goes 5x long BTC; Bob borrows USDC against BTC and shorts ETH.
+fn trade(s: &mut Script) {
     // Alice goes 5x long BTC; Bob borrows USDC against BTC and shorts ETH.
-    at(
+    s.at(
         120_000,
         Command::Fill {
             market: BTC_PERP,
-            taker: alice,
-            maker: mm,
+            taker: ALICE,
+            maker: MM,
             size: btc(1.5),
             price: 65_050.0,
         },
     );
-    at(
+    s.at(
         180_000,
         Command::Borrow {
-            account: bob,
+            account: BOB,
             amount: usdc(30_000),
         },
     );
-    at(
+    s.at(
         240_000,
         Command::Fill {
             market: ETH_PERP,
-            taker: bob,
-            maker: mm,
+            taker: BOB,
+            maker: MM,
             size: Amount(-10_000_000_000),
             price: 2_999.0,
         },
     );
+}
+
+/// Demo journal: An hour later BTC is down 8%, ETH 5%; mark trades above index; funding settles.
+fn price_drop(s: &mut Script) {
     // An hour later BTC is down 8%, ETH 5%; mark trades above index; funding settles.
-    at(
-        h,
+    s.at(
+        H,
         Command::SetPrice {
             asset: BTC,
             price: 59_800.0,
         },
     );
-    at(
-        h,
+    s.at(
+        H,
         Command::SetPrice {
             asset: ETH,
             price: 2_850.0,
         },
     );
-    at(
-        h + 60_000,
+    s.at(
+        H + 60_000,
         Command::Fill {
             market: BTC_PERP,
-            taker: mm,
-            maker: alice,
+            taker: MM,
+            maker: ALICE,
             size: btc(0.5),
             price: 59_900.0,
         },
     );
-    at(2 * h, Command::SettleFunding { market: BTC_PERP });
-    at(2 * h, Command::SettleFunding { market: ETH_PERP });
+    s.at(2 * H, Command::SettleFunding { market: BTC_PERP });
+    s.at(2 * H, Command::SettleFunding { market: ETH_PERP });
+}
+
+/// Demo journal: Alice tries to take out more than her free collateral: rejected, nothing changes.
+fn refusal(s: &mut Script) {
     // Alice tries to take out more than her free collateral: rejected, nothing changes.
-    at(
-        2 * h + 1,
+    s.at(
+        2 * H + 1,
         Command::Withdraw {
-            account: alice,
+            account: ALICE,
             asset: USDC,
             amount: usdc(8_000),
         },
     );
-    at(
-        2 * h + 2,
+    s.at(
+        2 * H + 2,
         Command::Withdraw {
-            account: alice,
+            account: ALICE,
             asset: USDC,
             amount: usdc(1_000),
         },
     );
-    // Governance raises BTC maintenance margin within its step, after the 24 h timelock.
+}
+
+/// Demo journal: Governance raises BTC maintenance margin within its step, after the 24 H timelock.
+fn governance(s: &mut Script) {
+    // Governance raises BTC maintenance margin within its step, after the 24 H timelock.
     let key = ParamKey::Market {
         market: BTC_PERP,
         field: MarketField::MaintMargin,
     };
-    at(
-        2 * h + 3,
+    s.at(
+        2 * H + 3,
         Command::Propose {
             role: Role::Governor,
             key,
             value: r(0.06).0,
         },
     );
-    at(
-        3 * h,
+    s.at(
+        3 * H,
         Command::Execute {
             role: Role::Governor,
             proposal: crate::ids::ProposalId(0),
         },
     );
-    at(
-        27 * h,
+    s.at(
+        27 * H,
         Command::Execute {
             role: Role::Governor,
             proposal: crate::ids::ProposalId(0),
         },
     );
-    at(
-        27 * h,
+    s.at(
+        27 * H,
         Command::Pause {
             role: Role::Guardian,
             scope: Scope::Market(ETH_PERP),
         },
     );
-    at(
-        27 * h + 1,
+    s.at(
+        27 * H + 1,
         Command::Fill {
             market: ETH_PERP,
-            taker: bob,
-            maker: mm,
+            taker: BOB,
+            maker: MM,
             size: Amount(1_000_000_000),
             price: 2_850.0,
         },
     );
-    at(
-        27 * h + 2,
+    s.at(
+        27 * H + 2,
         Command::Deposit {
-            account: bob,
+            account: BOB,
             asset: USDC,
             amount: usdc(5_000),
         },
     );
+}
+
+/// Demo journal: ETH moves behind a three-source oracle; a pumped venue is dropped and a borrow only it would support is refused.
+fn oracle(s: &mut Script) {
     // ETH moves behind a three-source oracle. One venue is pumped ×25: the aggregate stays
     // with the honest median and drops that venue (a minority is not divergence, so one thin
     // venue cannot halt ETH at will). Bob asks for a loan only the pumped price would support,
@@ -324,8 +369,8 @@ pub fn journal() -> Vec<Envelope> {
             weight: 1.0,
         })
         .collect();
-    at(
-        27 * h + 3,
+    s.at(
+        27 * H + 3,
         Command::ConfigureOracle {
             role: Role::Governor,
             asset: ETH,
@@ -345,28 +390,27 @@ pub fn journal() -> Vec<Envelope> {
             })
             .collect::<Vec<_>>()
     };
-    at(
-        27 * h + 60_000,
+    s.at(
+        27 * H + 60_000,
         Command::OracleUpdate {
             asset: ETH,
             quotes: quotes([2_851.0, 2_849.5, 2_850.2]),
         },
     );
-    at(
-        27 * h + 120_000,
+    s.at(
+        27 * H + 120_000,
         Command::OracleUpdate {
             asset: ETH,
             quotes: quotes([2_852.0, 2_850.0, 71_250.0]),
         },
     );
-    at(
-        27 * h + 120_001,
+    s.at(
+        27 * H + 120_001,
         Command::Borrow {
-            account: bob,
+            account: BOB,
             amount: usdc(150_000),
         },
     );
-    j
 }
 
 /// SplitMix64: a tiny deterministic generator for synthetic books (not for the lab's paths,

@@ -72,6 +72,69 @@ pub struct RiskIndex {
     sure: Vec<u32>,
 }
 
+/// Price exposures of an account's linear health form: up to four assets with their
+/// coefficient; more assets, or a coefficient that does not fit, mark it `overflowed`.
+#[derive(Default)]
+struct Exposures {
+    ks: [(u16, i128); 4],
+    n: usize,
+    overflowed: bool,
+}
+
+impl Exposures {
+    fn add(&mut self, asset: u16, k: i128) {
+        if let Some(e) = self.ks[..self.n].iter_mut().find(|e| e.0 == asset) {
+            match e.1.checked_add(k) {
+                Some(v) => e.1 = v,
+                None => self.overflowed = true,
+            }
+            return;
+        }
+        if self.n == self.ks.len() {
+            self.overflowed = true;
+            return;
+        }
+        self.ks[self.n] = (asset, k);
+        self.n += 1;
+    }
+}
+
+/// The index entry of a linear health form `c + k·P` bounded by `[c_lo, c_hi]`: safe, always
+/// (surely or possibly) liquidatable, or liquidatable past a price in one direction.
+fn classify(c_lo: i128, c_hi: i128, ks: &Exposures) -> Entry {
+    let c = c_lo;
+    let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    let exposures: Vec<(u16, i128)> = ks.ks[..ks.n].iter().copied().filter(|e| e.1 != 0).collect();
+    if exposures.len() > 1 {
+        return Entry::Multi;
+    }
+    match exposures.first() {
+        None => {
+            if c < 0 {
+                Entry::Always(c_hi < 0)
+            } else {
+                Entry::Safe
+            }
+        }
+        Some(&(a, k)) if k > 0 => {
+            if c >= 0 {
+                Entry::Safe
+            } else {
+                // Possibly liquidatable iff P < -c_lo / k; surely iff P < -c_hi / k.
+                let key = crate::num::div_round(-c, k, crate::num::Round::Up);
+                let sure = crate::num::div_round(-c_hi, k, crate::num::Round::Down);
+                Entry::Down(a, clamp(key), clamp(sure))
+            }
+        }
+        Some(&(a, k)) => {
+            // Possibly liquidatable iff P > c_lo / |k|; surely iff P > c_hi / |k|.
+            let key = crate::num::div_round(c, -k, crate::num::Round::Down);
+            let sure = crate::num::div_round(c_hi, -k, crate::num::Round::Up);
+            Entry::Up(a, clamp(key), clamp(sure))
+        }
+    }
+}
+
 impl RiskIndex {
     pub(crate) fn resize_assets(&mut self, n: usize) {
         self.down.resize_with(n, BTreeMap::new);
@@ -169,28 +232,7 @@ impl RiskIndex {
             .checked_add(vr)?;
         let (mut pad_lo, pad_hi) = if q.0 < 0 { (drift, 0) } else { (0, drift) };
         let mut terms = 1i128;
-        let mut ks: [(u16, i128); 4] = [(0, 0); 4];
-        let mut nk = 0usize;
-        let add_k = |asset: u16, k: i128, ks: &mut [(u16, i128); 4], nk: &mut usize| -> bool {
-            for e in ks.iter_mut().take(*nk) {
-                if e.0 == asset {
-                    return match e.1.checked_add(k) {
-                        Some(v) => {
-                            e.1 = v;
-                            true
-                        }
-                        None => false,
-                    };
-                }
-            }
-            if *nk == ks.len() {
-                return false;
-            }
-            ks[*nk] = (asset, k);
-            *nk += 1;
-            true
-        };
-        let mut overflowed = false;
+        let mut ks = Exposures::default();
         for (asset, amt) in &acct.collateral {
             let Some(cp) = engine.collateral_params(pool, *asset) else {
                 continue;
@@ -199,12 +241,7 @@ impl RiskIndex {
                 continue;
             }
             terms += 1;
-            overflowed |= !add_k(
-                asset.0,
-                amt.0 as i128 * cp.maint_weight.0 as i128,
-                &mut ks,
-                &mut nk,
-            );
+            ks.add(asset.0, amt.0 as i128 * cp.maint_weight.0 as i128);
         }
         for p in &acct.positions {
             let m = &st.markets[p.market.idx()];
@@ -217,43 +254,16 @@ impl RiskIndex {
             terms += 2;
             // |size| × rate ≤ |size| × 1.0, so k fits whenever size × 1.0 does.
             let k = p.size.0 as i128 * rs - (p.size.0 as i128).abs() * rate.0 as i128;
-            overflowed |= !add_k(m.base.0, k, &mut ks, &mut nk);
+            ks.add(m.base.0, k);
         }
         // The exact health rounds every term against the account, so it is at most the linear
         // form and at least the linear form minus one raw unit per term.
         pad_lo = pad_lo.checked_add(terms * rs)?;
         let (c_lo, c_hi) = (c.checked_sub(pad_lo)?, c.checked_add(pad_hi)?);
-        let c = c_lo;
-        let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        let exposures: Vec<(u16, i128)> = ks[..nk].iter().copied().filter(|e| e.1 != 0).collect();
-        if overflowed || exposures.len() > 1 {
+        if ks.overflowed {
             return Some(Entry::Multi);
         }
-        Some(match exposures.first() {
-            None => {
-                if c < 0 {
-                    Entry::Always(c_hi < 0)
-                } else {
-                    Entry::Safe
-                }
-            }
-            Some(&(a, k)) if k > 0 => {
-                if c >= 0 {
-                    Entry::Safe
-                } else {
-                    // Possibly liquidatable iff P < -c_lo / k; surely iff P < -c_hi / k.
-                    let key = crate::num::div_round(-c, k, crate::num::Round::Up);
-                    let sure = crate::num::div_round(-c_hi, k, crate::num::Round::Down);
-                    Entry::Down(a, clamp(key), clamp(sure))
-                }
-            }
-            Some(&(a, k)) => {
-                // Possibly liquidatable iff P > c_lo / |k|; surely iff P > c_hi / |k|.
-                let key = crate::num::div_round(c, -k, crate::num::Round::Down);
-                let sure = crate::num::div_round(c_hi, -k, crate::num::Round::Up);
-                Entry::Up(a, clamp(key), clamp(sure))
-            }
-        })
+        Some(classify(c_lo, c_hi, &ks))
     }
 
     /// Whether the whole index must be rebuilt: a flagged change, a pool appearing, a price

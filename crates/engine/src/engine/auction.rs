@@ -9,7 +9,7 @@
 //! A short perp lot is mirrored: the bidder takes the short and is paid `2·oracle − price`,
 //! so its concession grows as the price curve falls, exactly as a long lot's does.
 
-use super::liquidation::{mul_ratio, notional, penalty_rate, Tx};
+use super::liquidation::{capped_penalty, mul_ratio, notional, penalty_rate, LotTrade, Tx};
 use super::*;
 use crate::ids::AuctionId;
 use crate::num::RATIO_SCALE;
@@ -74,6 +74,62 @@ fn unit_price(size: Amount, oracle: Price, price: i128) -> i128 {
     }
 }
 
+/// Maker Dog: room = hole − dirt; a lot that does not fit is cut to the room. Returns the size
+/// and its notional.
+fn fit_to_hole(lp: &LiquidationParams, tx: &Tx, q: i64, px: Price) -> Result<(i64, i128), Reject> {
+    let value = notional(q, px.raw() as i128);
+    let room = lp.auction_hole as i128 - tx.dirt;
+    if value <= room {
+        return Ok((q, value));
+    }
+    let fit = if room > 0 {
+        room * VALUE_SCALE / px.raw() as i128
+    } else {
+        0
+    };
+    if fit == 0 {
+        return Err(Reject::AuctionHoleFull {
+            pool: tx.pool,
+            room: Amount::from_i128(room.max(0))?,
+        });
+    }
+    let fit = i64::try_from(fit).map_err(|_| Overflow)?;
+    let q = if q > 0 { fit } else { -fit };
+    Ok((q, notional(q, px.raw() as i128)))
+}
+
+/// How much of an auction a bid of `max_amount` takes from an account holding `held` of the
+/// lot: unsigned and signed as the auction's size. A partial take never leaves dust (Clipper
+/// `take`).
+fn take_size(
+    auc: &Auction,
+    held: i64,
+    lp: &LiquidationParams,
+    max_amount: Amount,
+) -> Result<(i128, i64), Reject> {
+    let nothing = Reject::NothingToLiquidate {
+        account: auc.account,
+    };
+    if held == 0 || held.signum() != auc.size.0.signum() {
+        return Err(nothing);
+    }
+    let avail = (held.unsigned_abs()).min(auc.size.0.unsigned_abs()) as i128;
+    let mut q = avail.min(max_amount.0 as i128);
+    let dust_units = div_round(
+        lp.dust as i128 * VALUE_SCALE,
+        auc.oracle.raw() as i128,
+        Round::Up,
+    );
+    if q < avail && avail - q < dust_units {
+        q = avail - dust_units;
+        if q <= 0 {
+            return Err(nothing);
+        }
+    }
+    let q64 = i64::try_from(q).map_err(|_| Overflow)?;
+    Ok((q, if auc.size.0 > 0 { q64 } else { -q64 }))
+}
+
 impl Engine {
     fn auction_incentive(
         lp: &LiquidationParams,
@@ -87,17 +143,10 @@ impl Engine {
             .min(insurance.max(0)))
     }
 
-    pub(super) fn start_auction(
-        &mut self,
-        now: Timestamp,
-        account: AccountId,
-        keeper: AccountId,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        let pool = self.liq_pair(account, keeper, None)?;
+    /// The pool sells by Dutch auction and its auction breaker lets new auctions start.
+    fn auctions_open(&self, pool: PoolId) -> Result<LiquidationParams, Reject> {
         let pl = &self.state.pools[pool.idx()].liquidation;
-        let lp = pl.params;
-        if lp.mechanism != Mechanism::DutchAuction {
+        if pl.params.mechanism != Mechanism::DutchAuction {
             return Err(Reject::WrongMechanism {
                 pool,
                 mechanism: "keeper takeover",
@@ -110,6 +159,18 @@ impl Engine {
                 action: "start auctions",
             });
         }
+        Ok(pl.params)
+    }
+
+    pub(super) fn start_auction(
+        &mut self,
+        now: Timestamp,
+        account: AccountId,
+        keeper: AccountId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let pool = self.liq_pair(account, keeper, None)?;
+        let lp = self.auctions_open(pool)?;
         let mut tx = Tx::new(self, pool, now)?;
         let acct = &self.state.accounts[account.idx()];
         let a = self.assess(acct, &tx.lend)?;
@@ -125,27 +186,9 @@ impl Engine {
         }
         let lot = self.pick_lot(account, acct, None, &tx.lend)?;
         let rate = penalty_rate(&lp, a.health, a.req);
-        let mut q = self.step_size(account, acct, lot, &a, rate, None)?;
+        let q = self.step_size(account, acct, lot, &a, rate, None)?;
         let px = self.lot_price(lot)?;
-        let mut value = notional(q, px.raw() as i128);
-        // Maker Dog: room = hole − dirt; a lot that does not fit is cut to the room.
-        let room = lp.auction_hole as i128 - tx.dirt;
-        if value > room {
-            let fit = if room > 0 {
-                room * VALUE_SCALE / px.raw() as i128
-            } else {
-                0
-            };
-            if fit == 0 {
-                return Err(Reject::AuctionHoleFull {
-                    pool,
-                    room: Amount::from_i128(room.max(0))?,
-                });
-            }
-            let fit = i64::try_from(fit).map_err(|_| Overflow)?;
-            q = if q > 0 { fit } else { -fit };
-            value = notional(q, px.raw() as i128);
-        }
+        let (q, value) = fit_to_hole(&lp, &tx, q, px)?;
         let top = mul_ratio(px.raw() as i128, lp.auction_buf, Round::Down)?;
         let top = Price::from_raw(i64::try_from(top).map_err(|_| Overflow)?).map_err(|reason| {
             Reject::InvalidPrice {
@@ -194,6 +237,54 @@ impl Engine {
         Ok(())
     }
 
+    /// The auction's current unit price (raw, per base-native unit), refused when the auction
+    /// needs a reset or the price is past the bidder's limit.
+    fn take_price(
+        &self,
+        now: Timestamp,
+        (id, auc): (AuctionId, &Auction),
+        lp: &LiquidationParams,
+        price_limit: f64,
+    ) -> Result<i128, Reject> {
+        let elapsed = now.0 - auc.start.0;
+        let price = auction_price(lp, auc.top, auc.oracle, elapsed);
+        if needs_reset(lp, auc.top, price, elapsed) {
+            return Err(Reject::AuctionNeedsReset(id));
+        }
+        let unit = unit_price(auc.size, auc.oracle, price);
+        let asset = self.lot_asset(auc.lot);
+        let qdec = self.state.assets[self.state.pools[auc.pool.idx()].quote.idx()].decimals;
+        let limit = Price::from_human(price_limit, self.state.assets[asset.idx()].decimals, qdec)
+            .map_err(|reason| Reject::InvalidPrice { asset, reason })?
+            .raw() as i128;
+        if (auc.size.0 > 0 && unit > limit) || (auc.size.0 < 0 && unit < limit) {
+            return Err(Reject::AuctionPriceLimit {
+                price: unit.clamp(0, i64::MAX as i128) as i64,
+                limit: limit.clamp(0, i64::MAX as i128) as i64,
+            });
+        }
+        Ok(unit)
+    }
+
+    /// Books a take of `q` (signed `sq`) on the auction: its size, the dirt it releases, and
+    /// its end when nothing is left. Returns the size remaining.
+    fn record_take(&self, tx: &mut Tx, id: AuctionId, q: i128, sq: i64) -> Result<Amount, Reject> {
+        let a = tx.auction_mut(self, id);
+        let release = if q == a.size.0.unsigned_abs() as i128 {
+            a.dirt.0 as i128
+        } else {
+            a.dirt.0 as i128 * q / a.size.0.unsigned_abs() as i128
+        };
+        a.size = a.size.checked_sub(Amount(sq))?;
+        a.dirt = a.dirt.checked_sub(Amount::from_i128(release)?)?;
+        let remaining = a.size;
+        if remaining.is_zero() {
+            a.state = AuctionState::Done;
+        }
+        tx.dirt = (tx.dirt - release).max(0);
+        Ok(remaining)
+    }
+
     fn active(&self, id: AuctionId) -> Result<&Auction, Reject> {
         let a = self
             .state
@@ -227,23 +318,7 @@ impl Engine {
             });
         }
         positive(max_amount)?;
-        let elapsed = now.0 - auc.start.0;
-        let price = auction_price(&lp, auc.top, auc.oracle, elapsed);
-        if needs_reset(&lp, auc.top, price, elapsed) {
-            return Err(Reject::AuctionNeedsReset(id));
-        }
-        let unit = unit_price(auc.size, auc.oracle, price);
-        let asset = self.lot_asset(auc.lot);
-        let qdec = self.state.assets[self.state.pools[pool.idx()].quote.idx()].decimals;
-        let limit = Price::from_human(price_limit, self.state.assets[asset.idx()].decimals, qdec)
-            .map_err(|reason| Reject::InvalidPrice { asset, reason })?
-            .raw() as i128;
-        if (auc.size.0 > 0 && unit > limit) || (auc.size.0 < 0 && unit < limit) {
-            return Err(Reject::AuctionPriceLimit {
-                price: unit.clamp(0, i64::MAX as i128) as i64,
-                limit: limit.clamp(0, i64::MAX as i128) as i64,
-            });
-        }
+        let unit = self.take_price(now, (id, &auc), &lp, price_limit)?;
         let mut tx = Tx::new(self, pool, now)?;
         let acct = &self.state.accounts[auc.account.idx()];
         let before = self.assess(acct, &tx.lend)?;
@@ -256,55 +331,26 @@ impl Engine {
                 health: before.health,
             });
         }
-        let held = Self::holding(acct, auc.lot);
-        if held == 0 || held.signum() != auc.size.0.signum() {
-            return Err(Reject::NothingToLiquidate {
-                account: auc.account,
-            });
-        }
-        let avail = (held.unsigned_abs()).min(auc.size.0.unsigned_abs()) as i128;
-        let mut q = avail.min(max_amount.0 as i128);
-        let dust_units = div_round(
-            lp.dust as i128 * VALUE_SCALE,
-            auc.oracle.raw() as i128,
-            Round::Up,
-        );
-        if q < avail && avail - q < dust_units {
-            // a partial take never leaves dust (Clipper `take`)
-            q = avail - dust_units;
-            if q <= 0 {
-                return Err(Reject::NothingToLiquidate {
-                    account: auc.account,
-                });
-            }
-        }
-        let q64 = i64::try_from(q).map_err(|_| Overflow)?;
-        let sq = if auc.size.0 > 0 { q64 } else { -q64 };
+        let (q, sq) = take_size(&auc, Self::holding(acct, auc.lot), &lp, max_amount)?;
         let n = notional(sq, unit.max(0));
-        tx.trade(self, auc.lot, auc.account, bidder, sq, n, out)?;
+        let t = LotTrade {
+            lot: auc.lot,
+            seller: auc.account,
+            buyer: bidder,
+            q: sq,
+            n,
+        };
+        tx.trade(self, t, out)?;
         // the penalty goes to the insurance fund (the keeper was paid tip + chip at the start)
         let px = self.lot_price(auc.lot)?.raw() as i128;
         let mid = self.assess(tx.get(self, auc.account), &tx.lend)?;
         let rate = penalty_rate(&lp, before.health, before.req);
-        let penalty = mul_ratio(div_round(q * px, VALUE_SCALE, Round::Up), rate, Round::Up)?
-            .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
+        let penalty = capped_penalty(q, px, rate, mid.equity)?;
         tx.quote_change(self, auc.account, -penalty, out)?;
         tx.insurance += penalty;
         self.require_liquidator(&tx, bidder)?;
-        let a = tx.auction_mut(self, id);
-        let release = if q == a.size.0.unsigned_abs() as i128 {
-            a.dirt.0 as i128
-        } else {
-            a.dirt.0 as i128 * q / a.size.0.unsigned_abs() as i128
-        };
-        a.size = a.size.checked_sub(Amount(sq))?;
-        a.dirt = a.dirt.checked_sub(Amount::from_i128(release)?)?;
-        let remaining = a.size;
+        let remaining = self.record_take(&mut tx, id, q, sq)?;
         let done = remaining.is_zero();
-        if done {
-            a.state = AuctionState::Done;
-        }
-        tx.dirt = (tx.dirt - release).max(0);
         out.push(Event::AuctionTaken {
             auction: id,
             bidder,

@@ -364,6 +364,36 @@ impl Engine {
         out.push(Event::ProposalCancelled { proposal: id });
         Ok(())
     }
+
+    /// Pauses (anyone with a role may stop the presses) or unpauses (the governor only) a scope.
+    pub(super) fn pause(
+        &mut self,
+        role: Role,
+        scope: Scope,
+        on: bool,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        if !on {
+            governor(role, "unpause")?;
+        }
+        match scope {
+            Scope::Global => self.state.paused = on,
+            Scope::Pool(p) => {
+                self.pool(p)?;
+                self.state.pools[p.idx()].paused = on;
+            }
+            Scope::Market(m) => {
+                self.market(m)?;
+                self.state.markets[m.idx()].paused = on;
+            }
+        }
+        out.push(if on {
+            Event::Paused { scope }
+        } else {
+            Event::Unpaused { scope }
+        });
+        Ok(())
+    }
 }
 
 /// A checked copy of what one change installs.

@@ -8,6 +8,8 @@
 //! nothing. Lots change hands in zero-sum trades (the buyer pays the rounded-up notional, the
 //! seller receives the same number), so conservation needs no new bucket.
 
+use super::options::change_option;
+use super::trading::{put_position, trade_leg, Leg, MarketTx};
 use super::*;
 use crate::ids::AuctionId;
 use crate::params::{LiquidationParams, Mechanism};
@@ -37,13 +39,15 @@ pub struct QueueEntry {
     pub severity: i64,
 }
 
-/// Changes of one market's totals inside a transaction.
+/// A lot changing hands: `q` of `lot` (signed as the seller holds it) from `seller` to `buyer`
+/// for `n` quote (see [`Tx::trade`]).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct MarketTx {
-    pub id: MarketId,
-    pub clearing: i128,
-    pub long_oi: i128,
-    pub short_oi: i128,
+pub(super) struct LotTrade {
+    pub lot: Lot,
+    pub seller: AccountId,
+    pub buyer: AccountId,
+    pub q: i64,
+    pub n: i128,
 }
 
 /// Copies of everything a liquidation command touches; committed at the end.
@@ -114,13 +118,7 @@ impl Tx {
         match self.mkts.iter().position(|m| m.id == id) {
             Some(i) => i,
             None => {
-                let m = &e.state.markets[id.idx()];
-                self.mkts.push(MarketTx {
-                    id,
-                    clearing: m.funding_clearing.0 as i128,
-                    long_oi: m.long_oi.0 as i128,
-                    short_oi: m.short_oi.0 as i128,
-                });
+                self.mkts.push(MarketTx::of(id, &e.state.markets[id.idx()]));
                 self.mkts.len() - 1
             }
         }
@@ -158,8 +156,7 @@ impl Tx {
     }
 
     /// Changes an account's position in `market` by `dlt` with quote cash `cash` (as a fill
-    /// does: funding settled first, the closed part realized, the cost basis rounded against
-    /// the account).
+    /// does, through the same [`trade_leg`]).
     pub fn perp_change(
         &mut self,
         e: &Engine,
@@ -173,84 +170,37 @@ impl Tx {
         let mi = self.mkt(e, market);
         let ai = self.slot(e, id);
         let acct = &mut self.accts[ai].1;
-        let d = settle_interest(&mut acct.quote, &mut self.lend)?;
-        if d.0 != 0 {
-            out.push(Event::InterestSettled {
-                account: id,
-                amount: d,
-            });
-        }
-        let mut pos = acct.position(market).copied().unwrap_or(Position {
-            market,
-            size: Amount::ZERO,
-            quote: Amount::ZERO,
-            funding_snapshot: funding_index,
-        });
-        let mut qdelta: i128 = 0;
-        let f = funding_payment(&mut pos, funding_index)?;
-        if f.0 != 0 {
-            qdelta += f.0 as i128;
-            self.mkts[mi].clearing -= f.0 as i128;
-            out.push(Event::FundingSettled {
-                account: id,
-                market,
-                amount: f,
-            });
-        }
-        let s = pos.size.0;
-        let new_size = s.checked_add(dlt).ok_or(Reject::Overflow)?;
-        if s == 0 || (s > 0) == (dlt > 0) {
-            pos.quote = Amount::from_i128(pos.quote.0 as i128 + cash)?;
-        } else {
-            let abs_s = s.unsigned_abs() as i128;
-            let abs_d = dlt.unsigned_abs() as i128;
-            let closed = abs_s.min(abs_d);
-            let remaining = div_round(pos.quote.0 as i128 * (abs_s - closed), abs_s, Round::Down);
-            let cash_open = div_round(cash * (abs_d - closed), abs_d, Round::Down);
-            let realized = (pos.quote.0 as i128 - remaining) + (cash - cash_open);
-            pos.quote = Amount::from_i128(remaining + cash_open)?;
-            qdelta += realized;
-            if realized != 0 {
-                out.push(Event::PnlRealized {
-                    account: id,
-                    market,
-                    amount: Amount::from_i128(realized)?,
-                });
-            }
-        }
-        pos.size = Amount(new_size);
-        let position = if new_size == 0 {
-            qdelta += pos.quote.0 as i128;
-            None
-        } else {
-            Some(pos)
+        let leg = Leg {
+            account: id,
+            delta: dlt,
+            cash,
+            fee: 0,
         };
-        add_quote(
+        let current = acct.position(market).copied();
+        let (position, _) = trade_leg(
+            leg,
             &mut acct.quote,
+            current,
             &mut self.lend,
-            Amount::from_i128(qdelta)?.0,
+            &mut self.mkts[mi],
+            funding_index,
+            out,
         )?;
         put_position(acct, market, position);
-        let m = &mut self.mkts[mi];
-        m.long_oi += new_size.max(0) as i128 - s.max(0) as i128;
-        m.short_oi += (-(new_size as i128)).max(0) - (-(s as i128)).max(0);
         Ok(())
     }
 
     /// Moves `q` of `lot` from `seller` to `buyer` for `n` quote. `q` is signed as the seller
     /// holds the lot (a short perp lot is negative); for a long or collateral lot the buyer
     /// pays `n`, for a short lot the seller pays `n` (it buys back, the buyer goes short).
-    #[allow(clippy::too_many_arguments)]
-    pub fn trade(
-        &mut self,
-        e: &Engine,
-        lot: Lot,
-        seller: AccountId,
-        buyer: AccountId,
-        q: i64,
-        n: i128,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
+    pub fn trade(&mut self, e: &Engine, t: LotTrade, out: &mut Vec<Event>) -> Result<(), Reject> {
+        let LotTrade {
+            lot,
+            seller,
+            buyer,
+            q,
+            n,
+        } = t;
         let to_seller = if q > 0 { n } else { -n };
         match lot {
             Lot::Perp(m) => {
@@ -283,36 +233,8 @@ impl Tx {
         dlt: i64,
         cash: i128,
     ) -> Result<(), Reject> {
-        let acct = self.acct(e, id);
-        let at = acct.options.iter().position(|o| o.series >= s);
-        let old = match at {
-            Some(j) if acct.options[j].series == s => acct.options[j],
-            _ => crate::state::OptionPosition {
-                series: s,
-                size: Amount::ZERO,
-                premium: Amount::ZERO,
-            },
-        };
-        let new_size = old.size.checked_add(Amount(dlt))?;
-        let premium = if new_size.is_zero() {
-            Amount::ZERO
-        } else {
-            old.premium.checked_add(Amount::from_i128(cash)?)?
-        };
-        let pos = crate::state::OptionPosition {
-            series: s,
-            size: new_size,
-            premium,
-        };
-        match (at, new_size.is_zero()) {
-            (Some(j), true) if acct.options[j].series == s => {
-                acct.options.remove(j);
-            }
-            (Some(j), false) if acct.options[j].series == s => acct.options[j] = pos,
-            (_, true) => {}
-            (j, false) => acct.options.insert(j.unwrap_or(acct.options.len()), pos),
-        }
-        let oi_change = new_size.0.max(0) as i128 - old.size.0.max(0) as i128;
+        let (old, new) = change_option(self.acct(e, id), s, dlt, cash)?;
+        let oi_change = new.max(0) as i128 - old.max(0) as i128;
         match self.series_oi.iter_mut().find(|(x, _)| *x == s) {
             Some(x) => x.1 += oi_change,
             None => self
@@ -420,17 +342,44 @@ impl Tx {
     }
 }
 
-/// Replaces, inserts or removes `market`'s position, keeping positions sorted.
-pub(super) fn put_position(acct: &mut Account, market: MarketId, position: Option<Position>) {
-    let at = acct.positions.iter().position(|p| p.market >= market);
-    match (at, position) {
-        (Some(at), Some(p)) if acct.positions[at].market == market => acct.positions[at] = p,
-        (Some(at), None) if acct.positions[at].market == market => {
-            acct.positions.remove(at);
-        }
-        (at, Some(p)) => acct.positions.insert(at.unwrap_or(acct.positions.len()), p),
-        (_, None) => {}
+/// The penalty on `q` base units (unsigned) taken at raw price `px`: `rate` of their value,
+/// rounded up, never more than the equity left after the trade (so a liquidation never
+/// creates a deficit).
+pub(super) fn capped_penalty(
+    q: i128,
+    px: i128,
+    rate: Ratio,
+    equity: Value,
+) -> Result<i128, Overflow> {
+    let value = div_round(q * px, VALUE_SCALE, Round::Up);
+    Ok(
+        mul_ratio(value, rate, Round::Up)?
+            .min(div_round(equity.0, VALUE_SCALE, Round::Down).max(0)),
+    )
+}
+
+/// A step of `q` from a lot of `abs` (both unsigned) adjusted so that neither the slice nor
+/// the remainder is dust, within `limit`; `None` when the limit leaves only dust to take
+/// (Maker Clipper: a partial take never leaves dust).
+fn without_dust(mut q: i128, abs: i128, limit: i128, dust_units: i128) -> Option<i128> {
+    // never a dust-sized slice of a bigger lot
+    if q < abs && q < dust_units {
+        q = dust_units.min(abs);
     }
+    // never a dust-sized remainder
+    if abs - q < dust_units {
+        q = abs;
+    }
+    if q > limit {
+        q = limit;
+        if abs - q < dust_units {
+            q = abs - dust_units;
+            if q <= 0 {
+                return None;
+            }
+        }
+    }
+    Some(q)
 }
 
 /// `a × r` for a [`Ratio`], rounded as asked.
@@ -439,6 +388,7 @@ pub(super) fn mul_ratio(a: i128, r: Ratio, round: Round) -> Result<i128, Overflo
 }
 
 /// Quote-native amount of `q` base units at raw price `px`, rounded up (what a buyer pays).
+#[must_use]
 pub(super) fn notional(q: i64, px: i128) -> i128 {
     div_round((q as i128).abs() * px, VALUE_SCALE, Round::Up)
 }
@@ -531,53 +481,15 @@ fn queue_severity(health: Value, req: Value) -> i64 {
 }
 
 impl Engine {
-    /// Maintenance health (from [`Engine::health_of`]), the perp maintenance requirement and
-    /// unweighted equity (quote + collateral at full oracle value + perp PnL + option marks)
-    /// of `acct`.
+    /// Maintenance health, the per-position maintenance requirement and the full equity of
+    /// `acct` (quote + collateral at full oracle value + perp PnL + option marks): the
+    /// liquidation-end view of the one health computation ([`Engine::margin`]).
     pub(super) fn assess(&self, acct: &Account, lend: &Lending) -> Result<Assess, Overflow> {
-        let pool = &self.state.pools[acct.pool.idx()];
-        let q = Value::from_quote(quote_now(&acct.quote, lend)?);
-        let mut full = q;
-        for (asset, amt) in &acct.collateral {
-            // collateral counts at full value only where the pool accepts it (as in health)
-            if let (Some(price), Some(_)) = (
-                self.state.assets[asset.idx()].price,
-                self.collateral_params(pool, *asset),
-            ) {
-                full.add_assign(amt.value(price))?;
-            }
-        }
-        let mut req = Value::ZERO;
-        for p in &acct.positions {
-            let m = &self.state.markets[p.market.idx()];
-            let base = &self.state.assets[m.base.idx()];
-            let price = base.price.expect("position implies a price");
-            let notional = p.size.value(price);
-            let pnl = Value::sum([
-                Value::from_quote(p.quote),
-                notional,
-                unsettled_funding(p, m)?,
-            ])?;
-            full.add_assign(pnl)?;
-            req.add_assign(margin::position_requirement(
-                notional,
-                self.rate(m, p.size, HealthKind::Maintenance, base.decimals),
-            )?)?;
-        }
-        // Options count in equity at their model mark (longs an asset, shorts a liability) and,
-        // under standard margin, their requirement counts in the liquidation target.
-        full.add_assign(self.option_marks(acct)?)?;
-        if acct.margin_mode == crate::state::MarginMode::Standard {
-            for op in &acct.options {
-                req.add_assign(self.option_line(op, HealthKind::Maintenance)?.1)?;
-            }
-        }
+        let m = self.margin(acct, lend, MarginContext::liquidation_end())?;
         Ok(Assess {
-            // the canonical health (one function for every context), so any term it gains
-            // (options, portfolio mode, volatility add-ons) drives liquidation too
-            health: self.health_of(acct, lend, HealthKind::Maintenance)?,
-            req,
-            equity: full,
+            health: m.health,
+            req: m.position_requirement,
+            equity: m.equity()?,
         })
     }
 
@@ -699,23 +611,7 @@ impl Engine {
         }
         let px = self.lot_price(lot)?.raw() as i128;
         let one = crate::num::RATIO_SCALE as i128;
-        let (gain, release) = match lot {
-            Lot::Perp(m) => {
-                let mk = &self.state.markets[m.idx()];
-                let dec = self.state.assets[mk.base.idx()].decimals;
-                let r = self.rate(mk, Amount(held), HealthKind::Maintenance, dec).0 as i128;
-                (r - penalty.0 as i128, r)
-            }
-            Lot::Collateral(asset) => {
-                let pool = &self.state.pools[acct.pool.idx()];
-                let w = self
-                    .collateral_params(pool, asset)
-                    .map(|c| c.maint_weight.0 as i128)
-                    .unwrap_or(0);
-                (one - w - penalty.0 as i128, 0)
-            }
-            Lot::Option(_) => unreachable!("option lots returned above"),
-        };
+        let (gain, release) = self.lot_gain(acct, lot, held, penalty);
         // aim a few quote-native units above the target: the trade, the penalty and the
         // requirement each round against the account by up to one unit
         let slack = Value(4 * VALUE_SCALE);
@@ -744,27 +640,51 @@ impl Engine {
             return Err(Reject::NonPositiveAmount(max_size.unwrap_or(Amount::ZERO)));
         }
         let dust_units = div_round(lp.dust as i128 * VALUE_SCALE, px, Round::Up);
-        let mut q = need.min(cap);
-        // never a dust-sized slice of a bigger lot
-        if q < abs && q < dust_units {
-            q = dust_units.min(abs);
-        }
-        // never a dust-sized remainder
-        if abs - q < dust_units {
-            q = abs;
-        }
-        if q > limit {
-            q = limit;
-            if abs - q < dust_units {
-                // leave at least dust (Maker Clipper: a partial take never leaves dust)
-                q = abs - dust_units;
-                if q <= 0 {
-                    return Err(Reject::NothingToLiquidate { account: id });
-                }
-            }
-        }
+        let q = without_dust(need.min(cap), abs, limit, dust_units)
+            .ok_or(Reject::NothingToLiquidate { account: id })?;
         let q = i64::try_from(q).map_err(|_| Overflow)?;
         Ok(if held > 0 { q } else { -q })
+    }
+
+    /// Per unit of a lot sold, what maintenance health gains (net of the penalty rate) and the
+    /// requirement released, as ratios of its value. Option lots are closed whole and never
+    /// sized here (zero gain).
+    fn lot_gain(&self, acct: &Account, lot: Lot, held: i64, penalty: Ratio) -> (i128, i128) {
+        match lot {
+            Lot::Perp(m) => {
+                let mk = &self.state.markets[m.idx()];
+                let dec = self.state.assets[mk.base.idx()].decimals;
+                let r = self.rate(mk, Amount(held), HealthKind::Maintenance, dec).0 as i128;
+                (r - penalty.0 as i128, r)
+            }
+            Lot::Collateral(asset) => {
+                let pool = &self.state.pools[acct.pool.idx()];
+                let w = self
+                    .collateral_params(pool, asset)
+                    .map(|c| c.maint_weight.0 as i128)
+                    .unwrap_or(0);
+                (crate::num::RATIO_SCALE as i128 - w - penalty.0 as i128, 0)
+            }
+            Lot::Option(_) => (0, 0),
+        }
+    }
+
+    /// The liquidator's and the insurance fund's shares of `penalty`: the liquidator's share
+    /// rises with the time since the account first became liquidatable.
+    fn penalty_shares(
+        &self,
+        pool: PoolId,
+        account: AccountId,
+        now: Timestamp,
+        penalty: i128,
+    ) -> Result<(i128, i128), Overflow> {
+        let pl = &self.state.pools[pool.idx()].liquidation;
+        let started = (pl.since.binary_search_by_key(&account, |(a, _)| *a))
+            .map(|i| pl.since[i].1)
+            .unwrap_or(now);
+        let share = liquidator_share(&pl.params, now.0 - started.0);
+        let to_liq = mul_ratio(penalty, share, Round::Down)?;
+        Ok((to_liq, penalty - to_liq))
     }
 
     /// Accounts below maintenance, worst first: most negative `health / requirement`, ties
@@ -936,23 +856,19 @@ impl Engine {
         let q = self.step_size(account, acct0, lot, &before, rate, max_size)?;
         let px = self.lot_price(lot)?;
         let n = notional(q, px.raw() as i128);
-        tx.trade(self, lot, account, liquidator, q, n, out)?;
+        let t = LotTrade {
+            lot,
+            seller: account,
+            buyer: liquidator,
+            q,
+            n,
+        };
+        tx.trade(self, t, out)?;
         // Penalty on the value taken, never more than the equity left (so a liquidation never
         // creates a deficit).
         let mid = self.assess(tx.get(self, account), &tx.lend)?;
-        let value = (q as i128).abs() * px.raw() as i128;
-        let penalty = div_round(value, VALUE_SCALE, Round::Up);
-        let penalty = mul_ratio(penalty, rate, Round::Up)?
-            .min(div_round(mid.equity.0, VALUE_SCALE, Round::Down).max(0));
-        let started = self.state.pools[pool.idx()]
-            .liquidation
-            .since
-            .binary_search_by_key(&account, |(a, _)| *a)
-            .map(|i| self.state.pools[pool.idx()].liquidation.since[i].1)
-            .unwrap_or(now);
-        let share = liquidator_share(&lp, now.0 - started.0);
-        let to_liq = mul_ratio(penalty, share, Round::Down)?;
-        let to_ins = penalty - to_liq;
+        let penalty = capped_penalty((q as i128).abs(), px.raw() as i128, rate, mid.equity)?;
+        let (to_liq, to_ins) = self.penalty_shares(pool, account, now, penalty)?;
         tx.quote_change(self, account, -penalty, out)?;
         tx.quote_change(self, liquidator, to_liq, out)?;
         tx.insurance += to_ins;

@@ -36,6 +36,197 @@ pub struct BookGreeks {
     pub theta: f64,
 }
 
+/// An option series to list: the `CreateOptionSeries` command's fields.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SeriesListing {
+    pub role: Role,
+    pub pool: PoolId,
+    pub underlying: AssetId,
+    pub kind: OptionKind,
+    /// Human strike (quote per underlying token).
+    pub strike: f64,
+    pub expiry: Timestamp,
+}
+
+/// An option fill: the `OptionFill` command's fields (`size` > 0: the taker buys).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OptionTrade {
+    pub series: SeriesId,
+    pub taker: AccountId,
+    pub maker: AccountId,
+    pub size: Amount,
+    /// Human premium per underlying token.
+    pub premium: f64,
+}
+
+/// The scenario book of a portfolio-margin account: its underlyings (spot, ATM vol) and
+/// positions in the form [`compute_margin`] revalues, built while [`Engine::margin`] walks the
+/// account.
+pub(super) struct PortfolioBook {
+    file: PortfolioFile,
+}
+
+impl PortfolioBook {
+    pub(super) fn new() -> Self {
+        PortfolioBook {
+            file: PortfolioFile {
+                market: Vec::new(),
+                correlation: None,
+                positions: Vec::new(),
+                params: MarginParams::default(),
+            },
+        }
+    }
+
+    /// Adds `asset` as an underlying (once); its spot in human units, `None` without a price.
+    fn add_market(&mut self, e: &Engine, asset: AssetId) -> Option<f64> {
+        let a = &e.state.assets[asset.idx()];
+        let spot = e.human(asset, a.price?);
+        if !self.file.market.iter().any(|m| m.name == a.symbol) {
+            let atm = a
+                .vol_surface
+                .as_ref()
+                .and_then(|v| v.implied_vol(30.0 / 365.0, 0.0).ok())
+                .unwrap_or(0.8);
+            self.file.market.push(UnderlyingMarket {
+                name: a.symbol.clone(),
+                spot,
+                vol: atm,
+                rate: 0.0,
+                carry_yield: 0.0,
+                spot_range: PM_SPOT_RANGE,
+                oracle_confidence: 0.0,
+                surface: None,
+            });
+        }
+        Some(spot)
+    }
+
+    pub(super) fn add_perp(&mut self, e: &Engine, base: AssetId, size: Amount) {
+        if self.add_market(e, base).is_some() {
+            self.file
+                .positions
+                .push(ballast_options::portfolio::Position::Perp {
+                    underlying: e.state.assets[base.idx()].symbol.clone(),
+                    size: e.units(base, size),
+                });
+        }
+    }
+
+    /// Adds an unexpired, unsettled option (settled and expired ones carry no scenario risk:
+    /// their value is fixed).
+    pub(super) fn add_option(&mut self, e: &Engine, op: &OptionPosition) {
+        let s = &e.state.series[op.series.idx()];
+        let tau = (s.expiry.0 - e.clock.0) as f64 / MS_PER_YEAR as f64;
+        if s.settlement.is_some() || tau <= 0.0 {
+            return;
+        }
+        let Some(spot) = self.add_market(e, s.underlying) else {
+            return;
+        };
+        let strike = e.human(s.underlying, s.strike);
+        let vol = e.state.assets[s.underlying.idx()]
+            .vol_surface
+            .as_ref()
+            .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
+        self.file
+            .positions
+            .push(ballast_options::portfolio::Position::Option {
+                underlying: e.state.assets[s.underlying.idx()].symbol.clone(),
+                kind: s.kind,
+                strike,
+                expiry_years: tau,
+                quantity: e.units(s.underlying, op.size),
+                vol,
+            });
+    }
+
+    /// The scenario requirement (×[`PM_INITIAL_FACTOR`] for initial health), rounded up;
+    /// `None` when it cannot be computed (the caller fails safe).
+    pub(super) fn requirement(
+        mut self,
+        e: &Engine,
+        kind: HealthKind,
+    ) -> Result<Option<Value>, Overflow> {
+        if self.file.positions.is_empty() {
+            return Ok(Some(Value::ZERO));
+        }
+        let n = self.file.market.len();
+        if n > 1 {
+            let matrix = (0..n)
+                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                .collect();
+            let names = self.file.market.iter().map(|m| m.name.clone()).collect();
+            self.file.correlation = Some(ballast_options::portfolio::Correlation {
+                underlyings: names,
+                matrix,
+            });
+        }
+        let Ok(r) = compute_margin(&self.file) else {
+            return Ok(None);
+        };
+        let factor = if kind == HealthKind::Initial {
+            PM_INITIAL_FACTOR
+        } else {
+            1.0
+        };
+        // −floor(−x) = ceil(x): the requirement rounds up.
+        Ok(Some(
+            e.value_from_f64(-(r.requirement * factor))?.checked_neg()?,
+        ))
+    }
+}
+
+/// The breaker action a trade needs: `Trade` when it adds risk, else `ReduceTrade`.
+pub(super) fn trade_action(adds_risk: bool) -> Action {
+    if adds_risk {
+        Action::Trade
+    } else {
+        Action::ReduceTrade
+    }
+}
+
+/// Moves an account's position in series `s` by `dlt` for premium cash `cash` (its premium
+/// basis moves by the cash and is zero once flat), keeping positions sorted. The one option
+/// position update: option fills and option liquidation lots both call it. Returns the old
+/// and new sizes; the caller books the cash itself.
+pub(super) fn change_option(
+    acct: &mut Account,
+    s: SeriesId,
+    dlt: i64,
+    cash: i128,
+) -> Result<(i64, i64), Reject> {
+    let at = acct.options.iter().position(|o| o.series >= s);
+    let old = match at {
+        Some(j) if acct.options[j].series == s => acct.options[j],
+        _ => OptionPosition {
+            series: s,
+            size: Amount::ZERO,
+            premium: Amount::ZERO,
+        },
+    };
+    let new_size = old.size.checked_add(Amount(dlt))?;
+    let premium = if new_size.is_zero() {
+        Amount::ZERO
+    } else {
+        old.premium.checked_add(Amount::from_i128(cash)?)?
+    };
+    let pos = OptionPosition {
+        series: s,
+        size: new_size,
+        premium,
+    };
+    match (at, new_size.is_zero()) {
+        (Some(j), true) if acct.options[j].series == s => {
+            acct.options.remove(j);
+        }
+        (Some(j), false) if acct.options[j].series == s => acct.options[j] = pos,
+        (_, true) => {}
+        (j, false) => acct.options.insert(j.unwrap_or(acct.options.len()), pos),
+    }
+    Ok((old.size.0, new_size.0))
+}
+
 fn intrinsic(kind: OptionKind, spot: f64, strike: f64) -> f64 {
     match kind {
         OptionKind::Call => (spot - strike).max(0.0),
@@ -157,18 +348,6 @@ impl Engine {
         Ok((mark, req))
     }
 
-    /// Signed model value of every option position of `acct` (longs positive, shorts negative),
-    /// rounded down: what the positions are worth to the account at the current surface.
-    pub(crate) fn option_marks(&self, acct: &Account) -> Result<Value, Overflow> {
-        let mut marks = Value::ZERO;
-        for op in &acct.options {
-            let s = &self.state.series[op.series.idx()];
-            let price = self.series_greeks(s, self.clock).price;
-            marks.add_assign(self.value_from_f64(self.units(s.underlying, op.size) * price)?)?;
-        }
-        Ok(marks)
-    }
-
     /// Signed model value of one option position, rounded down.
     pub(crate) fn option_marks_of(&self, op: &OptionPosition) -> Result<Value, Overflow> {
         let s = &self.state.series[op.series.idx()];
@@ -192,129 +371,6 @@ impl Engine {
                 asset: s.underlying,
                 reason,
             }),
-        }
-    }
-
-    /// Standard-mode contribution of all option positions: marks minus requirements.
-    pub(crate) fn option_terms(&self, acct: &Account, kind: HealthKind) -> Result<Value, Overflow> {
-        let mut h = Value::ZERO;
-        for op in &acct.options {
-            let (mark, req) = self.option_line(op, kind)?;
-            h.add_assign(mark.checked_sub(req)?)?;
-        }
-        Ok(h)
-    }
-
-    /// Health of an account in portfolio mode: collateral + perp PnL + option marks − the
-    /// portfolio requirement (×[`PM_INITIAL_FACTOR`] for initial health).
-    pub(crate) fn portfolio_health(
-        &self,
-        acct: &Account,
-        positions: &[Position],
-        collateral: Value,
-        kind: HealthKind,
-    ) -> Result<Value, Overflow> {
-        let mut h = collateral;
-        let mut file = PortfolioFile {
-            market: Vec::new(),
-            correlation: None,
-            positions: Vec::new(),
-            params: MarginParams::default(),
-        };
-        let add_market = |e: &Engine, asset: AssetId, file: &mut PortfolioFile| -> Option<f64> {
-            let a = &e.state.assets[asset.idx()];
-            let spot = e.human(asset, a.price?);
-            if !file.market.iter().any(|m| m.name == a.symbol) {
-                let atm = a
-                    .vol_surface
-                    .as_ref()
-                    .and_then(|v| v.implied_vol(30.0 / 365.0, 0.0).ok())
-                    .unwrap_or(0.8);
-                file.market.push(UnderlyingMarket {
-                    name: a.symbol.clone(),
-                    spot,
-                    vol: atm,
-                    rate: 0.0,
-                    carry_yield: 0.0,
-                    spot_range: PM_SPOT_RANGE,
-                    oracle_confidence: 0.0,
-                    surface: None,
-                });
-            }
-            Some(spot)
-        };
-        for p in positions {
-            let m = &self.state.markets[p.market.idx()];
-            let Some(price) = self.state.assets[m.base.idx()].price else {
-                continue;
-            };
-            let pnl = Value::sum([
-                Value::from_quote(p.quote),
-                p.size.value(price),
-                unsettled_funding(p, m)?,
-            ])?;
-            h.add_assign(self.counted_pnl(m, pnl, kind))?;
-            if add_market(self, m.base, &mut file).is_some() {
-                file.positions
-                    .push(ballast_options::portfolio::Position::Perp {
-                        underlying: self.state.assets[m.base.idx()].symbol.clone(),
-                        size: self.units(m.base, p.size),
-                    });
-            }
-        }
-        for op in &acct.options {
-            let s = &self.state.series[op.series.idx()];
-            let g = self.series_greeks(s, self.clock);
-            let units = self.units(s.underlying, op.size);
-            h.add_assign(self.value_from_f64(units * g.price)?)?;
-            let tau = (s.expiry.0 - self.clock.0) as f64 / MS_PER_YEAR as f64;
-            if s.settlement.is_some() || tau <= 0.0 {
-                continue;
-            }
-            let Some(spot) = add_market(self, s.underlying, &mut file) else {
-                continue;
-            };
-            let strike = self.human(s.underlying, s.strike);
-            let vol = self.state.assets[s.underlying.idx()]
-                .vol_surface
-                .as_ref()
-                .and_then(|v| v.implied_vol(tau, libm::log(strike / spot)).ok());
-            file.positions
-                .push(ballast_options::portfolio::Position::Option {
-                    underlying: self.state.assets[s.underlying.idx()].symbol.clone(),
-                    kind: s.kind,
-                    strike,
-                    expiry_years: tau,
-                    quantity: units,
-                    vol,
-                });
-        }
-        if file.positions.is_empty() {
-            return Ok(h);
-        }
-        let n = file.market.len();
-        if n > 1 {
-            let matrix = (0..n)
-                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-                .collect();
-            let names = file.market.iter().map(|m| m.name.clone()).collect();
-            file.correlation = Some(ballast_options::portfolio::Correlation {
-                underlyings: names,
-                matrix,
-            });
-        }
-        match compute_margin(&file) {
-            Ok(r) => {
-                let factor = if kind == HealthKind::Initial {
-                    PM_INITIAL_FACTOR
-                } else {
-                    1.0
-                };
-                let req = self.value_from_f64(-(r.requirement * factor))?;
-                h.checked_add(req)
-            }
-            // Fail safe: an account whose risk cannot be computed counts as insolvent.
-            Err(_) => Ok(Value(-(1i128 << 100))),
         }
     }
 
@@ -344,18 +400,20 @@ impl Engine {
 
     // ----- commands --------------------------------------------------------------------------
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn create_series(
         &mut self,
         now: Timestamp,
-        role: Role,
-        pool: PoolId,
-        underlying: AssetId,
-        kind: OptionKind,
-        strike: f64,
-        expiry: Timestamp,
+        listing: &SeriesListing,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        let SeriesListing {
+            role,
+            pool,
+            underlying,
+            kind,
+            strike,
+            expiry,
+        } = *listing;
         governor(role, "list option series")?;
         let p = self.pool(pool)?;
         let a = self.asset(underlying)?;
@@ -415,50 +473,20 @@ impl Engine {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn option_fill(
         &mut self,
         now: Timestamp,
-        series: SeriesId,
-        taker: AccountId,
-        maker: AccountId,
-        size: Amount,
-        premium: f64,
+        trade: &OptionTrade,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let s = self.series(series)?.clone();
-        let (t0, k0) = (self.account(taker)?, self.account(maker)?);
-        if taker == maker {
-            return Err(Reject::SelfTrade);
-        }
-        for (id, a) in [(taker, t0), (maker, k0)] {
-            if a.pool != s.pool {
-                return Err(Reject::WrongPool {
-                    account: id,
-                    expected: s.pool,
-                    actual: a.pool,
-                });
-            }
-        }
-        if size.0 == 0 {
-            return Err(Reject::ZeroSize);
-        }
-        if size.0 == i64::MIN {
-            return Err(Reject::Overflow);
-        }
-        if now >= s.expiry || s.settlement.is_some() {
-            return Err(Reject::SeriesExpired(series));
-        }
-        if !(premium.is_finite() && premium >= 0.0) {
-            return Err(Reject::InvalidPremium(series));
-        }
-        self.check_not_paused(s.pool, None)?;
-        let spot = self.state.assets[s.underlying.idx()]
-            .price
-            .ok_or(Reject::NoPrice(s.underlying))?;
-        if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
-            return Err(Reject::NoVolSurface(s.underlying));
-        }
+        let OptionTrade {
+            series,
+            taker,
+            maker,
+            size,
+            premium,
+        } = *trade;
+        let (s, spot) = self.option_fill_checks(now, trade)?;
         // Premium and fee in fixed point (crate::math::option_cash): the buyer pays the
         // rounded-up premium and the seller receives the same number; the taker fee is the
         // pool's governed share of notional, capped at a share of the premium (Deribit).
@@ -466,15 +494,11 @@ impl Engine {
         let p = &self.state.pools[s.pool.idx()];
         let mut l = accrued(&p.lending, &p.params.curve, now)?;
         let fee_account = p.fee_account.checked_add(fee)?;
-        let mut accts = [t0.clone(), k0.clone()];
+        let mut accts = [self.account(taker)?.clone(), self.account(maker)?.clone()];
         let ids = [taker, maker];
-        let deltas = [size.0, -size.0];
-        // Buyer (positive delta) pays the premium.
-        let cash = if size.0 > 0 {
-            [-total.0, total.0]
-        } else {
-            [total.0, -total.0]
-        };
+        // Buyer (positive delta) pays the premium; the taker pays the fee.
+        let paid = if size.0 > 0 { -total.0 } else { total.0 } as i128;
+        let legs = [(size.0, paid, fee.0), (-size.0, -paid, 0)];
         let mut long_oi = s.long_oi.0 as i128;
         let mut increases = [false; 2];
         let mut events = Vec::new();
@@ -487,52 +511,16 @@ impl Engine {
                     amount: d,
                 });
             }
-            let at = a.options.iter().position(|o| o.series >= series);
-            let old = match at {
-                Some(j) if a.options[j].series == series => a.options[j],
-                _ => OptionPosition {
-                    series,
-                    size: Amount::ZERO,
-                    premium: Amount::ZERO,
-                },
-            };
-            let new_size = old.size.0.checked_add(deltas[i]).ok_or(Reject::Overflow)?;
-            let mut pos = OptionPosition {
-                series,
-                size: Amount(new_size),
-                premium: old.premium.checked_add(Amount(cash[i]))?,
-            };
-            if new_size == 0 {
-                pos.premium = Amount::ZERO;
-            }
-            match (at, new_size) {
-                (Some(j), 0) if a.options[j].series == series => {
-                    a.options.remove(j);
-                }
-                (Some(j), _) if a.options[j].series == series => a.options[j] = pos,
-                (_, 0) => {}
-                (j, _) => a.options.insert(j.unwrap_or(a.options.len()), pos),
-            }
-            let fee_i = if i == 0 { fee.0 } else { 0 };
-            add_quote(
-                &mut a.quote,
-                &mut l,
-                cash[i].checked_sub(fee_i).ok_or(Reject::Overflow)?,
-            )?;
-            long_oi += new_size.max(0) as i128 - old.size.0.max(0) as i128;
-            increases[i] = PositionUpdate::classify(old.size.0, new_size).adds_risk();
+            let (delta, cash, fee_i) = legs[i];
+            let (old, new) = change_option(a, series, delta, cash)?;
+            let booked = Amount::from_i128(cash)?.checked_sub(Amount(fee_i))?;
+            add_quote(&mut a.quote, &mut l, booked.0)?;
+            long_oi += new.max(0) as i128 - old.max(0) as i128;
+            increases[i] = PositionUpdate::classify(old, new).adds_risk();
         }
         for i in 0..2 {
-            self.gate_account(
-                now,
-                &accts[i],
-                Some(s.underlying),
-                if increases[i] {
-                    Action::Trade
-                } else {
-                    Action::ReduceTrade
-                },
-            )?;
+            let action = trade_action(increases[i]);
+            self.gate_account(now, &accts[i], Some(s.underlying), action)?;
             if increases[i] {
                 self.require_health(ids[i], &accts[i], &l, HealthKind::Initial)?;
             }
@@ -557,6 +545,50 @@ impl Engine {
             fee,
         });
         Ok(())
+    }
+
+    /// The checks of an option fill before any cash moves: parties, size, an open series, a
+    /// valid premium, nothing paused, a spot price and a surface. Returns the series and spot.
+    fn option_fill_checks(
+        &self,
+        now: Timestamp,
+        trade: &OptionTrade,
+    ) -> Result<(OptionSeries, Price), Reject> {
+        let series = trade.series;
+        let s = self.series(series)?.clone();
+        let (t0, k0) = (self.account(trade.taker)?, self.account(trade.maker)?);
+        if trade.taker == trade.maker {
+            return Err(Reject::SelfTrade);
+        }
+        for (id, a) in [(trade.taker, t0), (trade.maker, k0)] {
+            if a.pool != s.pool {
+                return Err(Reject::WrongPool {
+                    account: id,
+                    expected: s.pool,
+                    actual: a.pool,
+                });
+            }
+        }
+        if trade.size.0 == 0 {
+            return Err(Reject::ZeroSize);
+        }
+        if trade.size.0 == i64::MIN {
+            return Err(Reject::Overflow);
+        }
+        if now >= s.expiry || s.settlement.is_some() {
+            return Err(Reject::SeriesExpired(series));
+        }
+        if !(trade.premium.is_finite() && trade.premium >= 0.0) {
+            return Err(Reject::InvalidPremium(series));
+        }
+        self.check_not_paused(s.pool, None)?;
+        let spot = self.state.assets[s.underlying.idx()]
+            .price
+            .ok_or(Reject::NoPrice(s.underlying))?;
+        if self.state.assets[s.underlying.idx()].vol_surface.is_none() {
+            return Err(Reject::NoVolSurface(s.underlying));
+        }
+        Ok((s, spot))
     }
 
     /// Fixes the settlement price at or after expiry from the underlying's price (which must

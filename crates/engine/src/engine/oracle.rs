@@ -126,23 +126,13 @@ impl Engine {
         }
         // Breakers see the new status (and the new price, for the move trigger).
         let chain = self.state.chain;
-        let mut market_breakers = Vec::new();
-        for (i, m) in self.state.markets.iter().enumerate() {
-            if m.base != asset {
-                continue;
-            }
-            if let Some(b) = &m.breaker {
-                let mut b = b.clone();
-                let input = BreakerInput {
-                    now_ms: now.0,
-                    price: new_price.and(reading.price),
-                    oracle: feed.status,
-                    chain,
-                };
-                let ts = b.step(input).map_err(Reject::Oracle)?;
-                market_breakers.push((MarketId(i as u16), b, ts));
-            }
-        }
+        let input = BreakerInput {
+            now_ms: now.0,
+            price: new_price.and(reading.price),
+            oracle: feed.status,
+            chain,
+        };
+        let market_breakers = self.step_market_breakers(asset, input)?;
         let pool_breakers = self.step_pools(now, Some((asset, feed.status)), chain)?;
         // commit
         let status = feed.status;
@@ -164,6 +154,23 @@ impl Engine {
         }
         self.commit_pool_breakers(pool_breakers, out);
         Ok(())
+    }
+
+    /// Steps the breaker of every market on `asset` with `input`, on copies.
+    fn step_market_breakers(
+        &self,
+        asset: AssetId,
+        input: BreakerInput,
+    ) -> Result<Vec<(MarketId, Breaker, Vec<Transition>)>, Reject> {
+        let mut res = Vec::new();
+        for (i, m) in self.state.markets.iter().enumerate() {
+            if let (true, Some(b)) = (m.base == asset, &m.breaker) {
+                let mut b = b.clone();
+                let ts = b.step(input).map_err(Reject::Oracle)?;
+                res.push((MarketId(i as u16), b, ts));
+            }
+        }
+        Ok(res)
     }
 
     /// Steps every pool breaker with the worst oracle status among the pool's assets (with

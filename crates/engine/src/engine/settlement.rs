@@ -25,60 +25,81 @@ struct SeriesClose {
     remainder: i128,
 }
 
+/// Working copies of one pool's shutdown: the fixed prices, the pool's buckets and every
+/// account of the pool, changed phase by phase and committed at the end.
+struct Wind {
+    pool: PoolId,
+    /// The cage price of every asset the pool values, sorted by asset.
+    prices: Vec<(AssetId, Price)>,
+    lend: Lending,
+    insurance: i128,
+    bad_debt: i128,
+    basket: Vec<(AssetId, i128)>,
+    cancelled: Vec<AuctionId>,
+    clearing: Vec<(MarketId, i128)>,
+    ids: Vec<AccountId>,
+    accts: Vec<Account>,
+    series: Vec<SeriesClose>,
+    ev: Vec<Event>,
+}
+
+impl Wind {
+    /// The cage price of `a` (raw): every asset an account of the pool can hold has one.
+    fn fixed(&self, a: AssetId) -> i128 {
+        self.prices
+            .binary_search_by_key(&a, |(x, _)| *x)
+            .map(|i| self.prices[i].1.raw() as i128)
+            .expect("every asset the pool values has a cage price")
+    }
+}
+
 impl Engine {
     /// Settles every open option position of the pool at its series' settlement price, or, for
     /// an unexpired series, at intrinsic value at the cage price (as if it expired at that
     /// price: exact in fixed point and zero-sum, since long and short sizes cancel; time value
     /// is forfeited, the rule Maker's End applies to every position — one fixed price, no
     /// model). Payoffs go into quote balances, so claims include option value exactly.
-    fn settle_series_at_shutdown(
-        &self,
-        pool: PoolId,
-        fixed: &dyn Fn(AssetId) -> i128,
-        ids: &[AccountId],
-        accts: &mut [Account],
-        l: &mut Lending,
-        ev: &mut Vec<Event>,
-    ) -> Result<Vec<SeriesClose>, Reject> {
-        let mut out: Vec<SeriesClose> = Vec::new();
+    fn settle_series_at_shutdown(&self, w: &mut Wind) -> Result<(), Reject> {
         for (i, s) in self.state.series.iter().enumerate() {
-            if s.pool != pool {
+            if s.pool != w.pool {
                 continue;
             }
             let price = match s.settlement {
                 Some(p) => p,
                 None => {
-                    Price::from_raw(fixed(s.underlying) as i64).map_err(|_| Reject::Overflow)?
+                    Price::from_raw(w.fixed(s.underlying) as i64).map_err(|_| Reject::Overflow)?
                 }
             };
-            out.push(SeriesClose {
+            w.series.push(SeriesClose {
                 series: crate::ids::SeriesId(i as u32),
                 price,
                 remainder: s.clearing.0 as i128,
             });
         }
-        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+        for (id, a) in w.ids.iter().zip(w.accts.iter_mut()) {
             let mut delta = 0i128;
             for op in std::mem::take(&mut a.options) {
                 let s = &self.state.series[op.series.idx()];
-                let x = out
+                let x = w
+                    .series
                     .iter_mut()
                     .find(|x| x.series == op.series)
                     .expect("a position's series is in its pool");
                 let pay = crate::math::option_cash::payoff(s.kind, op.size, x.price, s.strike)?;
                 x.remainder -= pay.0 as i128;
                 delta += pay.0 as i128;
-                ev.push(Event::OptionSettled {
+                w.ev.push(Event::OptionSettled {
                     account: *id,
                     series: op.series,
                     amount: pay,
                 });
             }
             if delta != 0 {
-                add_quote(&mut a.quote, l, Amount::from_i128(delta)?.0)?;
+                add_quote(&mut a.quote, &mut w.lend, Amount::from_i128(delta)?.0)?;
             }
         }
-        Ok(out)
+        w.insurance += w.series.iter().map(|x| x.remainder).sum::<i128>();
+        Ok(())
     }
 
     /// The pool a command acts on, if it is shut down.
@@ -177,8 +198,19 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "shut a pool down")?;
+        let mut w = self.cage(now, pool)?;
+        self.close_positions(&mut w)?;
+        self.settle_series_at_shutdown(&mut w)?;
+        let skimmed = self.skim(&mut w)?;
+        let deficits = Self::cover_deficits(&mut w)?;
+        Self::haircut_claims(&mut w, skimmed, deficits)?;
+        self.commit_shutdown(now, w, out)
+    }
+
+    /// `cage`: fixes a price for every asset the pool values, cancels its running auctions
+    /// (`snip`) and takes copies of its buckets and accounts.
+    fn cage(&self, now: Timestamp, pool: PoolId) -> Result<Wind, Reject> {
         let p = self.pool(pool)?;
-        // cage(ilk): fix a price for every asset the pool values
         let mut assets: Vec<AssetId> = p.collateral.iter().map(|c| c.asset).collect();
         assets.extend(p.markets.iter().map(|m| self.state.markets[m.idx()].base));
         assets.extend(
@@ -197,12 +229,6 @@ impl Engine {
                 self.state.assets[a.idx()].price.ok_or(Reject::NoPrice(a))?,
             ));
         }
-        let fixed = |a: AssetId| -> i128 {
-            prices
-                .binary_search_by_key(&a, |(x, _)| *x)
-                .map(|i| prices[i].1.raw() as i128)
-                .expect("fixed")
-        };
         let mut ev = vec![Event::ShutdownStarted { pool }];
         for (asset, price) in &prices {
             ev.push(Event::SettlementPrice {
@@ -211,16 +237,6 @@ impl Engine {
                 price: *price,
             });
         }
-        let mut l = accrued(&p.lending, &p.params.curve, now)?;
-        let mut insurance = p.insurance_fund.0 as i128;
-        let mut bad_debt = p.bad_debt.0 as i128;
-        let mut basket: Vec<(AssetId, i128)> = p
-            .liquidation
-            .basket
-            .iter()
-            .map(|(a, x)| (*a, x.0 as i128))
-            .collect();
-        // snip: cancel running auctions
         let cancelled: Vec<AuctionId> = p.liquidation.active.iter().map(|(_, a)| *a).collect();
         for a in &cancelled {
             ev.push(Event::AuctionEnded {
@@ -228,26 +244,42 @@ impl Engine {
                 completed: false,
             });
         }
-        let mut clearing: Vec<(MarketId, i128)> = p
-            .markets
-            .iter()
-            .map(|m| (*m, self.state.markets[m.idx()].funding_clearing.0 as i128))
-            .collect();
         let ids: Vec<AccountId> = (0..self.state.accounts.len())
             .filter(|&i| self.state.accounts[i].pool == pool)
             .map(|i| AccountId(i as u32))
             .collect();
-        let mut accts: Vec<Account> = ids
-            .iter()
-            .map(|i| self.state.accounts[i.idx()].clone())
-            .collect();
-        // close every position at the fixed price
+        Ok(Wind {
+            pool,
+            prices,
+            lend: accrued(&p.lending, &p.params.curve, now)?,
+            insurance: p.insurance_fund.0 as i128,
+            bad_debt: p.bad_debt.0 as i128,
+            basket: (p.liquidation.basket.iter())
+                .map(|(a, x)| (*a, x.0 as i128))
+                .collect(),
+            cancelled,
+            clearing: (p.markets.iter())
+                .map(|m| (*m, self.state.markets[m.idx()].funding_clearing.0 as i128))
+                .collect(),
+            accts: (ids.iter())
+                .map(|i| self.state.accounts[i.idx()].clone())
+                .collect(),
+            ids,
+            series: Vec::new(),
+            ev,
+        })
+    }
+
+    /// Closes every perpetual position at the fixed price (funding and interest settled first).
+    fn close_positions(&self, w: &mut Wind) -> Result<(), Reject> {
         let mut residue = 0i128;
-        for (id, a) in ids.iter().zip(accts.iter_mut()) {
-            let d = settle_interest(&mut a.quote, &mut l)?;
+        for k in 0..w.ids.len() {
+            let id = w.ids[k];
+            let a = &mut w.accts[k];
+            let d = settle_interest(&mut a.quote, &mut w.lend)?;
             if d.0 != 0 {
-                ev.push(Event::InterestSettled {
-                    account: *id,
+                w.ev.push(Event::InterestSettled {
+                    account: id,
                     amount: d,
                 });
             }
@@ -257,93 +289,118 @@ impl Engine {
                 let f = funding_payment(&mut pos, m.funding_index)?;
                 if f.0 != 0 {
                     qdelta += f.0 as i128;
-                    let c = clearing
-                        .iter_mut()
+                    let c = (w.clearing.iter_mut())
                         .find(|(x, _)| *x == pos.market)
                         .expect("pool market");
                     c.1 -= f.0 as i128;
-                    ev.push(Event::FundingSettled {
-                        account: *id,
+                    w.ev.push(Event::FundingSettled {
+                        account: id,
                         market: pos.market,
                         amount: f,
                     });
                 }
-                let v = div_round(pos.size.0 as i128 * fixed(m.base), VALUE_SCALE, Round::Down);
+                let px = w.prices[(w.prices.binary_search_by_key(&m.base, |(x, _)| *x))
+                    .expect("every market's base has a cage price")]
+                .1
+                .raw() as i128;
+                let v = div_round(pos.size.0 as i128 * px, VALUE_SCALE, Round::Down);
                 residue += v;
                 let pnl = pos.quote.0 as i128 + v;
                 qdelta += pnl;
-                ev.push(Event::PositionSettled {
-                    account: *id,
+                w.ev.push(Event::PositionSettled {
+                    account: id,
                     market: pos.market,
                     size: pos.size,
                     pnl: Amount::from_i128(pnl)?,
                 });
             }
-            add_quote(&mut a.quote, &mut l, Amount::from_i128(qdelta)?.0)?;
+            add_quote(&mut a.quote, &mut w.lend, Amount::from_i128(qdelta)?.0)?;
         }
         // sizes sum to zero per market, so Σ floor(size·price) ≤ 0: the rounding goes to insurance
-        insurance -= residue;
-        let series =
-            self.settle_series_at_shutdown(pool, &fixed, &ids, &mut accts, &mut l, &mut ev)?;
-        insurance += series.iter().map(|x| x.remainder).sum::<i128>();
-        // skim: collateral worth each debt into the basket
+        w.insurance -= residue;
+        Ok(())
+    }
+
+    /// `skim`: takes collateral worth each debt at the fixed price into the basket. Returns the
+    /// debt covered.
+    fn skim(&self, w: &mut Wind) -> Result<i128, Reject> {
         let mut skimmed = 0i128;
-        for (id, a) in ids.iter().zip(accts.iter_mut()) {
-            let mut debt = -(a.quote.amount.0 as i128);
-            let coll: Vec<(AssetId, Amount)> = a.collateral.iter().copied().collect();
+        for k in 0..w.ids.len() {
+            let id = w.ids[k];
+            let mut debt = -(w.accts[k].quote.amount.0 as i128);
+            let coll: Vec<(AssetId, Amount)> = w.accts[k].collateral.iter().copied().collect();
             for (asset, amt) in coll {
                 if debt <= 0 {
                     break;
                 }
-                let px = fixed(asset);
+                let px = w.fixed(asset);
                 let need = div_round(debt * VALUE_SCALE, px, Round::Up);
                 let c = need.min(amt.0 as i128);
                 let covered = debt.min(div_round(c * px, VALUE_SCALE, Round::Down));
-                Self::debit_collateral(*id, a, asset, Amount::from_i128(c)?)?;
-                match basket.iter_mut().find(|(x, _)| *x == asset) {
+                let a = &mut w.accts[k];
+                Self::debit_collateral(id, a, asset, Amount::from_i128(c)?)?;
+                match w.basket.iter_mut().find(|(x, _)| *x == asset) {
                     Some(b) => b.1 += c,
-                    None => basket.push((asset, c)),
+                    None => w.basket.push((asset, c)),
                 }
-                add_quote(&mut a.quote, &mut l, covered as i64)?;
+                add_quote(&mut a.quote, &mut w.lend, covered as i64)?;
                 debt -= covered;
                 skimmed += covered;
-                ev.push(Event::Skimmed {
-                    account: *id,
+                w.ev.push(Event::Skimmed {
+                    account: id,
                     asset,
                     amount: Amount::from_i128(c)?,
                     debt: Amount::from_i128(covered)?,
                 });
             }
         }
-        basket.sort();
-        // waterfall: insurance first
+        w.basket.sort();
+        Ok(skimmed)
+    }
+
+    /// The waterfall's first step: the insurance fund covers each remaining deficit in account
+    /// order. Returns what it could not cover, per account.
+    fn cover_deficits(w: &mut Wind) -> Result<Vec<(AccountId, i128)>, Reject> {
         let mut deficits: Vec<(AccountId, i128)> = Vec::new();
-        for (id, a) in ids.iter().zip(accts.iter_mut()) {
+        for (id, a) in w.ids.iter().zip(w.accts.iter_mut()) {
             let d = -(a.quote.amount.0 as i128);
             if d <= 0 {
                 continue;
             }
-            ev.push(Event::Bankrupt {
+            w.ev.push(Event::Bankrupt {
                 account: *id,
                 deficit: Amount::from_i128(d)?,
             });
-            let x = d.min(insurance.max(0));
+            let x = d.min(w.insurance.max(0));
             if x > 0 {
-                insurance -= x;
-                ev.push(Event::InsuranceDrawn {
-                    pool,
+                w.insurance -= x;
+                w.ev.push(Event::InsuranceDrawn {
+                    pool: w.pool,
                     account: *id,
                     amount: Amount::from_i128(x)?,
                 });
             }
-            add_quote(&mut a.quote, &mut l, d as i64)?;
+            add_quote(&mut a.quote, &mut w.lend, d as i64)?;
             if d > x {
                 deficits.push((*id, d - x));
             }
         }
-        // then a pro-rata haircut of quote claims (funding the skimmed debt first, which the
-        // claimants receive back as basket collateral), then bad debt
-        let claims: i128 = accts.iter().map(|a| a.quote.amount.0.max(0) as i128).sum();
+        Ok(deficits)
+    }
+
+    /// Then a pro-rata haircut of quote claims (funding the skimmed debt first, which the
+    /// claimants receive back as basket collateral), then bad debt; `cash`: each claimant gets
+    /// its pro-rata share of the basket.
+    fn haircut_claims(
+        w: &mut Wind,
+        skimmed: i128,
+        deficits: Vec<(AccountId, i128)>,
+    ) -> Result<(), Reject> {
+        let claims: i128 = w
+            .accts
+            .iter()
+            .map(|a| a.quote.amount.0.max(0) as i128)
+            .sum();
         let owed = skimmed + deficits.iter().map(|(_, d)| *d).sum::<i128>();
         let cut = owed.min(claims);
         let mut socialize = cut - skimmed.min(cut);
@@ -351,79 +408,95 @@ impl Engine {
             let s = d.min(socialize);
             socialize -= s;
             if s > 0 {
-                ev.push(Event::LossSocialized {
-                    pool,
+                w.ev.push(Event::LossSocialized {
+                    pool: w.pool,
                     account: id,
                     amount: Amount::from_i128(s)?,
-                    deposit_index: l.deposit_index,
+                    deposit_index: w.lend.deposit_index,
                 });
             }
             if d > s {
-                bad_debt += d - s;
-                ev.push(Event::BadDebt {
-                    pool,
+                w.bad_debt += d - s;
+                w.ev.push(Event::BadDebt {
+                    pool: w.pool,
                     account: id,
                     amount: Amount::from_i128(d - s)?,
                 });
             }
         }
-        let mut taken = 0i128;
-        let basket0 = basket.clone();
-        let mut handed = vec![0i128; basket.len()];
-        if claims > 0 {
-            for (id, a) in ids.iter().zip(accts.iter_mut()) {
-                let q = a.quote.amount.0 as i128;
-                if q <= 0 {
-                    continue;
-                }
-                let h = div_round(cut * q, claims, Round::Up).min(q);
-                add_quote(&mut a.quote, &mut l, -(h as i64))?;
-                taken += h;
-                for (k, (asset, b)) in basket0.iter().enumerate() {
-                    let share = *b * q / claims;
-                    handed[k] += share;
-                    if share > 0 {
-                        Self::credit_collateral(a, *asset, Amount::from_i128(share)?)?;
-                        ev.push(Event::BasketShare {
-                            account: *id,
-                            asset: *asset,
-                            amount: Amount::from_i128(share)?,
-                        });
-                    }
-                }
-                ev.push(Event::ClaimFixed {
-                    account: *id,
-                    quote: a.quote.amount,
-                    haircut: Amount::from_i128(h)?,
-                });
-            }
-            for ((_, b), h) in basket.iter_mut().zip(&handed) {
-                *b -= *h;
-            }
-        }
-        insurance += taken - cut;
+        let taken = if claims > 0 {
+            Self::hand_out_basket(w, cut, claims)?
+        } else {
+            0
+        };
+        w.insurance += taken - cut;
         // skimmed debt not matched by any claimant is uncovered too
         if skimmed > cut {
-            bad_debt += skimmed - cut;
+            w.bad_debt += skimmed - cut;
         }
-        let insurance = Amount::from_i128(insurance)?;
-        let bad_debt = Amount::from_i128(bad_debt)?;
-        let clearing: Vec<(MarketId, Amount)> = clearing
-            .into_iter()
+        Ok(())
+    }
+
+    /// Cuts each quote claim by its share of `cut` (rounded up) and hands it its share of the
+    /// basket (rounded down). Returns the quote taken.
+    fn hand_out_basket(w: &mut Wind, cut: i128, claims: i128) -> Result<i128, Reject> {
+        let mut taken = 0i128;
+        let basket0 = w.basket.clone();
+        let mut handed = vec![0i128; w.basket.len()];
+        for (id, a) in w.ids.iter().zip(w.accts.iter_mut()) {
+            let q = a.quote.amount.0 as i128;
+            if q <= 0 {
+                continue;
+            }
+            let h = div_round(cut * q, claims, Round::Up).min(q);
+            add_quote(&mut a.quote, &mut w.lend, -(h as i64))?;
+            taken += h;
+            for (k, (asset, b)) in basket0.iter().enumerate() {
+                let share = *b * q / claims;
+                handed[k] += share;
+                if share > 0 {
+                    Self::credit_collateral(a, *asset, Amount::from_i128(share)?)?;
+                    w.ev.push(Event::BasketShare {
+                        account: *id,
+                        asset: *asset,
+                        amount: Amount::from_i128(share)?,
+                    });
+                }
+            }
+            w.ev.push(Event::ClaimFixed {
+                account: *id,
+                quote: a.quote.amount,
+                haircut: Amount::from_i128(h)?,
+            });
+        }
+        for ((_, b), h) in w.basket.iter_mut().zip(&handed) {
+            *b -= *h;
+        }
+        Ok(taken)
+    }
+
+    /// Commits a shutdown: every conversion that can still fail happens first.
+    fn commit_shutdown(
+        &mut self,
+        now: Timestamp,
+        w: Wind,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let insurance = Amount::from_i128(w.insurance)?;
+        let bad_debt = Amount::from_i128(w.bad_debt)?;
+        let clearing: Vec<(MarketId, Amount)> = (w.clearing.into_iter())
             .map(|(m, c)| Amount::from_i128(c).map(|c| (m, c)))
             .collect::<Result<_, _>>()?;
-        let basket: Vec<(AssetId, Amount)> = basket
-            .into_iter()
+        let basket: Vec<(AssetId, Amount)> = (w.basket.into_iter())
             .filter(|(_, b)| *b != 0)
             .map(|(a, b)| Amount::from_i128(b).map(|b| (a, b)))
             .collect::<Result<_, _>>()?;
-        // commit
-        for a in &cancelled {
+        for a in &w.cancelled {
             let x = &mut self.state.auctions[a.idx()];
             x.state = AuctionState::Cancelled;
             x.dirt = Amount::ZERO;
         }
-        for x in series {
+        for x in w.series {
             let s = &mut self.state.series[x.series.idx()];
             s.settlement = Some(x.price);
             s.clearing = Amount::ZERO;
@@ -435,12 +508,12 @@ impl Engine {
             mk.long_oi = Amount::ZERO;
             mk.short_oi = Amount::ZERO;
         }
-        for (id, a) in ids.iter().zip(accts) {
+        for (id, a) in w.ids.iter().zip(w.accts) {
             self.state.accounts[id.idx()] = a;
             self.risk.touch(*id);
         }
-        let p = &mut self.state.pools[pool.idx()];
-        p.lending = l;
+        let p = &mut self.state.pools[w.pool.idx()];
+        p.lending = w.lend;
         p.insurance_fund = insurance;
         p.bad_debt = bad_debt;
         let liq = &mut p.liquidation;
@@ -448,8 +521,11 @@ impl Engine {
         liq.since.clear();
         liq.dirt = Amount::ZERO;
         liq.basket = basket;
-        liq.shutdown = Some(Shutdown { at: now, prices });
-        out.extend(ev);
+        liq.shutdown = Some(Shutdown {
+            at: now,
+            prices: w.prices,
+        });
+        out.extend(w.ev);
         Ok(())
     }
 

@@ -13,7 +13,7 @@
 //!    settle at the lower index;
 //! 4. what nothing covers is recognised in the pool's `bad_debt` — only that.
 
-use super::liquidation::{notional, Tx};
+use super::liquidation::{notional, LotTrade, Tx};
 use super::*;
 use crate::state::{AuctionState, Lot};
 
@@ -25,15 +25,10 @@ impl Engine {
     /// Profit (quote-native, floor) of a position at the current price.
     fn position_pnl(&self, p: &Position) -> Result<i128, Overflow> {
         let m = &self.state.markets[p.market.idx()];
-        let px = self.state.assets[m.base.idx()]
-            .price
-            .expect("position implies a price");
-        let v = Value::sum([
-            Value::from_quote(p.quote),
-            p.size.value(px),
-            unsettled_funding(p, m)?,
-        ])?;
-        Ok(div_round(v.0, VALUE_SCALE, Round::Down))
+        let Some(px) = self.state.assets[m.base.idx()].price else {
+            return Ok(0);
+        };
+        Ok(div_round(self.perp_pnl(p, px)?.0, VALUE_SCALE, Round::Down))
     }
 
     fn adl_key(
@@ -112,21 +107,27 @@ impl Engine {
         best
     }
 
-    /// A keeper takes a lot of a bankrupt account over at oracle, without penalty.
-    #[allow(clippy::too_many_arguments)]
+    /// A keeper takes `q` of a lot of a bankrupt account over at oracle (an option at its
+    /// model mark), without penalty.
     fn hand_over(
         &self,
         tx: &mut Tx,
         account: AccountId,
         liq: AccountId,
-        lot: Lot,
-        q: i64,
-        px: Price,
-        n: i128,
+        (lot, q): (Lot, i64),
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        let px = self.lot_price(lot)?;
+        let n = notional(q, px.raw() as i128);
         let before = self.assess(tx.get(self, account), &tx.lend)?.health;
-        tx.trade(self, lot, account, liq, q, n, out)?;
+        let t = LotTrade {
+            lot,
+            seller: account,
+            buyer: liq,
+            q,
+            n,
+        };
+        tx.trade(self, t, out)?;
         let after = self.assess(tx.get(self, account), &tx.lend)?.health;
         out.push(Event::Liquidated {
             account,
@@ -170,33 +171,9 @@ impl Engine {
         liquidator: Option<AccountId>,
         out: &mut Vec<Event>,
     ) -> Result<bool, Reject> {
-        let pool = tx.pool;
-        // 0. the account's own equity: sell its collateral at oracle.
-        let coll: SmallVec<[(AssetId, Amount); 2]> = tx.get(self, account).collateral.clone();
-        if !coll.is_empty() {
-            let Some(liq) = liquidator else {
-                return Ok(false);
-            };
-            for (asset, amt) in coll {
-                let lot = Lot::Collateral(asset);
-                let px = self.lot_price(lot)?;
-                let n = notional(amt.0, px.raw() as i128);
-                self.hand_over(tx, account, liq, lot, amt.0, px, n, out)?;
-            }
-        }
-        // ... and hand its option positions to the liquidator at the model mark, so their value
-        // is in the quote balance before the deficit is measured.
-        let opts: SmallVec<[OptionPosition; 1]> = tx.get(self, account).options.clone();
-        if !opts.is_empty() {
-            let Some(liq) = liquidator else {
-                return Ok(false);
-            };
-            for op in opts {
-                let lot = Lot::Option(op.series);
-                let px = self.lot_price(lot)?;
-                let n = notional(op.size.0, px.raw() as i128);
-                self.hand_over(tx, account, liq, lot, op.size.0, px, n, out)?;
-            }
+        // 0. the account's own equity: sell its collateral and options.
+        if !self.sell_holdings(tx, account, liquidator, out)? {
+            return Ok(false);
         }
         let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
         if eq.0 >= 0 {
@@ -208,36 +185,86 @@ impl Engine {
             account,
             deficit: Amount::from_i128(deficit)?,
         });
-        // 1. insurance fund of this pool.
+        let rest = self.draw_insurance(tx, account, deficit, liquidator, out)?;
+        self.deleverage(tx, account, rest, out)?;
+        self.socialize_and_write_off(tx, account, out)?;
+        tx.set_since(account, None);
+        Ok(true)
+    }
+
+    /// Step 0: sells the account's collateral to `liquidator` at oracle and hands it its option
+    /// positions at the model mark, so their value is in the quote balance before the deficit
+    /// is measured. False when there is something to sell but no liquidator (the waterfall
+    /// waits).
+    fn sell_holdings(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        liquidator: Option<AccountId>,
+        out: &mut Vec<Event>,
+    ) -> Result<bool, Reject> {
+        let a = tx.get(self, account);
+        let mut lots: SmallVec<[(Lot, i64); 3]> = SmallVec::new();
+        lots.extend(
+            a.collateral
+                .iter()
+                .map(|(x, amt)| (Lot::Collateral(*x), amt.0)),
+        );
+        lots.extend(
+            a.options
+                .iter()
+                .map(|op| (Lot::Option(op.series), op.size.0)),
+        );
+        let Some(liq) = liquidator else {
+            return Ok(lots.is_empty());
+        };
+        for lot in lots {
+            self.hand_over(tx, account, liq, lot, out)?;
+        }
+        Ok(true)
+    }
+
+    /// Step 1: the pool's insurance fund. If it covers the whole deficit the keeper takes the
+    /// positions over at oracle, without penalty (as Drift v2 liquidators do once the
+    /// insurance fund has resolved a bankruptcy). Returns the deficit left.
+    fn draw_insurance(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        deficit: i128,
+        liquidator: Option<AccountId>,
+        out: &mut Vec<Event>,
+    ) -> Result<i128, Reject> {
         let x = deficit.min(tx.insurance.max(0));
         if x > 0 {
             tx.insurance -= x;
             tx.quote_change(self, account, x, out)?;
             out.push(Event::InsuranceDrawn {
-                pool,
+                pool: tx.pool,
                 account,
                 amount: Amount::from_i128(x)?,
             });
         }
         let rest = deficit - x;
-        if rest == 0 {
-            if let Some(liq) = liquidator {
-                // Covered by insurance: the account is whole again at oracle, so the keeper
-                // takes its positions over at oracle, without penalty (as Drift v2 liquidators
-                // do once the insurance fund has resolved a bankruptcy). No ADL needed.
-                let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
-                for p in positions {
-                    let lot = Lot::Perp(p.market);
-                    let px = self.lot_price(lot)?;
-                    let n = notional(p.size.0, px.raw() as i128);
-                    self.hand_over(tx, account, liq, lot, p.size.0, px, n, out)?;
-                }
+        if let (0, Some(liq)) = (rest, liquidator) {
+            let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
+            for p in positions {
+                self.hand_over(tx, account, liq, (Lot::Perp(p.market), p.size.0), out)?;
             }
         }
-        // 2. ADL: close every remaining position against ranked opposite positions at the
-        // bankruptcy price, each counterparty giving up at most its profit.
+        Ok(rest)
+    }
+
+    /// Step 2, ADL: closes every remaining position against ranked opposite positions at the
+    /// bankruptcy price; the deficit `rest` is split over positions by notional.
+    fn deleverage(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        rest: i128,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         let positions: SmallVec<[Position; 2]> = tx.get(self, account).positions.clone();
-        // the deficit is split over positions by notional (quote units)
         let mut values: SmallVec<[i128; 2]> = SmallVec::new();
         for p in &positions {
             let px = self.lot_price(Lot::Perp(p.market))?.raw() as i128;
@@ -252,53 +279,84 @@ impl Engine {
                 mul_div(rest, values[k], total, Round::Down)?
             };
             allocated += share;
-            let m = p.market;
-            let px = self.lot_price(Lot::Perp(m))?.raw() as i128;
-            let s = p.size.0;
-            let abs = s.unsigned_abs() as i128;
-            let cands = self.adl_candidates(Some(tx), pool, m, -s, &tx.lend)?;
-            let mut left = abs;
-            let mut taken = 0i128;
-            for (_, _, c) in cands {
-                if left == 0 {
-                    break;
-                }
-                let cp = *tx.get(self, c).position(m).expect("candidate holds");
-                let d = left.min(cp.size.0.unsigned_abs() as i128);
-                let want = if d == left {
-                    share - taken
-                } else {
-                    div_round(share * d, abs, Round::Up).min(share - taken)
-                };
-                let haircut = want.clamp(0, self.position_pnl(&cp)?.max(0));
-                let n0 = notional(d as i64, px);
-                let (q, n, cut) = if s > 0 {
-                    (d as i64, n0 + haircut, haircut)
-                } else {
-                    let n = (n0 - haircut).max(0);
-                    (-(d as i64), n, n0 - n)
-                };
-                tx.trade(self, Lot::Perp(m), account, c, q, n, out)?;
-                taken += cut;
-                left -= d;
-                out.push(Event::Deleveraged {
-                    account: c,
-                    bankrupt: account,
-                    market: m,
-                    size: Amount(d as i64),
-                    haircut: Amount::from_i128(cut)?,
-                });
-            }
+            self.deleverage_position(tx, account, p, share, out)?;
         }
-        // 3. socialize what is left over the pool's quote depositors.
+        Ok(())
+    }
+
+    /// Closes one position `p` of a bankrupt account against the ADL queue; the counterparties
+    /// absorb `share` of the deficit, each at most its unrealized profit.
+    fn deleverage_position(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        p: &Position,
+        share: i128,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let m = p.market;
+        let px = self.lot_price(Lot::Perp(m))?.raw() as i128;
+        let s = p.size.0;
+        let abs = s.unsigned_abs() as i128;
+        let cands = self.adl_candidates(Some(tx), tx.pool, m, -s, &tx.lend)?;
+        let mut left = abs;
+        let mut taken = 0i128;
+        for (_, _, c) in cands {
+            if left == 0 {
+                break;
+            }
+            let cp = *tx.get(self, c).position(m).expect("candidate holds");
+            let d = left.min(cp.size.0.unsigned_abs() as i128);
+            let want = if d == left {
+                share - taken
+            } else {
+                div_round(share * d, abs, Round::Up).min(share - taken)
+            };
+            let haircut = want.clamp(0, self.position_pnl(&cp)?.max(0));
+            let n0 = notional(d as i64, px);
+            let (q, n, cut) = if s > 0 {
+                (d as i64, n0 + haircut, haircut)
+            } else {
+                let n = (n0 - haircut).max(0);
+                (-(d as i64), n, n0 - n)
+            };
+            let t = LotTrade {
+                lot: Lot::Perp(m),
+                seller: account,
+                buyer: c,
+                q,
+                n,
+            };
+            tx.trade(self, t, out)?;
+            taken += cut;
+            left -= d;
+            out.push(Event::Deleveraged {
+                account: c,
+                bankrupt: account,
+                market: m,
+                size: Amount(d as i64),
+                haircut: Amount::from_i128(cut)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Steps 3 and 4: socializes what is left over the pool's quote depositors (lowering the
+    /// deposit index), and recognises what that cannot cover as bad debt.
+    fn socialize_and_write_off(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let pool = tx.pool;
         let q = quote_now(&tx.get(self, account).quote, &tx.lend)?.0 as i128;
         let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
-        let uncovered = if eq.0 < 0 && tx.get(self, account).positions.is_empty() {
+        let mut left = if eq.0 < 0 && tx.get(self, account).positions.is_empty() {
             (-q).max(0)
         } else {
             0
         };
-        let mut left = uncovered;
         if left > 0 {
             let t = Engine::total_deposits(&tx.lend)?;
             // keep the index well above zero: at most 99.9999% of deposits can be cut
@@ -319,7 +377,6 @@ impl Engine {
                 });
             }
         }
-        // 4. uncovered: bad debt.
         if left > 0 {
             tx.bad_debt += left;
             tx.quote_change(self, account, left, out)?;
@@ -329,7 +386,6 @@ impl Engine {
                 amount: Amount::from_i128(left)?,
             });
         }
-        tx.set_since(account, None);
-        Ok(true)
+        Ok(())
     }
 }

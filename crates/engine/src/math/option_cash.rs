@@ -8,6 +8,7 @@ use ballast_options::pricing::OptionKind;
 
 /// Premium of `size` options at `premium` per unit (a [`Price`]: quote per base-native unit),
 /// in quote-native units, rounded up. Exact: `|size| × premium` is an i64 × i64 product.
+#[must_use = "a premium is owed by the buyer and due to the seller"]
 pub fn premium(size: Amount, premium: Price) -> Result<Amount, Overflow> {
     Amount(size.0.checked_abs().ok_or(Overflow)?)
         .value(premium)
@@ -16,6 +17,7 @@ pub fn premium(size: Amount, premium: Price) -> Result<Amount, Overflow> {
 
 /// Taker fee: `min(rate × |size| × spot, cap × premium)`, rounded up (Deribit's option fee
 /// schedule: a share of the underlying's notional, capped at a share of the premium).
+#[must_use = "a fee is owed to the pool"]
 pub fn taker_fee(
     size: Amount,
     spot: Price,
@@ -31,6 +33,7 @@ pub fn taker_fee(
 
 /// Cash payoff at settlement: `size × max(±(settle − strike), 0)`, exact in fixed point and
 /// rounded down (longs receive the floor, shorts pay the ceiling).
+#[must_use = "a payoff is owed by the short and due to the long"]
 pub fn payoff(
     kind: OptionKind,
     size: Amount,
