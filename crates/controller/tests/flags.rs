@@ -9,9 +9,7 @@ use ballast_engine::command::{Command, Envelope, SourceQuote};
 use ballast_engine::demo::{self, btc, usdc, BTC, BTC_PERP, POOL, USDC};
 use ballast_engine::ids::{AccountId, OwnerId};
 use ballast_engine::num::Timestamp;
-use ballast_engine::{Engine, Role};
-use ballast_oracle::aggregate::{AggregatorConfig, SourceId, SourceSpec};
-use ballast_oracle::smooth::StablePriceConfig;
+use ballast_engine::Engine;
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
@@ -96,18 +94,7 @@ fn two_owners_on_opposite_sides_are_not_flagged_as_both_sides() {
 }
 
 fn oracle() -> Command {
-    Command::ConfigureOracle {
-        role: Role::Governor,
-        asset: BTC,
-        sources: (0..3)
-            .map(|i| SourceSpec {
-                id: SourceId(i),
-                weight: 1.0,
-            })
-            .collect(),
-        config: AggregatorConfig::default(),
-        stable: StablePriceConfig::default(),
-    }
+    demo::equal_sources_oracle(BTC, 3)
 }
 
 fn quotes(t: i64, prices: [f64; 3]) -> Envelope {

@@ -357,28 +357,30 @@ fn governance(s: &mut Script) {
     );
 }
 
+/// `ConfigureOracle` for `asset` with `n` equally weighted sources (ids 0..n) and the default
+/// aggregation and stable-price settings.
+pub fn equal_sources_oracle(asset: AssetId, n: u32) -> Command {
+    Command::ConfigureOracle {
+        role: Role::Governor,
+        asset,
+        sources: (0..n)
+            .map(|i| SourceSpec {
+                id: SourceId(i),
+                weight: 1.0,
+            })
+            .collect(),
+        config: AggregatorConfig::default(),
+        stable: StablePriceConfig::default(),
+    }
+}
+
 /// Demo journal: ETH moves behind a three-source oracle; a pumped venue is dropped and a borrow only it would support is refused.
 fn oracle(s: &mut Script) {
     // ETH moves behind a three-source oracle. One venue is pumped ×25: the aggregate stays
     // with the honest median and drops that venue (a minority is not divergence, so one thin
     // venue cannot halt ETH at will). Bob asks for a loan only the pumped price would support,
     // and is refused at the honest price.
-    let sources = (0..3)
-        .map(|i| SourceSpec {
-            id: SourceId(i),
-            weight: 1.0,
-        })
-        .collect();
-    s.at(
-        27 * H + 3,
-        Command::ConfigureOracle {
-            role: Role::Governor,
-            asset: ETH,
-            sources,
-            config: AggregatorConfig::default(),
-            stable: StablePriceConfig::default(),
-        },
-    );
+    s.at(27 * H + 3, equal_sources_oracle(ETH, 3));
     let quotes = |prices: [f64; 3]| {
         prices
             .iter()

@@ -14,9 +14,7 @@ use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::GovernanceConfig;
 use ballast_engine::volmargin::{VolMarginConfig, VolModel};
 use ballast_engine::{Engine, Role};
-use ballast_oracle::aggregate::{AggregatorConfig, SourceId, SourceSpec};
 use ballast_oracle::breaker::BreakerConfig;
-use ballast_oracle::smooth::StablePriceConfig;
 use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -80,18 +78,7 @@ fn installs() -> Vec<Command> {
                 max_step: 0.01,
             },
         },
-        Command::ConfigureOracle {
-            role: Role::Governor,
-            asset: BTC,
-            sources: (0..3)
-                .map(|i| SourceSpec {
-                    id: SourceId(i),
-                    weight: 1.0,
-                })
-                .collect(),
-            config: AggregatorConfig::default(),
-            stable: StablePriceConfig::default(),
-        },
+        ballast_engine::demo::equal_sources_oracle(BTC, 3),
     ]
 }
 
