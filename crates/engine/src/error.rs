@@ -156,7 +156,7 @@ pub enum Reject {
     #[error("role {role:?} may not {action}")]
     Unauthorized { role: Role, action: &'static str },
     #[error("{0} is paused")]
-    Paused(String),
+    Paused(crate::command::Scope),
     #[error("account {account} has an open position or balance and cannot {action}")]
     NotEmpty {
         account: AccountId,
@@ -173,7 +173,7 @@ pub enum Reject {
     #[error("{0} has no oracle configured")]
     NoOracle(AssetId),
     #[error("{0} has no circuit breaker configured")]
-    NoBreaker(String),
+    NoBreaker(crate::command::Scope),
     #[error("unknown option series {0}")]
     UnknownSeries(crate::ids::SeriesId),
     #[error("expiry {expiry} is not after {now}")]

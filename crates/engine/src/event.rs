@@ -8,7 +8,7 @@ use crate::params::ParamKey;
 use crate::state::Lot;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     AssetCreated {
@@ -136,7 +136,7 @@ pub enum Event {
         scope: Scope,
         from: ballast_oracle::breaker::Mode,
         to: ballast_oracle::breaker::Mode,
-        cause: String,
+        cause: ballast_oracle::breaker::Cause,
     },
     ChainStatusChanged {
         halted: bool,

@@ -393,7 +393,7 @@ fn a_crash_halts_the_market_breaker_and_it_reopens_after_cooldown_and_grace() {
     assert!(
         transitions
             .iter()
-            .any(|x| matches!(x, Event::BreakerTransition { to: Mode::Halted, cause, .. } if cause.contains("move_sigma"))),
+            .any(|x| matches!(x, Event::BreakerTransition { to: Mode::Halted, cause, .. } if cause.to_string().contains("move_sigma"))),
         "{transitions:?}"
     );
     let r = rejects(&mut e, t, fill(0.1, price));

@@ -60,17 +60,15 @@ impl Engine {
         let scope = match *key {
             ParamKey::MarketBreaker { market, .. } => Scope::Market(market),
             ParamKey::PoolBreaker { pool, .. } => Scope::Pool(pool),
-            _ => return Err(Reject::NoBreaker(key.to_string())),
+            // Only breaker keys reach here; any other key names no breaker at all.
+            _ => return Err(Reject::NoBreaker(Scope::Global)),
         };
         let b = match scope {
             Scope::Market(m) => self.market(m)?.breaker.as_ref(),
             Scope::Pool(p) => self.pool(p)?.breaker.as_ref(),
             Scope::Global => None,
         };
-        Ok((
-            b.ok_or_else(|| Reject::NoBreaker(scope.to_string()))?,
-            scope,
-        ))
+        Ok((b.ok_or(Reject::NoBreaker(scope))?, scope))
     }
 
     /// Checks bounds, step and cross-parameter rules of setting `key` to `value` now; returns

@@ -272,14 +272,14 @@ impl Engine {
 
     fn check_not_paused(&self, pool: PoolId, market: Option<MarketId>) -> Result<(), Reject> {
         if self.state.paused {
-            return Err(Reject::Paused(Scope::Global.to_string()));
+            return Err(Reject::Paused(Scope::Global));
         }
         if self.state.pools[pool.idx()].paused {
-            return Err(Reject::Paused(Scope::Pool(pool).to_string()));
+            return Err(Reject::Paused(Scope::Pool(pool)));
         }
         if let Some(m) = market {
             if self.state.markets[m.idx()].paused {
-                return Err(Reject::Paused(Scope::Market(m).to_string()));
+                return Err(Reject::Paused(Scope::Market(m)));
             }
         }
         Ok(())

@@ -27,7 +27,7 @@ fn transition_events(scope: Scope, ts: &[Transition], out: &mut Vec<Event>) {
             scope,
             from: t.from,
             to: t.to,
-            cause: t.cause.to_string(),
+            cause: t.cause,
         });
     }
 }
@@ -233,7 +233,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         governor(role, "configure breakers")?;
-        let os = oracle_scope(scope).ok_or(Reject::NoBreaker(scope.to_string()))?;
+        let os = oracle_scope(scope).ok_or(Reject::NoBreaker(scope))?;
         use crate::error::Installed;
         let installed = match scope {
             Scope::Market(m) => self
@@ -317,9 +317,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         // The guardian may tighten (an emergency stop); loosening is governance's.
-        let b = self
-            .breaker(scope)?
-            .ok_or_else(|| Reject::NoBreaker(scope.to_string()))?;
+        let b = self.breaker(scope)?.ok_or(Reject::NoBreaker(scope))?;
         if role == Role::Guardian && mode.severity() <= b.mode().severity() {
             return Err(Reject::Unauthorized {
                 role,
