@@ -195,6 +195,8 @@ pub enum Reject {
     Options(ballast_options::OptionsError),
     #[error("invalid volatility margin: {0}")]
     InvalidVolMargin(String),
+    #[error("portfolio margin: {0}")]
+    InvalidPortfolio(crate::portfolio::PortfolioError),
     #[error("{market}: long open interest would be {open_interest} base-native units, above the cap {cap}")]
     OpenInterestCap {
         market: MarketId,

@@ -31,6 +31,7 @@ pub mod margin;
 pub mod math;
 pub mod num;
 pub mod params;
+pub mod portfolio;
 pub mod rates;
 pub mod risk;
 pub mod settings;

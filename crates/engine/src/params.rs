@@ -198,6 +198,11 @@ pub enum ParamKey {
     AuctionBreaker {
         pool: PoolId,
     },
+    /// A pool's portfolio-margin input (shock ranges, factor, contingencies, a correlation).
+    Portfolio {
+        pool: PoolId,
+        field: crate::portfolio::PortfolioField,
+    },
 }
 
 impl std::fmt::Display for ParamKey {
@@ -229,6 +234,12 @@ impl std::fmt::Display for ParamKey {
                 write!(f, "{market}.vol_margin.{}", name(field))
             }
             ParamKey::AuctionBreaker { pool } => write!(f, "{pool}.auction_breaker"),
+            ParamKey::Portfolio { pool, field } => match field {
+                crate::portfolio::PortfolioField::Correlation { a, b } => {
+                    write!(f, "{pool}.portfolio.correlation.{a}.{b}")
+                }
+                other => write!(f, "{pool}.portfolio.{}", name(other)),
+            },
         }
     }
 }
@@ -402,6 +413,7 @@ impl ParamKey {
                 max_step: 3,
                 ..ParamSpec::discrete(0, 3)
             },
+            ParamKey::Portfolio { field, .. } => field.spec(),
         }
     }
 }

@@ -109,6 +109,12 @@ pub struct Pool {
     /// Lowered maintenance weights on their way down (one per asset at most).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maint_ramps: Vec<WeightRamp>,
+    /// Portfolio-margin inputs; omitted from the canonical form while at their defaults.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::portfolio::PortfolioParams::is_default"
+    )]
+    pub portfolio: crate::portfolio::PortfolioParams,
 }
 
 /// A lowered collateral maintenance weight that ramps in linearly instead of jumping, so

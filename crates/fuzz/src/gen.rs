@@ -13,6 +13,7 @@ use ballast_engine::ids::{
 };
 use ballast_engine::num::{Amount, Timestamp};
 use ballast_engine::params::{CollateralField, LiquidationField, MarketField, ParamKey, PoolField};
+use ballast_engine::portfolio::PortfolioField;
 use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::{AuctionState, MarginMode, State};
 use ballast_engine::{Engine, HealthKind, Role};
@@ -584,7 +585,20 @@ fn protective_key(d: &mut Draw, v: &View, pool: PoolId) -> ParamKey {
         VolMarginField::Horizon,
         VolMarginField::MaxStep,
     ];
-    match d.below(5) {
+    let pf = [
+        PortfolioField::SpotRange,
+        PortfolioField::InitialFactor,
+        PortfolioField::VolRangeUp,
+        PortfolioField::Correlation {
+            a: asset(d, v),
+            b: asset(d, v),
+        },
+    ];
+    match d.below(6) {
+        5 => ParamKey::Portfolio {
+            pool,
+            field: pf[d.below(pf.len())],
+        },
         4 => ParamKey::AuctionBreaker { pool },
         0 => ParamKey::MarketBreaker {
             market: market(d, v),
@@ -636,6 +650,7 @@ fn current(v: &View, key: &ParamKey) -> Option<i64> {
             field.get(&st.markets.get(market.idx())?.vol_margin.as_ref()?.config)
         }
         ParamKey::AuctionBreaker { pool } => st.pools.get(pool.idx())?.liquidation.breaker as i64,
+        ParamKey::Portfolio { pool, field } => st.pools.get(pool.idx())?.portfolio.get(field),
     })
 }
 

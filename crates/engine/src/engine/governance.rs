@@ -35,6 +35,7 @@ impl Engine {
             }
             ParamKey::VolMargin { market, field } => field.get(&self.vol_margin_of(market)?.config),
             ParamKey::AuctionBreaker { pool } => self.pool(pool)?.liquidation.breaker as i64,
+            ParamKey::Portfolio { pool, field } => self.pool(pool)?.portfolio.get(field),
         })
     }
 
@@ -152,6 +153,16 @@ impl Engine {
             ParamKey::AuctionBreaker { pool } => {
                 self.pool(pool)?;
                 Changed::AuctionBreaker(pool, value.clamp(0, 3) as u8)
+            }
+            ParamKey::Portfolio { pool, field } => {
+                if let crate::portfolio::PortfolioField::Correlation { a, b } = field {
+                    self.asset(a)?;
+                    self.asset(b)?;
+                }
+                let mut p = self.pool(pool)?.portfolio.clone();
+                p.set(field, value);
+                p.validate().map_err(Reject::InvalidPortfolio)?;
+                Changed::Portfolio(pool, Box::new(p))
             }
         })
     }
@@ -299,6 +310,10 @@ impl Engine {
             Changed::AuctionBreaker(pool, level) => {
                 self.state.pools[pool.idx()].liquidation.breaker = level
             }
+            Changed::Portfolio(pool, p) => {
+                self.state.pools[pool.idx()].portfolio = *p;
+                self.risk.invalidate_all();
+            }
         }
         Ok(())
     }
@@ -404,4 +419,5 @@ enum Changed {
     Oracle(AssetId, Box<OracleFeed>),
     VolMargin(MarketId, Box<crate::volmargin::VolMargin>),
     AuctionBreaker(PoolId, u8),
+    Portfolio(PoolId, Box<crate::portfolio::PortfolioParams>),
 }

@@ -144,7 +144,8 @@ impl Engine {
             });
         }
         self.collateral_terms(acct, &mut m, ctx)?;
-        let mut book = (acct.margin_mode == MarginMode::Portfolio).then(PortfolioBook::new);
+        let mut book = (acct.margin_mode == MarginMode::Portfolio)
+            .then(|| PortfolioBook::new(&self.state.pools[acct.pool.idx()].portfolio));
         for p in &patched_positions(acct, ctx.patch) {
             self.perp_terms(p, &mut m, ctx, book.as_mut())?;
         }

@@ -90,6 +90,7 @@ impl Engine {
             insurance_fund: Amount::ZERO,
             fee_account: Amount::ZERO,
             maint_ramps: Vec::new(),
+            portfolio: Default::default(),
             bad_debt: Amount::ZERO,
             paused: false,
             breaker: None,

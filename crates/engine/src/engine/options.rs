@@ -16,15 +16,11 @@ use crate::ids::SeriesId;
 use crate::math::option_cash;
 use crate::math::position::PositionUpdate;
 use crate::num::{Overflow, MS_PER_YEAR};
+use crate::portfolio::PortfolioParams;
 use ballast_options::portfolio::{
     compute_margin, BuiltSurface, MarginParams, PortfolioFile, SurfaceSpec, UnderlyingMarket,
 };
 use ballast_options::pricing::{bsm, BsmParams, Greeks, OptionKind};
-
-/// Initial-margin factor on the portfolio-margin requirement (maintenance uses 1.0).
-pub const PM_INITIAL_FACTOR: f64 = 1.25;
-/// Stress range of each underlying's spot in portfolio margin (a level-1 scenario).
-pub const PM_SPOT_RANGE: f64 = 0.20;
 
 /// Greeks of a book on one underlying, per whole unit of the underlying.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -64,17 +60,35 @@ pub(super) struct OptionTrade {
 /// account.
 pub(super) struct PortfolioBook {
     file: PortfolioFile,
+    /// The pool's governed inputs (spot range, initial factor, correlations).
+    inputs: PortfolioParams,
+    /// Asset of each underlying in `file.market`, in the same order.
+    assets: Vec<AssetId>,
+}
+
+/// A raw ratio as a real number.
+fn real(r: crate::num::Ratio) -> f64 {
+    r.0 as f64 / crate::num::RATIO_SCALE as f64
 }
 
 impl PortfolioBook {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(inputs: &PortfolioParams) -> Self {
+        let params = MarginParams {
+            vol_range_up: real(inputs.vol_range_up),
+            vol_range_down: real(inputs.vol_range_down),
+            short_option_pct: real(inputs.short_option_pct),
+            perp_pct: real(inputs.perp_pct),
+            ..MarginParams::default()
+        };
         PortfolioBook {
             file: PortfolioFile {
                 market: Vec::new(),
                 correlation: None,
                 positions: Vec::new(),
-                params: MarginParams::default(),
+                params,
             },
+            inputs: inputs.clone(),
+            assets: Vec::new(),
         }
     }
 
@@ -82,7 +96,8 @@ impl PortfolioBook {
     fn add_market(&mut self, e: &Engine, asset: AssetId) -> Option<f64> {
         let a = &e.state.assets[asset.idx()];
         let spot = e.human(asset, a.price?);
-        if !self.file.market.iter().any(|m| m.name == a.symbol) {
+        if !self.assets.contains(&asset) {
+            self.assets.push(asset);
             let atm = a
                 .vol_surface
                 .as_ref()
@@ -94,7 +109,7 @@ impl PortfolioBook {
                 vol: atm,
                 rate: 0.0,
                 carry_yield: 0.0,
-                spot_range: PM_SPOT_RANGE,
+                spot_range: real(self.inputs.spot_range),
                 oracle_confidence: 0.0,
                 surface: None,
             });
@@ -141,7 +156,7 @@ impl PortfolioBook {
             });
     }
 
-    /// The scenario requirement (×[`PM_INITIAL_FACTOR`] for initial health), rounded up;
+    /// The scenario requirement (× the pool's initial factor for initial health), rounded up;
     /// `None` when it cannot be computed (the caller fails safe).
     pub(super) fn requirement(
         mut self,
@@ -153,8 +168,9 @@ impl PortfolioBook {
         }
         let n = self.file.market.len();
         if n > 1 {
+            let rho = |i: usize, j: usize| self.inputs.rho(self.assets[i], self.assets[j]);
             let matrix = (0..n)
-                .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+                .map(|i| (0..n).map(|j| rho(i, j)).collect())
                 .collect();
             let names = self.file.market.iter().map(|m| m.name.clone()).collect();
             self.file.correlation = Some(ballast_options::portfolio::Correlation {
@@ -166,7 +182,7 @@ impl PortfolioBook {
             return Ok(None);
         };
         let factor = if kind == HealthKind::Initial {
-            PM_INITIAL_FACTOR
+            real(self.inputs.initial_factor)
         } else {
             1.0
         };

@@ -116,7 +116,8 @@ impl Engine {
             | ParamKey::Collateral { pool, .. }
             | ParamKey::Liquidation { pool, .. }
             | ParamKey::PoolBreaker { pool, .. }
-            | ParamKey::AuctionBreaker { pool } => Some(*pool),
+            | ParamKey::AuctionBreaker { pool }
+            | ParamKey::Portfolio { pool, .. } => Some(*pool),
             // An asset's oracle serves every pool.
             ParamKey::Oracle { .. } => None,
         };
