@@ -15,8 +15,9 @@ use proptest::test_runner::{Config, TestRunner};
 fn book(n: usize, seed: u64) -> Engine {
     let mut e = Engine::new();
     for env in demo::synthetic_book(n, seed) {
-        // Refusals in the synthetic book are part of its design (e.g. margin checks).
-        let _ = e.apply(&env);
+        if let Err(r) = e.apply(&env) {
+            panic!("synthetic book command {:?} refused: {r}", env.cmd);
+        }
     }
     e
 }

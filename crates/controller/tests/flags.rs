@@ -159,7 +159,9 @@ fn a_large_deposit_of_an_asset_whose_sources_disagree_is_flagged() {
 fn ordinary_traders_are_rarely_flagged() {
     let mut e = Engine::new();
     for env in demo::synthetic_book(400, 11) {
-        let _ = e.apply(&env);
+        if let Err(r) = e.apply(&env) {
+            panic!("synthetic book command {:?} refused: {r}", env.cmd);
+        }
     }
     let d = decide(
         &e,
