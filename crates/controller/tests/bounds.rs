@@ -61,13 +61,16 @@ fn every_proposal_is_one_governed_step_and_executes_as_proposed() {
                 };
                 for (asset, x) in [(BTC, btc_x), (ETH, eth_x)] {
                     if let Some(p) = px(&e, asset) {
-                        let _ = e.apply(&at(
+                        let shock = at(
                             t0,
                             Command::SetPrice {
                                 asset,
                                 price: p * x,
                             },
-                        ));
+                        );
+                        e.apply(&shock).map_err(|r| {
+                            TestCaseError::fail(format!("price shock refused: {r}"))
+                        })?;
                     }
                 }
                 let mut policy = Policy {
