@@ -153,9 +153,14 @@ impl Store {
         Ok(())
     }
 
-    /// Every journal row in order of seq.
+    /// Every journal row after `after`, in order of seq.
     pub fn rows_after(&self, after: i64) -> Result<Vec<StoredRow>, ServeError> {
         read_rows(&self.conn, after, i64::MAX)
+    }
+
+    /// At most `limit` journal rows after `after`, in order of seq (recovery's pages).
+    pub fn rows_page(&self, after: i64, limit: i64) -> Result<Vec<StoredRow>, ServeError> {
+        read_rows(&self.conn, after, limit)
     }
 
     /// The newest snapshots first (at most `n`), at or before `max_seq`.
