@@ -21,6 +21,7 @@
 //! block start) in asset order.
 
 use crate::error::LabError;
+pub use crate::math::cholesky;
 use crate::scenario::{ModelSpec, Scenario};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal, Uniform};
@@ -175,30 +176,6 @@ impl Model {
 
 fn u01(rng: &mut ChaCha8Rng) -> f64 {
     Uniform::new(0.0, 1.0).expect("valid range").sample(rng)
-}
-
-/// Lower-triangular Cholesky factor `L` with `L·Lᵀ = c`; `None` if `c` is not positive
-/// definite.
-// Matrix and per-asset loops read clearest with indices.
-#[allow(clippy::needless_range_loop)]
-pub fn cholesky(c: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = c.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
-            if i == j {
-                let d = c[i][i] - s;
-                if d <= 1e-12 {
-                    return None;
-                }
-                l[i][j] = d.sqrt();
-            } else {
-                l[i][j] = (c[i][j] - s) / l[j][j];
-            }
-        }
-    }
-    Some(l)
 }
 
 /// Closes of one series from a price CSV, with the bar interval.

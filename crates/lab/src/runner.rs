@@ -25,9 +25,9 @@ pub struct Prepared {
     pub genesis: Engine,
     pub house: House,
     pub book: Option<(Engine, (i64, i64))>,
-    /// The liquidation mechanism of every path ([`crate::keeper::keeper_factory`] by default;
+    /// The liquidation mechanism of every path ([`crate::mechanism::keeper_factory`] by default;
     /// swap in the engine's own liquidation with [`Prepared::with_liquidation`]).
-    pub liquidation: crate::keeper::LiquidationFactory,
+    pub liquidation: crate::mechanism::LiquidationFactory,
 }
 
 impl Prepared {
@@ -61,17 +61,17 @@ impl Prepared {
             genesis,
             house,
             book,
-            liquidation: crate::keeper::keeper_factory,
+            liquidation: crate::mechanism::keeper_factory,
         })
     }
 
     /// Replaces the liquidation mechanism.
-    pub fn with_liquidation(mut self, f: crate::keeper::LiquidationFactory) -> Prepared {
+    pub fn with_liquidation(mut self, f: crate::mechanism::LiquidationFactory) -> Prepared {
         self.liquidation = f;
         self
     }
 
-    /// What every path shares (for [`crate::shock`] and other single-path drivers).
+    /// What every path shares (for the shock ladder and other single-path drivers).
     pub fn setup(&self) -> PathSetup<'_> {
         PathSetup {
             scenario: &self.scenario,

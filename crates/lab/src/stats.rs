@@ -22,7 +22,7 @@
 //! percentile bootstrap for CVaR and the bad-debt mean (see [`tail`]); for the other means of
 //! non-negative counts, the normal approximation `mean ± 1.96·s/√n` clipped at 0.
 
-use crate::world::to_usd;
+use crate::units::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -445,7 +445,7 @@ pub struct Aggregate {
 const USD: i64 = 1_000_000;
 
 impl Aggregate {
-    pub fn add(&mut self, r: &crate::path::PathResult) {
+    pub fn add(&mut self, r: &crate::record::PathResult) {
         self.paths += 1;
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
@@ -520,7 +520,7 @@ impl Aggregate {
         if !r.price_samples.is_empty() {
             self.add_sample(SamplePath {
                 path: r.path,
-                stride: crate::path::sample_stride(r.fund_path.len() as u32),
+                stride: crate::record::sample_stride(r.fund_path.len() as u32),
                 prices: r.price_samples.clone(),
             });
         }

@@ -435,15 +435,13 @@ fn the_liquidation_mechanism_is_pluggable() {
     // A mechanism that never liquidates: accounts sink, nothing is closed, no bad debt is
     // recognised (it stays unrealised in the ledger) — and the runner does not care.
     struct Never;
-    impl ballast_lab::keeper::Liquidation for Never {
-        fn on_step(
+    impl ballast_lab::agent::Agent for Never {
+        fn act(
             &mut self,
-            _: &mut ballast_engine::Engine,
-            _: &ballast_lab::world::House,
-            _: &ballast_lab::keeper::StepContext<'_>,
-            _: &mut ballast_lab::path::PathResult,
-        ) -> Result<(), LabError> {
-            Ok(())
+            _: &ballast_lab::agent::StepContext<'_>,
+            _: u32,
+        ) -> Result<Vec<ballast_lab::agent::Act>, LabError> {
+            Ok(Vec::new())
         }
     }
     let p = load(
