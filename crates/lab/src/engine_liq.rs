@@ -189,7 +189,7 @@ impl EngineLiquidator {
     }
 
     fn notional(&self, ai: usize, size: i64, px: f64) -> f64 {
-        size.unsigned_abs() as f64 / 10f64.powi(self.decimals[ai] as i32) * px
+        size.unsigned_abs() as f64 / crate::units::pow10(self.decimals[ai] as i32) * px
     }
 
     /// Equity (quote-native) of an account if closed at oracle: health + requirement (quote
@@ -331,7 +331,8 @@ impl EngineLiquidator {
                 .map_or(0.0, |p| p.to_human(bd, qd));
             // Short lots are mirrored: the bidder receives `2·oracle_start − price`.
             let unit = if sign > 0.0 { p } else { 2.0 * oracle0 - p };
-            let profit = sign * (px * (1.0 - sign * s) - unit) * q as f64 / 10f64.powi(bd as i32)
+            let profit = sign * (px * (1.0 - sign * s) - unit) * q as f64
+                / crate::units::pow10(bd as i32)
                 - cx.now.gas_usd;
             (profit >= self.min_profit, unit)
         };

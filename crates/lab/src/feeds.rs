@@ -26,7 +26,6 @@ use ballast_engine::{Engine, Role, Scope};
 use ballast_oracle::breaker::Mode;
 use ballast_oracle::smooth::StablePriceConfig;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Genesis commands: oracles (with an honest first update at `t`), breakers, vol margin.
 pub fn genesis_commands(sc: &Scenario, prices: &[f64], markets: &[MarketId]) -> Vec<Command> {
@@ -109,7 +108,7 @@ impl Feed {
         let mut quotes = Vec::with_capacity(o.sources as usize);
         for j in 0..o.sources {
             let z: f64 = if o.noise > 0.0 {
-                StandardNormal.sample(&mut self.rng)
+                crate::math::std_normal(&mut self.rng)
             } else {
                 0.0
             };
@@ -153,7 +152,7 @@ impl Feed {
                 None => h[h.len().saturating_sub(1 + lag as usize)],
             };
             let bias = o.bias.as_ref().map_or(0.0, |b| b[j as usize]);
-            let mut p = base * (bias + o.noise * z).exp() * factor;
+            let mut p = base * libm::exp(bias + o.noise * z) * factor;
             if let Some(x) = floor {
                 p = p.max(x);
             }

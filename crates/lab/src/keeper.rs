@@ -144,7 +144,7 @@ impl KeeperLiquidator {
         let (market, size) = self.positions[pos];
         let ai = market.idx();
         let px = cx.now.prices[ai];
-        let notional = size.0.unsigned_abs() as f64 / 10f64.powi(self.decimals[ai]) * px;
+        let notional = size.0.unsigned_abs() as f64 / crate::units::pow10(self.decimals[ai]) * px;
         let s = self.slippage.fraction(notional, cx.now.returns[ai]);
         let profit = notional * (self.penalty - s) - cx.now.gas_usd;
         if profit < self.min_profit {

@@ -24,7 +24,7 @@ use crate::error::LabError;
 pub use crate::math::cholesky;
 use crate::scenario::{ModelSpec, Scenario};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Poisson, StandardNormal, Uniform};
+use rand_distr::{Distribution, Uniform};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -122,9 +122,9 @@ impl Model {
             } => {
                 let mut r = drift + vol * z;
                 if *lam_dt > 0.0 {
-                    let n: f64 = Poisson::new(*lam_dt).expect("λdt > 0").sample(rng);
-                    for _ in 0..(n as u64) {
-                        let y: f64 = StandardNormal.sample(rng);
+                    let n = crate::math::poisson(rng, *lam_dt);
+                    for _ in 0..n {
+                        let y: f64 = crate::math::std_normal(rng);
                         r += jump_mean + jump_std * y;
                     }
                 }
@@ -335,8 +335,12 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
     let mut out = Vec::new();
     for (i, a) in sc.assets.iter().enumerate() {
         let field = format!("assets[{i}].model");
-        let returns_of =
-            |s: &Series| -> Vec<f64> { s.closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect() };
+        let returns_of = |s: &Series| -> Vec<f64> {
+            s.closes
+                .windows(2)
+                .map(|w| libm::log(w[1] / w[0]))
+                .collect()
+        };
         let check_interval = |s: &Series| -> Result<(), LabError> {
             if s.interval_ms != step_ms {
                 return Err(LabError::field(
@@ -362,7 +366,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                     drift: (mu - 0.5 * sigma * sigma) * dt,
                     vol: sigma * dt.sqrt(),
                     jump_p: jump_intensity * dt,
-                    jump_log: (1.0 - jump_size).ln(),
+                    jump_log: libm::log(1.0 - jump_size),
                 },
                 a.price.expect("validated"),
             ),
@@ -373,7 +377,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 jump_mean,
                 jump_std,
             } => {
-                let kappa = (jump_mean + 0.5 * jump_std * jump_std).exp() - 1.0;
+                let kappa = libm::exp(jump_mean + 0.5 * jump_std * jump_std) - 1.0;
                 (
                     Model::Merton {
                         drift: (mu - 0.5 * sigma * sigma - jump_intensity * kappa) * dt,
@@ -536,12 +540,12 @@ mod tests {
         let n = 200_000;
         let (mut s, mut s2) = (0.0, 0.0);
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
+            let z: f64 = crate::math::std_normal(&mut rng);
             let r = m.step(&mut st, z, &mut rng);
             s += r;
             s2 += r * r;
         }
-        let var = s2 / n as f64 - (s / n as f64).powi(2);
+        let var = s2 / n as f64 - (s / n as f64) * (s / n as f64);
         assert!(
             (var / dt - 1.0).abs() < 0.02,
             "annualized variance {}",
@@ -565,7 +569,7 @@ mod tests {
         let n = 400_000;
         let mut s2 = 0.0;
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
+            let z: f64 = crate::math::std_normal(&mut rng);
             let r = m.step(&mut st, z, &mut rng);
             s2 += r * r;
         }
@@ -578,7 +582,7 @@ mod tests {
         // E[S_T/S_0] = e^{μT} with the compensator: check with μ = 0 over many steps.
         let dt = 1.0 / 365.0;
         let (sigma, lam, m, s) = (0.5, 20.0, -0.1, 0.05);
-        let kappa = f64::exp(m + 0.5 * s * s) - 1.0;
+        let kappa = libm::exp(m + 0.5 * s * s) - 1.0;
         let model = Model::Merton {
             drift: (-0.5 * sigma * sigma - lam * kappa) * dt,
             vol: sigma * f64::sqrt(dt),
@@ -591,8 +595,8 @@ mod tests {
         let n = 400_000;
         let mut g = 0.0;
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
-            g += model.step(&mut st, z, &mut rng).exp();
+            let z: f64 = crate::math::std_normal(&mut rng);
+            g += libm::exp(model.step(&mut st, z, &mut rng));
         }
         assert!(
             (g / n as f64 - 1.0).abs() < 2e-3,

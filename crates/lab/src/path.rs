@@ -31,7 +31,7 @@ use ballast_engine::num::{Round, Timestamp};
 use ballast_engine::{Engine, Event, HealthKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal, Uniform};
+use rand_distr::{Distribution, Uniform};
 
 /// Golden-ratio multiplier of the per-path seed (as in the peer Rust reference).
 pub const PATH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -298,7 +298,7 @@ impl PriceModel {
         match chol {
             Some(l) => {
                 for x in self.u.iter_mut() {
-                    *x = StandardNormal.sample(&mut self.rng);
+                    *x = crate::math::std_normal(&mut self.rng);
                 }
                 for i in 0..n {
                     self.z[i] = (0..=i).map(|k| l[i][k] * self.u[k]).sum();
@@ -307,7 +307,7 @@ impl PriceModel {
             None => {
                 for i in 0..n {
                     self.z[i] = if self.needs[i] {
-                        StandardNormal.sample(&mut self.rng)
+                        crate::math::std_normal(&mut self.rng)
                     } else {
                         0.0
                     };
@@ -332,7 +332,7 @@ impl PriceModel {
             self.returns[i] = s.assets[i]
                 .model
                 .step(&mut self.states[i], self.z[i], &mut self.rng);
-            self.prices[i] *= self.returns[i].exp();
+            self.prices[i] *= libm::exp(self.returns[i]);
             self.peaks[i] = self.peaks[i].max(self.prices[i]);
             if let Some(w) = whale.as_deref_mut() {
                 let mk = whale::Market {
@@ -409,8 +409,8 @@ impl FaultState {
             rng: path_rng(sc.seed, path, 1),
             gas_x: 0.0,
             in_outage: false,
-            p_start: 1.0 - (-outage.rate_per_day * h / 24.0).exp(),
-            p_end: 1.0 - (-h / outage.mean_hours).exp(),
+            p_start: 1.0 - libm::exp(-outage.rate_per_day * h / 24.0),
+            p_end: 1.0 - libm::exp(-h / outage.mean_hours),
             chain: (false, 0.0),
         }
     }
@@ -445,14 +445,14 @@ impl FaultState {
         if let Some(g) = &sc.faults.gas {
             let r_min = returns.iter().cloned().fold(0.0f64, f64::min);
             let zg: f64 = if g.sigma > 0.0 {
-                StandardNormal.sample(&mut self.rng)
+                crate::math::std_normal(&mut self.rng)
             } else {
                 0.0
             };
             self.gas_x = self.gas_x * (1.0 - (g.mean_reversion * h).min(1.0))
                 + g.sigma * h.sqrt() * zg
                 + g.crash_beta * (-r_min).max(0.0);
-            gas_usd = g.base_usd * self.gas_x.exp();
+            gas_usd = g.base_usd * libm::exp(self.gas_x);
         }
         let outage = &sc.faults.keeper_outage;
         if outage.rate_per_day > 0.0 {

@@ -86,7 +86,7 @@ pub struct LogHistogram {
 
 impl LogHistogram {
     pub(crate) fn index(x: i64) -> i32 {
-        ((x as f64).ln() / GAMMA.ln()).floor() as i32
+        (libm::log(x as f64) / libm::log(GAMMA)).floor() as i32
     }
     pub fn count(&self) -> u64 {
         self.zeros + self.buckets.values().map(|b| b.count).sum::<u64>()
@@ -135,7 +135,7 @@ impl LogHistogram {
         if b.min == b.max {
             return b.min as f64;
         }
-        GAMMA.powf(k as f64 + 0.5).clamp(b.min as f64, b.max as f64)
+        libm::pow(GAMMA, k as f64 + 0.5).clamp(b.min as f64, b.max as f64)
     }
     /// The value at rank `⌈q·n⌉` (lower quantile, as `numpy` with `method="inverted_cdf"`).
     pub fn quantile(&self, q: f64) -> f64 {
@@ -272,7 +272,7 @@ impl BandHist {
         if x <= 0 {
             self.zeros += 1;
         } else {
-            let k = ((x as f64).ln() / BAND_GAMMA.ln()).floor() as i32;
+            let k = (libm::log(x as f64) / libm::log(BAND_GAMMA)).floor() as i32;
             *self.buckets.entry(k).or_insert(0) += 1;
         }
     }
@@ -296,7 +296,7 @@ impl BandHist {
         for (k, c) in &self.buckets {
             seen += c;
             if seen >= rank {
-                return BAND_GAMMA.powf(*k as f64 + 0.5);
+                return libm::pow(BAND_GAMMA, *k as f64 + 0.5);
             }
         }
         0.0

@@ -158,7 +158,7 @@ impl Traders {
                 }
                 let dec = sc.assets[tr.asset].decimals as i32;
                 let usd = eq as f64 / 1e6;
-                let qty = (usd * lev / px * 10f64.powi(dec)).floor() as i64;
+                let qty = (usd * lev / px * crate::units::pow10(dec)).floor() as i64;
                 if qty <= 0 {
                     return None;
                 }

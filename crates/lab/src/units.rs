@@ -2,6 +2,7 @@
 //! the one pool, USD ↔ quote-native conversions and an account's quote balance.
 
 use ballast_engine::ids::{AccountId, AssetId, PoolId};
+pub use ballast_engine::num::pow10;
 use ballast_engine::num::{Amount, Round};
 use ballast_engine::{Engine, HealthKind};
 

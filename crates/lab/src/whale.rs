@@ -72,8 +72,9 @@ impl Whale {
         if size == 0 {
             return Some(0.0);
         }
-        let notional =
-            size.unsigned_abs() as f64 / 10f64.powi(sc.assets[mk.asset].decimals as i32) * mk.price;
+        let notional = size.unsigned_abs() as f64
+            / crate::units::pow10(sc.assets[mk.asset].decimals as i32)
+            * mk.price;
         let depth = sc.liquidity.depth_usd.unwrap_or(f64::INFINITY)
             / (1.0 + sc.liquidity.vol_sensitivity * mk.ret.abs() / 0.01);
         self.pending = Some(size);

@@ -17,7 +17,7 @@ use ballast_engine::ids::{AccountId, AssetId, MarketId, OwnerId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
 use ballast_engine::{Engine, Event, Role};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal, Uniform};
+use rand_distr::{Distribution, Uniform};
 
 /// The house accounts and markets of a built world.
 #[derive(Debug, Clone)]
@@ -223,7 +223,7 @@ fn seed_insurance(sc: &Scenario, e: &mut Engine, house: &House, px: f64) -> Resu
         },
     )?;
     let dec = sc.assets[0].decimals as i32;
-    let qty = (notional / px * 10f64.powi(dec)).round() as i64;
+    let qty = (notional / px * crate::units::pow10(dec)).round() as i64;
     for size in [qty, -qty] {
         ap(
             e,
@@ -261,8 +261,8 @@ pub(crate) fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
             }
         }
         Dist::LogNormal { median, sigma, max } => {
-            let z: f64 = StandardNormal.sample(rng);
-            let v = median * (sigma * z).exp();
+            let z: f64 = crate::math::std_normal(rng);
+            let v = median * libm::exp(sigma * z);
             max.map_or(v, |m| v.min(m))
         }
     }
@@ -349,7 +349,7 @@ pub fn populate(
             0,
         )?;
         let dec = sc.assets[ai].decimals as i32;
-        let qty = (margin * lev / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        let qty = (margin * lev / prices[ai] * crate::units::pow10(dec)).floor() as i64;
         if qty <= 0 {
             continue;
         }
@@ -399,7 +399,7 @@ pub fn populate(
             },
         )?;
         let dec = sc.assets[ai].decimals as i32;
-        let qty = (w.notional_usd / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        let qty = (w.notional_usd / prices[ai] * crate::units::pow10(dec)).floor() as i64;
         open(
             eng,
             &mut buf,
