@@ -13,6 +13,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("jump-tail", include_str!("../scenarios/jump-tail.toml")),
     ("march-2020", include_str!("../scenarios/march-2020.toml")),
+    (
+        "march-2020-venues",
+        include_str!("../scenarios/march-2020-venues.toml"),
+    ),
     ("peer-radcad", include_str!("../scenarios/peer-radcad.toml")),
     ("luna-2022", include_str!("../scenarios/luna-2022.toml")),
     (

@@ -16,6 +16,7 @@
 //! lab records the mode of each breaker after every step. `[vol_margin]` adds the engine's
 //! EWMA/GARCH margin add-on (`ConfigureVolMargin`) to every market.
 
+use crate::models::{PreparedAsset, Venues};
 pub use crate::scenario::oracle::{
     BreakerScope, BreakerSpec, OracleFault, OracleSpec, VolMarginSpec,
 };
@@ -28,29 +29,43 @@ use ballast_oracle::smooth::StablePriceConfig;
 use rand_chacha::ChaCha8Rng;
 
 /// Genesis commands: oracles (with an honest first update at `t`), breakers, vol margin.
-pub fn genesis_commands(sc: &Scenario, prices: &[f64], markets: &[MarketId]) -> Vec<Command> {
+pub fn genesis_commands(
+    sc: &Scenario,
+    assets: &[PreparedAsset],
+    markets: &[MarketId],
+) -> Vec<Command> {
     let g = Role::Governor;
     let mut cmds = Vec::new();
     if let Some(o) = &sc.oracle {
-        for (i, _) in sc.assets.iter().enumerate() {
+        for (i, a) in assets.iter().enumerate() {
             let asset = AssetId(i as u16 + 1);
+            let (sources, config, quotes) = match &a.venues {
+                // Each venue's first close (step 0), as `ballast oracle --csv` publishes it.
+                Some(v) => (
+                    v.layout.specs.clone(),
+                    v.layout.config,
+                    venue_quotes(&v.quotes[0]),
+                ),
+                None => (
+                    o.specs(),
+                    o.aggregator(sc.step_hours),
+                    (0..o.sources.count().unwrap_or(0))
+                        .map(|j| SourceQuote {
+                            source: j,
+                            price: a.price0,
+                            confidence: a.price0 * o.confidence,
+                        })
+                        .collect(),
+                ),
+            };
             cmds.push(Command::ConfigureOracle {
                 role: g,
                 asset,
-                sources: o.specs(),
-                config: o.aggregator(sc.step_hours),
+                sources,
+                config,
                 stable: StablePriceConfig::default(),
             });
-            cmds.push(Command::OracleUpdate {
-                asset,
-                quotes: (0..o.sources)
-                    .map(|j| SourceQuote {
-                        source: j,
-                        price: prices[i],
-                        confidence: prices[i] * o.confidence,
-                    })
-                    .collect(),
-            });
+            cmds.push(Command::OracleUpdate { asset, quotes });
         }
     }
     if let Some(b) = &sc.breaker {
@@ -84,82 +99,138 @@ pub fn genesis_commands(sc: &Scenario, prices: &[f64], markets: &[MarketId]) -> 
     cmds
 }
 
-/// One path's feed: the model price history (for latency faults) and the noise stream.
+/// Quotes of the venues that have a bar closing at this step.
+fn venue_quotes(row: &[Option<(f64, f64)>]) -> Vec<SourceQuote> {
+    row.iter()
+        .enumerate()
+        .filter_map(|(j, q)| {
+            q.map(|(price, confidence)| SourceQuote {
+                source: j as u32,
+                price,
+                confidence,
+            })
+        })
+        .collect()
+}
+
+/// The faults acting on one source at one step, combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Faulted {
+    out: bool,
+    lag: u32,
+    factor: f64,
+    floor: Option<f64>,
+    /// A stuck feed repeats its quote of step `stuck − 1`.
+    stuck: Option<u32>,
+}
+
+fn faults_at(sc: &Scenario, sym: &str, source: u32, step: u32) -> Faulted {
+    let mut f = Faulted {
+        out: false,
+        lag: 0,
+        factor: 1.0,
+        floor: None,
+        stuck: None,
+    };
+    for fault in sc
+        .faults
+        .oracle
+        .iter()
+        .filter(|x| x.hits(sym, source, step))
+    {
+        match fault {
+            OracleFault::Outage { .. } => f.out = true,
+            OracleFault::Latency { lag_steps, .. } => f.lag = f.lag.max(*lag_steps),
+            OracleFault::Manipulation {
+                factor: k,
+                ramp_steps,
+                start,
+                ..
+            } => {
+                // Linear ramp to the full factor over `ramp_steps`.
+                let w = if *ramp_steps == 0 {
+                    1.0
+                } else {
+                    ((step - start + 1) as f64 / *ramp_steps as f64).min(1.0)
+                };
+                f.factor *= 1.0 + (k - 1.0) * w;
+            }
+            OracleFault::Freeze { floor: Some(x), .. } => {
+                f.floor = Some(f.floor.map_or(*x, |y: f64| y.max(*x)))
+            }
+            OracleFault::Freeze {
+                floor: None, start, ..
+            } => f.stuck = Some(f.stuck.map_or(*start, |s: u32| s.min(*start))),
+        }
+    }
+    f
+}
+
+/// One path's feed: the model price history (for latency faults), the replayed venues (with
+/// `sources = "csv"`) and the noise stream.
 pub struct Feed {
     history: Vec<Vec<f64>>,
+    venues: Vec<Option<std::sync::Arc<Venues>>>,
     rng: ChaCha8Rng,
 }
 
 impl Feed {
-    pub fn new(prices0: &[f64], rng: ChaCha8Rng) -> Feed {
+    pub fn new(assets: &[PreparedAsset], rng: ChaCha8Rng) -> Feed {
         Feed {
-            history: prices0.iter().map(|p| vec![*p]).collect(),
+            history: assets.iter().map(|a| vec![a.price0]).collect(),
+            venues: assets.iter().map(|a| a.venues.clone()).collect(),
             rng,
         }
     }
 
     /// The `OracleUpdate` of asset `i` at `step` for model price `price` (pushes it to the
-    /// history). Draws one normal per source, live or not, so faults never shift the stream.
+    /// history). Source `j` quotes the model price (synthetic sources) or venue `j`'s close
+    /// (`sources = "csv"`), then `exp(bias_j + noise·Z_j)`, the faults on top. Draws one normal
+    /// per source, live or not, so faults never shift the stream.
     pub fn update(&mut self, sc: &Scenario, i: usize, step: u32, price: f64) -> Command {
         let o = sc.oracle.as_ref().expect("feed only with an [oracle]");
         let h = &mut self.history[i];
         h.push(price);
+        let venues = self.venues[i].as_deref();
+        let n = venues.map_or(o.sources.count().unwrap_or(0), |v| {
+            v.layout.labels.len() as u32
+        });
         let sym = &sc.assets[i].symbol;
-        let mut quotes = Vec::with_capacity(o.sources as usize);
-        for j in 0..o.sources {
+        let mut quotes = Vec::with_capacity(n as usize);
+        for j in 0..n {
             let z: f64 = if o.noise > 0.0 {
                 crate::math::std_normal(&mut self.rng)
             } else {
                 0.0
             };
-            let mut lag = 0u32;
-            let mut factor = 1.0;
-            let mut out = false;
-            let mut floor: Option<f64> = None;
-            let mut stuck: Option<u32> = None;
-            for fault in sc.faults.oracle.iter().filter(|f| f.hits(sym, j, step)) {
-                match fault {
-                    OracleFault::Outage { .. } => out = true,
-                    OracleFault::Latency { lag_steps, .. } => lag = lag.max(*lag_steps),
-                    OracleFault::Manipulation {
-                        factor: k,
-                        ramp_steps,
-                        start,
-                        ..
-                    } => {
-                        // Linear ramp to the full factor over `ramp_steps`.
-                        let w = if *ramp_steps == 0 {
-                            1.0
-                        } else {
-                            ((step - start + 1) as f64 / *ramp_steps as f64).min(1.0)
-                        };
-                        factor *= 1.0 + (k - 1.0) * w;
-                    }
-                    OracleFault::Freeze { floor: Some(x), .. } => {
-                        floor = Some(floor.map_or(*x, |y: f64| y.max(*x)))
-                    }
-                    OracleFault::Freeze {
-                        floor: None, start, ..
-                    } => stuck = Some(stuck.map_or(*start, |s: u32| s.min(*start))),
-                }
-            }
-            if out {
+            let f = faults_at(sc, sym, j, step);
+            if f.out {
                 continue;
             }
-            // A stuck feed repeats the model price of step `start − 1` (history index).
-            let base = match stuck {
-                Some(s0) => h[(s0.max(1) as usize - 1).min(h.len() - 1)],
-                None => h[h.len().saturating_sub(1 + lag as usize)],
+            // The step whose quote the source repeats: `start − 1` when stuck, else `lag` ago.
+            let at = match f.stuck {
+                Some(s0) => (s0.max(1) as usize - 1).min(h.len() - 1),
+                None => h.len().saturating_sub(1 + f.lag as usize),
+            };
+            // (base price, the confidence of an unmoved quote)
+            let (base, conf) = match venues {
+                Some(v) => match v.quotes.get(at).and_then(|row| row[j as usize]) {
+                    Some(q) => q,
+                    None => continue,
+                },
+                None => (h[at], h[at] * o.confidence),
             };
             let bias = o.bias.as_ref().map_or(0.0, |b| b[j as usize]);
-            let mut p = base * libm::exp(bias + o.noise * z) * factor;
-            if let Some(x) = floor {
+            let mut p = base * libm::exp(bias + o.noise * z) * f.factor;
+            if let Some(x) = f.floor {
                 p = p.max(x);
             }
+            // A moved quote keeps its relative confidence.
+            let confidence = if p == base { conf } else { conf / base * p };
             quotes.push(SourceQuote {
                 source: j,
                 price: p,
-                confidence: p * o.confidence,
+                confidence,
             });
         }
         Command::OracleUpdate {
@@ -191,6 +262,16 @@ pub fn engine_price(eng: &Engine, i: usize) -> Option<f64> {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    fn asset(price0: f64) -> PreparedAsset {
+        PreparedAsset {
+            model: crate::models::Model::Replay {
+                returns: std::sync::Arc::new(Vec::new()),
+            },
+            price0,
+            venues: None,
+        }
+    }
 
     #[test]
     fn faults_shape_each_source_quote() {
@@ -230,7 +311,7 @@ start = 3
 end = 10
 "#;
         let sc = Scenario::from_toml(text, "t", &[]).unwrap();
-        let mut f = Feed::new(&[100.0], ChaCha8Rng::seed_from_u64(1));
+        let mut f = Feed::new(&[asset(100.0)], ChaCha8Rng::seed_from_u64(1));
         let quotes = |c: Command| match c {
             Command::OracleUpdate { quotes, .. } => quotes
                 .iter()
@@ -288,7 +369,7 @@ start = 3
 end = 5
 "#;
         let sc = Scenario::from_toml(text, "t", &[]).unwrap();
-        let mut f = Feed::new(&[100.0], ChaCha8Rng::seed_from_u64(1));
+        let mut f = Feed::new(&[asset(100.0)], ChaCha8Rng::seed_from_u64(1));
         let quotes = |c: Command| match c {
             Command::OracleUpdate { quotes, .. } => {
                 quotes.iter().map(|q| q.price).collect::<Vec<_>>()

@@ -321,11 +321,75 @@ pub fn load_series(
     })
 }
 
-/// A prepared asset: its model and its initial price.
+/// A prepared asset: its model, its initial price, and (with `[oracle] sources = "csv"`) the
+/// venues of its replayed CSV as oracle sources.
 #[derive(Debug, Clone)]
 pub struct PreparedAsset {
     pub model: Model,
     pub price0: f64,
+    pub venues: Option<Arc<Venues>>,
+}
+
+/// The venues of a replayed CSV as oracle sources of one asset: every `(venue, symbol)` series
+/// of the replayed series' base asset is one source, laid out by
+/// [`ballast_oracle::timeline::SourceLayout`] exactly as `ballast oracle --csv` lays it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Venues {
+    pub layout: ballast_oracle::timeline::SourceLayout,
+    /// `quotes[step][source]`: `(close, confidence)` of the source's bar that closes when the
+    /// replayed series' bar `step` closes (`None`: the venue has no bar closing then).
+    pub quotes: Vec<Vec<Option<(f64, f64)>>>,
+}
+
+/// Reads the venues of `csv` quoting the base asset of `symbol`, aligned by bar close time to
+/// the replayed series `s` (step `k` ↔ the close of `s`'s bar `k`), for `steps + 1` steps.
+pub fn load_venues(
+    field: &str,
+    (csv, symbol): (&str, &str),
+    base_dir: Option<&Path>,
+    s: &Series,
+    (steps, cfg): (usize, &ballast_oracle::timeline::TimelineConfig),
+) -> Result<Venues, LabError> {
+    let (file, _) = read_csv(field, csv, base_dir)?;
+    let base = ballast_data::base_asset(symbol);
+    let mut longest: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for r in file.rows.iter().filter(|r| r.base_asset() == base) {
+        let e = longest
+            .entry((r.venue.clone(), r.symbol.clone()))
+            .or_insert(r.interval_ms);
+        *e = (*e).max(r.interval_ms);
+    }
+    let layout = ballast_oracle::timeline::SourceLayout::new(&longest, cfg);
+    if layout.config.quorum > layout.labels.len() {
+        return Err(LabError::field(
+            "oracle.quorum",
+            format!(
+                "{} but {csv} has only {} venues for {base} ({})",
+                layout.config.quorum,
+                layout.labels.len(),
+                layout.labels.join(", ")
+            ),
+        ));
+    }
+    let keys: Vec<&(String, String)> = longest.keys().collect();
+    let mut quotes = vec![vec![None; keys.len()]; steps + 1];
+    let first_close = s.first_ts_ms + s.interval_ms;
+    for r in file.rows.iter().filter(|r| r.base_asset() == base) {
+        let Ok(src) = keys.binary_search(&&(r.venue.clone(), r.symbol.clone())) else {
+            continue;
+        };
+        let off = r.close_ms() - first_close;
+        if off < 0 || off % s.interval_ms != 0 {
+            continue;
+        }
+        if let Some(row) = quotes.get_mut((off / s.interval_ms) as usize) {
+            row[src] = Some((
+                r.close,
+                ballast_oracle::timeline::bar_confidence(cfg, r.high, r.low),
+            ));
+        }
+    }
+    Ok(Venues { layout, quotes })
 }
 
 /// Builds every asset's model in per-step units, loading CSVs.
@@ -355,6 +419,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
             }
             Ok(())
         };
+        let mut venues = None;
         let (model, price0) = match &a.model {
             ModelSpec::Gbm {
                 mu,
@@ -453,6 +518,17 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                     *drop_bad_bars,
                 )?;
                 check_interval(&s)?;
+                if let Some(o) = sc.oracle.as_ref().filter(|o| o.sources.count().is_none()) {
+                    let v = load_venues(
+                        &field,
+                        (csv, symbol),
+                        base_dir,
+                        &s,
+                        (sc.horizon as usize, &o.timeline_config()),
+                    )?;
+                    check_fault_sources(sc, i, &v)?;
+                    venues = Some(Arc::new(v));
+                }
                 let returns = returns_of(&s);
                 if (sc.horizon as usize) > returns.len() {
                     return Err(LabError::field(
@@ -498,7 +574,11 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 )
             }
         };
-        out.push(PreparedAsset { model, price0 });
+        out.push(PreparedAsset {
+            model,
+            price0,
+            venues,
+        });
     }
     Ok(out)
 }
@@ -621,4 +701,23 @@ mod tests {
             }
         }
     }
+}
+
+/// With `sources = "csv"`, an oracle fault on asset `i` must name one of its venues.
+fn check_fault_sources(sc: &Scenario, i: usize, v: &Venues) -> Result<(), LabError> {
+    let sym = &sc.assets[i].symbol;
+    let n = v.layout.labels.len() as u32;
+    for (k, fault) in sc.faults.oracle.iter().enumerate() {
+        let (asset, source, _, _) = fault.parts();
+        if asset.as_deref().is_none_or(|a| a == sym) && source >= n {
+            return Err(LabError::field(
+                format!("faults.oracle[{k}].source"),
+                format!(
+                    "no source {source} for {sym}: its venues are 0..{n} ({})",
+                    v.layout.labels.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -512,7 +512,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut feed = sc
         .oracle
         .as_ref()
-        .map(|_| Feed::new(&model.prices, path_rng(sc.seed, path, 3)));
+        .map(|_| Feed::new(s.assets, path_rng(sc.seed, path, 3)));
     let sample = path < crate::stats::SAMPLE_PATHS;
     let stride = sample_stride(sc.horizon);
     if sample {

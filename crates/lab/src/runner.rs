@@ -42,7 +42,7 @@ impl Prepared {
             None => None,
         };
         let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
-        let (genesis, house) = world::genesis(&scenario, &prices)?;
+        let (genesis, house) = world::genesis(&scenario, &assets)?;
         let book = if scenario.population.resample_per_path {
             None
         } else {

@@ -202,7 +202,7 @@ fn run_rung(
     let mut feed = sc
         .oracle
         .as_ref()
-        .map(|_| crate::feeds::Feed::new(&p0, path_rng(sc.seed, 0, 3)));
+        .map(|_| crate::feeds::Feed::new(&prep.assets, path_rng(sc.seed, 0, 3)));
     let mut keeper = (prep.liquidation)(sc);
     let capital = (0, 0);
     let mut rec = Recorder::new(0, &eng, fund_source(sc, house), capital);

@@ -8,6 +8,7 @@
 //! price. Everything goes through `Engine::apply_into`; a refusal is an error naming the command.
 
 use crate::error::LabError;
+use crate::models::PreparedAsset;
 pub use crate::scenario::params::market_params;
 use crate::scenario::params::pool_params;
 use crate::scenario::{Dist, Scenario};
@@ -59,8 +60,9 @@ pub fn apply(
     })
 }
 
-/// Builds the genesis engine (no traders yet).
-pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabError> {
+/// Builds the genesis engine (no traders yet) at the prepared assets' first prices.
+pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House), LabError> {
+    let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
     let mut e = Engine::new();
     let mut buf = Vec::new();
     let mut buf2 = Vec::new();
@@ -170,7 +172,7 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
     if engine_liq && sc.protocol.insurance_fund > 0.0 {
         seed_insurance(sc, &mut e, &house, prices[0])?;
     }
-    for cmd in crate::feeds::genesis_commands(sc, prices, &house.markets) {
+    for cmd in crate::feeds::genesis_commands(sc, assets, &house.markets) {
         apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
     }
     Ok((e, house))

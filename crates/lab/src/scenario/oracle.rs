@@ -7,14 +7,75 @@ use crate::error::LabError;
 use ballast_engine::volmargin::{VolMarginConfig, VolModel};
 use ballast_oracle::aggregate::{AggregatorConfig, SourceId, SourceSpec};
 use ballast_oracle::breaker::BreakerConfig;
+use ballast_oracle::timeline::TimelineConfig;
 use serde::{Deserialize, Serialize};
+
+/// `[oracle] sources`: a number of synthetic sources per asset (the model price with noise,
+/// bias and faults), or `"csv"`: every venue of the asset's replayed CSV is one source, quoting
+/// its own bar closes (faults on top), aggregated as `ballast oracle --csv` aggregates them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    Count(u32),
+    Csv,
+}
+
+impl Sources {
+    /// The number of synthetic sources (`None` for `"csv"`: one per venue, known once the CSV
+    /// is read).
+    pub fn count(self) -> Option<u32> {
+        match self {
+            Sources::Count(n) => Some(n),
+            Sources::Csv => None,
+        }
+    }
+}
+
+impl Serialize for Sources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Sources::Count(n) => s.serialize_u32(*n),
+            Sources::Csv => s.serialize_str("csv"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Sources;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of sources or \"csv\" (each venue of the replayed CSV)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Sources, E> {
+                u32::try_from(v)
+                    .map(Sources::Count)
+                    .map_err(|_| E::custom(format!("{v} sources is too many")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Sources, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("{v}: the number of sources must be >= 0")))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Sources, E> {
+                match v {
+                    "csv" => Ok(Sources::Csv),
+                    _ => Err(E::custom(format!(
+                        "unknown source set `{v}`: a number of sources or \"csv\""
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 /// `[oracle]`: the same source set for every asset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OracleSpec {
-    /// Number of sources (venues) per asset.
-    pub sources: u32,
+    /// Number of sources (venues) per asset, or `"csv"` (see [`Sources`]).
+    pub sources: Sources,
     /// Weights of the sources (default all 1).
     pub weights: Option<Vec<f64>>,
     /// Standard deviation of each source's log noise per step.
@@ -40,7 +101,7 @@ impl Default for OracleSpec {
     fn default() -> Self {
         let a = AggregatorConfig::default();
         OracleSpec {
-            sources: 3,
+            sources: Sources::Count(3),
             weights: None,
             noise: 0.0,
             bias: None,
@@ -109,7 +170,8 @@ pub enum OracleFault {
 }
 
 impl OracleFault {
-    fn parts(&self) -> (&Option<String>, u32, u32, u32) {
+    /// (asset filter, source, start, end) of the fault.
+    pub fn parts(&self) -> (&Option<String>, u32, u32, u32) {
         match self {
             OracleFault::Outage {
                 asset,
@@ -241,8 +303,31 @@ impl OracleSpec {
             max_hold_ms: ms(self.max_hold_s),
         }
     }
+    /// The replay configuration `ballast oracle --csv` uses, with this table's outlier, spread
+    /// and confidence limits; staleness, quorum and hold keep the replay's per-asset defaults
+    /// (1.5 bars, a majority of the venues, the staleness) unless this table sets them.
+    pub fn timeline_config(&self) -> TimelineConfig {
+        let d = AggregatorConfig::default();
+        TimelineConfig {
+            aggregator: AggregatorConfig {
+                outlier_k: self.outlier_k,
+                outlier_floor: self.outlier_floor,
+                outlier_tolerance: self.outlier_tolerance,
+                max_outlier_weight: self.max_outlier_weight,
+                max_spread: self.max_spread,
+                max_confidence: self.max_confidence,
+                ..d
+            },
+            staleness_ms: (self.max_staleness_s > 0.0).then(|| ms(self.max_staleness_s).max(1)),
+            quorum: (self.quorum != d.quorum).then_some(self.quorum),
+            hold_ms: (ms(self.max_hold_s) != d.max_hold_ms).then(|| ms(self.max_hold_s)),
+            ..TimelineConfig::default()
+        }
+    }
+
+    /// Source weights of `n` synthetic sources (all 1 unless `weights` says otherwise).
     pub fn specs(&self) -> Vec<SourceSpec> {
-        (0..self.sources)
+        (0..self.sources.count().unwrap_or(0))
             .map(|j| SourceSpec {
                 id: SourceId(j),
                 weight: self
@@ -291,27 +376,9 @@ pub fn validate(sc: &Scenario) -> Result<(), LabError> {
         LabError::field(a, b)
     }
     if let Some(o) = &sc.oracle {
-        if o.sources == 0 {
-            return Err(f("oracle.sources", "at least one source"));
-        }
-        if o.quorum == 0 || o.quorum > o.sources as usize {
-            return Err(f(
-                "oracle.quorum",
-                format!("must be within 1..={} (got {})", o.sources, o.quorum),
-            ));
-        }
-        for (name, v) in [("oracle.weights", &o.weights), ("oracle.bias", &o.bias)] {
-            if let Some(v) = v {
-                if v.len() != o.sources as usize {
-                    return Err(f(
-                        name,
-                        format!("needs one entry per source ({})", o.sources),
-                    ));
-                }
-                if v.iter().any(|x| !x.is_finite()) {
-                    return Err(f(name, "entries must be finite"));
-                }
-            }
+        match o.sources {
+            Sources::Count(n) => validate_count(o, n)?,
+            Sources::Csv => validate_csv(sc, o)?,
         }
         if !(o.noise.is_finite() && o.noise >= 0.0) {
             return Err(f("oracle.noise", format!("must be >= 0 (got {})", o.noise)));
@@ -329,10 +396,11 @@ pub fn validate(sc: &Scenario) -> Result<(), LabError> {
             return Err(f(at, "an oracle fault needs an [oracle] table"));
         };
         let (asset, source, start, end) = fault.parts();
-        if source >= o.sources {
+        // With `"csv"` the venues are known once the CSV is read (checked there).
+        if let Some(n) = o.sources.count().filter(|n| source >= *n) {
             return Err(f(
                 format!("{at}.source"),
-                format!("no source {source} (sources are 0..{})", o.sources),
+                format!("no source {source} (sources are 0..{n})"),
             ));
         }
         if end < start {
@@ -371,6 +439,61 @@ pub fn validate(sc: &Scenario) -> Result<(), LabError> {
         }
         ballast_engine::volmargin::VolMargin::new(v.config())
             .map_err(|e| f("vol_margin", e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Checks of `sources = N`: quorum within the sources, one weight and bias per source.
+fn validate_count(o: &OracleSpec, n: u32) -> Result<(), LabError> {
+    fn f(a: impl Into<String>, b: impl Into<String>) -> LabError {
+        LabError::field(a, b)
+    }
+    if n == 0 {
+        return Err(f("oracle.sources", "at least one source"));
+    }
+    if o.quorum == 0 || o.quorum > n as usize {
+        return Err(f(
+            "oracle.quorum",
+            format!("must be within 1..={n} (got {})", o.quorum),
+        ));
+    }
+    for (name, v) in [("oracle.weights", &o.weights), ("oracle.bias", &o.bias)] {
+        if let Some(v) = v {
+            if v.len() != n as usize {
+                return Err(f(name, format!("needs one entry per source ({n})")));
+            }
+            if v.iter().any(|x| !x.is_finite()) {
+                return Err(f(name, "entries must be finite"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks of `sources = "csv"`: every asset replays a CSV (whose venues are the sources), and
+/// the per-source lists, whose length is not known before the CSV is read, are not given.
+fn validate_csv(sc: &Scenario, o: &OracleSpec) -> Result<(), LabError> {
+    fn f(a: impl Into<String>, b: impl Into<String>) -> LabError {
+        LabError::field(a, b)
+    }
+    for (i, a) in sc.assets.iter().enumerate() {
+        if !matches!(a.model, super::ModelSpec::Replay { .. }) {
+            return Err(f(
+                format!("assets[{i}].model"),
+                "oracle.sources = \"csv\" needs a `replay` model (its CSV's venues are the sources)",
+            ));
+        }
+    }
+    for (name, v) in [("oracle.weights", &o.weights), ("oracle.bias", &o.bias)] {
+        if v.is_some() {
+            return Err(f(
+                name,
+                "not with sources = \"csv\" (one source per venue; the venues are only known from the CSV)",
+            ));
+        }
+    }
+    if o.quorum == 0 {
+        return Err(f("oracle.quorum", "must be at least 1"));
     }
     Ok(())
 }
