@@ -583,6 +583,25 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
     Ok(out)
 }
 
+/// With `sources = "csv"`, an oracle fault on asset `i` must name one of its venues.
+fn check_fault_sources(sc: &Scenario, i: usize, v: &Venues) -> Result<(), LabError> {
+    let sym = &sc.assets[i].symbol;
+    let n = v.layout.labels.len() as u32;
+    for (k, fault) in sc.faults.oracle.iter().enumerate() {
+        let (asset, source, _, _) = fault.parts();
+        if asset.as_deref().is_none_or(|a| a == sym) && source >= n {
+            return Err(LabError::field(
+                format!("faults.oracle[{k}].source"),
+                format!(
+                    "no source {source} for {sym}: its venues are 0..{n} ({})",
+                    v.layout.labels.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,23 +720,4 @@ mod tests {
             }
         }
     }
-}
-
-/// With `sources = "csv"`, an oracle fault on asset `i` must name one of its venues.
-fn check_fault_sources(sc: &Scenario, i: usize, v: &Venues) -> Result<(), LabError> {
-    let sym = &sc.assets[i].symbol;
-    let n = v.layout.labels.len() as u32;
-    for (k, fault) in sc.faults.oracle.iter().enumerate() {
-        let (asset, source, _, _) = fault.parts();
-        if asset.as_deref().is_none_or(|a| a == sym) && source >= n {
-            return Err(LabError::field(
-                format!("faults.oracle[{k}].source"),
-                format!(
-                    "no source {source} for {sym}: its venues are 0..{n} ({})",
-                    v.layout.labels.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
