@@ -2,7 +2,7 @@
 //!
 //! Each step is five named phases: [`PriceModel::step`] (exogenous model plus the whale's
 //! impact) → [`oracle_phase`] (the engine hears the prices, through the scenario's oracle when it
-//! has one) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
+//! has one) → [`funding_phase`] (every market's funding settled) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
 //! traders: [`take_turn`]) → the liquidation agent's turn → [`Recorder::end_step`].
 //!
 //! Streams (the determinism contract): the price stream of path `i` is
@@ -26,7 +26,7 @@ use crate::traders::Traders;
 use crate::whale::{self, Whale};
 use crate::world::{self, House};
 use ballast_engine::command::{Command, Envelope};
-use ballast_engine::ids::{AccountId, AssetId};
+use ballast_engine::ids::{AccountId, AssetId, MarketId};
 use ballast_engine::num::{Round, Timestamp};
 use ballast_engine::{Engine, Event, HealthKind};
 use rand::SeedableRng;
@@ -383,6 +383,26 @@ pub fn oracle_phase(
     })
 }
 
+/// Phase 2b: every market's funding is settled (`SettleFunding`: the index moves by the
+/// mark/index premium over the elapsed time) and the recorder books what the longs paid. A
+/// settlement the engine gates (a halted market, an untrusted oracle) waits for a later step.
+pub fn funding_phase(eng: &mut Engine, markets: &[MarketId], t: i64, rec: &mut Recorder) {
+    let mut buf = Vec::new();
+    for &market in markets {
+        let m = &eng.state().markets[market.idx()];
+        let (before, long_oi) = (m.funding_index, m.long_oi.0);
+        let env = Envelope {
+            time: Timestamp(t),
+            cmd: Command::SettleFunding { market },
+        };
+        if eng.apply_into(&env, &mut buf).is_ok() {
+            let after = eng.state().markets[market.idx()].funding_index;
+            rec.funding(before, after, long_oi);
+        }
+        buf.clear();
+    }
+}
+
 /// Infrastructure faults of one path (stream 1): the gas-price process and keeper outages.
 pub struct FaultState {
     rng: ChaCha8Rng,
@@ -525,6 +545,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let (dd, dumped) = model.step(s, &eng, agents.whale.as_mut(), halted);
         rec.prices(step, dd, dumped, halted);
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &model.prices, (t, path, step))?;
+        if sc.protocol.settle_funding {
+            funding_phase(&mut eng, &s.house.markets, t, &mut rec);
+        }
         if sample && step % stride == 0 {
             rec.m.price_samples.push(model.prices.clone());
         }

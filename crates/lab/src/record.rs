@@ -117,6 +117,10 @@ pub struct PathResult {
     pub trader_reopens: u64,
     #[serde(default)]
     pub trader_refused: u64,
+    /// Funding paid by the longs to the shorts (negative: received), quote-native, summed over
+    /// the markets' per-step `SettleFunding` (index move × long open interest).
+    #[serde(default)]
+    pub funding_paid: i64,
     /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
     /// only for the first `stats::SAMPLE_PATHS` paths (the report's sample paths).
     #[serde(skip)]
@@ -386,6 +390,17 @@ impl Recorder {
         if outage {
             self.m.outage_steps += 1;
         }
+    }
+
+    /// Books one market's funding settlement: the index moved from `before` to `after` over
+    /// `long_oi` (base-native) open interest.
+    pub fn funding(&mut self, before: i128, after: i128, long_oi: i64) {
+        let unit = ballast_engine::funding::FUNDING_INDEX_SCALE * ballast_engine::num::VALUE_SCALE;
+        let paid = (after - before).saturating_mul(i128::from(long_oi)) / unit;
+        self.m.funding_paid = self
+            .m
+            .funding_paid
+            .saturating_add(i64::try_from(paid).unwrap_or(i64::MAX));
     }
 
     /// Books a fact an agent reported.

@@ -130,6 +130,8 @@ pub struct Protocol {
     /// Market parameters used by every asset's perpetual unless the asset overrides them.
     pub market: MarketSpec,
     pub liquidation: LiquidationSpec,
+    /// Settle every market's funding (`SettleFunding`) at every step (default true).
+    pub settle_funding: bool,
 }
 
 impl Default for Protocol {
@@ -139,6 +141,7 @@ impl Default for Protocol {
             pool: PoolSpec::default(),
             market: MarketSpec::default(),
             liquidation: LiquidationSpec::default(),
+            settle_funding: true,
         }
     }
 }
@@ -234,11 +237,12 @@ impl MarketOverride {
 #[serde(rename_all = "snake_case")]
 pub enum MechanismSpec {
     /// The lab's keeper takes the other side with a `Fill` at `oracle × (1 ∓ penalty)` and the
-    /// lab runs the insurance waterfall (the peer-radCAD model).
-    #[default]
+    /// lab runs the insurance waterfall: the peer-radCAD model, kept for that comparison only.
     KeeperFill,
     /// The engine's own `Liquidate` (keeper takeover at oracle, penalty split, partial closes,
-    /// engine insurance fund, ADL, socialized loss).
+    /// engine insurance fund, ADL, socialized loss): the default, so a scenario's figures are
+    /// the ledger's.
+    #[default]
     EngineTakeover,
     /// The engine's Dutch auctions (`StartAuction` / `TakeAuction` / `RedoAuction`, Maker
     /// Liquidations 2.0) with the same waterfall.

@@ -28,7 +28,9 @@
 use crate::agent::Now;
 use crate::attribution::{self, Attribution, Exposure};
 use crate::error::LabError;
-use crate::path::{fund_source, oracle_phase, path_book, path_rng, take_turn, World};
+use crate::path::{
+    fund_source, funding_phase, oracle_phase, path_book, path_rng, take_turn, World,
+};
 use crate::record::Recorder;
 use crate::runner::Prepared;
 use crate::world::{self, House, T0_MS};
@@ -215,6 +217,9 @@ fn run_rung(
     for step in 1..=spec.settle_steps {
         let t = T0_MS + i64::from(step) * step_ms;
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &prices, (t, 0, step))?;
+        if sc.protocol.settle_funding {
+            funding_phase(&mut eng, &house.markets, t, &mut rec);
+        }
         if measured.is_none() {
             measured = Some((at_risk(&mut eng, house), exposures(&eng, house)));
         }

@@ -416,6 +416,9 @@ pub struct Aggregate {
     /// Liquidation sales deferred by the per-step sell cap.
     #[serde(default)]
     pub deferred_sell: Moments,
+    /// Funding paid by longs to shorts.
+    #[serde(default)]
+    pub funding_paid: Moments,
     /// Unsettled negative equity at the horizon.
     #[serde(default)]
     pub unsettled: Moments,
@@ -513,6 +516,7 @@ impl Aggregate {
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
+        self.funding_paid.add(r.funding_paid, USD);
         self.trader_closes += r.trader_closes;
         self.trader_adds += r.trader_adds;
         self.trader_reopens += r.trader_reopens;
@@ -551,6 +555,7 @@ impl Aggregate {
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);
+        self.funding_paid.merge(&o.funding_paid);
         self.trader_closes += o.trader_closes;
         self.trader_adds += o.trader_adds;
         self.trader_reopens += o.trader_reopens;
@@ -854,6 +859,10 @@ pub struct Summary {
     /// `bad_debt`), USD per path (absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unsettled_mean: f64,
+    /// Funding paid by longs to shorts (negative: received), USD per path, settled every step
+    /// (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub funding_paid_mean: f64,
     /// Trader rules, per path (absent when 0): closes (take-profit/stop-loss), adds on dips,
     /// reopens, trader fills the engine refused.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -974,6 +983,7 @@ impl Summary {
             chain_halted_fraction: a.chain_halted_steps as f64 / n / info.steps.max(1) as f64,
             deferred_sell_mean: mean(&a.deferred_sell),
             unsettled_mean: mean(&a.unsettled),
+            funding_paid_mean: mean(&a.funding_paid),
             trader_closes_mean: a.trader_closes as f64 / n,
             trader_adds_mean: a.trader_adds as f64 / n,
             trader_reopens_mean: a.trader_reopens as f64 / n,
@@ -1149,6 +1159,15 @@ impl Summary {
         }
         if self.chain_halted_fraction > 0.0 {
             row("chain halted", pct(self.chain_halted_fraction));
+        }
+        if self.funding_paid_mean != 0.0 {
+            row(
+                "funding paid",
+                format!(
+                    "{} USD / path by longs to shorts (settled every step)",
+                    money(self.funding_paid_mean)
+                ),
+            );
         }
         if self.unsettled_mean > 0.0 {
             row(
