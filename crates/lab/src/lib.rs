@@ -35,6 +35,7 @@
 
 pub mod agent;
 pub mod attribution;
+pub mod book;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;

@@ -63,6 +63,38 @@ pub fn t0_weights(eng: &Engine, house: &House, sc: &Scenario, prices: &[f64]) ->
         .collect()
 }
 
+/// Each trader account's t0 holdings by instrument (engine value units, ≥ 0): perps'
+/// |notional|, options' |mark| + requirement, quote borrowed, non-quote collateral value; index
+/// = account − `house.first_trader`. The weights of [`split_bad_debt`] by instrument.
+pub fn t0_instruments(eng: &Engine, house: &House) -> Vec<Vec<f64>> {
+    use ballast_engine::margin::Contribution as C;
+    (house.first_trader..eng.state().accounts.len() as u32)
+        .map(|i| {
+            let mut w = vec![0.0; 4];
+            if let Ok(b) = eng.breakdown(AccountId(i), HealthKind::Maintenance) {
+                for l in &b.lines {
+                    match l {
+                        C::Perp { notional, .. } => w[0] += notional.0.unsigned_abs() as f64,
+                        C::Option {
+                            mark, requirement, ..
+                        } => w[1] += (mark.0.unsigned_abs() + requirement.0.unsigned_abs()) as f64,
+                        C::Portfolio {
+                            option_marks,
+                            requirement,
+                        } => {
+                            w[1] += (option_marks.0.unsigned_abs() + requirement.0.unsigned_abs())
+                                as f64
+                        }
+                        C::Quote { value, .. } => w[2] += (-value.0).max(0) as f64,
+                        C::Collateral { value, .. } => w[3] += value.0.max(0) as f64,
+                    }
+                }
+            }
+            w
+        })
+        .collect()
+}
+
 /// Splits the bad-debt bookings of `losses` (all but insurance draws) over markets by the
 /// bankrupt account's `weights`, in integers: each share rounded down, the remainder to the
 /// largest weight, so the parts sum to the whole exactly. The last slot takes losses of accounts
@@ -152,6 +184,10 @@ pub struct PathSetup<'a> {
     pub book: Option<&'a (Engine, (i64, i64))>,
     /// Builds the liquidation agent of each path.
     pub liquidation: LiquidationFactory,
+    /// The position snapshot opened after the population, and its name.
+    pub book_file: Option<&'a (crate::book::Book, String)>,
+    /// Check conservation through the ledger after every step.
+    pub audit: bool,
 }
 
 /// The book path `path` starts from (t0, before any price move) and its (initial margin, OI):
@@ -164,6 +200,9 @@ pub fn path_book(s: &PathSetup<'_>, path: u64) -> Result<(Engine, (i64, i64)), L
             let mut e = s.genesis.clone();
             let mut prng = path_rng(s.scenario.seed, path, 2);
             world::populate(s.scenario, &mut e, s.house, &prices, &mut prng, path)?;
+            if let Some(b) = s.book_file {
+                crate::book::open(&mut e, s.house, s.scenario, &b.0, &b.1)?;
+            }
             let cap = book_capital(&e, s.house);
             Ok((e, cap))
         }
@@ -526,6 +565,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let (mut eng, capital) = path_book(s, path)?;
     let mut model = PriceModel::new(s, path);
     let weights = t0_weights(&eng, s.house, sc, &model.prices);
+    let instruments = t0_instruments(&eng, s.house);
     let mut faults = FaultState::new(sc, path);
     let mut agents = Agents::new(s, &eng, path);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
@@ -547,6 +587,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &model.prices, (t, path, step))?;
         if sc.protocol.settle_funding {
             funding_phase(&mut eng, &s.house.markets, t, &mut rec);
+        }
+        if let Some(b) = s.book_file {
+            for cmd in crate::book::vol_commands(&b.0, sc, &model.prices, &model.peaks) {
+                world::apply(&mut eng, &mut Vec::new(), t, cmd, path, step)?;
+            }
         }
         if sample && step % stride == 0 {
             rec.m.price_samples.push(model.prices.clone());
@@ -575,9 +620,18 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         agents_phase(&mut agents, &mut eng, world, now, &mut rec)?;
         take_turn(agents.liquidation.as_mut(), &mut eng, world, now, &mut rec)?;
         rec.end_step(&eng, step);
+        if s.audit {
+            audit(&eng, path, step)?;
+        }
     }
     let mut m = rec.m;
     m.unsettled = unsettled_loss(&eng, s.house);
+    if let [perp, option, borrow, collateral, unheld] =
+        split_bad_debt(&m.losses, &instruments, s.house.first_trader, 4)[..]
+    {
+        (m.bad_debt_perp, m.bad_debt_option, m.bad_debt_borrow) = (perp, option, borrow);
+        (m.bad_debt_collateral, m.bad_debt_unheld) = (collateral, unheld);
+    }
     m.bad_debt_by_market = split_bad_debt(
         &m.losses,
         &weights,
@@ -589,6 +643,20 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - lenders.left(&eng);
     }
     Ok((m, eng))
+}
+
+/// Value conservation through the ledger (`Engine::conservation_gaps`): an error naming the
+/// first asset whose balances no longer add up.
+pub fn audit(eng: &Engine, path: u64, step: u32) -> Result<(), LabError> {
+    match eng.conservation_gaps().into_iter().find(|(_, g)| *g != 0) {
+        None => Ok(()),
+        Some((asset, gap)) => Err(LabError::Conservation {
+            path,
+            step,
+            asset: asset.0,
+            gap,
+        }),
+    }
 }
 
 /// Phase 4: the whale, the lenders and the traders take their turns, in that order.

@@ -121,6 +121,22 @@ pub struct PathResult {
     /// the markets' per-step `SettleFunding` (index move × long open interest).
     #[serde(default)]
     pub funding_paid: i64,
+    /// Option lots the engine liquidated (`Liquidated` with an option lot).
+    #[serde(default)]
+    pub option_liquidations: u64,
+    /// `bad_debt` split over what the bankrupt accounts held at t0 (perps' notional, options'
+    /// marks and requirements, quote borrowed, non-quote collateral value; accounts with none of
+    /// them in `bad_debt_unheld`): the parts sum to `bad_debt` exactly.
+    #[serde(default)]
+    pub bad_debt_perp: i64,
+    #[serde(default)]
+    pub bad_debt_option: i64,
+    #[serde(default)]
+    pub bad_debt_borrow: i64,
+    #[serde(default)]
+    pub bad_debt_collateral: i64,
+    #[serde(default)]
+    pub bad_debt_unheld: i64,
     /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
     /// only for the first `stats::SAMPLE_PATHS` paths (the report's sample paths).
     #[serde(skip)]
@@ -217,6 +233,14 @@ pub fn book_events(events: &[Event], m: &mut PathResult) {
                     .value(*price)
                     .to_quote(Round::Down)
                     .map_or(0, |a| a.0);
+                m.penalties += penalty.0;
+            }
+            Event::Liquidated {
+                lot: Lot::Option(_),
+                penalty,
+                ..
+            } => {
+                m.option_liquidations += 1;
                 m.penalties += penalty.0;
             }
             Event::AuctionStarted { .. } => m.auctions_started += 1,

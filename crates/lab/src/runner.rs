@@ -28,6 +28,10 @@ pub struct Prepared {
     /// The liquidation mechanism of every path ([`crate::mechanism::keeper_factory`] by default;
     /// swap in the engine's own liquidation with [`Prepared::with_liquidation`]).
     pub liquidation: crate::mechanism::LiquidationFactory,
+    /// The scenario's position snapshot (`book = "FILE"`) and the name errors cite.
+    pub book_file: Option<std::sync::Arc<(crate::book::Book, String)>>,
+    /// Check value conservation through the ledger after every step (an error if it fails).
+    pub audit: bool,
 }
 
 impl Prepared {
@@ -43,7 +47,20 @@ impl Prepared {
         };
         let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
         let (genesis, house) = world::genesis(&scenario, &assets)?;
+        let book_file = match &scenario.book {
+            None => None,
+            Some(f) => {
+                let p = base_dir.map_or_else(|| PathBuf::from(f), |b| b.join(f));
+                let p = if p.exists() { p } else { PathBuf::from(f) };
+                let book = crate::book::Book::read(&p)?;
+                Some(std::sync::Arc::new((book, p.display().to_string())))
+            }
+        };
         let book = if scenario.population.resample_per_path {
+            // Each path opens the book after its own population: refuse a bad book now, once.
+            if let Some(b) = &book_file {
+                crate::book::open(&mut genesis.clone(), &house, &scenario, &b.0, &b.1)?;
+            }
             None
         } else {
             // One book from the master seed, shared by every path (the peer-radCAD setup).
@@ -51,6 +68,9 @@ impl Prepared {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(scenario.seed);
             let mut e = genesis.clone();
             world::populate(&scenario, &mut e, &house, &prices, &mut rng, 0)?;
+            if let Some(b) = &book_file {
+                crate::book::open(&mut e, &house, &scenario, &b.0, &b.1)?;
+            }
             let cap = book_capital(&e, &house);
             Some((e, cap))
         };
@@ -62,7 +82,15 @@ impl Prepared {
             house,
             book,
             liquidation: crate::mechanism::keeper_factory,
+            book_file,
+            audit: false,
         })
+    }
+
+    /// Checks value conservation through the ledger after every step of every path.
+    pub fn with_audit(mut self) -> Prepared {
+        self.audit = true;
+        self
     }
 
     /// Replaces the liquidation mechanism.
@@ -81,6 +109,8 @@ impl Prepared {
             house: &self.house,
             book: self.book.as_ref(),
             liquidation: self.liquidation,
+            book_file: self.book_file.as_deref(),
+            audit: self.audit,
         }
     }
 

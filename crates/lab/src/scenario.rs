@@ -59,6 +59,10 @@ pub struct Scenario {
     /// Extra agents (a whale that dumps into thin depth).
     #[serde(default, skip_serializing_if = "Agents::is_empty")]
     pub agents: Agents,
+    /// A position snapshot opened after the population (JSON or CSV, see `book`), relative to
+    /// the scenario file's folder (`ballast stress --book FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book: Option<String>,
 }
 
 /// Agents beyond the trader population.

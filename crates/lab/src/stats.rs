@@ -419,6 +419,13 @@ pub struct Aggregate {
     /// Funding paid by longs to shorts.
     #[serde(default)]
     pub funding_paid: Moments,
+    /// Option lots liquidated, summed over paths.
+    #[serde(default)]
+    pub option_liquidations: u64,
+    /// Bad debt by what the bankrupt accounts held at t0: perps, options, borrows, non-quote
+    /// collateral, none of these.
+    #[serde(default)]
+    pub bad_debt_by_instrument: [Moments; 5],
     /// Unsettled negative equity at the horizon.
     #[serde(default)]
     pub unsettled: Moments,
@@ -517,6 +524,17 @@ impl Aggregate {
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
         self.funding_paid.add(r.funding_paid, USD);
+        self.option_liquidations += r.option_liquidations;
+        let parts = [
+            r.bad_debt_perp,
+            r.bad_debt_option,
+            r.bad_debt_borrow,
+            r.bad_debt_collateral,
+            r.bad_debt_unheld,
+        ];
+        for (m, x) in self.bad_debt_by_instrument.iter_mut().zip(parts) {
+            m.add(x, USD);
+        }
         self.trader_closes += r.trader_closes;
         self.trader_adds += r.trader_adds;
         self.trader_reopens += r.trader_reopens;
@@ -556,6 +574,14 @@ impl Aggregate {
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);
         self.funding_paid.merge(&o.funding_paid);
+        self.option_liquidations += o.option_liquidations;
+        for (m, x) in self
+            .bad_debt_by_instrument
+            .iter_mut()
+            .zip(&o.bad_debt_by_instrument)
+        {
+            m.merge(x);
+        }
         self.trader_closes += o.trader_closes;
         self.trader_adds += o.trader_adds;
         self.trader_reopens += o.trader_reopens;
@@ -863,6 +889,13 @@ pub struct Summary {
     /// (absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub funding_paid_mean: f64,
+    /// Option lots liquidated per path (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub option_liquidations_mean: f64,
+    /// Mean bad debt (USD per path) by what the bankrupt accounts held at t0: `[perps, options,
+    /// borrows, collateral, none]`; sums to `bad_debt.mean` (absent when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_debt_by_instrument: Option<[f64; 5]>,
     /// Trader rules, per path (absent when 0): closes (take-profit/stop-loss), adds on dips,
     /// reopens, trader fills the engine refused.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -984,6 +1017,12 @@ impl Summary {
             deferred_sell_mean: mean(&a.deferred_sell),
             unsettled_mean: mean(&a.unsettled),
             funding_paid_mean: mean(&a.funding_paid),
+            option_liquidations_mean: a.option_liquidations as f64 / n,
+            bad_debt_by_instrument: {
+                let v = a.bad_debt_by_instrument.each_ref().map(mean);
+                // Perps alone (the population's book): the split says nothing new.
+                (v[1..].iter().any(|x| *x != 0.0)).then_some(v)
+            },
             trader_closes_mean: a.trader_closes as f64 / n,
             trader_adds_mean: a.trader_adds as f64 / n,
             trader_reopens_mean: a.trader_reopens as f64 / n,
@@ -1159,6 +1198,25 @@ impl Summary {
         }
         if self.chain_halted_fraction > 0.0 {
             row("chain halted", pct(self.chain_halted_fraction));
+        }
+        if let Some(v) = self.bad_debt_by_instrument {
+            row(
+                "bad debt by holding",
+                format!(
+                    "perps {} / options {} / borrows {} / collateral {} / other {} USD (t0 holdings of the bankrupt)",
+                    money(v[0]),
+                    money(v[1]),
+                    money(v[2]),
+                    money(v[3]),
+                    money(v[4])
+                ),
+            );
+        }
+        if self.option_liquidations_mean > 0.0 {
+            row(
+                "option liquidations",
+                format!("{:.1} / path", self.option_liquidations_mean),
+            );
         }
         if self.funding_paid_mean != 0.0 {
             row(
