@@ -87,6 +87,12 @@ impl Prepared {
         })
     }
 
+    /// Trader accounts of every path: the population's plus the book's.
+    pub fn accounts(&self) -> u32 {
+        let book = self.book_file.as_ref().map_or(0, |b| b.0.accounts.len());
+        self.scenario.population.accounts + book as u32
+    }
+
     /// Checks value conservation through the ledger after every step of every path.
     pub fn with_audit(mut self) -> Prepared {
         self.audit = true;
@@ -134,7 +140,7 @@ impl Prepared {
             seed: sc.seed,
             steps: sc.horizon,
             step_hours: sc.step_hours,
-            accounts: sc.population.accounts,
+            accounts: self.accounts(),
             fund0_usd: sc.protocol.insurance_fund,
             mechanism: sc.protocol.liquidation.mechanism.name(),
         };
@@ -478,7 +484,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         end_path: end,
         steps: sc.horizon,
         step_hours: sc.step_hours,
-        accounts: sc.population.accounts,
+        accounts: prep.accounts(),
         fund0_usd: sc.protocol.insurance_fund,
         mechanism: sc.protocol.liquidation.mechanism.name().to_string(),
         elapsed_s: elapsed,

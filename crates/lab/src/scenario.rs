@@ -357,7 +357,7 @@ pub struct LiquidationSpec {
 impl Default for LiquidationSpec {
     fn default() -> Self {
         LiquidationSpec {
-            mechanism: MechanismSpec::KeeperFill,
+            mechanism: MechanismSpec::default(),
             penalty: 0.02,
             fee_to_fund: 0.5,
             penalty_max: None,

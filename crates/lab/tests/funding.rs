@@ -16,7 +16,8 @@ fn funding_settles_every_step_and_is_recorded() {
     let (r, eng) = on.run_path_engine(0).expect("runs");
     let step_ms = 3_600_000i64;
     let last = ballast_lab::units::T0_MS + i64::from(on.scenario.horizon) * step_ms;
-    for m in &eng.state().markets {
+    for &id in &on.house.markets {
+        let m = &eng.state().markets[id.idx()];
         assert_eq!(
             m.last_funding.0, last,
             "{}: settled at the last step",
