@@ -53,7 +53,7 @@ fn plain_loop(ops: &[Plain], accounts: usize) -> (f64, i64) {
     // `a / b` rounded up, for a ≥ 0 and b > 0.
     let up = |a: i128, b: i128| (a + b - 1) / b;
     // BTC (8 decimals) priced in USDC (6): raw steps of 1e-12 quote-native per sat.
-    let scale = 10f64.powi(6 - 8 + 12);
+    let scale = ballast_engine::num::pow10(6 - 8 + 12);
     let (taker_fee, maker_fee) = (500_000i128, 200_000i128); // 0.05%, 0.02% of 1e9
     let mut size = vec![0i64; accounts];
     let mut basis = vec![0i64; accounts];

@@ -28,7 +28,7 @@ fn amt(st: &State, a: ballast_engine::ids::AssetId, x: Amount) -> String {
     format!(
         "{:.*}",
         (d as usize).min(6),
-        x.0 as f64 / 10f64.powi(d as i32)
+        x.0 as f64 / ballast_engine::num::pow10(d as i32)
     )
 }
 fn usd(st: &State, v: Value) -> String {

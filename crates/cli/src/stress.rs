@@ -43,6 +43,10 @@ pub struct StressArgs {
     /// with --out DIR, writes DIR/compare.html and DIR/compare.json.
     #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "shard")]
     pub compare: Option<Vec<String>>,
+    /// Open this position snapshot (JSON or CSV, see crates/lab/SCENARIOS.md "Books") after the
+    /// population in every path; the same as `book = "FILE"` in the scenario.
+    #[arg(long, value_name = "FILE")]
+    pub book: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -70,6 +74,12 @@ pub fn stress(w: &mut Out, a: StressArgs) -> Result<()> {
     }
     if let Some(s) = a.seed {
         sets.push(format!("seed={s}"));
+    }
+    if let Some(b) = &a.book {
+        // Absolute, so a scenario file's folder does not change what the path means.
+        let b = std::fs::canonicalize(b).unwrap_or_else(|_| b.clone());
+        let quoted = serde_json::to_string(&b.display().to_string())?;
+        sets.push(format!("book={quoted}"));
     }
     if let Some(pair) = &a.compare {
         return compare(w, &a, pair, &sets);

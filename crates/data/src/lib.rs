@@ -7,7 +7,9 @@
 //! ts_utc,unix_ms,venue,symbol,interval,open,high,low,close,volume_base,volume_quote,trades
 //! ```
 //!
-//! `ts_utc`/`unix_ms` are the bar **open** time (UTC); volume and trade cells may be empty. The
+//! `ts_utc`/`unix_ms` are the bar **open** time (UTC); `ts_utc` may be RFC 3339 (`2020-03-12T00:00:00Z`,
+//! an offset, fractional seconds) or `2020-03-12 00:00:00` (read as UTC) and must name the same
+//! instant as `unix_ms`; volume and trade cells may be empty. The
 //! reader refuses anything a replay could silently get wrong — a non-positive or NaN price, an
 //! impossible OHLC bar, a time going backwards or a hole inside a `(venue, symbol)` series — with a
 //! typed [`DataError`] that names the file and the 1-based line (the header is line 1).
@@ -23,7 +25,7 @@ mod time;
 
 pub use linecap::MAX_LINE_BYTES;
 
-pub use time::{format_utc_ms, parse_interval_ms};
+pub use time::{format_utc_ms, parse_interval_ms, parse_utc_ms};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,7 +140,7 @@ pub enum DataError {
         close: f64,
     },
     #[error(
-        "{file}: line {line}: ts_utc `{ts_utc}` does not match unix_ms {unix_ms} ({expected})"
+        "{file}: line {line}: ts_utc `{ts_utc}` does not match unix_ms {unix_ms} ({expected}; ts_utc may be RFC 3339 or `YYYY-MM-DD HH:MM:SS` in UTC)"
     )]
     TimestampMismatch {
         file: String,
@@ -553,8 +555,9 @@ fn parse_row(file: &str, line: usize, raw: RawRow) -> Result<PriceRow, DataError
             format!("unix_ms must be an integer, found `{}`", raw.unix_ms),
         )
     })?;
-    let expected = format_utc_ms(ts_ms);
-    if raw.ts_utc != expected {
+    // `ts_utc` may be RFC 3339 or `YYYY-MM-DD HH:MM:SS` (UTC); it must name the same instant.
+    if parse_utc_ms(&raw.ts_utc) != Some(ts_ms) {
+        let expected = format_utc_ms(ts_ms);
         return Err(DataError::TimestampMismatch {
             file: file.to_string(),
             line,

@@ -259,3 +259,35 @@ fn gaps_and_unsorted_times_are_refused() {
     let p = temp_csv("interleaved", &format!("{ROW1}{other}{ROW2}"));
     assert_eq!(read_prices(&p).unwrap().len(), 3);
 }
+
+#[test]
+fn spreadsheet_timestamps_read_as_utc_and_still_must_match_unix_ms() {
+    // `YYYY-MM-DD HH:MM:SS` (what a spreadsheet writes) and RFC 3339 with an offset read the same
+    // bars as the canonical `…Z` form.
+    let canonical = read_prices(temp_csv("ts-canon", &format!("{ROW1}{ROW2}"))).unwrap();
+    let spaced = format!(
+        "{}{}",
+        ROW1.replace("2020-03-10T00:00:00Z", "2020-03-10 00:00:00"),
+        ROW2.replace("2020-03-10T01:00:00Z", "2020-03-10T02:00:00+01:00")
+    );
+    let rows = read_prices(temp_csv("ts-space", &spaced)).unwrap();
+    assert_eq!(rows, canonical);
+    // A spreadsheet time one hour off is still refused, naming the line and both readings.
+    let off = ROW2.replace("2020-03-10T01:00:00Z", "2020-03-10 02:00:00");
+    let err = read_prices(temp_csv("ts-off", &format!("{ROW1}{off}"))).unwrap_err();
+    assert!(
+        matches!(err, DataError::TimestampMismatch { line: 3, .. }),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("2020-03-10 02:00:00") && msg.contains("2020-03-10T01:00:00Z"),
+        "{msg}"
+    );
+    // Not a timestamp at all.
+    let junk = ROW1.replace("2020-03-10T00:00:00Z", "10/03/2020 00:00");
+    assert!(matches!(
+        read_prices(temp_csv("ts-junk", &junk)).unwrap_err(),
+        DataError::TimestampMismatch { line: 2, .. }
+    ));
+}

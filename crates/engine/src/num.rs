@@ -163,17 +163,18 @@ pub enum PriceError {
     TooSmall,
 }
 
-/// `10^e` for the scales used here. Exact powers of ten up to 10^22 come from a table (the same
-/// values `powi` produces, without its call on the hot path).
+/// `10^e` for the scales used here. Exact powers of ten up to 10^22 come from a table; other
+/// exponents from `libm::pow` (the same bits on every platform, unlike `powi`, whose order of
+/// multiplications is unspecified).
 #[inline]
-fn pow10(e: i32) -> f64 {
+pub fn pow10(e: i32) -> f64 {
     const T: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
     match usize::try_from(e) {
         Ok(i) if i < T.len() => T[i],
-        _ => 10f64.powi(e),
+        _ => libm::pow(10.0, f64::from(e)),
     }
 }
 
@@ -291,7 +292,7 @@ impl Value {
     }
     /// Human quote units (display only).
     pub fn to_human(self, quote_decimals: u8) -> f64 {
-        self.0 as f64 / VALUE_SCALE as f64 / 10f64.powi(quote_decimals as i32)
+        self.0 as f64 / VALUE_SCALE as f64 / pow10(i32::from(quote_decimals))
     }
 }
 
@@ -363,9 +364,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pow10_table_matches_powi() {
+    fn pow10_table_matches_correctly_rounded_pow() {
         for e in -3..30 {
-            assert_eq!(pow10(e), 10f64.powi(e), "10^{e}");
+            assert_eq!(pow10(e), libm::pow(10.0, f64::from(e)), "10^{e}");
         }
     }
 

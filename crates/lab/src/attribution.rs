@@ -2,7 +2,7 @@
 //! draws, ADL, socialized loss and bad debt came from.
 //!
 //! Accounts: every loss the liquidation mechanism books names the bankrupt account that caused
-//! it ([`crate::path::Loss`]), so an account's contribution is the exact sum of its bookings and
+//! it ([`crate::record::Loss`]), so an account's contribution is the exact sum of its bookings and
 //! the accounts add up to the total. Markets and collateral: each account's contribution is
 //! split pro rata over its exposure right after the shock (before anyone liquidates): over its
 //! perp markets by unrealized loss (by notional when nothing is under water), and over its
@@ -11,7 +11,7 @@
 //! dashboards attribute insolvencies to the markets that produced them), not a marginal
 //! (Euler) allocation.
 
-use crate::path::Loss;
+use crate::record::Loss;
 use ballast_engine::ids::AccountId;
 use ballast_engine::margin::Contribution;
 use ballast_engine::{Engine, HealthKind};
@@ -128,7 +128,7 @@ pub fn attribute(losses: &[Loss], exposure_of: &dyn Fn(AccountId) -> Exposure) -
         // nobody (bad debt); all of them count.
         *by_account.entry(l.account).or_default() += l.amount;
     }
-    let usd = |x: i64| crate::world::to_usd(i128::from(x));
+    let usd = |x: i64| crate::units::to_usd(i128::from(x));
     let total_native: i64 = by_account.values().sum();
     let total = usd(total_native);
     let (mut markets, mut collateral) = (BTreeMap::new(), BTreeMap::new());
@@ -161,7 +161,7 @@ pub fn attribute(losses: &[Loss], exposure_of: &dyn Fn(AccountId) -> Exposure) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::path::LossKind;
+    use crate::record::LossKind;
 
     #[test]
     fn every_breakdown_sums_to_the_total() {

@@ -13,6 +13,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("jump-tail", include_str!("../scenarios/jump-tail.toml")),
     ("march-2020", include_str!("../scenarios/march-2020.toml")),
+    (
+        "march-2020-venues",
+        include_str!("../scenarios/march-2020-venues.toml"),
+    ),
     ("peer-radcad", include_str!("../scenarios/peer-radcad.toml")),
     ("luna-2022", include_str!("../scenarios/luna-2022.toml")),
     (
@@ -36,7 +40,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the
 /// binary carries them, so a copied `ballast` runs `march-2020` from any folder. A file of
-/// the same name next to a scenario file still wins (see [`crate::models::load_series`]).
+/// the same name next to a scenario file still wins (see `models::load_series`).
 pub const EMBEDDED_DATA: &[(&str, &[u8])] = &[
     (
         "data/2020-03_black_thursday_btc_eth_1h.csv",

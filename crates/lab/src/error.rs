@@ -37,6 +37,30 @@ pub enum LabError {
         #[source]
         source: std::io::Error,
     },
+    /// A book row that does not validate: the row (`accounts[12] (id `a13`).perps[0].size`,
+    /// `line 7`) and what is wrong.
+    #[error("book {origin}: {row}: {message}")]
+    Book {
+        origin: String,
+        row: String,
+        message: String,
+    },
+    /// A book row the engine refused: its typed rejection, the row and the command.
+    #[error("book {origin}: {row}: engine refused {what}: {reject}")]
+    BookRejected {
+        origin: String,
+        row: String,
+        what: String,
+        reject: Box<ballast_engine::Reject>,
+    },
+    /// `audit`: a ledger that stopped conserving value (asset, gap in native units).
+    #[error("path {path}, step {step}: value not conserved for asset {asset}: gap {gap}")]
+    Conservation {
+        path: u64,
+        step: u32,
+        asset: u16,
+        gap: i128,
+    },
     /// Shard files that cannot be merged.
     #[error("merge: {0}")]
     Merge(String),

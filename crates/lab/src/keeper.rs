@@ -1,7 +1,8 @@
-//! Liquidation as a pluggable step, and the keeper agent that implements it today.
+//! The keeper agent of `mechanism = "keeper_fill"` (the peer-radCAD comparison's mechanism;
+//! scenarios default to the engine's own liquidation, `engine_liq`), the liquidity model both
+//! keepers share, and the choice of mechanism.
 //!
-//! The engine has no liquidation command yet (it is being added in parallel). Until it lands,
-//! [`KeeperLiquidator`] closes underwater accounts through commands the engine already has:
+//! [`KeeperLiquidator`] closes underwater accounts through plain trading and transfer commands:
 //!
 //! 1. `below_maintenance()` lists the accounts whose maintenance health is negative.
 //! 2. For each position, the keeper checks its profit: `penalty·notional − slippage·notional −
@@ -17,86 +18,32 @@
 //!    (`Withdraw` from the fund, `Deposit` into the account, repaying its debt) and the rest is
 //!    bad debt (left as the account's negative balance).
 //!
-//! Swap in the engine's own liquidation by implementing [`Liquidation`] with its commands and
-//! reading bad debt from its events.
+//! Its turn is a state machine over rounds ([`crate::agent`]): one close or unwind per round
+//! (an unwind only after its close was accepted), then the step's fees, then the covers.
 
+use crate::agent::{send, Act, Agent, Order, Outcome, Purpose, Queue, StepContext};
 use crate::error::LabError;
-use crate::path::{Loss, LossKind, PathResult};
+pub use crate::liquidity::Slippage;
+use crate::record::quote_balance;
 use crate::scenario::Scenario;
-use crate::world::{apply, House, QUOTE};
+use crate::units::{usd, QUOTE};
 use ballast_engine::command::Command;
-use ballast_engine::ids::AccountId;
-use ballast_engine::num::{Amount, Round};
-use ballast_engine::{Engine, Event, HealthKind};
+use ballast_engine::ids::{AccountId, MarketId};
+use ballast_engine::num::Amount;
 
-/// What a liquidation mechanism sees at each step (after the step's prices are in the engine).
-#[derive(Debug, Clone, Copy)]
-pub struct StepContext<'a> {
-    pub path: u64,
-    pub step: u32,
-    pub time_ms: i64,
-    /// Current model price of each asset (USD).
-    pub prices: &'a [f64],
-    /// This step's log return of each asset.
-    pub returns: &'a [f64],
-    /// False during a keeper outage.
-    pub keeper_online: bool,
-    /// Gas cost of one liquidation, USD.
-    pub gas_usd: f64,
-    /// Length of the step, ms (the keeper may act anywhere in `[time_ms, time_ms + step_ms)`).
-    pub step_ms: i64,
-}
-
-/// A liquidation mechanism: called once per step; acts on the engine only through commands
-/// and records what it did in the path's metrics.
-pub trait Liquidation: Send {
-    fn on_step(
-        &mut self,
-        eng: &mut Engine,
-        house: &House,
-        cx: &StepContext<'_>,
-        m: &mut PathResult,
-    ) -> Result<(), LabError>;
-
-    /// The insurance fund this mechanism draws on (quote-native): by default the lab's
-    /// insurance-fund house account.
-    fn fund(&self, eng: &Engine, house: &House) -> i64 {
-        KeeperLiquidator::balance(eng, house.fund)
-    }
-}
-
-/// Builds one path's liquidation mechanism from the scenario.
-pub type LiquidationFactory = fn(&Scenario) -> Box<dyn Liquidation>;
-
-/// The scenario's mechanism: the keeper agent (`keeper_fill`, the default) or the engine's
-/// own liquidation ([`crate::engine_liq::EngineLiquidator`]).
-pub fn keeper_factory(sc: &Scenario) -> Box<dyn Liquidation> {
-    if sc.protocol.liquidation.mechanism.is_engine() {
-        Box::new(crate::engine_liq::EngineLiquidator::new(sc))
-    } else {
-        Box::new(KeeperLiquidator::new(sc))
-    }
-}
-
-/// Slippage model: linear impact, `s = 1% · notional / depth_eff`, with
-/// `depth_eff = depth / (1 + vol_sensitivity · |r| / 1%)`, capped at `max_slippage`.
-#[derive(Debug, Clone, Copy)]
-pub struct Slippage {
-    pub depth_usd: Option<f64>,
-    pub vol_sensitivity: f64,
-    pub max_slippage: f64,
-}
-
-impl Slippage {
-    pub fn fraction(&self, notional_usd: f64, step_return: f64) -> f64 {
-        match self.depth_usd {
-            None => 0.0,
-            Some(d) => {
-                let eff = d / (1.0 + self.vol_sensitivity * step_return.abs() / 0.01);
-                (0.01 * notional_usd / eff).min(self.max_slippage)
-            }
-        }
-    }
+/// Where the keeper is in its turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Closing the positions of `accounts[acct]`, next `positions[pos]`.
+    Close {
+        acct: usize,
+        pos: usize,
+    },
+    /// Surplus fees of the closed accounts.
+    Fees,
+    /// Shortfalls, from the fund as far as it goes.
+    Covers,
+    Done,
 }
 
 /// The keeper agent (see the module doc).
@@ -106,12 +53,19 @@ pub struct KeeperLiquidator {
     min_profit: f64,
     slippage: Slippage,
     decimals: Vec<i32>,
-    /// `liquidity.max_sell_usd_per_step`.
+    /// `liquidity.max_sell_usd_per_step`, and what is left of it this step.
     max_sell: Option<f64>,
+    budget: f64,
     /// Accounts already closed and settled (never processed again).
     done: Vec<bool>,
-    buf: Vec<Event>,
+    stage: Stage,
+    accounts: Vec<AccountId>,
+    positions: Vec<(MarketId, Amount)>,
+    all_closed: bool,
+    /// The unwind of the close just sent, applied only if the close was accepted.
+    unwind: Option<Order>,
     closed: Vec<AccountId>,
+    equities: Vec<(AccountId, i64)>,
 }
 
 impl KeeperLiquidator {
@@ -120,173 +74,189 @@ impl KeeperLiquidator {
             penalty: sc.protocol.liquidation.penalty,
             fee_to_fund: sc.protocol.liquidation.fee_to_fund,
             min_profit: sc.keeper.min_profit,
-            slippage: Slippage {
-                depth_usd: sc.liquidity.depth_usd,
-                vol_sensitivity: sc.liquidity.vol_sensitivity,
-                max_slippage: sc.liquidity.max_slippage,
-            },
+            slippage: Slippage::new(sc),
             decimals: sc.assets.iter().map(|a| a.decimals as i32).collect(),
             max_sell: sc.liquidity.max_sell_usd_per_step,
+            budget: f64::INFINITY,
             done: Vec::new(),
-            buf: Vec::new(),
+            stage: Stage::Done,
+            accounts: Vec::new(),
+            positions: Vec::new(),
+            all_closed: true,
+            unwind: None,
             closed: Vec::new(),
+            equities: Vec::new(),
         }
     }
 
-    pub(crate) fn balance(eng: &Engine, a: AccountId) -> i64 {
-        // No positions and no collateral: maintenance health is exactly the quote balance.
-        eng.health(a, HealthKind::Maintenance)
-            .ok()
-            .and_then(|v| v.to_quote(Round::Down).ok())
-            .map_or(0, |a| a.0)
-    }
-}
-
-impl Liquidation for KeeperLiquidator {
-    fn on_step(
-        &mut self,
-        eng: &mut Engine,
-        house: &House,
-        cx: &StepContext<'_>,
-        m: &mut PathResult,
-    ) -> Result<(), LabError> {
-        let under = eng.below_maintenance();
-        if under.is_empty() {
-            return Ok(());
-        }
-        let n = eng.state().accounts.len();
+    /// Starts the step's turn on the accounts below maintenance.
+    fn begin(&mut self, cx: &StepContext<'_>) {
+        let n = cx.engine.state().accounts.len();
         if self.done.len() < n {
             self.done.resize(n, false);
         }
-        let t = cx.time_ms;
+        self.accounts.clear();
+        self.accounts
+            .extend(cx.now.queue.iter().filter(|a| !self.done[a.idx()]));
         self.closed.clear();
-        // What the keeper may still sell this step (the sell cap); the rest waits.
-        let mut budget = self.max_sell.unwrap_or(f64::INFINITY);
-        for id in under {
-            if house.is_house(id) || self.done[id.idx()] {
-                continue;
+        self.unwind = None;
+        self.budget = self.max_sell.unwrap_or(f64::INFINITY);
+        self.stage = if self.accounts.is_empty() {
+            Stage::Done
+        } else {
+            self.load(cx, 0);
+            Stage::Close { acct: 0, pos: 0 }
+        };
+    }
+
+    /// Reads the positions of `accounts[acct]`.
+    fn load(&mut self, cx: &StepContext<'_>, acct: usize) {
+        self.positions.clear();
+        self.all_closed = true;
+        if let Some(id) = self.accounts.get(acct) {
+            self.positions.extend(
+                cx.engine.state().accounts[id.idx()]
+                    .positions
+                    .iter()
+                    .map(|p| (p.market, p.size)),
+            );
+        }
+    }
+
+    /// Moves on to the next account, remembering the current one if it is fully closed.
+    fn next_account(&mut self, cx: &StepContext<'_>, acct: usize) {
+        if self.all_closed {
+            self.closed.push(self.accounts[acct]);
+        }
+        if acct + 1 < self.accounts.len() {
+            self.load(cx, acct + 1);
+            self.stage = Stage::Close {
+                acct: acct + 1,
+                pos: 0,
+            };
+        } else {
+            self.stage = Stage::Fees;
+        }
+    }
+
+    /// The close (and its pending unwind) of one position, or why it waits.
+    fn close(&mut self, cx: &StepContext<'_>, id: AccountId, pos: usize, acts: &mut Vec<Act>) {
+        let (market, size) = self.positions[pos];
+        let ai = market.idx();
+        let px = cx.now.prices[ai];
+        let notional = size.0.unsigned_abs() as f64 / crate::units::pow10(self.decimals[ai]) * px;
+        let s = self.slippage.fraction(notional, cx.now.returns[ai]);
+        let profit = notional * (self.penalty - s) - cx.now.gas_usd;
+        if profit < self.min_profit {
+            acts.push(Act::Note(crate::agent::Note::MissedUnprofitable));
+            self.all_closed = false;
+            return;
+        }
+        // The sell cap: close what fits, defer the rest to later steps.
+        let (mut size, mut notional, mut s) = (size, notional, s);
+        if notional > self.budget {
+            let q = (size.0 as f64 * (self.budget / notional)) as i64;
+            let deferred = usd(notional * (1.0 - q as f64 / size.0 as f64)).0;
+            acts.push(Act::Note(crate::agent::Note::DeferredSell(deferred)));
+            self.all_closed = false;
+            if q == 0 {
+                return;
             }
-            let positions: Vec<_> = eng.state().accounts[id.idx()]
-                .positions
-                .iter()
-                .map(|p| (p.market, p.size))
-                .collect();
-            if !positions.is_empty() && !cx.keeper_online {
-                m.missed_outage += 1;
-                continue;
-            }
-            let mut all_closed = true;
-            for (market, size) in positions {
-                let ai = market.idx();
-                let px = cx.prices[ai];
-                let notional = size.0.unsigned_abs() as f64 / 10f64.powi(self.decimals[ai]) * px;
-                let s = self.slippage.fraction(notional, cx.returns[ai]);
-                let profit = notional * (self.penalty - s) - cx.gas_usd;
-                if profit < self.min_profit {
-                    m.missed_unprofitable += 1;
-                    all_closed = false;
-                    continue;
-                }
-                // The sell cap: close what fits, defer the rest to later steps.
-                let mut size = size;
-                let mut notional = notional;
-                let mut s = s;
-                if notional > budget {
-                    let q = (size.0 as f64 * (budget / notional)) as i64;
-                    m.deferred_sell +=
-                        crate::world::usd(notional * (1.0 - q as f64 / size.0 as f64)).0;
-                    all_closed = false;
-                    if q == 0 {
-                        continue;
-                    }
-                    notional *= q as f64 / size.0 as f64;
-                    size = Amount(q);
-                    s = self.slippage.fraction(notional, cx.returns[ai]);
-                }
-                budget -= notional;
-                let long = size.0 > 0;
-                let fill_px = if long {
-                    px * (1.0 - self.penalty)
-                } else {
-                    px * (1.0 + self.penalty)
-                };
-                let close = Command::Fill {
-                    market,
-                    taker: id,
-                    maker: house.liquidator,
-                    size: Amount(-size.0),
-                    price: fill_px,
-                };
-                if apply(eng, &mut self.buf, t, close, cx.path, cx.step).is_err() {
-                    m.refused += 1;
-                    all_closed = false;
-                    continue;
-                }
-                m.liquidations += 1;
-                m.liq_volume += crate::world::usd(notional).0;
-                m.penalties += crate::world::usd(notional * self.penalty).0;
-                // Unwind what the liquidator took over.
-                let unwind_px = if long { px * (1.0 - s) } else { px * (1.0 + s) };
-                let unwind = Command::Fill {
-                    market,
-                    taker: house.liquidator,
-                    maker: house.maker,
-                    size: Amount(-size.0),
-                    price: unwind_px,
-                };
-                if apply(eng, &mut self.buf, t, unwind, cx.path, cx.step).is_ok() {
-                    m.slippage += crate::world::usd(notional * s).0;
-                } else {
-                    m.refused += 1;
-                }
-            }
-            if all_closed {
-                self.closed.push(id);
+            notional *= q as f64 / size.0 as f64;
+            size = Amount(q);
+            s = self.slippage.fraction(notional, cx.now.returns[ai]);
+        }
+        self.budget -= notional;
+        let long = size.0 > 0;
+        let fill_px = if long {
+            px * (1.0 - self.penalty)
+        } else {
+            px * (1.0 + self.penalty)
+        };
+        let close = Command::Fill {
+            market,
+            taker: id,
+            maker: cx.house.liquidator,
+            size: Amount(-size.0),
+            price: fill_px,
+        };
+        let purpose = Purpose::KeeperClose {
+            volume: usd(notional).0,
+            penalty: usd(notional * self.penalty).0,
+        };
+        acts.push(send(cx, close, purpose));
+        // Unwind what the liquidator took over (if the close is accepted).
+        let unwind_px = if long { px * (1.0 - s) } else { px * (1.0 + s) };
+        let unwind = Command::Fill {
+            market,
+            taker: cx.house.liquidator,
+            maker: cx.house.maker,
+            size: Amount(-size.0),
+            price: unwind_px,
+        };
+        let slippage = usd(notional * s).0;
+        self.unwind = Some(Order {
+            time_ms: cx.now.time_ms,
+            cmd: unwind,
+            purpose: Purpose::KeeperUnwind { slippage },
+        });
+    }
+
+    /// The next close of the turn (with the notes that come before it).
+    fn closes(&mut self, cx: &StepContext<'_>, acct: usize, pos: usize) -> Vec<Act> {
+        let id = self.accounts[acct];
+        let mut acts = Vec::new();
+        if pos == 0 && !self.positions.is_empty() && !cx.now.keeper_online {
+            acts.push(Act::Note(crate::agent::Note::MissedOutage(1)));
+            self.all_closed = false;
+            self.positions.clear();
+        }
+        let mut pos = pos;
+        while pos < self.positions.len() {
+            self.close(cx, id, pos, &mut acts);
+            pos += 1;
+            if self.unwind.is_some() {
+                self.stage = Stage::Close { acct, pos };
+                return acts;
             }
         }
-        if self.closed.is_empty() {
-            return Ok(());
-        }
-        // Waterfall, netted over the step: surplus fees first, then shortfalls.
-        let equities: Vec<(AccountId, i64)> = self
-            .closed
-            .iter()
-            .map(|&id| (id, Self::balance(eng, id)))
-            .collect();
-        for &(id, d) in &equities {
+        self.next_account(cx, acct);
+        acts
+    }
+
+    /// Waterfall, netted over the step: surplus fees first.
+    fn fees(&mut self, cx: &StepContext<'_>) -> Vec<Act> {
+        self.equities.clear();
+        let mut acts = Vec::new();
+        for &id in &self.closed {
+            let d = quote_balance(cx.engine, id);
+            self.equities.push((id, d));
             self.done[id.idx()] = true;
             let fee = (d as f64 * self.fee_to_fund).floor() as i64;
             if d > 0 && fee > 0 {
                 let amount = Amount(fee);
-                apply(
-                    eng,
-                    &mut self.buf,
-                    t,
-                    Command::Withdraw {
-                        account: id,
-                        asset: QUOTE,
-                        amount,
-                    },
-                    cx.path,
-                    cx.step,
-                )?;
-                apply(
-                    eng,
-                    &mut self.buf,
-                    t,
-                    Command::Deposit {
-                        account: house.fund,
-                        asset: QUOTE,
-                        amount,
-                    },
-                    cx.path,
-                    cx.step,
-                )?;
-                m.fees_to_fund += fee;
+                let take = Command::Withdraw {
+                    account: id,
+                    asset: QUOTE,
+                    amount,
+                };
+                let pay = Command::Deposit {
+                    account: cx.house.fund,
+                    asset: QUOTE,
+                    amount,
+                };
+                acts.push(send(cx, take, Purpose::Required));
+                acts.push(send(cx, pay, Purpose::FeeToFund { fee }));
             }
         }
-        let mut fund = Self::balance(eng, house.fund);
-        for &(id, d) in &equities {
+        acts
+    }
+
+    /// Then shortfalls: the fund covers what it can, the rest is bad debt.
+    fn covers(&mut self, cx: &StepContext<'_>) -> Vec<Act> {
+        let mut fund = quote_balance(cx.engine, cx.house.fund);
+        let mut acts = Vec::new();
+        for &(id, d) in &self.equities {
             if d >= 0 {
                 continue;
             }
@@ -294,48 +264,75 @@ impl Liquidation for KeeperLiquidator {
             let cover = need.min(fund.max(0));
             if cover > 0 {
                 let amount = Amount(cover);
-                apply(
-                    eng,
-                    &mut self.buf,
-                    t,
-                    Command::Withdraw {
-                        account: house.fund,
-                        asset: QUOTE,
-                        amount,
-                    },
-                    cx.path,
-                    cx.step,
-                )?;
-                apply(
-                    eng,
-                    &mut self.buf,
-                    t,
-                    Command::Deposit {
-                        account: id,
-                        asset: QUOTE,
-                        amount,
-                    },
-                    cx.path,
-                    cx.step,
-                )?;
-                fund -= cover;
-                m.covered += cover;
-                m.losses.push(Loss {
+                let take = Command::Withdraw {
+                    account: cx.house.fund,
+                    asset: QUOTE,
+                    amount,
+                };
+                let pay = Command::Deposit {
                     account: id,
-                    kind: LossKind::Insurance,
+                    asset: QUOTE,
+                    amount,
+                };
+                acts.push(send(cx, take, Purpose::Required));
+                let purpose = Purpose::Cover {
+                    account: id,
                     amount: cover,
-                });
+                };
+                acts.push(send(cx, pay, purpose));
+                fund -= cover;
             }
-            m.bad_debt += need - cover;
             if need > cover {
-                m.losses.push(Loss {
+                acts.push(Act::Note(crate::agent::Note::Uncovered {
                     account: id,
-                    kind: LossKind::BadDebt,
                     amount: need - cover,
-                });
+                }));
             }
         }
-        Ok(())
+        acts
+    }
+}
+
+impl Agent for KeeperLiquidator {
+    fn queue(&self) -> Queue {
+        Queue::ById
+    }
+
+    fn act(&mut self, cx: &StepContext<'_>, round: u32) -> Result<Vec<Act>, LabError> {
+        if round == 0 {
+            self.begin(cx);
+        }
+        if let Some(u) = self.unwind.take() {
+            return Ok(vec![Act::Send(u)]);
+        }
+        loop {
+            let acts = match self.stage {
+                Stage::Close { acct, pos } => self.closes(cx, acct, pos),
+                Stage::Fees => {
+                    self.stage = Stage::Covers;
+                    if self.closed.is_empty() {
+                        self.stage = Stage::Done;
+                    }
+                    self.fees(cx)
+                }
+                Stage::Covers => {
+                    self.stage = Stage::Done;
+                    self.covers(cx)
+                }
+                Stage::Done => return Ok(Vec::new()),
+            };
+            if !acts.is_empty() {
+                return Ok(acts);
+            }
+        }
+    }
+
+    fn observe(&mut self, order: &Order, outcome: Outcome<'_>, _cx: &StepContext<'_>) {
+        if matches!(order.purpose, Purpose::KeeperClose { .. }) && !outcome.ok() {
+            // Refused: nothing to unwind, and the account is not closed.
+            self.unwind = None;
+            self.all_closed = false;
+        }
     }
 }
 

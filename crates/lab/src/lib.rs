@@ -5,40 +5,50 @@
 //! configuration, a population of leveraged accounts, a price model per asset, a liquidity
 //! model, infrastructure faults (keeper outages, a gas-price process), a horizon and a number of
 //! paths. Each path owns its own [`ballast_engine::Engine`], built by genesis commands, and is
-//! driven step by step: new prices go in as `SetPrice` commands, and a pluggable
-//! [`keeper::Liquidation`] mechanism closes underwater accounts (today a keeper agent that takes
-//! the other side with a `Fill`; later the engine's own liquidation commands).
+//! driven step by step through named phases (prices → oracle → faults → agents → liquidation →
+//! record, see [`path`]). Every actor is an [`agent::Agent`]: it reads a read-only step context
+//! and returns engine commands; one [`record::Recorder`] turns the engine's answers into metrics.
 //!
-//! Where things live:
-//! - [`scenario`]: the file format, `--set` overrides, validation with errors that name the field.
-//! - [`models`]: price models (GBM, Merton jump-diffusion, GARCH(1,1), Markov regime switching,
-//!   Cholesky-correlated shocks, CSV replay, moving-block bootstrap).
+//! Where things live, bottom layer first (no file imports one above it; `tests/module_graph.rs`
+//! checks there is no import cycle):
+//! - [`error`], [`units`] (quote scale, genesis time, USD conversions), [`math`].
+//! - [`scenario`]: the file format as plain validated data, `--set` overrides, the conversion
+//!   to engine parameters; errors name the field.
+//! - [`embedded`], [`models`]: the compiled-in scenarios; price models (GBM, Merton
+//!   jump-diffusion, GARCH(1,1), Markov regime switching, Cholesky-correlated shocks, CSV replay,
+//!   moving-block bootstrap).
 //! - [`feeds`]: multi-source oracles with per-source noise and faults (outage, latency,
 //!   manipulation), circuit breakers and volatility-adjusted margin from the scenario.
 //! - [`world`]: genesis and population (commands into a fresh engine).
-//! - [`keeper`]: the liquidation trait and the keeper agent with its insurance waterfall.
-//! - [`engine_liq`]: the engine's own liquidation (keeper takeover or Dutch auctions, engine
-//!   insurance fund, ADL, socialized loss) behind the same trait.
-//! - [`path`]: one path, step by step, producing a [`path::PathResult`].
-//! - [`stats`]: integer, mergeable aggregates (log-bucket histograms) and the summary with
-//!   confidence intervals.
-//! - [`runner`]: rayon over paths, one ChaCha stream per (seed, path), shards and merging,
-//!   output folders written atomically.
+//! - [`agent`]: the `Agent` trait, its step context, orders and notes.
+//! - [`record`], [`attribution`], [`stats`]: the recorder and the path result; integer,
+//!   mergeable aggregates (log-bucket histograms) and the summary with confidence intervals.
+//! - Agents: [`traders`], [`whale`], [`lenders`], and the liquidation agents [`keeper`]
+//!   (`keeper_fill`), [`engine_liq`] (the engine's own liquidation), chosen by [`mechanism`];
+//!   [`liquidity`] is the slippage model they share.
+//! - [`path`]: one path, phase by phase; [`runner`]: rayon over paths, one ChaCha stream per
+//!   (seed, path), shards and merging, output folders written atomically; [`shock`]: shock
+//!   ladders on the t0 book.
 //! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
-//!   recommended point.
-//! - [`report`]: a self-contained HTML report (summary and inline SVG charts).
-//! - [`compare`]: two summaries side by side (`ballast stress --compare A B`).
-//! - [`embedded`]: the scenarios compiled into the binary.
+//!   recommended point; [`report`]: a self-contained HTML report; [`compare`]: two summaries
+//!   side by side (`ballast stress --compare A B`).
 
+pub mod agent;
 pub mod attribution;
+pub mod book;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;
 pub mod error;
 pub mod feeds;
 pub mod keeper;
+pub mod lenders;
+pub mod liquidity;
+pub mod math;
+pub mod mechanism;
 pub mod models;
 pub mod path;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod scenario;
@@ -47,6 +57,7 @@ pub mod stats;
 pub mod sweep;
 pub mod traders;
 pub mod units;
+pub mod whale;
 pub mod world;
 
 pub use error::LabError;

@@ -21,9 +21,10 @@
 //! block start) in asset order.
 
 use crate::error::LabError;
+pub use crate::math::cholesky;
 use crate::scenario::{ModelSpec, Scenario};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Poisson, StandardNormal, Uniform};
+use rand_distr::{Distribution, Uniform};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -121,9 +122,9 @@ impl Model {
             } => {
                 let mut r = drift + vol * z;
                 if *lam_dt > 0.0 {
-                    let n: f64 = Poisson::new(*lam_dt).expect("λdt > 0").sample(rng);
-                    for _ in 0..(n as u64) {
-                        let y: f64 = StandardNormal.sample(rng);
+                    let n = crate::math::poisson(rng, *lam_dt);
+                    for _ in 0..n {
+                        let y: f64 = crate::math::std_normal(rng);
                         r += jump_mean + jump_std * y;
                     }
                 }
@@ -175,30 +176,6 @@ impl Model {
 
 fn u01(rng: &mut ChaCha8Rng) -> f64 {
     Uniform::new(0.0, 1.0).expect("valid range").sample(rng)
-}
-
-/// Lower-triangular Cholesky factor `L` with `L·Lᵀ = c`; `None` if `c` is not positive
-/// definite.
-// Matrix and per-asset loops read clearest with indices.
-#[allow(clippy::needless_range_loop)]
-pub fn cholesky(c: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = c.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
-            if i == j {
-                let d = c[i][i] - s;
-                if d <= 1e-12 {
-                    return None;
-                }
-                l[i][j] = d.sqrt();
-            } else {
-                l[i][j] = (c[i][j] - s) / l[j][j];
-            }
-        }
-    }
-    Some(l)
 }
 
 /// Closes of one series from a price CSV, with the bar interval.
@@ -344,13 +321,77 @@ pub fn load_series(
     })
 }
 
-/// A prepared asset: its model and its initial price.
+/// A prepared asset: its model, its initial price, and (with `[oracle] sources = "csv"`) the
+/// venues of its replayed CSV as oracle sources.
 #[derive(Debug, Clone)]
 pub struct PreparedAsset {
     pub model: Model,
     pub price0: f64,
+    pub venues: Option<Arc<Venues>>,
     /// Unix milliseconds of the first replayed bar (replays only): dates the report's axes.
     pub start_ms: Option<i64>,
+}
+
+/// The venues of a replayed CSV as oracle sources of one asset: every `(venue, symbol)` series
+/// of the replayed series' base asset is one source, laid out by
+/// [`ballast_oracle::timeline::SourceLayout`] exactly as `ballast oracle --csv` lays it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Venues {
+    pub layout: ballast_oracle::timeline::SourceLayout,
+    /// `quotes[step][source]`: `(close, confidence)` of the source's bar that closes when the
+    /// replayed series' bar `step` closes (`None`: the venue has no bar closing then).
+    pub quotes: Vec<Vec<Option<(f64, f64)>>>,
+}
+
+/// Reads the venues of `csv` quoting the base asset of `symbol`, aligned by bar close time to
+/// the replayed series `s` (step `k` ↔ the close of `s`'s bar `k`), for `steps + 1` steps.
+pub fn load_venues(
+    field: &str,
+    (csv, symbol): (&str, &str),
+    base_dir: Option<&Path>,
+    s: &Series,
+    (steps, cfg): (usize, &ballast_oracle::timeline::TimelineConfig),
+) -> Result<Venues, LabError> {
+    let (file, _) = read_csv(field, csv, base_dir)?;
+    let base = ballast_data::base_asset(symbol);
+    let mut longest: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for r in file.rows.iter().filter(|r| r.base_asset() == base) {
+        let e = longest
+            .entry((r.venue.clone(), r.symbol.clone()))
+            .or_insert(r.interval_ms);
+        *e = (*e).max(r.interval_ms);
+    }
+    let layout = ballast_oracle::timeline::SourceLayout::new(&longest, cfg);
+    if layout.config.quorum > layout.labels.len() {
+        return Err(LabError::field(
+            "oracle.quorum",
+            format!(
+                "{} but {csv} has only {} venues for {base} ({})",
+                layout.config.quorum,
+                layout.labels.len(),
+                layout.labels.join(", ")
+            ),
+        ));
+    }
+    let keys: Vec<&(String, String)> = longest.keys().collect();
+    let mut quotes = vec![vec![None; keys.len()]; steps + 1];
+    let first_close = s.first_ts_ms + s.interval_ms;
+    for r in file.rows.iter().filter(|r| r.base_asset() == base) {
+        let Ok(src) = keys.binary_search(&&(r.venue.clone(), r.symbol.clone())) else {
+            continue;
+        };
+        let off = r.close_ms() - first_close;
+        if off < 0 || off % s.interval_ms != 0 {
+            continue;
+        }
+        if let Some(row) = quotes.get_mut((off / s.interval_ms) as usize) {
+            row[src] = Some((
+                r.close,
+                ballast_oracle::timeline::bar_confidence(cfg, r.high, r.low),
+            ));
+        }
+    }
+    Ok(Venues { layout, quotes })
 }
 
 /// Builds every asset's model in per-step units, loading CSVs.
@@ -361,8 +402,12 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
     for (i, a) in sc.assets.iter().enumerate() {
         let field = format!("assets[{i}].model");
         let mut start_ms = None;
-        let returns_of =
-            |s: &Series| -> Vec<f64> { s.closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect() };
+        let returns_of = |s: &Series| -> Vec<f64> {
+            s.closes
+                .windows(2)
+                .map(|w| libm::log(w[1] / w[0]))
+                .collect()
+        };
         let check_interval = |s: &Series| -> Result<(), LabError> {
             if s.interval_ms != step_ms {
                 return Err(LabError::field(
@@ -377,6 +422,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
             }
             Ok(())
         };
+        let mut venues = None;
         let (model, price0) = match &a.model {
             ModelSpec::Gbm {
                 mu,
@@ -388,7 +434,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                     drift: (mu - 0.5 * sigma * sigma) * dt,
                     vol: sigma * dt.sqrt(),
                     jump_p: jump_intensity * dt,
-                    jump_log: (1.0 - jump_size).ln(),
+                    jump_log: libm::log(1.0 - jump_size),
                 },
                 a.price.expect("validated"),
             ),
@@ -399,7 +445,7 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 jump_mean,
                 jump_std,
             } => {
-                let kappa = (jump_mean + 0.5 * jump_std * jump_std).exp() - 1.0;
+                let kappa = libm::exp(jump_mean + 0.5 * jump_std * jump_std) - 1.0;
                 (
                     Model::Merton {
                         drift: (mu - 0.5 * sigma * sigma - jump_intensity * kappa) * dt,
@@ -476,6 +522,17 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
                 )?;
                 check_interval(&s)?;
                 start_ms = Some(s.first_ts_ms);
+                if let Some(o) = sc.oracle.as_ref().filter(|o| o.sources.count().is_none()) {
+                    let v = load_venues(
+                        &field,
+                        (csv, symbol),
+                        base_dir,
+                        &s,
+                        (sc.horizon as usize, &o.timeline_config()),
+                    )?;
+                    check_fault_sources(sc, i, &v)?;
+                    venues = Some(Arc::new(v));
+                }
                 let returns = returns_of(&s);
                 if (sc.horizon as usize) > returns.len() {
                     return Err(LabError::field(
@@ -524,10 +581,30 @@ pub fn prepare(sc: &Scenario, base_dir: Option<&Path>) -> Result<Vec<PreparedAss
         out.push(PreparedAsset {
             model,
             price0,
+            venues,
             start_ms,
         });
     }
     Ok(out)
+}
+
+/// With `sources = "csv"`, an oracle fault on asset `i` must name one of its venues.
+fn check_fault_sources(sc: &Scenario, i: usize, v: &Venues) -> Result<(), LabError> {
+    let sym = &sc.assets[i].symbol;
+    let n = v.layout.labels.len() as u32;
+    for (k, fault) in sc.faults.oracle.iter().enumerate() {
+        let (asset, source, _, _) = fault.parts();
+        if asset.as_deref().is_none_or(|a| a == sym) && source >= n {
+            return Err(LabError::field(
+                format!("faults.oracle[{k}].source"),
+                format!(
+                    "no source {source} for {sym}: its venues are 0..{n} ({})",
+                    v.layout.labels.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -567,12 +644,12 @@ mod tests {
         let n = 200_000;
         let (mut s, mut s2) = (0.0, 0.0);
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
+            let z: f64 = crate::math::std_normal(&mut rng);
             let r = m.step(&mut st, z, &mut rng);
             s += r;
             s2 += r * r;
         }
-        let var = s2 / n as f64 - (s / n as f64).powi(2);
+        let var = s2 / n as f64 - (s / n as f64) * (s / n as f64);
         assert!(
             (var / dt - 1.0).abs() < 0.02,
             "annualized variance {}",
@@ -596,7 +673,7 @@ mod tests {
         let n = 400_000;
         let mut s2 = 0.0;
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
+            let z: f64 = crate::math::std_normal(&mut rng);
             let r = m.step(&mut st, z, &mut rng);
             s2 += r * r;
         }
@@ -609,7 +686,7 @@ mod tests {
         // E[S_T/S_0] = e^{μT} with the compensator: check with μ = 0 over many steps.
         let dt = 1.0 / 365.0;
         let (sigma, lam, m, s) = (0.5, 20.0, -0.1, 0.05);
-        let kappa = f64::exp(m + 0.5 * s * s) - 1.0;
+        let kappa = libm::exp(m + 0.5 * s * s) - 1.0;
         let model = Model::Merton {
             drift: (-0.5 * sigma * sigma - lam * kappa) * dt,
             vol: sigma * f64::sqrt(dt),
@@ -622,8 +699,8 @@ mod tests {
         let n = 400_000;
         let mut g = 0.0;
         for _ in 0..n {
-            let z: f64 = StandardNormal.sample(&mut rng);
-            g += model.step(&mut st, z, &mut rng).exp();
+            let z: f64 = crate::math::std_normal(&mut rng);
+            g += libm::exp(model.step(&mut st, z, &mut rng));
         }
         assert!(
             (g / n as f64 - 1.0).abs() < 2e-3,

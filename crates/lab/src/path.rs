@@ -1,5 +1,10 @@
 //! One Monte Carlo path: its own engine, its own random streams, step by step.
 //!
+//! Each step is five named phases: [`PriceModel::step`] (exogenous model plus the whale's
+//! impact) → [`oracle_phase`] (the engine hears the prices, through the scenario's oracle when it
+//! has one) → [`funding_phase`] (every market's funding settled) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
+//! traders: [`take_turn`]) → the liquidation agent's turn → [`Recorder::end_step`].
+//!
 //! Streams (the determinism contract): the price stream of path `i` is
 //! `ChaCha8Rng::seed_from_u64(seed ^ (i + 1)·0x9E3779B97F4A7C15)` (stream 0) — the derivation of
 //! the peer-radCAD Rust reference, so a peer scenario sees the very same shocks; faults (gas,
@@ -8,19 +13,25 @@
 //! on their own stream keep the price paths identical when faults are switched on or off
 //! (common random numbers across scenario variants).
 
+use crate::agent::{Act, Agent, Now, Outcome, Queue, StepContext};
 use crate::error::LabError;
-use crate::keeper::{Liquidation, LiquidationFactory, StepContext};
+use crate::feeds::Feed;
+use crate::lenders::Lenders;
+use crate::mechanism::LiquidationFactory;
 use crate::models::PreparedAsset;
+pub use crate::record::{sample_stride, Loss, LossKind, PathResult};
+use crate::record::{FundSource, Recorder};
 use crate::scenario::Scenario;
+use crate::traders::Traders;
+use crate::whale::{self, Whale};
 use crate::world::{self, House};
-use ballast_engine::command::Command;
-use ballast_engine::ids::{AccountId, AssetId};
-use ballast_engine::num::Round;
+use ballast_engine::command::{Command, Envelope};
+use ballast_engine::ids::{AccountId, AssetId, MarketId};
+use ballast_engine::num::{Round, Timestamp};
 use ballast_engine::{Engine, Event, HealthKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal, Uniform};
-use serde::{Deserialize, Serialize};
+use rand_distr::{Distribution, Uniform};
 
 /// Golden-ratio multiplier of the per-path seed (as in the peer Rust reference).
 pub const PATH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -34,130 +45,6 @@ pub fn path_rng(seed: u64, path: u64, stream: u64) -> ChaCha8Rng {
     r
 }
 
-/// What one path produced. Money in quote-native units (1e-6 USD); integers so that
-/// aggregates are exact and merge in any order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PathResult {
-    pub path: u64,
-    /// Shortfall not covered by the insurance fund.
-    pub bad_debt: i64,
-    /// Lowest insurance-fund balance seen at the end of any step (and at start).
-    pub fund_min: i64,
-    pub fund_final: i64,
-    /// Positions closed by the keeper.
-    pub liquidations: u64,
-    /// Notional closed, at the oracle price.
-    pub liq_volume: i64,
-    /// Penalty paid by liquidated accounts to the liquidator.
-    pub penalties: i64,
-    /// Slippage paid by the liquidator when unwinding.
-    pub slippage: i64,
-    /// Surplus fees paid into the insurance fund.
-    pub fees_to_fund: i64,
-    /// Shortfalls paid by the insurance fund.
-    pub covered: i64,
-    /// (account, step) pairs left open because the keeper was offline.
-    pub missed_outage: u64,
-    /// Positions left open because closing them would not pay for gas and slippage.
-    pub missed_unprofitable: u64,
-    /// Liquidation or unwind fills the engine refused.
-    pub refused: u64,
-    /// Initial-margin requirement of the book at t0.
-    pub init_margin: i64,
-    /// Open interest (Σ |notional| of trader positions) at t0.
-    pub open_interest: i64,
-    /// Steps with the keeper offline.
-    pub outage_steps: u32,
-    /// Worst peak-to-trough fall of any asset over the path (fraction).
-    pub max_drawdown: f64,
-    /// Highest gas cost seen (USD).
-    pub max_gas_usd: f64,
-    /// First step that ended with bad debt.
-    pub first_bad_step: Option<u32>,
-    /// Engine mechanisms: profit given up by auto-deleveraged counterparties (`Deleveraged`).
-    #[serde(default)]
-    pub adl: i64,
-    /// Engine mechanisms: loss spread over the pool's deposits (`LossSocialized`).
-    #[serde(default)]
-    pub socialized: i64,
-    /// Engine mechanisms: loss the engine recognised as uncovered (`BadDebt`, pool `bad_debt`).
-    #[serde(default)]
-    pub engine_bad_debt: i64,
-    #[serde(default)]
-    pub auctions_started: u64,
-    /// `AuctionReset` events.
-    #[serde(default)]
-    pub auction_resets: u64,
-    /// Auction-steps left needing a reset that nobody may do (`auction_resets = false`).
-    #[serde(default)]
-    pub auctions_stuck: u64,
-    /// Liquidation commands refused as `Reject::Blocked` (oracle or breaker gate).
-    #[serde(default)]
-    pub blocked: u64,
-    /// Steps each breaker scope spent in Normal, Cautious, Halted, Recovering (summed over
-    /// the configured scopes).
-    #[serde(default)]
-    pub breaker_steps: [u64; 4],
-    /// Breaker scope-steps observed (the denominator of `breaker_steps`).
-    #[serde(default)]
-    pub breaker_scope_steps: u64,
-    /// Lenders: quote withdrawn in the run, refused withdrawal attempts, and what the lenders
-    /// lost (deposits − withdrawn − final balances: their share of socialized loss).
-    #[serde(default)]
-    pub lender_withdrawn: i64,
-    #[serde(default)]
-    pub lender_refused: u64,
-    #[serde(default)]
-    pub lender_loss: i64,
-    /// Step at which the whale dumped (if it did).
-    #[serde(default)]
-    pub whale_dump_step: Option<u32>,
-    /// Steps with the chain halted (`[[faults.chain]]`).
-    #[serde(default)]
-    pub chain_halted_steps: u32,
-    /// Liquidation sales pushed past `liquidity.max_sell_usd_per_step`: notional (quote-native)
-    /// summed over every step it had to wait.
-    #[serde(default)]
-    pub deferred_sell: i64,
-    /// Negative equity (quote-native, ≥ 0) of accounts still holding positions at the horizon:
-    /// losses not yet settled (a sell cap or an outage that outlasts the run), not in `bad_debt`.
-    #[serde(default)]
-    pub unsettled: i64,
-    /// Trader rules (`[agents.traders]`): positions closed by take-profit / stop-loss, adds on
-    /// dips, reopens, and trader fills the engine refused.
-    #[serde(default)]
-    pub trader_closes: u64,
-    #[serde(default)]
-    pub trader_adds: u64,
-    #[serde(default)]
-    pub trader_reopens: u64,
-    #[serde(default)]
-    pub trader_refused: u64,
-    /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
-    /// only for the first [`crate::stats::SAMPLE_PATHS`] paths (the report's sample paths).
-    #[serde(skip)]
-    pub price_samples: Vec<Vec<f64>>,
-    /// Most severe breaker mode (index of `feeds::mode_index`) at the end of each step, when
-    /// breakers are configured (for the report's breaker timeline).
-    #[serde(skip)]
-    pub mode_path: Vec<u8>,
-    /// Insurance-fund balance at the end of each step (for the per-step series).
-    #[serde(skip)]
-    pub fund_path: Vec<i64>,
-    /// Cumulative bad debt at the end of each step (for the per-step quantile bands).
-    #[serde(skip)]
-    pub bad_path: Vec<i64>,
-    /// Every loss booked, by the bankrupt account that caused it (for attribution): insurance
-    /// draws plus the parts of `bad_debt` (ADL, socialized loss, recognised or uncovered debt).
-    #[serde(skip)]
-    pub losses: Vec<Loss>,
-    /// `bad_debt` split over the assets' markets (index = asset; one more slot for losses of
-    /// accounts with no t0 position), by each bankrupt account's t0 notional: sums to
-    /// `bad_debt` exactly.
-    #[serde(skip)]
-    pub bad_debt_by_market: Vec<i64>,
-}
-
 /// Each trader account's |notional| per asset at the t0 prices (USD), for attributing bad debt
 /// to markets; index = account − `house.first_trader`.
 pub fn t0_weights(eng: &Engine, house: &House, sc: &Scenario, prices: &[f64]) -> Vec<Vec<f64>> {
@@ -169,6 +56,38 @@ pub fn t0_weights(eng: &Engine, house: &House, sc: &Scenario, prices: &[f64]) ->
                 if let Some(k) = house.markets.iter().position(|m| *m == p.market) {
                     let dec = f64::from(sc.assets[k].decimals);
                     w[k] += p.size.0.unsigned_abs() as f64 / libm::pow(10.0, dec) * prices[k];
+                }
+            }
+            w
+        })
+        .collect()
+}
+
+/// Each trader account's t0 holdings by instrument (engine value units, ≥ 0): perps'
+/// |notional|, options' |mark| + requirement, quote borrowed, non-quote collateral value; index
+/// = account − `house.first_trader`. The weights of [`split_bad_debt`] by instrument.
+pub fn t0_instruments(eng: &Engine, house: &House) -> Vec<Vec<f64>> {
+    use ballast_engine::margin::Contribution as C;
+    (house.first_trader..eng.state().accounts.len() as u32)
+        .map(|i| {
+            let mut w = vec![0.0; 4];
+            if let Ok(b) = eng.breakdown(AccountId(i), HealthKind::Maintenance) {
+                for l in &b.lines {
+                    match l {
+                        C::Perp { notional, .. } => w[0] += notional.0.unsigned_abs() as f64,
+                        C::Option {
+                            mark, requirement, ..
+                        } => w[1] += (mark.0.unsigned_abs() + requirement.0.unsigned_abs()) as f64,
+                        C::Portfolio {
+                            option_marks,
+                            requirement,
+                        } => {
+                            w[1] += (option_marks.0.unsigned_abs() + requirement.0.unsigned_abs())
+                                as f64
+                        }
+                        C::Quote { value, .. } => w[2] += (-value.0).max(0) as f64,
+                        C::Collateral { value, .. } => w[3] += value.0.max(0) as f64,
+                    }
                 }
             }
             w
@@ -211,32 +130,6 @@ pub fn split_bad_debt(
         out[top] += l.amount - given;
     }
     out
-}
-
-/// Where a booked loss landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LossKind {
-    /// Paid by the insurance fund.
-    Insurance,
-    /// Profit taken from auto-deleveraged counterparties.
-    Adl,
-    /// Spread over the pool's depositors.
-    Socialized,
-    /// Left uncovered (the engine's recognised bad debt, or the keeper's uncovered shortfall).
-    BadDebt,
-}
-
-/// One loss booked against the bankrupt account that caused it (quote-native).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loss {
-    pub account: AccountId,
-    pub kind: LossKind,
-    pub amount: i64,
-}
-
-/// Steps between recorded sample prices: at most ~200 points per path.
-pub fn sample_stride(horizon: u32) -> u32 {
-    horizon.div_ceil(200).max(1)
 }
 
 /// Σ max(0, −equity) over non-house accounts that still hold a position (equity at oracle:
@@ -289,8 +182,12 @@ pub struct PathSetup<'a> {
     pub house: &'a House,
     /// The shared book (when not resampled per path) and its (initial margin, OI).
     pub book: Option<&'a (Engine, (i64, i64))>,
-    /// Builds the liquidation mechanism of each path.
+    /// Builds the liquidation agent of each path.
     pub liquidation: LiquidationFactory,
+    /// The position snapshot opened after the population, and its name.
+    pub book_file: Option<&'a (crate::book::Book, String)>,
+    /// Check conservation through the ledger after every step.
+    pub audit: bool,
 }
 
 /// The book path `path` starts from (t0, before any price move) and its (initial margin, OI):
@@ -303,264 +200,481 @@ pub fn path_book(s: &PathSetup<'_>, path: u64) -> Result<(Engine, (i64, i64)), L
             let mut e = s.genesis.clone();
             let mut prng = path_rng(s.scenario.seed, path, 2);
             world::populate(s.scenario, &mut e, s.house, &prices, &mut prng, path)?;
+            if let Some(b) = s.book_file {
+                crate::book::open(&mut e, s.house, s.scenario, &b.0, &b.1)?;
+            }
             let cap = book_capital(&e, s.house);
             Ok((e, cap))
         }
     }
 }
 
-/// Runs path `path` to the horizon.
-// Matrix and per-asset loops read clearest with indices.
-#[allow(clippy::needless_range_loop)]
-pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
-    run_path_engine(s, path).map(|(r, _)| r)
+/// Where the insurance fund of a scenario's mechanism is held.
+pub fn fund_source(sc: &Scenario, house: &House) -> FundSource {
+    if sc.protocol.liquidation.mechanism.is_engine() {
+        FundSource::Pool(world::POOL)
+    } else {
+        FundSource::Account(house.fund)
+    }
 }
 
-/// As [`run_path`], also returning the path's final engine (for audits and tests).
-// Matrix and per-asset loops read clearest with indices.
-#[allow(clippy::needless_range_loop)]
-pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engine), LabError> {
-    let sc = s.scenario;
-    let house = s.house;
-    let n = s.assets.len();
-    let mut prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
-    let (mut eng, (im, oi)) = path_book(s, path)?;
-    let weights = t0_weights(&eng, house, sc, &prices);
-    let mut rng = path_rng(sc.seed, path, 0);
-    let mut frng = path_rng(sc.seed, path, 1);
-    let mut states: Vec<_> = s.assets.iter().map(|a| a.model.initial_state()).collect();
-    let needs: Vec<bool> = s.assets.iter().map(|a| a.model.needs_normal()).collect();
-    let mut keeper: Box<dyn Liquidation> = (s.liquidation)(sc);
-    let fund0 = keeper.fund(&eng, house);
-    let mut m = PathResult {
-        path,
-        fund_min: fund0,
-        init_margin: im,
-        open_interest: oi,
-        ..Default::default()
-    };
-    let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
-    let h = sc.step_hours;
-    let mut u = vec![0.0; n];
-    let mut z = vec![0.0; n];
-    let mut r = vec![0.0; n];
-    let mut peak = prices.clone();
-    let mut buf: Vec<Event> = Vec::new();
-    let (mut gas_x, mut in_outage) = (0.0f64, false);
-    let u01 = Uniform::new(0.0, 1.0).expect("valid");
-    let outage = &sc.faults.keeper_outage;
-    let p_start = 1.0 - (-outage.rate_per_day * h / 24.0).exp();
-    let p_end = 1.0 - (-h / outage.mean_hours).exp();
-    let mut feed = sc
-        .oracle
-        .as_ref()
-        .map(|_| crate::feeds::Feed::new(&prices, path_rng(sc.seed, path, 3)));
-    let mut seen = prices.clone();
-    let whale_asset = sc.whale_asset();
-    let mut lender_out = vec![false; sc.agents.lenders.as_ref().map_or(0, |l| l.count as usize)];
-    let sample = path < crate::stats::SAMPLE_PATHS;
-    let stride = sample_stride(sc.horizon);
-    if sample {
-        m.price_samples.push(prices.clone());
+/// The world an agent's turn runs in.
+#[derive(Clone, Copy)]
+pub struct World<'a> {
+    pub scenario: &'a Scenario,
+    pub house: &'a House,
+}
+
+/// The most rounds one agent may take in one step (a guard against a turn that never ends).
+const MAX_TURN_ROUNDS: u32 = 1 << 24;
+
+/// One agent's turn: rounds of [`Agent::act`] until it returns nothing; every order is applied
+/// to the engine, its answer booked by the recorder and shown to the agent.
+pub fn take_turn(
+    agent: &mut dyn Agent,
+    eng: &mut Engine,
+    world: World<'_>,
+    now: Now<'_>,
+    rec: &mut Recorder,
+) -> Result<(), LabError> {
+    let house = world.house;
+    let queue: Vec<AccountId> = match agent.queue() {
+        Queue::None => Vec::new(),
+        Queue::ById => eng.below_maintenance(),
+        Queue::WorstFirst => eng
+            .liquidation_queue()
+            .into_iter()
+            .map(|e| e.account)
+            .collect(),
     }
-    let mut chain = (false, 0.0f64);
-    let mut traders = sc
-        .agents
-        .traders
-        .as_ref()
-        .map(|_| crate::traders::Traders::new(sc, &eng, house, path_rng(sc.seed, path, 4)));
-    for step in 1..=sc.horizon {
-        let t = world::T0_MS + step as i64 * step_ms;
-        // Chain faults: the engine hears of a halt or congestion at the window edges.
-        if !sc.faults.chain.is_empty() {
-            let now = sc.faults.chain_at(step);
-            if now != chain {
-                chain = now;
-                let cmd = Command::ChainStatus {
-                    halted: now.0,
-                    congestion: now.1,
-                };
-                world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
-            }
+    .into_iter()
+    .filter(|a| !house.is_house(*a))
+    .collect();
+    let now = Now {
+        queue: &queue,
+        ..now
+    };
+    let mut buf: Vec<Event> = Vec::new();
+    for round in 0..MAX_TURN_ROUNDS {
+        let acts = agent.act(&context(eng, world, now), round)?;
+        if acts.is_empty() {
+            return Ok(());
         }
-        let halted = chain.0;
-        if halted {
-            m.chain_halted_steps += 1;
+        for act in acts {
+            let mut order = match act {
+                Act::Note(n) => {
+                    rec.note(n);
+                    continue;
+                }
+                Act::Send(o) => o,
+            };
+            buf.clear();
+            let env = Envelope {
+                time: Timestamp(order.time_ms),
+                cmd: order.cmd,
+            };
+            let answer = eng.apply_into(&env, &mut buf);
+            order.cmd = env.cmd;
+            let booked = answer.as_ref().map(|_| buf.as_slice());
+            rec.order(&order, booked, (now.path, now.step))?;
+            let outcome = match &answer {
+                Ok(()) => Outcome::Done(&buf),
+                Err(r) => Outcome::Refused(r),
+            };
+            agent.observe(&order, outcome, &context(eng, world, now));
         }
-        // Shocks: iid normals in asset order (all assets when correlated), then correlate.
-        match s.chol {
+    }
+    Err(LabError::Invalid(format!(
+        "path {}, step {}: an agent did not end its turn within {MAX_TURN_ROUNDS} rounds",
+        now.path, now.step
+    )))
+}
+
+fn context<'a>(eng: &'a Engine, world: World<'a>, now: Now<'a>) -> StepContext<'a> {
+    StepContext {
+        engine: eng,
+        house: world.house,
+        scenario: world.scenario,
+        now,
+    }
+}
+
+/// The exogenous price model of one path: each asset's model state, its price, running peak and
+/// this step's log return, drawn from the path's price stream (stream 0).
+pub struct PriceModel {
+    rng: ChaCha8Rng,
+    states: Vec<crate::models::ModelState>,
+    needs: Vec<bool>,
+    pub prices: Vec<f64>,
+    pub peaks: Vec<f64>,
+    pub returns: Vec<f64>,
+    u: Vec<f64>,
+    z: Vec<f64>,
+}
+
+impl PriceModel {
+    pub fn new(s: &PathSetup<'_>, path: u64) -> PriceModel {
+        let prices: Vec<f64> = s.assets.iter().map(|a| a.price0).collect();
+        let n = prices.len();
+        PriceModel {
+            rng: path_rng(s.scenario.seed, path, 0),
+            states: s.assets.iter().map(|a| a.model.initial_state()).collect(),
+            needs: s.assets.iter().map(|a| a.model.needs_normal()).collect(),
+            peaks: prices.clone(),
+            prices,
+            returns: vec![0.0; n],
+            u: vec![0.0; n],
+            z: vec![0.0; n],
+        }
+    }
+
+    /// The step's shocks: iid normals in asset order (all assets when correlated), then
+    /// correlated by the Cholesky factor.
+    // Matrix loops read clearest with indices.
+    #[allow(clippy::needless_range_loop)]
+    fn shocks(&mut self, chol: Option<&[Vec<f64>]>) {
+        let n = self.prices.len();
+        match chol {
             Some(l) => {
-                for x in u.iter_mut() {
-                    *x = StandardNormal.sample(&mut rng);
+                for x in self.u.iter_mut() {
+                    *x = crate::math::std_normal(&mut self.rng);
                 }
                 for i in 0..n {
-                    z[i] = (0..=i).map(|k| l[i][k] * u[k]).sum();
+                    self.z[i] = (0..=i).map(|k| l[i][k] * self.u[k]).sum();
                 }
             }
             None => {
                 for i in 0..n {
-                    z[i] = if needs[i] {
-                        StandardNormal.sample(&mut rng)
+                    self.z[i] = if self.needs[i] {
+                        crate::math::std_normal(&mut self.rng)
                     } else {
                         0.0
                     };
                 }
             }
         }
-        for i in 0..n {
-            r[i] = s.assets[i].model.step(&mut states[i], z[i], &mut rng);
-            prices[i] *= r[i].exp();
-            peak[i] = peak[i].max(prices[i]);
-            // The whale dumps into the book's depth: a permanent impact on this asset's price.
-            let mut dump: Option<i64> = None;
-            if let (Some(w), Some(wa)) = (&sc.agents.whale, whale_asset) {
-                if wa == i
-                    && !halted
-                    && m.whale_dump_step.is_none()
-                    && 1.0 - prices[i] / peak[i] >= w.dump_drawdown
-                {
-                    m.whale_dump_step = Some(step);
-                    let id = world::whale_account(sc, house);
-                    let size = eng.state().accounts[id.idx()]
-                        .positions
-                        .iter()
-                        .find(|p| p.market == house.markets[i])
-                        .map_or(0, |p| p.size.0);
-                    if size != 0 {
-                        let notional = size.unsigned_abs() as f64
-                            / 10f64.powi(sc.assets[i].decimals as i32)
-                            * prices[i];
-                        let depth = sc.liquidity.depth_usd.unwrap_or(f64::INFINITY)
-                            / (1.0 + sc.liquidity.vol_sensitivity * r[i].abs() / 0.01);
-                        let impact = (0.01 * notional / depth).min(w.max_impact);
-                        prices[i] *= 1.0 - impact;
-                        dump = Some(size);
-                    }
-                }
-            }
-            m.max_drawdown = m.max_drawdown.max(1.0 - prices[i] / peak[i]);
-            let cmd = match feed.as_mut() {
-                Some(f) => f.update(sc, i, step, prices[i]),
-                None => Command::SetPrice {
-                    asset: AssetId(i as u16 + 1),
-                    price: prices[i],
-                },
-            };
-            world::apply(&mut eng, &mut buf, t, cmd, path, step)?;
-            if let Some(size) = dump {
-                let px = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
-                let sell = Command::Fill {
-                    market: house.markets[i],
-                    taker: world::whale_account(sc, house),
-                    maker: house.maker,
-                    size: ballast_engine::num::Amount(-size),
-                    price: px,
+    }
+
+    /// Phase 1: the model's new prices, with the whale's impact on its asset; returns the
+    /// step's worst drawdown and whether the whale dumped.
+    pub fn step(
+        &mut self,
+        s: &PathSetup<'_>,
+        eng: &Engine,
+        whale: Option<&mut Whale>,
+        halted: bool,
+    ) -> (f64, bool) {
+        self.shocks(s.chol);
+        let mut whale = whale;
+        let (mut dd, mut dumped) = (0.0f64, false);
+        for i in 0..self.prices.len() {
+            self.returns[i] = s.assets[i]
+                .model
+                .step(&mut self.states[i], self.z[i], &mut self.rng);
+            self.prices[i] *= libm::exp(self.returns[i]);
+            self.peaks[i] = self.peaks[i].max(self.prices[i]);
+            if let Some(w) = whale.as_deref_mut() {
+                let mk = whale::Market {
+                    asset: i,
+                    price: self.prices[i],
+                    peak: self.peaks[i],
+                    ret: self.returns[i],
+                    chain_halted: halted,
                 };
-                if world::apply(&mut eng, &mut buf, t, sell, path, step).is_err() {
-                    m.refused += 1;
+                if let Some(impact) = w.impact(s.scenario, eng, s.house, mk) {
+                    dumped = true;
+                    self.prices[i] *= 1.0 - impact;
                 }
             }
+            dd = dd.max(1.0 - self.prices[i] / self.peaks[i]);
         }
-        if sample && step % stride == 0 {
-            m.price_samples.push(prices.clone());
+        (dd, dumped)
+    }
+}
+
+/// Phase 2: the engine hears the step's prices (one `SetPrice`, or one `OracleUpdate` of the
+/// feed's sources, per asset); returns the prices the agents see.
+pub fn oracle_phase(
+    eng: &mut Engine,
+    sc: &Scenario,
+    feed: Option<&mut Feed>,
+    prices: &[f64],
+    (t, path, step): (i64, u64, u32),
+) -> Result<Vec<f64>, LabError> {
+    let mut buf = Vec::new();
+    let mut feed = feed;
+    for (i, &p) in prices.iter().enumerate() {
+        let cmd = match feed.as_deref_mut() {
+            Some(f) => f.update(sc, i, step, p),
+            None => Command::SetPrice {
+                asset: AssetId(i as u16 + 1),
+                price: p,
+            },
+        };
+        world::apply(eng, &mut buf, t, cmd, path, step)?;
+    }
+    // With an oracle the agents see the engine's (aggregate) prices, not the model's.
+    Ok(match feed {
+        Some(_) => (0..prices.len())
+            .map(|i| crate::feeds::engine_price(eng, i).unwrap_or(prices[i]))
+            .collect(),
+        None => prices.to_vec(),
+    })
+}
+
+/// Phase 2b: every market's funding is settled (`SettleFunding`: the index moves by the
+/// mark/index premium over the elapsed time) and the recorder books what the longs paid. A
+/// settlement the engine gates (a halted market, an untrusted oracle) waits for a later step.
+pub fn funding_phase(eng: &mut Engine, markets: &[MarketId], t: i64, rec: &mut Recorder) {
+    let mut buf = Vec::new();
+    for &market in markets {
+        let m = &eng.state().markets[market.idx()];
+        let (before, long_oi) = (m.funding_index, m.long_oi.0);
+        let env = Envelope {
+            time: Timestamp(t),
+            cmd: Command::SettleFunding { market },
+        };
+        if eng.apply_into(&env, &mut buf).is_ok() {
+            let after = eng.state().markets[market.idx()].funding_index;
+            rec.funding(before, after, long_oi);
         }
-        // With an oracle the keeper sees the engine's (aggregate) prices, not the model's.
-        if feed.is_some() {
-            for i in 0..n {
-                seen[i] = crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]);
+        buf.clear();
+    }
+}
+
+/// Infrastructure faults of one path (stream 1): the gas-price process and keeper outages.
+pub struct FaultState {
+    rng: ChaCha8Rng,
+    gas_x: f64,
+    in_outage: bool,
+    p_start: f64,
+    p_end: f64,
+    /// Chain status (halted, congestion) last sent to the engine.
+    chain: (bool, f64),
+}
+
+/// What the faults are this step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FaultStep {
+    pub gas_usd: f64,
+    pub outage: bool,
+}
+
+impl FaultState {
+    pub fn new(sc: &Scenario, path: u64) -> FaultState {
+        let outage = &sc.faults.keeper_outage;
+        let h = sc.step_hours;
+        FaultState {
+            rng: path_rng(sc.seed, path, 1),
+            gas_x: 0.0,
+            in_outage: false,
+            p_start: 1.0 - libm::exp(-outage.rate_per_day * h / 24.0),
+            p_end: 1.0 - libm::exp(-h / outage.mean_hours),
+            chain: (false, 0.0),
+        }
+    }
+
+    /// Chain faults: the engine hears of a halt or congestion at the window edges. Returns
+    /// whether the chain is halted this step.
+    pub fn chain_phase(
+        &mut self,
+        eng: &mut Engine,
+        sc: &Scenario,
+        (t, path, step): (i64, u64, u32),
+    ) -> Result<bool, LabError> {
+        if !sc.faults.chain.is_empty() {
+            let now = sc.faults.chain_at(step);
+            if now != self.chain {
+                self.chain = now;
+                let cmd = Command::ChainStatus {
+                    halted: now.0,
+                    congestion: now.1,
+                };
+                world::apply(eng, &mut Vec::new(), t, cmd, path, step)?;
             }
         }
-        // Faults.
+        Ok(self.chain.0)
+    }
+
+    /// Phase 3: this step's gas cost (mean-reverting log process that jumps with a crash) and
+    /// keeper outage (random two-state process, or a scheduled window).
+    pub fn step(&mut self, sc: &Scenario, returns: &[f64], step: u32) -> FaultStep {
+        let h = sc.step_hours;
         let mut gas_usd = 0.0;
         if let Some(g) = &sc.faults.gas {
-            let r_min = r.iter().cloned().fold(0.0f64, f64::min);
+            let r_min = returns.iter().cloned().fold(0.0f64, f64::min);
             let zg: f64 = if g.sigma > 0.0 {
-                StandardNormal.sample(&mut frng)
+                crate::math::std_normal(&mut self.rng)
             } else {
                 0.0
             };
-            gas_x = gas_x * (1.0 - (g.mean_reversion * h).min(1.0))
+            self.gas_x = self.gas_x * (1.0 - (g.mean_reversion * h).min(1.0))
                 + g.sigma * h.sqrt() * zg
                 + g.crash_beta * (-r_min).max(0.0);
-            gas_usd = g.base_usd * gas_x.exp();
-            m.max_gas_usd = m.max_gas_usd.max(gas_usd);
+            gas_usd = g.base_usd * libm::exp(self.gas_x);
         }
+        let outage = &sc.faults.keeper_outage;
         if outage.rate_per_day > 0.0 {
-            let x = u01.sample(&mut frng);
-            in_outage = if in_outage { x >= p_end } else { x < p_start };
+            let x = Uniform::new(0.0, 1.0).expect("valid").sample(&mut self.rng);
+            self.in_outage = if self.in_outage {
+                x >= self.p_end
+            } else {
+                x < self.p_start
+            };
         }
         let windowed = outage.windows.iter().any(|w| w[0] <= step && step < w[1]);
-        if in_outage || windowed {
-            m.outage_steps += 1;
+        FaultStep {
+            gas_usd,
+            outage: self.in_outage || windowed,
         }
-        // A halted chain takes no transaction: the keeper is offline with it.
-        let online = !(in_outage || windowed || halted);
-        // Lenders run once the stress is visible (and the chain takes transactions).
-        if let (Some(l), false) = (&sc.agents.lenders, halted) {
-            let dd = (0..n)
-                .map(|i| 1.0 - prices[i] / peak[i])
-                .fold(0.0, f64::max);
-            if dd >= l.withdraw_drawdown {
-                let first = world::first_lender(sc, house);
-                for k in 0..l.count {
-                    let id = AccountId(first + k);
-                    if lender_out[k as usize] {
-                        continue;
-                    }
-                    let bal = crate::keeper::KeeperLiquidator::balance(&eng, id);
-                    if bal <= 0 {
-                        lender_out[k as usize] = true;
-                        continue;
-                    }
-                    let cmd = Command::Withdraw {
-                        account: id,
-                        asset: world::QUOTE,
-                        amount: ballast_engine::num::Amount(bal),
-                    };
-                    if world::apply(&mut eng, &mut buf, t, cmd, path, step).is_ok() {
-                        m.lender_withdrawn += bal;
-                        lender_out[k as usize] = true;
-                    } else {
-                        m.lender_refused += 1;
-                    }
-                }
+    }
+}
+
+/// The agents of one path, in the order they act each step; the liquidation agent goes last.
+pub struct Agents {
+    pub whale: Option<Whale>,
+    pub lenders: Option<Lenders>,
+    pub traders: Option<Traders>,
+    pub liquidation: Box<dyn Agent>,
+}
+
+impl Agents {
+    pub fn new(s: &PathSetup<'_>, eng: &Engine, path: u64) -> Agents {
+        let sc = s.scenario;
+        Agents {
+            whale: Whale::new(sc),
+            lenders: Lenders::new(sc, s.house),
+            traders: sc
+                .agents
+                .traders
+                .as_ref()
+                .map(|_| Traders::new(sc, eng, s.house, path_rng(sc.seed, path, 4))),
+            liquidation: (s.liquidation)(sc),
+        }
+    }
+}
+
+/// Runs path `path` to the horizon.
+pub fn run_path(s: &PathSetup<'_>, path: u64) -> Result<PathResult, LabError> {
+    run_path_engine(s, path).map(|(r, _)| r)
+}
+
+/// As [`run_path`], also returning the path's final engine (for audits and tests).
+pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engine), LabError> {
+    let sc = s.scenario;
+    let (mut eng, capital) = path_book(s, path)?;
+    let mut model = PriceModel::new(s, path);
+    let weights = t0_weights(&eng, s.house, sc, &model.prices);
+    let instruments = t0_instruments(&eng, s.house);
+    let mut faults = FaultState::new(sc, path);
+    let mut agents = Agents::new(s, &eng, path);
+    let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
+    let mut feed = sc
+        .oracle
+        .as_ref()
+        .map(|_| Feed::new(s.assets, path_rng(sc.seed, path, 3)));
+    let sample = path < crate::stats::SAMPLE_PATHS;
+    let stride = sample_stride(sc.horizon);
+    if sample {
+        rec.m.price_samples.push(model.prices.clone());
+    }
+    let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
+    for step in 1..=sc.horizon {
+        let t = world::T0_MS + step as i64 * step_ms;
+        let halted = faults.chain_phase(&mut eng, sc, (t, path, step))?;
+        let (dd, dumped) = model.step(s, &eng, agents.whale.as_mut(), halted);
+        rec.prices(step, dd, dumped, halted);
+        let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &model.prices, (t, path, step))?;
+        if sc.protocol.settle_funding {
+            funding_phase(&mut eng, &s.house.markets, t, &mut rec);
+        }
+        if let Some(b) = s.book_file {
+            for cmd in crate::book::vol_commands(&b.0, sc, &model.prices, &model.peaks) {
+                world::apply(&mut eng, &mut Vec::new(), t, cmd, path, step)?;
             }
         }
-        // Traders act on their rules before the liquidation machinery (not while halted).
-        if let (Some(tr), false) = (traders.as_mut(), halted) {
-            tr.on_step(sc, &mut eng, house, &mut buf, t, path, step, &mut m)?;
+        if sample && step % stride == 0 {
+            rec.m.price_samples.push(model.prices.clone());
         }
-        let cx = StepContext {
+        let f = faults.step(sc, &model.returns, step);
+        rec.faults(f.gas_usd, f.outage);
+        // A halted chain takes no transaction: the keeper is offline with it.
+        let now = Now {
             path,
             step,
             time_ms: t,
-            prices: if feed.is_some() { &seen } else { &prices },
-            returns: &r,
-            keeper_online: online,
-            gas_usd,
             step_ms,
+            prices: &seen,
+            model_prices: &model.prices,
+            peaks: &model.peaks,
+            returns: &model.returns,
+            keeper_online: !(f.outage || halted),
+            chain_halted: halted,
+            gas_usd: f.gas_usd,
+            queue: &[],
         };
-        keeper.on_step(&mut eng, house, &cx, &mut m)?;
-        if let Some(worst) = crate::feeds::record_modes(&eng, &mut m) {
-            m.mode_path.push(worst);
-        }
-        let fund = keeper.fund(&eng, house);
-        m.fund_min = m.fund_min.min(fund);
-        m.fund_final = fund;
-        m.fund_path.push(fund);
-        m.bad_path.push(m.bad_debt);
-        if m.bad_debt > 0 && m.first_bad_step.is_none() {
-            m.first_bad_step = Some(step);
+        let world = World {
+            scenario: sc,
+            house: s.house,
+        };
+        agents_phase(&mut agents, &mut eng, world, now, &mut rec)?;
+        take_turn(agents.liquidation.as_mut(), &mut eng, world, now, &mut rec)?;
+        rec.end_step(&eng, step);
+        if s.audit {
+            audit(&eng, path, step)?;
         }
     }
-    m.unsettled = unsettled_loss(&eng, house);
-    m.bad_debt_by_market = split_bad_debt(&m.losses, &weights, house.first_trader, n);
-    if let Some(l) = &sc.agents.lenders {
-        let first = world::first_lender(sc, house);
-        let left: i64 = (0..l.count)
-            .map(|k| crate::keeper::KeeperLiquidator::balance(&eng, AccountId(first + k)))
-            .sum();
-        m.lender_loss = world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - left;
+    let mut m = rec.m;
+    m.unsettled = unsettled_loss(&eng, s.house);
+    if let [perp, option, borrow, collateral, unheld] =
+        split_bad_debt(&m.losses, &instruments, s.house.first_trader, 4)[..]
+    {
+        (m.bad_debt_perp, m.bad_debt_option, m.bad_debt_borrow) = (perp, option, borrow);
+        (m.bad_debt_collateral, m.bad_debt_unheld) = (collateral, unheld);
+    }
+    m.bad_debt_by_market = split_bad_debt(
+        &m.losses,
+        &weights,
+        s.house.first_trader,
+        model.prices.len(),
+    );
+    if let (Some(l), Some(lenders)) = (&sc.agents.lenders, &agents.lenders) {
+        m.lender_loss =
+            world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - lenders.left(&eng);
     }
     Ok((m, eng))
+}
+
+/// Value conservation through the ledger (`Engine::conservation_gaps`): an error naming the
+/// first asset whose balances no longer add up.
+pub fn audit(eng: &Engine, path: u64, step: u32) -> Result<(), LabError> {
+    match eng.conservation_gaps().into_iter().find(|(_, g)| *g != 0) {
+        None => Ok(()),
+        Some((asset, gap)) => Err(LabError::Conservation {
+            path,
+            step,
+            asset: asset.0,
+            gap,
+        }),
+    }
+}
+
+/// Phase 4: the whale, the lenders and the traders take their turns, in that order.
+fn agents_phase(
+    agents: &mut Agents,
+    eng: &mut Engine,
+    world: World<'_>,
+    now: Now<'_>,
+    rec: &mut Recorder,
+) -> Result<(), LabError> {
+    if let Some(w) = agents.whale.as_mut() {
+        take_turn(w, eng, world, now, rec)?;
+    }
+    if let Some(l) = agents.lenders.as_mut() {
+        take_turn(l, eng, world, now, rec)?;
+    }
+    if let Some(t) = agents.traders.as_mut() {
+        take_turn(t, eng, world, now, rec)?;
+    }
+    Ok(())
 }

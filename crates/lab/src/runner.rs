@@ -25,9 +25,13 @@ pub struct Prepared {
     pub genesis: Engine,
     pub house: House,
     pub book: Option<(Engine, (i64, i64))>,
-    /// The liquidation mechanism of every path ([`crate::keeper::keeper_factory`] by default;
+    /// The liquidation mechanism of every path ([`crate::mechanism::keeper_factory`] by default;
     /// swap in the engine's own liquidation with [`Prepared::with_liquidation`]).
-    pub liquidation: crate::keeper::LiquidationFactory,
+    pub liquidation: crate::mechanism::LiquidationFactory,
+    /// The scenario's position snapshot (`book = "FILE"`) and the name errors cite.
+    pub book_file: Option<std::sync::Arc<(crate::book::Book, String)>>,
+    /// Check value conservation through the ledger after every step (an error if it fails).
+    pub audit: bool,
 }
 
 impl Prepared {
@@ -42,8 +46,21 @@ impl Prepared {
             None => None,
         };
         let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
-        let (genesis, house) = world::genesis(&scenario, &prices)?;
+        let (genesis, house) = world::genesis(&scenario, &assets)?;
+        let book_file = match &scenario.book {
+            None => None,
+            Some(f) => {
+                let p = base_dir.map_or_else(|| PathBuf::from(f), |b| b.join(f));
+                let p = if p.exists() { p } else { PathBuf::from(f) };
+                let book = crate::book::Book::read(&p)?;
+                Some(std::sync::Arc::new((book, p.display().to_string())))
+            }
+        };
         let book = if scenario.population.resample_per_path {
+            // Each path opens the book after its own population: refuse a bad book now, once.
+            if let Some(b) = &book_file {
+                crate::book::open(&mut genesis.clone(), &house, &scenario, &b.0, &b.1)?;
+            }
             None
         } else {
             // One book from the master seed, shared by every path (the peer-radCAD setup).
@@ -51,6 +68,9 @@ impl Prepared {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(scenario.seed);
             let mut e = genesis.clone();
             world::populate(&scenario, &mut e, &house, &prices, &mut rng, 0)?;
+            if let Some(b) = &book_file {
+                crate::book::open(&mut e, &house, &scenario, &b.0, &b.1)?;
+            }
             let cap = book_capital(&e, &house);
             Some((e, cap))
         };
@@ -61,17 +81,31 @@ impl Prepared {
             genesis,
             house,
             book,
-            liquidation: crate::keeper::keeper_factory,
+            liquidation: crate::mechanism::keeper_factory,
+            book_file,
+            audit: false,
         })
     }
 
+    /// Trader accounts of every path: the population's plus the book's.
+    pub fn accounts(&self) -> u32 {
+        let book = self.book_file.as_ref().map_or(0, |b| b.0.accounts.len());
+        self.scenario.population.accounts + book as u32
+    }
+
+    /// Checks value conservation through the ledger after every step of every path.
+    pub fn with_audit(mut self) -> Prepared {
+        self.audit = true;
+        self
+    }
+
     /// Replaces the liquidation mechanism.
-    pub fn with_liquidation(mut self, f: crate::keeper::LiquidationFactory) -> Prepared {
+    pub fn with_liquidation(mut self, f: crate::mechanism::LiquidationFactory) -> Prepared {
         self.liquidation = f;
         self
     }
 
-    /// What every path shares (for [`crate::shock`] and other single-path drivers).
+    /// What every path shares (for the shock ladder and other single-path drivers).
     pub fn setup(&self) -> PathSetup<'_> {
         PathSetup {
             scenario: &self.scenario,
@@ -81,6 +115,8 @@ impl Prepared {
             house: &self.house,
             book: self.book.as_ref(),
             liquidation: self.liquidation,
+            book_file: self.book_file.as_deref(),
+            audit: self.audit,
         }
     }
 
@@ -104,7 +140,7 @@ impl Prepared {
             seed: sc.seed,
             steps: sc.horizon,
             step_hours: sc.step_hours,
-            accounts: sc.population.accounts,
+            accounts: self.accounts(),
             fund0_usd: sc.protocol.insurance_fund,
             mechanism: sc.protocol.liquidation.mechanism.name(),
         };
@@ -449,7 +485,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         end_path: end,
         steps: sc.horizon,
         step_hours: sc.step_hours,
-        accounts: sc.population.accounts,
+        accounts: prep.accounts(),
         fund0_usd: sc.protocol.insurance_fund,
         mechanism: sc.protocol.liquidation.mechanism.name().to_string(),
         elapsed_s: elapsed,

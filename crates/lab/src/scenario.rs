@@ -14,6 +14,10 @@ use crate::error::Cap;
 use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
+pub mod oracle;
+pub mod params;
+pub mod rules;
+
 /// A whole stress scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,16 +49,20 @@ pub struct Scenario {
     pub faults: Faults,
     /// Multi-source oracle for every asset (absent: prices enter by `SetPrice`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oracle: Option<crate::feeds::OracleSpec>,
+    pub oracle: Option<oracle::OracleSpec>,
     /// Circuit breakers on the markets and/or the pool (needs `[oracle]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breaker: Option<crate::feeds::BreakerSpec>,
+    pub breaker: Option<oracle::BreakerSpec>,
     /// Volatility-adjusted margin add-on on every market (`ConfigureVolMargin`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vol_margin: Option<crate::feeds::VolMarginSpec>,
+    pub vol_margin: Option<oracle::VolMarginSpec>,
     /// Extra agents (a whale that dumps into thin depth).
     #[serde(default, skip_serializing_if = "Agents::is_empty")]
     pub agents: Agents,
+    /// A position snapshot opened after the population (JSON or CSV, see `book`), relative to
+    /// the scenario file's folder (`ballast stress --book FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book: Option<String>,
 }
 
 /// Agents beyond the trader population.
@@ -65,7 +73,7 @@ pub struct Agents {
     pub lenders: Option<Lenders>,
     /// Trader rules: take profit, stop loss, add on dips, reopen (`[agents.traders]`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub traders: Option<crate::traders::TraderRules>,
+    pub traders: Option<rules::TraderRules>,
 }
 
 impl Agents {
@@ -126,6 +134,8 @@ pub struct Protocol {
     /// Market parameters used by every asset's perpetual unless the asset overrides them.
     pub market: MarketSpec,
     pub liquidation: LiquidationSpec,
+    /// Settle every market's funding (`SettleFunding`) at every step (default true).
+    pub settle_funding: bool,
 }
 
 impl Default for Protocol {
@@ -135,6 +145,7 @@ impl Default for Protocol {
             pool: PoolSpec::default(),
             market: MarketSpec::default(),
             liquidation: LiquidationSpec::default(),
+            settle_funding: true,
         }
     }
 }
@@ -230,11 +241,12 @@ impl MarketOverride {
 #[serde(rename_all = "snake_case")]
 pub enum MechanismSpec {
     /// The lab's keeper takes the other side with a `Fill` at `oracle × (1 ∓ penalty)` and the
-    /// lab runs the insurance waterfall (the peer-radCAD model).
-    #[default]
+    /// lab runs the insurance waterfall: the peer-radCAD model, kept for that comparison only.
     KeeperFill,
     /// The engine's own `Liquidate` (keeper takeover at oracle, penalty split, partial closes,
-    /// engine insurance fund, ADL, socialized loss).
+    /// engine insurance fund, ADL, socialized loss): the default, so a scenario's figures are
+    /// the ledger's.
+    #[default]
     EngineTakeover,
     /// The engine's Dutch auctions (`StartAuction` / `TakeAuction` / `RedoAuction`, Maker
     /// Liquidations 2.0) with the same waterfall.
@@ -345,7 +357,7 @@ pub struct LiquidationSpec {
 impl Default for LiquidationSpec {
     fn default() -> Self {
         LiquidationSpec {
-            mechanism: MechanismSpec::KeeperFill,
+            mechanism: MechanismSpec::default(),
             penalty: 0.02,
             fee_to_fund: 0.5,
             penalty_max: None,
@@ -642,7 +654,7 @@ pub struct Faults {
     pub gas: Option<Gas>,
     /// Oracle source faults (outage, latency, manipulation windows); need `[oracle]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub oracle: Vec<crate::feeds::OracleFault>,
+    pub oracle: Vec<oracle::OracleFault>,
     /// Chain faults (`[[faults.chain]]`): block halts and congestion windows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chain: Vec<ChainFault>,
@@ -889,7 +901,7 @@ impl Scenario {
             p.liquidation.fee_to_fund,
         )?;
         if p.liquidation.mechanism.is_engine() {
-            crate::engine_liq::liquidation_params(&p.liquidation)?;
+            params::liquidation_params(&p.liquidation)?;
         }
         nonneg("keeper.capital".into(), self.keeper.capital)?;
         if !self.keeper.min_profit.is_finite() {
@@ -968,7 +980,7 @@ impl Scenario {
                     ),
                 ));
             }
-            crate::world::market_params(&m)
+            params::market_params(&m)
                 .map_err(|e| f(format!("{at}.market (with protocol.market)"), e))?;
             let mf = format!("{at}.model");
             let vol = |name: &str, v: f64| nonneg(format!("{mf}.{name}"), v);
@@ -1115,7 +1127,7 @@ impl Scenario {
                     }
                 }
             }
-            crate::models::cholesky(c).ok_or_else(|| {
+            crate::math::cholesky(c).ok_or_else(|| {
                 f(
                     "correlation",
                     "matrix is not positive definite (Cholesky failed)",
@@ -1168,7 +1180,7 @@ impl Scenario {
                 ));
             }
         }
-        crate::feeds::validate(self)?;
+        oracle::validate(self)?;
         if let Some(t) = &self.agents.traders {
             t.validate()?;
         }

@@ -25,14 +25,16 @@
 //! scenario's gas model without its noise: `base · exp(x)`, `x` jumping by `crash_beta · |r|`
 //! on the shock and mean-reverting after it.
 
+use crate::agent::Now;
 use crate::attribution::{self, Attribution, Exposure};
 use crate::error::LabError;
-use crate::keeper::StepContext;
-use crate::path::{path_book, path_rng, PathResult};
+use crate::path::{
+    fund_source, funding_phase, oracle_phase, path_book, path_rng, take_turn, World,
+};
+use crate::record::Recorder;
 use crate::runner::Prepared;
 use crate::world::{self, House, T0_MS};
-use ballast_engine::command::Command;
-use ballast_engine::ids::{AccountId, AssetId};
+use ballast_engine::ids::AccountId;
 use ballast_engine::margin::Contribution;
 use ballast_engine::num::{Round, Value};
 use ballast_engine::{Engine, HealthKind};
@@ -97,7 +99,7 @@ pub fn ladder(prep: &Prepared, spec: &ShockSpec) -> Result<Ladder, LabError> {
     }
     let setup = prep.setup();
     let (book, _) = path_book(&setup, 0)?;
-    let fund0 = (prep.liquidation)(sc).fund(&book, &prep.house);
+    let fund0 = fund_source(sc, &prep.house).balance(&book);
     let rungs = spec
         .rungs
         .iter()
@@ -202,14 +204,22 @@ fn run_rung(
     let mut feed = sc
         .oracle
         .as_ref()
-        .map(|_| crate::feeds::Feed::new(&p0, path_rng(sc.seed, 0, 3)));
+        .map(|_| crate::feeds::Feed::new(&prep.assets, path_rng(sc.seed, 0, 3)));
     let mut keeper = (prep.liquidation)(sc);
-    let mut m = PathResult::default();
+    let capital = (0, 0);
+    let mut rec = Recorder::new(0, &eng, fund_source(sc, house), capital);
     let mut gas_x = 0.0f64;
     let mut measured = None;
+    let world = World {
+        scenario: sc,
+        house,
+    };
     for step in 1..=spec.settle_steps {
         let t = T0_MS + i64::from(step) * step_ms;
-        send_prices(&mut eng, sc, feed.as_mut(), &prices, (t, step))?;
+        let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &prices, (t, 0, step))?;
+        if sc.protocol.settle_funding {
+            funding_phase(&mut eng, &house.markets, t, &mut rec);
+        }
         if measured.is_none() {
             measured = Some((at_risk(&mut eng, house), exposures(&eng, house)));
         }
@@ -219,25 +229,24 @@ fn run_rung(
             vec![0.0; jump.len()]
         };
         let gas_usd = gas(sc, &mut gas_x, &r);
-        let seen: Vec<f64> = match feed {
-            Some(_) => (0..prices.len())
-                .map(|i| crate::feeds::engine_price(&eng, i).unwrap_or(prices[i]))
-                .collect(),
-            None => prices.clone(),
-        };
         let felt: Vec<f64> = r.iter().map(|x| x * (1.0 + spec.vol_shock)).collect();
-        let cx = StepContext {
+        let now = Now {
             path: 0,
             step,
             time_ms: t,
+            step_ms,
             prices: &seen,
+            model_prices: &prices,
+            peaks: &p0,
             returns: &felt,
             keeper_online: true,
+            chain_halted: false,
             gas_usd,
-            step_ms,
+            queue: &[],
         };
-        keeper.on_step(&mut eng, house, &cx, &mut m)?;
+        take_turn(keeper.as_mut(), &mut eng, world, now, &mut rec)?;
     }
+    let m = rec.m;
     let ((liquidatable, collateral, notional), exposed) = measured.unwrap_or_default();
     let exposure_of = |id| exposed.get(&id).cloned().unwrap_or_default();
     let usd = |x: i64| world::to_usd(i128::from(x));
@@ -263,29 +272,6 @@ fn exposures(eng: &Engine, house: &House) -> BTreeMap<AccountId, Exposure> {
         .filter(|id| !eng.state().accounts[id.idx()].positions.is_empty())
         .map(|id| (id, attribution::exposure(eng, id)))
         .collect()
-}
-
-/// Sends every asset's price for step `step` at time `t`, as a stress step does: a plain
-/// `SetPrice`, or the multi-source oracle update when the scenario has an oracle.
-fn send_prices(
-    eng: &mut Engine,
-    sc: &crate::scenario::Scenario,
-    mut feed: Option<&mut crate::feeds::Feed>,
-    prices: &[f64],
-    (t, step): (i64, u32),
-) -> Result<(), LabError> {
-    let mut buf = Vec::new();
-    for (i, &price) in prices.iter().enumerate() {
-        let cmd = match feed.as_deref_mut() {
-            Some(f) => f.update(sc, i, step, price),
-            None => Command::SetPrice {
-                asset: AssetId(i as u16 + 1),
-                price,
-            },
-        };
-        world::apply(eng, &mut buf, t, cmd, 0, step)?;
-    }
-    Ok(())
 }
 
 /// The scenario's gas model without its noise (the lab's `x ← x·(1 − κh) + β·max(0, −r_min)`,

@@ -22,7 +22,7 @@
 //! percentile bootstrap for CVaR and the bad-debt mean (see [`tail`]); for the other means of
 //! non-negative counts, the normal approximation `mean ± 1.96·s/√n` clipped at 0.
 
-use crate::world::to_usd;
+use crate::units::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -86,7 +86,7 @@ pub struct LogHistogram {
 
 impl LogHistogram {
     pub(crate) fn index(x: i64) -> i32 {
-        ((x as f64).ln() / GAMMA.ln()).floor() as i32
+        (libm::log(x as f64) / libm::log(GAMMA)).floor() as i32
     }
     pub fn count(&self) -> u64 {
         self.zeros + self.buckets.values().map(|b| b.count).sum::<u64>()
@@ -135,7 +135,7 @@ impl LogHistogram {
         if b.min == b.max {
             return b.min as f64;
         }
-        GAMMA.powf(k as f64 + 0.5).clamp(b.min as f64, b.max as f64)
+        libm::pow(GAMMA, k as f64 + 0.5).clamp(b.min as f64, b.max as f64)
     }
     /// The value at rank `⌈q·n⌉` (lower quantile, as `numpy` with `method="inverted_cdf"`).
     pub fn quantile(&self, q: f64) -> f64 {
@@ -272,7 +272,7 @@ impl BandHist {
         if x <= 0 {
             self.zeros += 1;
         } else {
-            let k = ((x as f64).ln() / BAND_GAMMA.ln()).floor() as i32;
+            let k = (libm::log(x as f64) / libm::log(BAND_GAMMA)).floor() as i32;
             *self.buckets.entry(k).or_insert(0) += 1;
         }
     }
@@ -296,7 +296,7 @@ impl BandHist {
         for (k, c) in &self.buckets {
             seen += c;
             if seen >= rank {
-                return BAND_GAMMA.powf(*k as f64 + 0.5);
+                return libm::pow(BAND_GAMMA, *k as f64 + 0.5);
             }
         }
         0.0
@@ -416,6 +416,16 @@ pub struct Aggregate {
     /// Liquidation sales deferred by the per-step sell cap.
     #[serde(default)]
     pub deferred_sell: Moments,
+    /// Funding paid by longs to shorts.
+    #[serde(default)]
+    pub funding_paid: Moments,
+    /// Option lots liquidated, summed over paths.
+    #[serde(default)]
+    pub option_liquidations: u64,
+    /// Bad debt by what the bankrupt accounts held at t0: perps, options, borrows, non-quote
+    /// collateral, none of these.
+    #[serde(default)]
+    pub bad_debt_by_instrument: [Moments; 5],
     /// Unsettled negative equity at the horizon.
     #[serde(default)]
     pub unsettled: Moments,
@@ -448,7 +458,7 @@ pub struct Aggregate {
 const USD: i64 = 1_000_000;
 
 impl Aggregate {
-    pub fn add(&mut self, r: &crate::path::PathResult) {
+    pub fn add(&mut self, r: &crate::record::PathResult) {
         self.paths += 1;
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
@@ -516,6 +526,18 @@ impl Aggregate {
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
+        self.funding_paid.add(r.funding_paid, USD);
+        self.option_liquidations += r.option_liquidations;
+        let parts = [
+            r.bad_debt_perp,
+            r.bad_debt_option,
+            r.bad_debt_borrow,
+            r.bad_debt_collateral,
+            r.bad_debt_unheld,
+        ];
+        for (m, x) in self.bad_debt_by_instrument.iter_mut().zip(parts) {
+            m.add(x, USD);
+        }
         self.trader_closes += r.trader_closes;
         self.trader_adds += r.trader_adds;
         self.trader_reopens += r.trader_reopens;
@@ -523,7 +545,7 @@ impl Aggregate {
         if !r.price_samples.is_empty() {
             self.add_sample(SamplePath {
                 path: r.path,
-                stride: crate::path::sample_stride(r.fund_path.len() as u32),
+                stride: crate::record::sample_stride(r.fund_path.len() as u32),
                 prices: r.price_samples.clone(),
             });
         }
@@ -557,6 +579,15 @@ impl Aggregate {
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);
+        self.funding_paid.merge(&o.funding_paid);
+        self.option_liquidations += o.option_liquidations;
+        for (m, x) in self
+            .bad_debt_by_instrument
+            .iter_mut()
+            .zip(&o.bad_debt_by_instrument)
+        {
+            m.merge(x);
+        }
         self.trader_closes += o.trader_closes;
         self.trader_adds += o.trader_adds;
         self.trader_reopens += o.trader_reopens;
@@ -860,6 +891,17 @@ pub struct Summary {
     /// `bad_debt`), USD per path (absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unsettled_mean: f64,
+    /// Funding paid by longs to shorts (negative: received), USD per path, settled every step
+    /// (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub funding_paid_mean: f64,
+    /// Option lots liquidated per path (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub option_liquidations_mean: f64,
+    /// Mean bad debt (USD per path) by what the bankrupt accounts held at t0: `[perps, options,
+    /// borrows, collateral, none]`; sums to `bad_debt.mean` (absent when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_debt_by_instrument: Option<[f64; 5]>,
     /// Trader rules, per path (absent when 0): closes (take-profit/stop-loss), adds on dips,
     /// reopens, trader fills the engine refused.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -980,6 +1022,13 @@ impl Summary {
             chain_halted_fraction: a.chain_halted_steps as f64 / n / info.steps.max(1) as f64,
             deferred_sell_mean: mean(&a.deferred_sell),
             unsettled_mean: mean(&a.unsettled),
+            funding_paid_mean: mean(&a.funding_paid),
+            option_liquidations_mean: a.option_liquidations as f64 / n,
+            bad_debt_by_instrument: {
+                let v = a.bad_debt_by_instrument.each_ref().map(mean);
+                // Perps alone (the population's book): the split says nothing new.
+                (v[1..].iter().any(|x| *x != 0.0)).then_some(v)
+            },
             trader_closes_mean: a.trader_closes as f64 / n,
             trader_adds_mean: a.trader_adds as f64 / n,
             trader_reopens_mean: a.trader_reopens as f64 / n,
@@ -1160,6 +1209,34 @@ impl Summary {
         }
         if self.chain_halted_fraction > 0.0 {
             row("chain halted", pct(self.chain_halted_fraction));
+        }
+        if let Some(v) = self.bad_debt_by_instrument {
+            row(
+                "bad debt by holding",
+                format!(
+                    "perps {} / options {} / borrows {} / collateral {} / other {} USD (t0 holdings of the bankrupt)",
+                    money(v[0]),
+                    money(v[1]),
+                    money(v[2]),
+                    money(v[3]),
+                    money(v[4])
+                ),
+            );
+        }
+        if self.option_liquidations_mean > 0.0 {
+            row(
+                "option liquidations",
+                format!("{:.1} / path", self.option_liquidations_mean),
+            );
+        }
+        if self.funding_paid_mean != 0.0 {
+            row(
+                "funding paid",
+                format!(
+                    "{} USD / path by longs to shorts (settled every step)",
+                    money(self.funding_paid_mean)
+                ),
+            );
         }
         if self.unsettled_mean > 0.0 {
             row(

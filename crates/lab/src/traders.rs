@@ -11,75 +11,22 @@
 //!   loss; a liquidated trader is out) reopens with probability p per step, with a fresh draw of
 //!   leverage and side from `[population]` on its remaining equity (same asset).
 //!
-//! Every action is a real `Fill` against the market maker at the engine's price; refused fills
+//! The traders are one [`Agent`]: every action is a real `Fill` against the market maker at the engine's price; refused fills
 //! are counted. Random draws (reopen, leverage, side) come from the path's ChaCha stream 4, so
 //! prices, faults and books are unchanged by the rules.
 
+use crate::agent::{send, Act, Agent, Order, Outcome, Purpose, StepContext};
 use crate::error::LabError;
-use crate::path::PathResult;
+use crate::record::quote_balance;
+pub use crate::scenario::rules::TraderRules;
 use crate::scenario::Scenario;
 use crate::world::{self, House};
 use ballast_engine::command::Command;
 use ballast_engine::ids::AccountId;
 use ballast_engine::num::{Amount, Round, Value};
-use ballast_engine::{Engine, Event, HealthKind};
+use ballast_engine::{Engine, HealthKind};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
-use serde::{Deserialize, Serialize};
-
-/// `[agents.traders]`: rules of the trader population (all off by default).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TraderRules {
-    /// Close when unrealized PnL ≥ this × margin.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub take_profit: Option<f64>,
-    /// Close when unrealized PnL ≤ −this × margin (in (0, 1)).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_loss: Option<f64>,
-    /// Add this × the opening size on each adverse move of `dip`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub add_on_dip: Option<f64>,
-    /// Adverse move (fraction of the entry price) that triggers an add (default 0.1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dip: Option<f64>,
-    /// Probability per step that a trader without a position reopens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reopen_prob: Option<f64>,
-}
-
-impl TraderRules {
-    pub fn dip(&self) -> f64 {
-        self.dip.unwrap_or(0.1)
-    }
-
-    pub fn validate(&self) -> Result<(), LabError> {
-        let f = |a: &str, b: &str| Err(LabError::field(format!("agents.traders.{a}"), b));
-        let pos = |x: Option<f64>| x.is_none_or(|x| x.is_finite() && x > 0.0);
-        if !pos(self.take_profit) {
-            return f("take_profit", "must be > 0");
-        }
-        if !self
-            .stop_loss
-            .is_none_or(|x| x.is_finite() && x > 0.0 && x < 1.0)
-        {
-            return f("stop_loss", "must be in (0, 1)");
-        }
-        if !pos(self.add_on_dip) {
-            return f("add_on_dip", "must be > 0");
-        }
-        if !self.dip.is_none_or(|x| x.is_finite() && x > 0.0 && x < 1.0) {
-            return f("dip", "must be in (0, 1)");
-        }
-        if !self
-            .reopen_prob
-            .is_none_or(|x| x.is_finite() && (0.0..=1.0).contains(&x))
-        {
-            return f("reopen_prob", "must be in [0, 1]");
-        }
-        Ok(())
-    }
-}
 
 /// One trader's rule state.
 #[derive(Debug, Clone)]
@@ -145,120 +92,133 @@ impl Traders {
         }
         Traders { traders, rng }
     }
+}
 
-    /// Applies the rules at one step.
-    #[allow(clippy::too_many_arguments)]
-    pub fn on_step(
-        &mut self,
-        sc: &Scenario,
-        eng: &mut Engine,
-        house: &House,
-        buf: &mut Vec<Event>,
-        t: i64,
-        path: u64,
-        step: u32,
-        m: &mut PathResult,
-    ) -> Result<(), LabError> {
-        let rules = sc.agents.traders.as_ref().expect("traders configured");
+impl Traders {
+    /// The trader behind account `id`, if it is one.
+    fn index(&self, id: AccountId) -> Option<usize> {
+        let first = self.traders.first()?.id.0;
+        let k = id.0.checked_sub(first)? as usize;
+        (k < self.traders.len()).then_some(k)
+    }
+
+    /// The decision of one trader at price `px` (a fill size and its purpose), if any.
+    fn decide(
+        tr: &mut Trader,
+        cx: &StepContext<'_>,
+        rng: &mut ChaCha8Rng,
+        px: f64,
+    ) -> Option<(i64, Purpose)> {
+        let (eng, house, sc) = (cx.engine, cx.house, cx.scenario);
+        let rules = sc.agents.traders.as_ref()?;
         let u01 = Uniform::new(0.0, 1.0).expect("valid");
         let pop = &sc.population;
+        match position(eng, house, tr.id) {
+            Some((_, size)) => {
+                let (eq, healthy) = equity(eng, tr.id)?;
+                // Below maintenance the account belongs to the liquidation mechanism.
+                if !healthy || tr.base <= 0 {
+                    return None;
+                }
+                let pnl = (eq - tr.base) as f64 / tr.base as f64;
+                let close = rules.take_profit.is_some_and(|x| pnl >= x)
+                    || rules.stop_loss.is_some_and(|y| pnl <= -y);
+                if close {
+                    return Some((-size, Purpose::TraderClose));
+                }
+                let z = rules.add_on_dip?;
+                let d = rules.dip();
+                let adverse = if size > 0 {
+                    px <= tr.reference * (1.0 - d)
+                } else {
+                    px >= tr.reference * (1.0 + d)
+                };
+                if !adverse {
+                    return None;
+                }
+                // Refused or not, the next add waits for another `dip`.
+                tr.reference = px;
+                let add = (tr.size0 as f64 * z).round() as i64;
+                (add != 0).then_some((add, Purpose::TraderAdd))
+            }
+            None => {
+                let p = rules.reopen_prob?;
+                if !tr.closed_by_rule || u01.sample(rng) >= p {
+                    return None;
+                }
+                let lev = world::sample(&pop.leverage, rng);
+                let long = if pop.long_fraction < 1.0 {
+                    u01.sample(rng) < pop.long_fraction
+                } else {
+                    true
+                };
+                let eq = quote_balance(eng, tr.id);
+                if eq <= 0 {
+                    return None;
+                }
+                let dec = sc.assets[tr.asset].decimals as i32;
+                let usd = eq as f64 / 1e6;
+                let qty = (usd * lev / px * crate::units::pow10(dec)).floor() as i64;
+                if qty <= 0 {
+                    return None;
+                }
+                Some((if long { qty } else { -qty }, Purpose::TraderReopen))
+            }
+        }
+    }
+}
+
+impl Agent for Traders {
+    /// One round: every trader's rule in account order, as fills against the market maker at
+    /// the engine's price (a trader's decision reads only its own account and the price, so
+    /// one batch sends what a trader-by-trader loop would).
+    fn act(&mut self, cx: &StepContext<'_>, round: u32) -> Result<Vec<Act>, LabError> {
+        if round > 0 || cx.now.chain_halted {
+            return Ok(Vec::new());
+        }
+        let mut acts = Vec::new();
         for tr in self.traders.iter_mut() {
-            let Some(px) = crate::feeds::engine_price(eng, tr.asset) else {
+            let Some(px) = crate::feeds::engine_price(cx.engine, tr.asset) else {
                 continue;
             };
-            let (id, asset) = (tr.id, tr.asset);
-            let fill = |eng: &mut Engine, buf: &mut Vec<Event>, size: i64| {
+            if let Some((size, purpose)) = Self::decide(tr, cx, &mut self.rng, px) {
                 let cmd = Command::Fill {
-                    market: house.markets[asset],
-                    taker: id,
-                    maker: house.maker,
+                    market: cx.house.markets[tr.asset],
+                    taker: tr.id,
+                    maker: cx.house.maker,
                     size: Amount(size),
                     price: px,
                 };
-                world::apply(eng, buf, t, cmd, path, step).is_ok()
-            };
-            match position(eng, house, tr.id) {
-                Some((_, size)) => {
-                    let Some((eq, healthy)) = equity(eng, tr.id) else {
-                        continue;
-                    };
-                    // Below maintenance the account belongs to the liquidation mechanism.
-                    if !healthy || tr.base <= 0 {
-                        continue;
-                    }
-                    let pnl = (eq - tr.base) as f64 / tr.base as f64;
-                    let close = rules.take_profit.is_some_and(|x| pnl >= x)
-                        || rules.stop_loss.is_some_and(|y| pnl <= -y);
-                    if close {
-                        if fill(eng, buf, -size) {
-                            m.trader_closes += 1;
-                            tr.closed_by_rule = true;
-                        } else {
-                            m.trader_refused += 1;
-                        }
-                        continue;
-                    }
-                    if let Some(z) = rules.add_on_dip {
-                        let d = rules.dip();
-                        let adverse = if size > 0 {
-                            px <= tr.reference * (1.0 - d)
-                        } else {
-                            px >= tr.reference * (1.0 + d)
-                        };
-                        if adverse {
-                            // Refused or not, the next add waits for another `dip`.
-                            tr.reference = px;
-                            let add = (tr.size0 as f64 * z).round() as i64;
-                            if add == 0 {
-                                continue;
-                            }
-                            if fill(eng, buf, add) {
-                                m.trader_adds += 1;
-                            } else {
-                                m.trader_refused += 1;
-                            }
-                        }
-                    }
-                }
-                None => {
-                    let Some(p) = rules.reopen_prob else {
-                        continue;
-                    };
-                    if !tr.closed_by_rule {
-                        continue;
-                    }
-                    if u01.sample(&mut self.rng) >= p {
-                        continue;
-                    }
-                    let lev = world::sample(&pop.leverage, &mut self.rng);
-                    let long = if pop.long_fraction < 1.0 {
-                        u01.sample(&mut self.rng) < pop.long_fraction
-                    } else {
-                        true
-                    };
-                    let eq = crate::keeper::KeeperLiquidator::balance(eng, tr.id);
-                    if eq <= 0 {
-                        continue;
-                    }
-                    let dec = sc.assets[tr.asset].decimals as i32;
-                    let usd = eq as f64 / 1e6;
-                    let qty = (usd * lev / px * 10f64.powi(dec)).floor() as i64;
-                    if qty <= 0 {
-                        continue;
-                    }
-                    let size = if long { qty } else { -qty };
-                    if fill(eng, buf, size) {
-                        m.trader_reopens += 1;
-                        tr.closed_by_rule = false;
-                        tr.base = equity(eng, tr.id).map_or(eq, |e| e.0);
-                        tr.reference = px;
-                        tr.size0 = size;
-                    } else {
-                        m.trader_refused += 1;
-                    }
-                }
+                acts.push(send(cx, cmd, purpose));
             }
         }
-        Ok(())
+        Ok(acts)
+    }
+
+    fn observe(&mut self, order: &Order, outcome: Outcome<'_>, cx: &StepContext<'_>) {
+        let Command::Fill {
+            taker, size, price, ..
+        } = order.cmd
+        else {
+            return;
+        };
+        let Some(k) = self.index(taker) else {
+            return;
+        };
+        if !outcome.ok() {
+            return;
+        }
+        let tr = &mut self.traders[k];
+        match order.purpose {
+            Purpose::TraderClose => tr.closed_by_rule = true,
+            Purpose::TraderReopen => {
+                tr.closed_by_rule = false;
+                let eq = quote_balance(cx.engine, tr.id);
+                tr.base = equity(cx.engine, tr.id).map_or(eq, |e| e.0);
+                tr.reference = price;
+                tr.size0 = size.0;
+            }
+            _ => {}
+        }
     }
 }

@@ -8,68 +8,17 @@
 //! price. Everything goes through `Engine::apply_into`; a refusal is an error naming the command.
 
 use crate::error::LabError;
-use crate::scenario::{Dist, MarketSpec, Scenario};
+use crate::models::PreparedAsset;
+pub use crate::scenario::params::market_params;
+use crate::scenario::params::pool_params;
+use crate::scenario::{Dist, Scenario};
+pub use crate::units::{to_usd, usd, POOL, QUOTE, QUOTE_DECIMALS, T0_MS};
 use ballast_engine::command::{Command, Envelope};
-use ballast_engine::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId};
+use ballast_engine::ids::{AccountId, AssetId, MarketId, OwnerId};
 use ballast_engine::num::{Amount, Ratio, Timestamp};
-use ballast_engine::params::{MarketParams, PoolParams};
 use ballast_engine::{Engine, Event, Role};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal, Uniform};
-
-/// Quote asset decimals (USDC-like).
-pub const QUOTE_DECIMALS: u8 = 6;
-/// Genesis time of every path: 2024-01-01T00:00:00Z.
-pub const T0_MS: i64 = 1_704_067_200_000;
-pub const POOL: PoolId = PoolId(0);
-pub const QUOTE: AssetId = AssetId(0);
-
-/// USD (whole quote tokens) to quote-native units, rounded to nearest.
-pub fn usd(x: f64) -> Amount {
-    Amount((x * 10f64.powi(QUOTE_DECIMALS as i32)).round() as i64)
-}
-/// Quote-native units to USD.
-pub fn to_usd(a: i128) -> f64 {
-    a as f64 / 10f64.powi(QUOTE_DECIMALS as i32)
-}
-
-fn ratio(field: &str, x: f64) -> Result<Ratio, String> {
-    Ratio::from_f64(x).ok_or_else(|| format!("{field} is not a finite ratio ({x})"))
-}
-
-/// Engine market parameters from a scenario market spec, validated by the engine's own rules.
-pub fn market_params(m: &MarketSpec) -> Result<MarketParams, String> {
-    // Start from the engine's defaults and set what the scenario controls, so parameters the
-    // engine adds later keep their defaults instead of breaking the lab.
-    let mut p = ballast_engine::demo::market_params();
-    p.init_margin = ratio("init_margin", m.init_margin)?;
-    p.maint_margin = ratio("maint_margin", m.maint_margin)?;
-    p.imf = ratio("imf", m.imf)?;
-    p.taker_fee = ratio("taker_fee", m.taker_fee)?;
-    p.maker_fee = ratio("maker_fee", m.maker_fee)?;
-    p.price_band = ratio("price_band", m.price_band)?;
-    p.funding_cap = ratio("funding_cap", m.funding_cap)?;
-    p.validate().map_err(|e| e.to_string())?;
-    Ok(p)
-}
-
-fn pool_params(sc: &Scenario) -> Result<PoolParams, LabError> {
-    let p = &sc.protocol.pool;
-    let r =
-        |f: &str, x: f64| ratio(f, x).map_err(|e| LabError::field(format!("protocol.pool.{f}"), e));
-    let mut params = ballast_engine::demo::pool_params();
-    params.curve.base = r("base_rate", p.base_rate)?;
-    params.curve.slope1 = r("slope1", p.slope1)?;
-    params.curve.slope2 = r("slope2", p.slope2)?;
-    params.curve.optimal_utilization = r("optimal_utilization", p.optimal_utilization)?;
-    params.curve.reserve_factor = r("reserve_factor", p.reserve_factor)?;
-    params.supply_cap = usd(p.supply_cap);
-    params.borrow_cap = usd(p.borrow_cap);
-    params
-        .validate()
-        .map_err(|e| LabError::field("protocol.pool", e.to_string()))?;
-    Ok(params)
-}
+use rand_distr::{Distribution, Uniform};
 
 /// The house accounts and markets of a built world.
 #[derive(Debug, Clone)]
@@ -111,8 +60,9 @@ pub fn apply(
     })
 }
 
-/// Builds the genesis engine (no traders yet).
-pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabError> {
+/// Builds the genesis engine (no traders yet) at the prepared assets' first prices.
+pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House), LabError> {
+    let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
     let mut e = Engine::new();
     let mut buf = Vec::new();
     let mut buf2 = Vec::new();
@@ -179,7 +129,7 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
             Command::ConfigureLiquidation {
                 role: g,
                 pool: POOL,
-                params: crate::engine_liq::liquidation_params(&sc.protocol.liquidation)?,
+                params: crate::scenario::params::liquidation_params(&sc.protocol.liquidation)?,
             },
         )?;
     }
@@ -222,7 +172,7 @@ pub fn genesis(sc: &Scenario, prices: &[f64]) -> Result<(Engine, House), LabErro
     if engine_liq && sc.protocol.insurance_fund > 0.0 {
         seed_insurance(sc, &mut e, &house, prices[0])?;
     }
-    for cmd in crate::feeds::genesis_commands(sc, prices, &house.markets) {
+    for cmd in crate::feeds::genesis_commands(sc, assets, &house.markets) {
         apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
     }
     Ok((e, house))
@@ -275,7 +225,7 @@ fn seed_insurance(sc: &Scenario, e: &mut Engine, house: &House, px: f64) -> Resu
         },
     )?;
     let dec = sc.assets[0].decimals as i32;
-    let qty = (notional / px * 10f64.powi(dec)).round() as i64;
+    let qty = (notional / px * crate::units::pow10(dec)).round() as i64;
     for size in [qty, -qty] {
         ap(
             e,
@@ -288,7 +238,7 @@ fn seed_insurance(sc: &Scenario, e: &mut Engine, house: &House, px: f64) -> Resu
             },
         )?;
     }
-    let left = crate::keeper::KeeperLiquidator::balance(e, house.fund);
+    let left = crate::units::quote_balance(e, house.fund);
     if left > 0 {
         ap(
             e,
@@ -313,8 +263,8 @@ pub(crate) fn sample(d: &Dist, rng: &mut ChaCha8Rng) -> f64 {
             }
         }
         Dist::LogNormal { median, sigma, max } => {
-            let z: f64 = StandardNormal.sample(rng);
-            let v = median * (sigma * z).exp();
+            let z: f64 = crate::math::std_normal(rng);
+            let v = median * libm::exp(sigma * z);
             max.map_or(v, |m| v.min(m))
         }
     }
@@ -401,7 +351,7 @@ pub fn populate(
             0,
         )?;
         let dec = sc.assets[ai].decimals as i32;
-        let qty = (margin * lev / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        let qty = (margin * lev / prices[ai] * crate::units::pow10(dec)).floor() as i64;
         if qty <= 0 {
             continue;
         }
@@ -451,7 +401,7 @@ pub fn populate(
             },
         )?;
         let dec = sc.assets[ai].decimals as i32;
-        let qty = (w.notional_usd / prices[ai] * 10f64.powi(dec)).floor() as i64;
+        let qty = (w.notional_usd / prices[ai] * crate::units::pow10(dec)).floor() as i64;
         open(
             eng,
             &mut buf,

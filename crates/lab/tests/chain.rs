@@ -111,8 +111,12 @@ fn a_halt_trips_the_breakers_and_congestion_makes_them_cautious() {
 
 #[test]
 fn a_tight_sell_cap_defers_sales_and_raises_bad_debt() {
-    let base = run(&load("march-2020", &MARCH), 2);
-    let sets = [&MARCH[..], &["liquidity.max_sell_usd_per_step=20000"]].concat();
+    // The lab keeper (`keeper_fill`) closes whole accounts and settles them once closed, so a
+    // cap leaves them open to sink; the engine's takeover sends bankrupt accounts to the
+    // waterfall whatever the cap, and at 40 paths the direction does not show there.
+    let march = [MARCH[0], "protocol.liquidation.mechanism=keeper_fill"];
+    let base = run(&load("march-2020", &march), 2);
+    let sets = [&march[..], &["liquidity.max_sell_usd_per_step=20000"]].concat();
     let p = load("march-2020", &sets);
     let capped = run(&p, 2);
     println!(
@@ -141,7 +145,7 @@ fn a_tight_sell_cap_defers_sales_and_raises_bad_debt() {
     let loose = run(
         &load(
             "march-2020",
-            &[&MARCH[..], &["liquidity.max_sell_usd_per_step=1e15"]].concat(),
+            &[&march[..], &["liquidity.max_sell_usd_per_step=1e15"]].concat(),
         ),
         2,
     );

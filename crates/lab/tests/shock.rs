@@ -107,10 +107,7 @@ fn ladder_on_the_example_book_is_monotone() {
 fn each_rung_agrees_with_a_stress_run_of_the_same_jump() {
     let dir = std::env::temp_dir().join(format!("ballast-shock-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    for mech in [
-        &[][..],
-        &["protocol.liquidation.mechanism=engine_takeover"][..],
-    ] {
+    for mech in [&["protocol.liquidation.mechanism=keeper_fill"][..], &[][..]] {
         let (sc, _) = embedded::load("gbm-baseline", &sets(mech)).expect("scenario");
         let prep = Prepared::new(sc, None).expect("prepares");
         let rungs = [-0.10, -0.30, -0.50];

@@ -12,6 +12,8 @@ paths = 60
 horizon = 200
 step_hours = 1.0
 [protocol]
+# The lab keeper: the frontier's monotonicity in maintenance margin is checked on its model.
+liquidation = { mechanism = "keeper_fill" }
 insurance_fund = 5000.0
 [protocol.market]
 price_band = 0.05

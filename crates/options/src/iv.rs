@@ -36,8 +36,8 @@ pub fn implied_vol_bsm(
     finite("r", r)?;
     finite("q", q)?;
     finite("price", price)?;
-    let sq = spot * (-q * t).exp();
-    let kr = strike * (-r * t).exp();
+    let sq = spot * libm::exp(-q * t);
+    let kr = strike * libm::exp(-r * t);
     let (lower, upper) = match kind {
         OptionKind::Call => ((sq - kr).max(0.0), sq),
         OptionKind::Put => ((kr - sq).max(0.0), kr),
@@ -70,7 +70,7 @@ pub fn implied_vol_bsm(
     }
     // Start at the inflection point of price in σ, where vega is largest: σ² = 2|ln(F/K)|/T
     // (Manaster & Koehler 1982), floored so at-the-money starts at a usual level.
-    let m = (sq / kr).ln().abs();
+    let m = libm::log(sq / kr).abs();
     let mut x = (2.0 * m / t).sqrt().clamp(0.1, 5.0);
     let mut dx_old = hi - lo;
     let mut dx = dx_old;

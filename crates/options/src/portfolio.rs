@@ -572,7 +572,7 @@ fn prepare(file: &PortfolioFile) -> Result<Prepared> {
         }
     }
     // The largest down-shock (at the floor) must leave a positive vol.
-    let max_scale = (30.0 / p.dte_floor_days).max(1.0).powf(p.short_term_power);
+    let max_scale = libm::pow((30.0 / p.dte_floor_days).max(1.0), p.short_term_power);
     if p.vol_range_down * max_scale >= 1.0 {
         return Err(OptionsError::InvalidInput {
             field: "vol_range_down",
@@ -627,10 +627,10 @@ fn prepare(file: &PortfolioFile) -> Result<Prepared> {
                 ..
             } => match &surfaces[ui] {
                 Some(sf) => {
-                    let fwd = m.spot * ((m.rate - m.carry_yield) * expiry_years).exp();
+                    let fwd = m.spot * libm::exp((m.rate - m.carry_yield) * expiry_years);
                     positive(
                         "surface vol",
-                        sf.implied_vol(*expiry_years, (strike / fwd).ln())?,
+                        sf.implied_vol(*expiry_years, libm::log(strike / fwd))?,
                     )?
                 }
                 None => m.vol,
@@ -855,7 +855,7 @@ fn vol_scale(p: &MarginParams, tau_years: f64) -> f64 {
     } else {
         p.long_term_power
     };
-    (30.0 / days).powf(power)
+    libm::pow(30.0 / days, power)
 }
 
 /// Aggregated Greeks of the account (per underlying and total).

@@ -151,7 +151,7 @@ pub fn norm_cdf(x: f64) -> f64 {
 
 /// Standard normal density φ(x).
 pub fn norm_pdf(x: f64) -> f64 {
-    INV_SQRT_2PI * (-0.5 * x * x).exp()
+    INV_SQRT_2PI * libm::exp(-0.5 * x * x)
 }
 
 /// `(d1, d2)` of the generalised BSM formula (Haug 2007, eq. 1.4):
@@ -159,7 +159,7 @@ pub fn norm_pdf(x: f64) -> f64 {
 pub fn d1_d2(p: &BsmParams) -> Result<(f64, f64)> {
     p.validate()?;
     let vs = p.vol * p.t.sqrt();
-    let d1 = ((p.spot / p.strike).ln() + (p.r - p.q + 0.5 * p.vol * p.vol) * p.t) / vs;
+    let d1 = (libm::log(p.spot / p.strike) + (p.r - p.q + 0.5 * p.vol * p.vol) * p.t) / vs;
     Ok((d1, d1 - vs))
 }
 
@@ -207,7 +207,7 @@ pub fn bsm_price(kind: OptionKind, p: &BsmParams) -> Result<f64> {
 pub fn bsm_dividend_rho(kind: OptionKind, p: &BsmParams) -> Result<f64> {
     let (d1, _) = d1_d2(p)?;
     let w = kind.sign();
-    Ok(-w * p.t * p.spot * (-p.q * p.t).exp() * norm_cdf(w * d1))
+    Ok(-w * p.t * p.spot * libm::exp(-p.q * p.t) * norm_cdf(w * d1))
 }
 
 /// Black-76 price and Greeks on a forward (Black 1976, *The pricing of commodity contracts*):
@@ -242,9 +242,9 @@ pub(crate) fn bsm_price_unchecked(
 ) -> f64 {
     let w = kind.sign();
     let vs = vol * t.sqrt();
-    let d1 = ((s / k).ln() + (r - q + 0.5 * vol * vol) * t) / vs;
+    let d1 = (libm::log(s / k) + (r - q + 0.5 * vol * vol) * t) / vs;
     let d2 = d1 - vs;
-    w * (s * (-q * t).exp() * norm_cdf(w * d1) - k * (-r * t).exp() * norm_cdf(w * d2))
+    w * (s * libm::exp(-q * t) * norm_cdf(w * d1) - k * libm::exp(-r * t) * norm_cdf(w * d2))
 }
 
 /// Generalised BSM price and Greeks for inputs the caller has already validated.
@@ -264,10 +264,10 @@ pub(crate) fn bsm_unchecked(
     let w = kind.sign();
     let sqt = t.sqrt();
     let vs = vol * sqt;
-    let d1 = ((s / k).ln() + (r - q + 0.5 * vol * vol) * t) / vs;
+    let d1 = (libm::log(s / k) + (r - q + 0.5 * vol * vol) * t) / vs;
     let d2 = d1 - vs;
-    let dfq = (-q * t).exp();
-    let dfr = (-r * t).exp();
+    let dfq = libm::exp(-q * t);
+    let dfr = libm::exp(-r * t);
     let n1 = norm_pdf(d1);
     let nd1 = norm_cdf(w * d1);
     let nd2 = norm_cdf(w * d2);

@@ -74,7 +74,7 @@ fn strictly_increasing(field: &'static str, xs: &[f64]) -> Result<()> {
 fn call_fwd(k: f64, w: f64) -> f64 {
     let sw = w.sqrt();
     let d1 = -k / sw + 0.5 * sw;
-    norm_cdf(d1) - k.exp() * norm_cdf(d1 - sw)
+    norm_cdf(d1) - libm::exp(k) * norm_cdf(d1 - sw)
 }
 
 /// Volatility on an expiry × log-moneyness grid.
@@ -119,8 +119,8 @@ impl GridSurface {
         // Calendar: w non-decreasing in t at every node.
         for i in 1..s.expiries.len() {
             for (j, &k) in s.log_moneyness.iter().enumerate() {
-                let w0 = s.vols[i - 1][j].powi(2) * s.expiries[i - 1];
-                let w1 = s.vols[i][j].powi(2) * s.expiries[i];
+                let w0 = s.vols[i - 1][j] * s.vols[i - 1][j] * s.expiries[i - 1];
+                let w1 = s.vols[i][j] * s.vols[i][j] * s.expiries[i];
                 if w1 < w0 {
                     return Err(OptionsError::CalendarArbitrage {
                         k,
@@ -140,7 +140,7 @@ impl GridSurface {
                 .zip(&s.vols[i])
                 .map(|(&k, &v)| call_fwd(k, v * v * t))
                 .collect();
-            let strikes: Vec<f64> = ks.iter().map(|k| k.exp()).collect();
+            let strikes: Vec<f64> = ks.iter().map(|k| libm::exp(*k)).collect();
             let tol = 1e-12;
             for j in 1..c.len() {
                 let slope = (c[j] - c[j - 1]) / (strikes[j] - strikes[j - 1]);
@@ -171,7 +171,7 @@ impl GridSurface {
     fn w_slice(&self, i: usize, k: f64) -> f64 {
         let ks = &self.log_moneyness;
         let t = self.expiries[i];
-        let w = |j: usize| self.vols[i][j].powi(2) * t;
+        let w = |j: usize| self.vols[i][j] * self.vols[i][j] * t;
         let n = ks.len();
         if k <= ks[0] {
             return w(0);

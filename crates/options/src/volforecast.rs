@@ -30,7 +30,7 @@ pub fn log_returns(prices: &[f64]) -> Result<Vec<f64>> {
     for &p in prices {
         positive("price", p)?;
     }
-    Ok(prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect())
+    Ok(prices.windows(2).map(|w| libm::log(w[1] / w[0])).collect())
 }
 
 fn check_returns(returns: &[f64], needed: usize, what: &'static str) -> Result<()> {
@@ -175,7 +175,9 @@ impl Garch11 {
         Ok(returns
             .iter()
             .zip(&v)
-            .map(|(r, s2)| 0.5 * ((2.0 * std::f64::consts::PI).ln() + s2.ln() + r * r / s2))
+            .map(|(r, s2)| {
+                0.5 * (libm::log(2.0 * std::f64::consts::PI) + libm::log(*s2) + r * r / s2)
+            })
             .sum())
     }
 }
@@ -192,7 +194,7 @@ pub struct GarchFit {
 }
 
 fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + libm::exp(-x))
 }
 
 /// Unconstrained θ → admissible GARCH: ω = exp(θ0)·var, α+β = 0.999·logistic(θ1),
@@ -201,7 +203,7 @@ fn decode(theta: &[f64; 3], var: f64) -> Garch11 {
     let persistence = 0.999 * logistic(theta[1]);
     let alpha = persistence * logistic(theta[2]);
     Garch11 {
-        omega: (theta[0].exp() * var).max(f64::MIN_POSITIVE),
+        omega: (libm::exp(theta[0]) * var).max(f64::MIN_POSITIVE),
         alpha,
         beta: persistence - alpha,
     }
@@ -228,8 +230,8 @@ pub fn fit_garch(returns: &[f64]) -> Result<GarchFit> {
             .unwrap_or(f64::INFINITY)
     };
     // Start: α+β = 0.95, α/(α+β) = 0.105, ω = 0.05·var (so V_L = var).
-    let logit = |p: f64| (p / (1.0 - p)).ln();
-    let start = [(0.05_f64).ln(), logit(0.95 / 0.999), logit(0.1 / 0.95)];
+    let logit = |p: f64| libm::log(p / (1.0 - p));
+    let start = [libm::log(0.05_f64), logit(0.95 / 0.999), logit(0.1 / 0.95)];
     // Two rounds: the second restarts from the first round's best point with a fresh simplex,
     // the usual guard against Nelder–Mead's premature collapse (Press et al. §10.5).
     let mut best = start;
@@ -406,7 +408,8 @@ mod tests {
         let mut out = Vec::new();
         for _ in 0..n {
             // Box–Muller.
-            let z = (-2.0 * unif().ln()).sqrt() * (2.0 * std::f64::consts::PI * unif()).cos();
+            let z =
+                (-2.0 * libm::log(unif())).sqrt() * libm::cos(2.0 * std::f64::consts::PI * unif());
             let r = v.sqrt() * z;
             out.push(r);
             v = g.omega() + g.alpha() * r * r + g.beta() * v;

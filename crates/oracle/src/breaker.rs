@@ -372,7 +372,7 @@ impl VolEstimator {
             half_life_ms,
             window_ms,
             min_samples,
-            floor_var_per_ms: sigma_floor_per_sqrt_hour.powi(2) / 3_600_000.0,
+            floor_var_per_ms: sigma_floor_per_sqrt_hour * sigma_floor_per_sqrt_hour / 3_600_000.0,
             var_per_ms: 0.0,
             samples: 0,
             points: VecDeque::new(),

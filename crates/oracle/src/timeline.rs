@@ -77,6 +77,65 @@ impl Default for TimelineConfig {
     }
 }
 
+/// How one asset's venues become oracle sources, shared by the replay here and by anything
+/// else that must aggregate a multi-venue CSV the same way (the stress lab's
+/// `[oracle] sources = "csv"`): source `i` is the `i`-th `(venue, symbol)` in sorted order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceLayout {
+    /// Source labels: the venue, or `venue:symbol` when a venue quotes the asset twice.
+    pub labels: Vec<String>,
+    pub specs: Vec<SourceSpec>,
+    /// The aggregator configuration with the per-asset staleness, quorum and hold filled in.
+    pub config: AggregatorConfig,
+}
+
+impl SourceLayout {
+    /// `series`: `(venue, symbol)` → longest bar interval (ms) of one asset's venues.
+    pub fn new(series: &BTreeMap<(String, String), i64>, cfg: &TimelineConfig) -> Self {
+        let longest = series.values().copied().max().unwrap_or(60_000);
+        let venue_count = |v: &str| series.keys().filter(|s| s.0 == v).count();
+        let labels: Vec<String> = series
+            .keys()
+            .map(|(v, s)| {
+                if venue_count(v) > 1 {
+                    format!("{v}:{s}")
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        let specs: Vec<SourceSpec> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| SourceSpec {
+                id: SourceId(i as u32),
+                weight: cfg
+                    .venue_weights
+                    .iter()
+                    .find(|(name, _)| name == l)
+                    .map_or(1.0, |w| w.1),
+            })
+            .collect();
+        let staleness = cfg.staleness_ms.unwrap_or(longest * 3 / 2);
+        let config = AggregatorConfig {
+            max_staleness_ms: staleness,
+            quorum: cfg.quorum.unwrap_or(labels.len() / 2 + 1),
+            max_hold_ms: cfg.hold_ms.unwrap_or(staleness),
+            ..cfg.aggregator
+        };
+        SourceLayout {
+            labels,
+            specs,
+            config,
+        }
+    }
+}
+
+/// A bar's source confidence: `range_confidence · (high − low)`.
+pub fn bar_confidence(cfg: &TimelineConfig, high: f64, low: f64) -> f64 {
+    cfg.range_confidence * (high - low).max(0.0)
+}
+
 /// A breaker transition as printed in a row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {
@@ -272,7 +331,7 @@ impl Timeline {
         };
         let key = (row.venue.clone(), row.symbol.clone());
         if let Ok(src) = self.assets[a].series.binary_search(&key) {
-            let conf = self.cfg.range_confidence * (row.high - row.low).max(0.0);
+            let conf = bar_confidence(&self.cfg, row.high, row.low);
             self.pending.push((a, src, row.close, conf));
         }
         Ok(())
@@ -309,38 +368,9 @@ impl AssetState {
         series: BTreeMap<(String, String), i64>,
         cfg: &TimelineConfig,
     ) -> Result<Self, Error> {
-        let longest = series.values().copied().max().unwrap_or(60_000);
+        let layout = SourceLayout::new(&series, cfg);
+        let (labels, specs, agg_cfg) = (layout.labels, layout.specs, layout.config);
         let series: Vec<(String, String)> = series.into_keys().collect();
-        let venue_count = |v: &str| series.iter().filter(|s| s.0 == v).count();
-        let labels: Vec<String> = series
-            .iter()
-            .map(|(v, s)| {
-                if venue_count(v) > 1 {
-                    format!("{v}:{s}")
-                } else {
-                    v.to_string()
-                }
-            })
-            .collect();
-        let specs: Vec<SourceSpec> = labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| SourceSpec {
-                id: SourceId(i as u32),
-                weight: cfg
-                    .venue_weights
-                    .iter()
-                    .find(|(name, _)| name == l)
-                    .map_or(1.0, |w| w.1),
-            })
-            .collect();
-        let staleness = cfg.staleness_ms.unwrap_or(longest * 3 / 2);
-        let agg_cfg = AggregatorConfig {
-            max_staleness_ms: staleness,
-            quorum: cfg.quorum.unwrap_or(labels.len() / 2 + 1),
-            max_hold_ms: cfg.hold_ms.unwrap_or(staleness),
-            ..cfg.aggregator
-        };
         Ok(Self {
             agg: Aggregator::new(agg_cfg, &specs)?,
             breaker: Breaker::new(Scope::Market(asset_no), cfg.breaker)?,

@@ -19,7 +19,7 @@ const SPIKE_LEN: i64 = 10;
 
 /// Honest MNGO-like price ≈ 0.03 with a small deterministic wiggle.
 fn honest(i: i64, venue_bias: f64) -> f64 {
-    0.03 * (1.0 + 0.002 * ((i as f64) * 0.7).sin() + venue_bias)
+    0.03 * (1.0 + 0.002 * libm::sin((i as f64) * 0.7) + venue_bias)
 }
 
 /// The manipulated venue: honest until minute 300, then a geometric ramp to ×25 over ten minutes,
@@ -30,7 +30,7 @@ fn manipulated(i: i64) -> f64 {
         base
     } else {
         let k = ((i - SPIKE_START + 1).min(SPIKE_LEN)) as f64 / SPIKE_LEN as f64;
-        base * 25f64.powf(k)
+        base * libm::pow(25f64, k)
     }
 }
 

@@ -204,7 +204,7 @@ proptest! {
             match op {
                 Op::Step { dt_ms, ret, oracle, chain_halted, congestion } => {
                     now += dt_ms;
-                    price *= ret.exp();
+                    price *= libm::exp(ret);
                     let status = OracleStatus::ALL[oracle];
                     b.step(BreakerInput {
                         now_ms: now,

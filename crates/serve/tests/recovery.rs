@@ -101,7 +101,10 @@ async fn a_damaged_row_before_good_rows_refuses_to_start() {
     // One row per page: the intact rows after the damage are on later pages, and still found.
     let mut store = ballast_serve::store::Store::open(&data, true).unwrap();
     let paged = ballast_serve::recovery::recover_paged(&mut store, 1);
-    assert!(paged.is_err(), "paged recovery must refuse the damaged journal too");
+    assert!(
+        paged.is_err(),
+        "paged recovery must refuse the damaged journal too"
+    );
 }
 
 #[tokio::test]
@@ -152,7 +155,10 @@ async fn snapshots_restore_the_same_state() {
     // Read two rows at a time, recovery reaches the same state with the same work.
     let paged = ballast_serve::recovery::recover_paged(&mut store, 2).unwrap();
     assert_eq!(paged.engine.state_hash(), before.1);
-    assert_eq!((paged.snapshot, paged.replayed), (rec.snapshot, rec.replayed));
+    assert_eq!(
+        (paged.snapshot, paged.replayed),
+        (rec.snapshot, rec.replayed)
+    );
     assert_eq!(paged.hash_checked_at, rec.hash_checked_at);
     drop((store, rec, paged));
     let (srv, base) = start(c).await;

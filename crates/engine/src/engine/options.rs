@@ -267,13 +267,14 @@ impl Engine {
 
     /// Whole units of an amount of `asset`.
     pub(super) fn units(&self, asset: AssetId, a: Amount) -> f64 {
-        a.0 as f64 / 10f64.powi(self.state.assets[asset.idx()].decimals as i32)
+        a.0 as f64 / crate::num::pow10(i32::from(self.state.assets[asset.idx()].decimals))
     }
 
     /// A float risk estimate (whole quote units) as a ledger value, rounded down. A value that
     /// is not finite or beyond ±1e36 raw steps is an [`Overflow`], never a clamp.
     pub(super) fn value_from_f64(&self, x: f64) -> Result<Value, Overflow> {
-        let scale = 10f64.powi(self.quote_decimals() as i32) * crate::num::VALUE_SCALE as f64;
+        let scale =
+            crate::num::pow10(i32::from(self.quote_decimals())) * crate::num::VALUE_SCALE as f64;
         let v = (x * scale).floor();
         if v.is_finite() && v.abs() <= 1e36 {
             // In range: the float-to-integer conversion is exact for an integral float.

@@ -5,7 +5,7 @@
 //! and performance measurement", 1999; "Expected shortfall and beyond", 2002): market `i`
 //! contributes `E[L_i | L in the worst (1 − q) tail]`, the mean of its part over the tail paths,
 //! and the contributions add up to CVaR. Each path's split comes from
-//! [`crate::path::split_bad_debt`] (each bankrupt account's t0 notional per market).
+//! `path::split_bad_debt` (each bankrupt account's t0 notional per market).
 
 use crate::attribution::Share;
 use serde::{Deserialize, Serialize};

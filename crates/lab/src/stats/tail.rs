@@ -23,7 +23,6 @@
 use super::{LogHistogram, GAMMA};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution};
 use serde::{Deserialize, Serialize};
 
 /// Bootstrap resamples per interval.
@@ -151,7 +150,7 @@ fn resample(runs: &Runs, rng: &mut ChaCha8Rng, mut take: impl FnMut(f64, u64) ->
         let m = if c >= left_obs {
             left_draws
         } else {
-            Binomial::new(left_draws, c as f64 / left_obs as f64).map_or(0, |b| b.sample(rng))
+            crate::math::binomial(rng, left_draws, c as f64 / left_obs as f64)
         };
         left_obs -= c;
         left_draws -= m;
