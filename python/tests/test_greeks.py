@@ -30,8 +30,8 @@ def test_a_million_options_equal_the_scalar_cli(book, cli):
     for i in np.random.default_rng(3).choice(N, 12, replace=False):
         want = cli(
             "greeks", "--type", "call" if b["is_call"][i] else "put",
-            f"--spot={b['spot'][i]!r}", f"--strike={b['strike'][i]!r}", f"--t={b['t'][i]!r}",
-            f"--rate={b['r'][i]!r}", f"--div={b['q'][i]!r}", f"--vol={b['vol'][i]!r}", "--json",
+            f"--spot={float(b['spot'][i])!r}", f"--strike={float(b['strike'][i])!r}", f"--t={float(b['t'][i])!r}",
+            f"--rate={float(b['r'][i])!r}", f"--div={float(b['q'][i])!r}", f"--vol={float(b['vol'][i])!r}", "--json",
             json_out=True,
         )
         scale = max(b["spot"][i], b["strike"][i])

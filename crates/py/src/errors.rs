@@ -61,13 +61,20 @@ pub fn lab(py: Python<'_>, e: LabError) -> PyErr {
                 .map_or(spec.as_str(), |(k, _)| k)
                 .to_string(),
         ),
-        LabError::Toml { .. } | LabError::UnknownScenario(..) => None,
+        LabError::Toml { message, .. } => unknown_field(message),
+        LabError::UnknownScenario(..) => None,
         _ => return PyErr::from_type(py.get_type::<BallastError>(), e.to_string()),
     };
     match field.into_py_any(py) {
         Ok(f) => with_attrs::<ScenarioError>(py, e.to_string(), &[("field", f)]),
         Err(err) => err,
     }
+}
+
+/// The field serde names in an `unknown field `x`` message (a TOML error carries no path).
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.split_once("unknown field `")?.1;
+    rest.split_once('`').map(|(f, _)| f.to_string())
 }
 
 /// A table conversion error (a bug or an unreadable file) as `BallastError`.

@@ -294,13 +294,20 @@ def _f64(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def _arrays(floats: Sequence[Any], is_call: Any) -> tuple[list[np.ndarray], np.ndarray]:
-    """Broadcasts the inputs to one length; float64 C-contiguous arrays pass without a copy
-    (only broadcast scalars are materialized)."""
-    parts = np.broadcast_arrays(*[_f64(x) for x in floats], np.asarray(is_call, dtype=bool))
-    if parts[0].ndim != 1:
-        raise BallastError(f"inputs must be one-dimensional (got shape {parts[0].shape})")
-    out = [np.ascontiguousarray(p) for p in parts]
+def _arrays(named: Mapping[str, Any]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Broadcasts the inputs (``is_call`` last) to one length; float64 C-contiguous arrays
+    pass without a copy (only broadcast scalars are materialized). Arrays of different
+    lengths raise :class:`BallastError` naming the field."""
+    arrs = {k: (np.asarray(v, dtype=bool) if k == "is_call" else _f64(v)) for k, v in named.items()}
+    sized = [(k, a.shape) for k, a in arrs.items() if a.ndim > 0]
+    for k, shape in sized:
+        if len(shape) != 1:
+            raise BallastError(f"{k}: must be one-dimensional (got shape {shape})")
+        if shape != sized[0][1]:
+            raise BallastError(f"{k}: length {shape[0]}, {sized[0][0]} has length {sized[0][1][0]}")
+    out = [np.ascontiguousarray(p) for p in np.broadcast_arrays(*arrs.values())]
+    if out[0].ndim != 1:
+        out = [p.reshape(1) for p in out]
     return out[:-1], out[-1]
 
 
@@ -313,7 +320,7 @@ def greeks(spot, strike, t, vol, *, r=0.0, q=0.0, is_call=True) -> dict[str, np.
 
     Raises:
         BallastError: an invalid element (the message names the element and the field)."""
-    floats, calls = _arrays([spot, strike, t, r, q, vol], is_call)
+    floats, calls = _arrays(dict(spot=spot, strike=strike, t=t, r=r, q=q, vol=vol, is_call=is_call))
     return _native.greeks(floats, calls)
 
 
@@ -323,7 +330,7 @@ def implied_vol(price, spot, strike, t, *, r=0.0, q=0.0, is_call=True, errors="r
     the no-arbitrage band) into NaN instead of raising :class:`BallastError`."""
     if errors not in ("raise", "nan"):
         raise BallastError(f"errors: expected 'raise' or 'nan' (got {errors!r})")
-    floats, calls = _arrays([price, spot, strike, t, r, q], is_call)
+    floats, calls = _arrays(dict(price=price, spot=spot, strike=strike, t=t, r=r, q=q, is_call=is_call))
     return _native.implied_vol(floats, calls, nan_on_error=(errors == "nan"))
 
 
