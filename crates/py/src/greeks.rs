@@ -3,12 +3,14 @@
 //! Inputs are borrowed from NumPy without a copy (`float64`/`bool`, C-contiguous; the Python
 //! wrapper converts anything else once), outputs are NumPy arrays allocated here and filled in
 //! place, and the GIL is released while the kernel runs. Greeks use the options crate's SIMD
-//! batch kernel ([`ballast_options::batch::price_greeks`], generalised Black-Scholes-Merton);
+//! batch kernel ([`ballast_options::batch::price_greeks`], generalised Black-Scholes-Merton,
+//! over one contiguous chunk per core);
 //! implied volatility its scalar solver ([`ballast_options::iv::implied_vol_bsm`]) per
 //! element.
 
 use crate::errors;
 use ballast_options::batch::{price_greeks, BatchInput, BatchOutput};
+use ballast_options::error::OptionsError;
 use ballast_options::iv::implied_vol_bsm;
 use ballast_options::pricing::OptionKind;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
@@ -99,7 +101,7 @@ pub fn greeks<'py>(
         vol: s[5],
         is_call: calls,
     };
-    py.detach(|| price_greeks(&input, &mut out))
+    py.detach(|| in_chunks(&input, &mut out))
         .map_err(|e| errors::other(py, e))?;
     drop(rw);
     let d = PyDict::new(py);
@@ -110,6 +112,110 @@ pub fn greeks<'py>(
         d.set_item(*name, a)?;
     }
     Ok(d)
+}
+
+/// Smallest slice worth a thread of its own.
+const MIN_CHUNK: usize = 1 << 15;
+
+/// Runs the batch kernel over contiguous chunks on scoped threads (one per core). The kernel
+/// is element-wise, so the results are the same bits for any chunking; an invalid element's
+/// error carries its index in the whole batch.
+fn in_chunks(
+    input: &BatchInput<'_>,
+    out: &mut BatchOutput<'_>,
+) -> ballast_options::error::Result<()> {
+    let n = input.spot.len();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = n.div_ceil(cores).max(MIN_CHUNK);
+    if chunk >= n {
+        return price_greeks(input, out);
+    }
+    let mut parts = Vec::new();
+    let mut rest = BatchOutput {
+        price: &mut *out.price,
+        delta: &mut *out.delta,
+        gamma: &mut *out.gamma,
+        vega: &mut *out.vega,
+        theta: &mut *out.theta,
+        rho: &mut *out.rho,
+    };
+    let mut start = 0;
+    while start < n {
+        let len = chunk.min(n - start);
+        let (head, tail) = split_out(rest, len);
+        parts.push((start, slice_in(input, start, len), head));
+        rest = tail;
+        start += len;
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|(at, inp, mut o)| {
+                s.spawn(move || price_greeks(&inp, &mut o).map_err(|e| (at, e)))
+            })
+            .collect();
+        let mut first = Ok(());
+        for h in handles {
+            let r = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            if let (Ok(()), Err((at, e))) = (&first, r) {
+                first = Err(offset(e, at));
+            }
+        }
+        first
+    })
+}
+
+/// `len` elements of every input from `at`.
+fn slice_in<'a>(i: &BatchInput<'a>, at: usize, len: usize) -> BatchInput<'a> {
+    let r = at..at + len;
+    BatchInput {
+        spot: &i.spot[r.clone()],
+        strike: &i.strike[r.clone()],
+        t: &i.t[r.clone()],
+        r: &i.r[r.clone()],
+        q: &i.q[r.clone()],
+        vol: &i.vol[r.clone()],
+        is_call: &i.is_call[r],
+    }
+}
+
+/// The first `len` elements of every output, and the rest.
+fn split_out(o: BatchOutput<'_>, len: usize) -> (BatchOutput<'_>, BatchOutput<'_>) {
+    let (price, p2) = o.price.split_at_mut(len);
+    let (delta, d2) = o.delta.split_at_mut(len);
+    let (gamma, g2) = o.gamma.split_at_mut(len);
+    let (vega, v2) = o.vega.split_at_mut(len);
+    let (theta, t2) = o.theta.split_at_mut(len);
+    let (rho, r2) = o.rho.split_at_mut(len);
+    (
+        BatchOutput {
+            price,
+            delta,
+            gamma,
+            vega,
+            theta,
+            rho,
+        },
+        BatchOutput {
+            price: p2,
+            delta: d2,
+            gamma: g2,
+            vega: v2,
+            theta: t2,
+            rho: r2,
+        },
+    )
+}
+
+/// A chunk's element error with its index in the whole batch.
+fn offset(e: OptionsError, at: usize) -> OptionsError {
+    match e {
+        OptionsError::BatchElement { index, source } => OptionsError::BatchElement {
+            index: index + at,
+            source,
+        },
+        other => other,
+    }
 }
 
 /// Implied volatility of each option price. An element the solver refuses (a price outside
