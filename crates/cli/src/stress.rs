@@ -1,6 +1,7 @@
 //! `ballast stress`, `ballast scenarios`, `ballast merge`: the stress lab on the command line.
 //! The lab crate does the work; this file parses arguments, decides about the progress bar and
-//! prints the table or the JSON summary.
+//! prints the table or the JSON summary; `--out` folders also get Parquet files
+//! (`ballast-tables`).
 
 use crate::out::Out;
 use anyhow::{Context, Result};
@@ -30,8 +31,9 @@ pub struct StressArgs {
     /// Print one JSON summary object instead of the table (no progress bar).
     #[arg(long)]
     pub json: bool,
-    /// Write summary.json, paths.csv and scenario.toml (and shard.json with --shard) into DIR;
-    /// the folder appears only once complete.
+    /// Write summary.json, paths.csv, report.html and scenario.toml (and shard.json with
+    /// --shard) into DIR, the folder appearing only once complete; then paths.parquet and
+    /// series.parquet beside them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Run only the i-th of N slices of the paths (1-based, e.g. 2/4); needs --out; combine
@@ -97,6 +99,11 @@ pub fn stress(w: &mut Out, a: StressArgs) -> Result<()> {
         out_dir: a.out.clone(),
     };
     let out = runner::run(&prep, &cfg)?;
+    if let Some(d) = &out.out_dir {
+        // The Arrow/Parquet twins of paths.csv and the per-step series (schema in
+        // crates/lab/SCENARIOS.md), each written whole or not at all.
+        ballast_tables::parquet_out::write_run(d, &out.aggregate, out.summary.step_hours)?;
+    }
     if a.json {
         outln!(w, "{}", serde_json::to_string_pretty(&out.summary)?);
     } else {
