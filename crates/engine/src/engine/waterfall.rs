@@ -187,6 +187,16 @@ impl Engine {
         });
         let rest = self.draw_insurance(tx, account, deficit, liquidator, out)?;
         self.deleverage(tx, account, rest, out)?;
+        // The closing trades settle funding rounded against the account, which can leave a few
+        // native units more to cover: insurance takes them before anyone is socialized.
+        let residual = self.residual_deficit(tx, account)?;
+        if residual > 0 && tx.insurance > 0 {
+            out.push(Event::Bankrupt {
+                account,
+                deficit: Amount::from_i128(residual)?,
+            });
+            self.draw_insurance(tx, account, residual, None, out)?;
+        }
         self.socialize_and_write_off(tx, account, out)?;
         tx.set_since(account, None);
         Ok(true)
@@ -343,6 +353,18 @@ impl Engine {
 
     /// Steps 3 and 4: socializes what is left over the pool's quote depositors (lowering the
     /// deposit index), and recognises what that cannot cover as bad debt.
+    /// What a bankrupt account with no positions left still owes: its negative quote balance
+    /// while its equity is negative (0 otherwise).
+    fn residual_deficit(&self, tx: &mut Tx, account: AccountId) -> Result<i128, Reject> {
+        let q = quote_now(&tx.get(self, account).quote, &tx.lend)?.0 as i128;
+        let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
+        Ok(if eq.0 < 0 && tx.get(self, account).positions.is_empty() {
+            (-q).max(0)
+        } else {
+            0
+        })
+    }
+
     fn socialize_and_write_off(
         &self,
         tx: &mut Tx,
@@ -350,13 +372,7 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let pool = tx.pool;
-        let q = quote_now(&tx.get(self, account).quote, &tx.lend)?.0 as i128;
-        let eq = self.assess(tx.get(self, account), &tx.lend)?.equity;
-        let mut left = if eq.0 < 0 && tx.get(self, account).positions.is_empty() {
-            (-q).max(0)
-        } else {
-            0
-        };
+        let mut left = self.residual_deficit(tx, account)?;
         if left > 0 {
             let t = Engine::total_deposits(&tx.lend)?;
             // keep the index well above zero: at most 99.9999% of deposits can be cut
