@@ -295,7 +295,7 @@ pub fn sweep(w: &mut Out, a: SweepArgs) -> Result<()> {
     let s = sweep::run(&a.scenario, &sets, &axes, &cfg)?;
     if let Some(d) = &a.out {
         let json = serde_json::to_string_pretty(&s)? + "\n";
-        let html = ballast_lab::report::frontier::html(&s);
+        let html = ballast_lab::frontier::html(&s);
         runner::write_folder(
             d,
             &[

@@ -30,8 +30,8 @@
 //!   (seed, path), shards and merging, output folders written atomically; [`shock`]: shock
 //!   ladders on the t0 book.
 //! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
-//!   recommended point; [`report`]: a self-contained HTML report; [`compare`]: two summaries
-//!   side by side (`ballast stress --compare A B`).
+//!   recommended point, and [`frontier`] its page; [`report`]: a self-contained HTML report with
+//!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 
 pub mod agent;
 pub mod attribution;
@@ -41,6 +41,7 @@ pub mod embedded;
 pub mod engine_liq;
 pub mod error;
 pub mod feeds;
+pub mod frontier;
 pub mod keeper;
 pub mod lenders;
 pub mod liquidity;

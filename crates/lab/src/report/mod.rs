@@ -9,7 +9,6 @@
 
 pub mod chart;
 pub mod figures;
-pub mod frontier;
 
 use crate::stats::{Aggregate, Summary};
 pub use crate::units::step_length;

@@ -1,8 +1,8 @@
 //! The sweep page: every grid point by capital efficiency and P(insolvency), the efficient
 //! frontier joined, the recommended point marked, and the grid as a table.
 
-use super::chart::{Chart, Kind, Series, Unit, XAxis, PALETTE};
-use super::{esc, page};
+use crate::report::chart::{Chart, Kind, Series, Unit, XAxis, PALETTE};
+use crate::report::{esc, page};
 use crate::sweep::{Point, Sweep};
 use std::fmt::Write;
 
