@@ -1,20 +1,9 @@
 //! The analyst-facing outputs on the command line: `ballast shock` (table and JSON), and the
 //! stress summary's tail intervals with their methods named.
 
-use std::process::Command;
-
-fn ballast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::ballast;
 
 #[test]
 fn shock_json_has_every_rung_and_its_attribution() {

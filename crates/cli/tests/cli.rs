@@ -1,19 +1,8 @@
 //! End-to-end tests of the `ballast` binary: the README commands work and their output holds.
 
-use std::process::Command;
-
-fn ballast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::ballast;
 
 #[test]
 fn demo_runs_and_matches_the_committed_journal() {

@@ -3,20 +3,10 @@
 //! half-written output).
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn ballast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::ballast;
 
 fn json(s: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(s).expect("one JSON object");
