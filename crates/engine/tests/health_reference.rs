@@ -129,7 +129,14 @@ fn apply(e: &mut Engine, s: &Step) {
         }
     };
     // Refusals (margin, self-trade, band) are part of the random walk; they change nothing.
-    let _ = e.apply(&at(0, cmd));
+    let before = e.state_hash();
+    if let Err(r) = e.apply(&at(0, cmd.clone())) {
+        assert_eq!(
+            e.state_hash(),
+            before,
+            "refused {cmd:?} ({r:?}) changed the state"
+        );
+    }
 }
 
 fn book(deposits: &[(i64, f64, f64)]) -> Engine {

@@ -179,7 +179,9 @@ proptest! {
         if let Ok(iv) = implied_vol_bsm(kind, price, s, k, t, r, q) {
             prop_assert!(iv.is_finite() && iv > 0.0);
         }
-        let _ = ballast_options::iv::implied_vol_black76(kind, price, s, k, t, r);
+        if let Ok(iv) = ballast_options::iv::implied_vol_black76(kind, price, s, k, t, r) {
+            prop_assert!(iv.is_finite() && iv > 0.0);
+        }
     }
 }
 
