@@ -71,3 +71,30 @@ def test_implied_vol_inverts_the_price(book):
     with pytest.raises(ballast.BallastError, match="element 0"):
         ballast.implied_vol(np.array([200.0]), 100.0, 100.0, 1.0)
     assert np.isnan(ballast.implied_vol(np.array([200.0]), 100.0, 100.0, 1.0, errors="nan")[0])
+
+
+def test_out_arrays_are_filled_in_place_and_checked(book):
+    n = 50_000
+    b = {k: v[:n] for k, v in book.items()}
+    args = (b["spot"], b["strike"], b["t"], b["vol"])
+    kw = dict(r=b["r"], q=b["q"], is_call=b["is_call"])
+    fresh = ballast.greeks(*args, **kw)
+    out = {k: np.full(n, np.nan) for k in ballast.GREEK_NAMES}
+    ids = {k: id(v) for k, v in out.items()}
+    got = ballast.greeks(*args, **kw, out=out)
+    assert got is out and {k: id(v) for k, v in got.items()} == ids
+    for k in ballast.GREEK_NAMES:
+        assert np.array_equal(out[k], fresh[k]), k
+    with pytest.raises(ballast.BallastError, match=r"out\[vega\]: length"):
+        ballast.greeks(*args, **kw, out=dict(out, vega=np.zeros(n - 1)))
+    with pytest.raises(ballast.BallastError, match=r"out\[rho\]"):
+        ballast.greeks(*args, **kw, out=dict(out, rho=np.zeros(n, dtype=np.float32)))
+    ro = np.zeros(n)
+    ro.flags.writeable = False
+    with pytest.raises(ballast.BallastError, match=r"out\[price\]"):
+        ballast.greeks(*args, **kw, out=dict(out, price=ro))
+    # An input cannot be an output: the kernel would read what it writes.
+    with pytest.raises(ballast.BallastError, match=r"out\[delta\]"):
+        ballast.greeks(*args, **kw, out=dict(out, delta=b["spot"]))
+    with pytest.raises(ballast.BallastError, match="out: expected a dict"):
+        ballast.greeks(*args, **kw, out={"price": out["price"]})

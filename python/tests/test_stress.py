@@ -1,6 +1,7 @@
 """ballast.stress, merge and sweep against the CLI on the same scenario and seed."""
 
 import csv
+import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -94,8 +95,10 @@ def test_a_bad_value_names_its_field():
     with pytest.raises(ballast.ScenarioError) as e:
         ballast.stress(SCEN, paths=10, set={"protocol.market.maint_margin": -0.1})
     assert "MaintMargin" in str(e.value) and e.value.field.startswith("assets[0].market")
+    with pytest.raises(ballast.BallastError, match="reading the book .*no-such-snapshot.json"):
+        ballast.stress(SCEN, paths=2, book="no-such-snapshot.json")
     with pytest.raises(ballast.ScenarioError, match="book"):
-        ballast.stress(SCEN, book="snapshot.json")
+        ballast.stress(SCEN, paths=2, book=42)
     with pytest.raises(ballast.ScenarioError, match="no-such-scenario"):
         ballast.stress("no-such-scenario")
 
@@ -135,3 +138,21 @@ def test_sweep_equals_cli(cli):
         assert row["capital_efficiency"] == p["capital_efficiency"]
         assert row["frontier"] == p["frontier"]
     assert s.frontier.num_rows == sum(p["frontier"] for p in want["points"]) >= 1
+
+
+def test_a_book_runs_as_the_cli_runs_it(cli, repo, tmp_path):
+    """``book=`` as a dict and as a file give the CLI's ``--book`` summary, and the book's
+    accounts are in the run (its borrower is liquidated or not, but the book is not ignored)."""
+    full = json.loads((repo / "examples" / "book" / "march-2020-book.json").read_text())
+    book = dict(full, accounts=full["accounts"][:40])
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(book))
+    as_dict = ballast.stress("march-2020", paths=3, seed=5, book=book)
+    as_file = ballast.stress("march-2020", paths=3, seed=5, book=path)
+    want = cli("stress", "march-2020", "--paths", 3, "--seed", 5, "--book", path, "--json", json_out=True)
+    assert without_elapsed(as_file.summary) == without_elapsed(want)
+    # The fingerprint names the book's file, which for a dict is a temporary one.
+    same = lambda s: {k: v for k, v in without_elapsed(s).items() if k != "fingerprint"}  # noqa: E731
+    assert same(as_dict.summary) == same(want)
+    plain = ballast.stress("march-2020", paths=3, seed=5)
+    assert without_elapsed(plain.summary) != without_elapsed(want)

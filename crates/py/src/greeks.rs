@@ -1,9 +1,9 @@
 //! Batch Greeks and implied volatility on NumPy arrays.
 //!
 //! Inputs are borrowed from NumPy without a copy (`float64`/`bool`, C-contiguous; the Python
-//! wrapper converts anything else once), outputs are NumPy arrays allocated here and filled in
-//! place, and the GIL is released while the kernel runs. Greeks use the options crate's SIMD
-//! batch kernel ([`ballast_options::batch::price_greeks`], generalised Black-Scholes-Merton,
+//! wrapper converts anything else once), outputs are NumPy arrays allocated here (or the caller's
+//! `out`) and filled in place, and the GIL is released while the kernel runs. Greeks use the
+//! options crate's SIMD batch kernel ([`ballast_options::batch::price_greeks`], generalised Black-Scholes-Merton,
 //! over one contiguous chunk per core);
 //! implied volatility its scalar solver ([`ballast_options::iv::implied_vol_bsm`]) per
 //! element.
@@ -13,7 +13,7 @@ use ballast_options::batch::{price_greeks, BatchInput, BatchOutput};
 use ballast_options::error::OptionsError;
 use ballast_options::iv::implied_vol_bsm;
 use ballast_options::pricing::OptionKind;
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -63,34 +63,82 @@ fn slices<'a>(
     Ok((out, calls))
 }
 
+/// Names of the outputs of [`greeks`], in order.
+const GREEKS_OUT: [&str; 6] = ["price", "delta", "gamma", "vega", "theta", "rho"];
+
+/// The output arrays: `out`'s (checked: float64, length `n`, C-contiguous, writeable, not an
+/// input) or six new ones.
+fn outputs<'py>(
+    py: Python<'py>,
+    n: usize,
+    out: Option<Vec<Bound<'py, PyArray1<f64>>>>,
+) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+    let Some(given) = out else {
+        return Ok((0..6)
+            .map(|_| PyArray1::<f64>::zeros(py, n, false))
+            .collect());
+    };
+    if given.len() != GREEKS_OUT.len() {
+        return Err(errors::other(
+            py,
+            format!(
+                "out: expected {} arrays ({})",
+                GREEKS_OUT.len(),
+                GREEKS_OUT.join(", ")
+            ),
+        ));
+    }
+    for (name, a) in GREEKS_OUT.iter().zip(&given) {
+        let len = PyUntypedArrayMethods::len(a);
+        if len != n {
+            return Err(errors::other(
+                py,
+                format!("out[{name}]: length {len}, the inputs have length {n}"),
+            ));
+        }
+    }
+    Ok(given)
+}
+
 /// Price and Greeks of each option: a dict of NumPy arrays `price`, `delta`, `gamma`, `vega`
-/// (per 1.00 of vol), `theta` (per year), `rho` (per 1.00 of rate).
+/// (per 1.00 of vol), `theta` (per year), `rho` (per 1.00 of rate). With `out` (six float64
+/// arrays in that order) the kernel writes into them instead of allocating: a loop that prices
+/// the same book again and again pays no allocation or first-touch of fresh pages.
 #[pyfunction]
+#[pyo3(signature = (inputs, is_call, out=None))]
 pub fn greeks<'py>(
     py: Python<'py>,
     inputs: Vec<PyReadonlyArray1<'py, f64>>,
     is_call: PyReadonlyArray1<'py, bool>,
+    out: Option<Vec<Bound<'py, PyArray1<f64>>>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (s, calls) = slices(py, &GREEKS_IN, &inputs, &is_call)?;
-    let n = calls.len();
-    let outs: Vec<Bound<'py, PyArray1<f64>>> = (0..6)
-        .map(|_| PyArray1::<f64>::zeros(py, n, false))
-        .collect();
-    let mut rw: Vec<_> = outs.iter().map(|a| a.readwrite()).collect();
-    let mut it = rw.iter_mut();
-    let mut next = || -> PyResult<&mut [f64]> {
-        it.next()
-            .ok_or_else(|| errors::other(py, "output arrays"))?
+    let outs = outputs(py, calls.len(), out)?;
+    let mut rw = Vec::with_capacity(outs.len());
+    for (name, a) in GREEKS_OUT.iter().zip(&outs) {
+        // Refused when the array is read-only, or is one of the inputs (borrowed above).
+        let w = a
+            .try_readwrite()
+            .map_err(|e| errors::other(py, format!("out[{name}]: not writeable here ({e})")))?;
+        rw.push(w);
+    }
+    let mut slots = Vec::with_capacity(rw.len());
+    for (name, w) in GREEKS_OUT.iter().zip(rw.iter_mut()) {
+        let slot = w
             .as_slice_mut()
-            .map_err(|e| errors::other(py, e))
-    };
-    let mut out = BatchOutput {
-        price: next()?,
-        delta: next()?,
-        gamma: next()?,
-        vega: next()?,
-        theta: next()?,
-        rho: next()?,
+            .map_err(|_| errors::other(py, format!("out[{name}]: array is not C-contiguous")))?;
+        slots.push(slot);
+    }
+    let [price, delta, gamma, vega, theta, rho]: [&mut [f64]; 6] = slots
+        .try_into()
+        .map_err(|_| errors::other(py, "out: six arrays"))?;
+    let mut o = BatchOutput {
+        price,
+        delta,
+        gamma,
+        vega,
+        theta,
+        rho,
     };
     let input = BatchInput {
         spot: s[0],
@@ -101,14 +149,11 @@ pub fn greeks<'py>(
         vol: s[5],
         is_call: calls,
     };
-    py.detach(|| in_chunks(&input, &mut out))
+    py.detach(|| in_chunks(&input, &mut o))
         .map_err(|e| errors::other(py, e))?;
     drop(rw);
     let d = PyDict::new(py);
-    for (name, a) in ["price", "delta", "gamma", "vega", "theta", "rho"]
-        .iter()
-        .zip(outs)
-    {
+    for (name, a) in GREEKS_OUT.iter().zip(outs) {
         d.set_item(*name, a)?;
     }
     Ok(d)

@@ -19,9 +19,11 @@ buffers as they are, nothing is copied or serialized.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from typing import Any, Iterable, Mapping, Sequence, Union
+import tempfile
+from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +40,7 @@ __all__ = [
     "ScenarioError",
     "SERIES_METRICS",
     "Sweep",
+    "GREEK_NAMES",
     "greeks",
     "implied_vol",
     "merge",
@@ -141,8 +144,9 @@ def stress(
         paths, seed: override the scenario's ``paths`` and ``seed``.
         threads: worker threads (0: one per core). Results do not depend on it.
         set: overrides ``{"protocol.market.maint_margin": 0.04, ...}``, as ``--set k=v``.
-        book: reserved for a book from a snapshot or journal; the lab draws the book from the
-            scenario's ``[population]``, so anything but ``None`` raises ``ScenarioError``.
+        book: a position snapshot opened into every path after the population, as
+            ``ballast stress --book FILE``: a path to the book JSON (layout in SCENARIOS.md,
+            example ``examples/book/march-2020-book.json``) or the book itself as a dict.
         shard: ``(i, n)`` runs only the i-th (1-based) of n slices of the paths; combine the
             results' ``.shard`` with :func:`merge`.
         out: also keep the run folder (``summary.json``, ``paths.csv``, ``report.html``, ...).
@@ -150,21 +154,38 @@ def stress(
     Raises:
         ScenarioError: the scenario does not load; ``.field`` names the field when known.
     """
-    if book is not None:
-        err = ScenarioError(
-            "book: stress runs draw their book from the scenario's [population]; "
-            "a book from a snapshot or journal is not supported yet"
+    sets = _sets(paths, seed, set)
+    with _book_file(book) as path:
+        if path is not None:
+            sets.append(f"book={json.dumps(path)}")
+        native = _native.stress(
+            **_source(scenario),
+            sets=sets,
+            threads=int(threads),
+            shard=None if shard is None else (int(shard[0]), int(shard[1])),
+            out=None if out is None else os.fspath(out),
         )
+    return Result(native)
+
+
+@contextlib.contextmanager
+def _book_file(book: Any) -> Iterator[str | None]:
+    """The book as an absolute file path: a path as given, a dict written to a temporary file
+    (removed afterwards). Anything else raises :class:`ScenarioError` naming ``book``."""
+    if book is None:
+        yield None
+    elif isinstance(book, (str, os.PathLike)):
+        yield os.path.abspath(os.fspath(book))
+    elif isinstance(book, Mapping):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "book.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(book, f)
+            yield path
+    else:
+        err = ScenarioError(f"book: expected a path or a dict (got {type(book).__name__})")
         err.field = "book"
         raise err
-    native = _native.stress(
-        **_source(scenario),
-        sets=_sets(paths, seed, set),
-        threads=int(threads),
-        shard=None if shard is None else (int(shard[0]), int(shard[1])),
-        out=None if out is None else os.fspath(out),
-    )
-    return Result(native)
 
 
 def merge(shards: Iterable[Union[Result, Mapping[str, Any], str, "os.PathLike[str]"]]) -> Result:
@@ -311,17 +332,36 @@ def _arrays(named: Mapping[str, Any]) -> tuple[list[np.ndarray], np.ndarray]:
     return out[:-1], out[-1]
 
 
-def greeks(spot, strike, t, vol, *, r=0.0, q=0.0, is_call=True) -> dict[str, np.ndarray]:
+GREEK_NAMES = ("price", "delta", "gamma", "vega", "theta", "rho")
+
+
+def greeks(spot, strike, t, vol, *, r=0.0, q=0.0, is_call=True, out=None) -> dict[str, np.ndarray]:
     """Price and Greeks of European options under generalised Black-Scholes-Merton, on NumPy
     arrays (scalars broadcast), through the SIMD batch kernel with the GIL released.
 
     Returns a dict of arrays ``price``, ``delta``, ``gamma``, ``vega`` (per 1.00 of vol),
     ``theta`` (per year), ``rho`` (per 1.00 of rate): the units of ``ballast greeks``.
 
+    Args:
+        out: a dict with those six keys (e.g. the result of an earlier call on a book of the
+            same size): float64, C-contiguous, writeable arrays of the inputs' length that the
+            kernel fills in place; the same dict is returned. A loop repricing a book then
+            allocates nothing.
+
     Raises:
-        BallastError: an invalid element (the message names the element and the field)."""
+        BallastError: an invalid element (the message names the element and the field), or
+            an ``out`` array of the wrong key, dtype, length or layout (named)."""
     floats, calls = _arrays(dict(spot=spot, strike=strike, t=t, r=r, q=q, vol=vol, is_call=is_call))
-    return _native.greeks(floats, calls)
+    if out is None:
+        return _native.greeks(floats, calls)
+    if not isinstance(out, Mapping) or set(out) != set(GREEK_NAMES):
+        raise BallastError(f"out: expected a dict with keys {', '.join(GREEK_NAMES)}")
+    for k in GREEK_NAMES:
+        a = out[k]
+        if not isinstance(a, np.ndarray) or a.dtype != np.float64 or a.ndim != 1:
+            raise BallastError(f"out[{k}]: expected a one-dimensional float64 NumPy array")
+    _native.greeks(floats, calls, out=[out[k] for k in GREEK_NAMES])
+    return out
 
 
 def implied_vol(price, spot, strike, t, *, r=0.0, q=0.0, is_call=True, errors="raise") -> np.ndarray:

@@ -54,7 +54,9 @@ def replay(
     path: str | None = None, text: str | None = None
 ) -> tuple[str, int, list[tuple[int, str, str]], pa.RecordBatch]: ...
 def greeks(
-    inputs: Sequence[npt.NDArray[np.float64]], is_call: npt.NDArray[np.bool_]
+    inputs: Sequence[npt.NDArray[np.float64]],
+    is_call: npt.NDArray[np.bool_],
+    out: Sequence[npt.NDArray[np.float64]] | None = None,
 ) -> dict[str, npt.NDArray[np.float64]]: ...
 def implied_vol(
     inputs: Sequence[npt.NDArray[np.float64]],
