@@ -129,17 +129,10 @@ pub fn greeks<'py>(
             .map_err(|_| errors::other(py, format!("out[{name}]: array is not C-contiguous")))?;
         slots.push(slot);
     }
-    let [price, delta, gamma, vega, theta, rho]: [&mut [f64]; 6] = slots
+    let six: [&mut [f64]; 6] = slots
         .try_into()
         .map_err(|_| errors::other(py, "out: six arrays"))?;
-    let mut o = BatchOutput {
-        price,
-        delta,
-        gamma,
-        vega,
-        theta,
-        rho,
-    };
+    let mut o = batch_out(six);
     let input = BatchInput {
         spot: s[0],
         strike: s[1],
@@ -224,6 +217,18 @@ fn slice_in<'a>(i: &BatchInput<'a>, at: usize, len: usize) -> BatchInput<'a> {
     }
 }
 
+/// The kernel's outputs from six slices, in [`GREEKS_OUT`] order.
+fn batch_out([price, delta, gamma, vega, theta, rho]: [&mut [f64]; 6]) -> BatchOutput<'_> {
+    BatchOutput {
+        price,
+        delta,
+        gamma,
+        vega,
+        theta,
+        rho,
+    }
+}
+
 /// The first `len` elements of every output, and the rest.
 fn split_out(o: BatchOutput<'_>, len: usize) -> (BatchOutput<'_>, BatchOutput<'_>) {
     let (price, p2) = o.price.split_at_mut(len);
@@ -233,14 +238,7 @@ fn split_out(o: BatchOutput<'_>, len: usize) -> (BatchOutput<'_>, BatchOutput<'_
     let (theta, t2) = o.theta.split_at_mut(len);
     let (rho, r2) = o.rho.split_at_mut(len);
     (
-        BatchOutput {
-            price,
-            delta,
-            gamma,
-            vega,
-            theta,
-            rho,
-        },
+        batch_out([price, delta, gamma, vega, theta, rho]),
         BatchOutput {
             price: p2,
             delta: d2,
