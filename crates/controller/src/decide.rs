@@ -65,6 +65,7 @@ pub fn decide(e: &Engine, policy: &mut Policy, rules: &FlagRules, now: i64) -> D
     let (mut proposals, mut kept, mut refused) = (Vec::new(), Vec::new(), Vec::new());
     for m in wanted {
         let env = Envelope {
+            by: None,
             time: Timestamp(now),
             cmd: Command::Propose {
                 role: Role::Governor,
