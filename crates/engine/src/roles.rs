@@ -369,41 +369,56 @@ pub fn permits(grant: &Grant, need: Need, owner_of: &dyn Fn(AccountId) -> Option
 }
 
 /// Whether `by` may issue `cmd` now. Open registry: the command's `role` label is checked
-/// against the matrix, and unlabeled commands pass. Sealed: `by` must be registered, hold the
-/// role its label claims, and hold a grant that [`permits`] the command.
+/// against the matrix, and unlabeled commands pass. Sealed: `by` must be registered and its
+/// grants must pass [`check_grants`].
 pub fn authorize(state: &State, by: Option<PrincipalId>, cmd: &Command) -> Result<(), Reject> {
-    let needs = required(cmd, state);
-    let claimed = cmd.claimed_role();
     let refuse = |principal: Option<PrincipalId>, needs: Need| Reject::Unauthorized {
         principal,
-        claimed,
+        claimed: cmd.claimed_role(),
         needs,
         command: cmd.kind(),
     };
-    let owner_of = |a: AccountId| state.accounts.get(a.idx()).map(|x| x.owner);
     if state.roles.is_open() {
-        let ok = match claimed {
-            Some(r) => permits(&Grant::of_role(r), needs, &owner_of),
+        let needs = required(cmd, state);
+        let ok = match cmd.claimed_role() {
+            Some(r) => permits(&Grant::of_role(r), needs, &|a| owner_of(state, a)),
             None => needs != Need::Proposal,
         };
         return if ok { Ok(()) } else { Err(refuse(None, needs)) };
     }
     let Some(p) = by else {
-        return Err(refuse(None, needs));
+        return Err(refuse(None, required(cmd, state)));
     };
-    let grants = state.roles.grants_of(p).ok_or(refuse(Some(p), needs))?;
-    if let Some(r) = claimed {
+    let grants = state
+        .roles
+        .grants_of(p)
+        .ok_or_else(|| refuse(Some(p), required(cmd, state)))?;
+    check_grants(grants, cmd, state).map_err(|needs| refuse(Some(p), needs))
+}
+
+/// Whether a holder of `grants` may issue `cmd`: it must hold the role its `role` label
+/// claims, and some grant must [`permits`] what the command [`required`]s. On refusal, what
+/// was missing. (The service calls this for its tokens, so both drivers share one matrix.)
+pub fn check_grants(grants: &[Grant], cmd: &Command, state: &State) -> Result<(), Need> {
+    if let Some(r) = cmd.claimed_role() {
         if !grants.contains(&Grant::of_role(r)) {
-            let label = match r {
+            return Err(match r {
                 Role::Governor => Need::Governor,
                 Role::Guardian => Need::Guardian,
-            };
-            return Err(refuse(Some(p), label));
+            });
         }
     }
-    if grants.iter().any(|g| permits(g, needs, &owner_of)) {
+    let needs = required(cmd, state);
+    if grants
+        .iter()
+        .any(|g| permits(g, needs, &|a| owner_of(state, a)))
+    {
         Ok(())
     } else {
-        Err(refuse(Some(p), needs))
+        Err(needs)
     }
+}
+
+fn owner_of(state: &State, a: AccountId) -> Option<OwnerId> {
+    state.accounts.get(a.idx()).map(|x| x.owner)
 }

@@ -63,8 +63,12 @@ impl Refusal {
 
     /// A principal acting outside its role.
     pub fn forbidden(f: &Forbidden) -> Refusal {
-        Refusal::new(StatusCode::FORBIDDEN, "forbidden", f.reason.clone())
-            .with_fields(serde_json::json!({ "principal": f.principal, "command": f.command }))
+        let mut fields = serde_json::json!({ "principal": f.principal, "command": f.command });
+        match f.cause {
+            crate::auth::Denial::Needs(n) => fields["needs"] = serde_json::json!(n),
+            crate::auth::Denial::SignsAs(p) => fields["signs_as"] = serde_json::json!(p),
+        }
+        Refusal::new(StatusCode::FORBIDDEN, "forbidden", f.cause.to_string()).with_fields(fields)
     }
 
     /// The journal cannot be written: nothing was acknowledged.
