@@ -187,8 +187,6 @@ impl Roles {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "needs", rename_all = "snake_case")]
 pub enum Need {
-    /// No rule (sealing an open registry).
-    Anyone,
     Governor,
     /// The guardian or the governor (emergency powers are the governor's too).
     Guardian,
@@ -217,7 +215,6 @@ pub enum Need {
 impl std::fmt::Display for Need {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
-            Need::Anyone => write!(f, "nothing"),
             Need::Governor => write!(f, "the governor"),
             Need::Guardian => write!(f, "the guardian or the governor"),
             Need::Proposal => write!(f, "a timelocked proposal (propose_command, then execute)"),
@@ -279,7 +276,9 @@ pub fn required(cmd: &Command, state: &State) -> Need {
                 Need::Governor
             }
         }
-        SealRoles { .. } => Need::Anyone,
+        // Unlabeled, so an open engine accepts it from its genesis journal; a driver that
+        // holds grants (the service's tokens) needs the governor's.
+        SealRoles { .. } => Need::Governor,
         Propose { .. } | Execute { .. } | ProposeCommand { .. } | Unpause { .. } => Need::Governor,
         Shutdown { .. } => Need::Governor,
         Pause { .. } | Cancel { .. } => Need::Guardian,
@@ -347,7 +346,6 @@ fn governed_breaker_need(state: &State, scope: Scope, mode: ballast_oracle::brea
 pub fn permits(grant: &Grant, need: Need, owner_of: &dyn Fn(AccountId) -> Option<OwnerId>) -> bool {
     let owned_by = |a: AccountId, o: OwnerId| owner_of(a).is_none_or(|x| x == o);
     match (need, grant) {
-        (Need::Anyone, _) => true,
         (Need::Proposal, _) => false,
         (Need::Governor | Need::Guardian, Grant::Governor) => true,
         (Need::Guardian, Grant::Guardian) => true,

@@ -50,10 +50,23 @@ impl Refusal {
     /// An engine rejection: 403 for a role the engine refuses, 404 for an unknown object, 409
     /// for time going backwards, 422 for every other business rule.
     pub fn from_reject(r: &Reject) -> Refusal {
+        if let Reject::Unauthorized {
+            principal,
+            claimed,
+            needs,
+            command,
+        } = r
+        {
+            // The engine's role refusal, with its need as typed JSON (not parsed from Debug).
+            let fields = serde_json::json!({
+                "principal": principal, "claimed": claimed, "needs": needs, "command": command,
+            });
+            return Refusal::new(StatusCode::FORBIDDEN, "unauthorized", r.to_string())
+                .with_fields(fields);
+        }
         let debug = format!("{r:?}");
         let (code, fields) = parse_debug(&debug);
         let status = match r {
-            Reject::Unauthorized { .. } => StatusCode::FORBIDDEN,
             Reject::TimeWentBackwards { .. } => StatusCode::CONFLICT,
             _ if code.starts_with("unknown_") => StatusCode::NOT_FOUND,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
