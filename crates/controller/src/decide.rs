@@ -33,7 +33,7 @@ fn pending(e: &Engine, key: &ParamKey) -> bool {
     e.state()
         .proposals
         .iter()
-        .any(|p| p.key == *key && p.state == ProposalState::Pending)
+        .any(|p| p.change.key() == Some(key) && p.state == ProposalState::Pending)
 }
 
 /// Records each market's maintenance margin the first time it is seen (the calm level).

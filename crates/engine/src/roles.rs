@@ -59,6 +59,27 @@ impl Grant {
     }
 }
 
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Grant::Governor => write!(f, "governor"),
+            Grant::Guardian => write!(f, "guardian"),
+            Grant::Oracle { assets: None } => write!(f, "oracle feeder of every asset"),
+            Grant::Oracle { assets: Some(list) } => {
+                write!(f, "oracle feeder of")?;
+                for a in list {
+                    write!(f, " {a}")?;
+                }
+                Ok(())
+            }
+            Grant::Keeper { owner: None } => write!(f, "keeper"),
+            Grant::Keeper { owner: Some(o) } => write!(f, "keeper with {o}'s accounts"),
+            Grant::Venue => write!(f, "venue"),
+            Grant::Owner { owner } => write!(f, "owner {owner}"),
+        }
+    }
+}
+
 /// A principal and everything it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,12 +103,12 @@ pub enum RoleError {
     DuplicatePrincipal(PrincipalId),
     #[error("{0} is listed with no grant")]
     NoGrants(PrincipalId),
-    #[error("{principal} already holds {grant:?}")]
+    #[error("{principal} already holds {grant}")]
     AlreadyGranted {
         principal: PrincipalId,
         grant: Grant,
     },
-    #[error("{principal} does not hold {grant:?}")]
+    #[error("{principal} does not hold {grant}")]
     NotGranted {
         principal: PrincipalId,
         grant: Grant,

@@ -23,46 +23,29 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn grant_role(
+    /// A grant (`add`) or a revoke, run by an executed proposal on a sealed registry.
+    pub(super) fn change_role(
         &mut self,
         principal: PrincipalId,
         grant: &Grant,
+        add: bool,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        if self.state.roles.is_open() {
+        let roles = &self.state.roles;
+        if roles.is_open() {
             return Err(Reject::RolesOpen);
         }
-        let roles = self
-            .state
-            .roles
-            .granted(principal, grant)
-            .map_err(Reject::InvalidRoles)?;
-        self.state.roles = roles;
-        out.push(Event::RoleGranted {
-            principal,
-            grant: grant.clone(),
-        });
-        Ok(())
-    }
-
-    pub(super) fn revoke_role(
-        &mut self,
-        principal: PrincipalId,
-        grant: &Grant,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
-        if self.state.roles.is_open() {
-            return Err(Reject::RolesOpen);
-        }
-        let roles = self
-            .state
-            .roles
-            .revoked(principal, grant)
-            .map_err(Reject::InvalidRoles)?;
-        self.state.roles = roles;
-        out.push(Event::RoleRevoked {
-            principal,
-            grant: grant.clone(),
+        let changed = if add {
+            roles.granted(principal, grant)
+        } else {
+            roles.revoked(principal, grant)
+        };
+        self.state.roles = changed.map_err(Reject::InvalidRoles)?;
+        let grant = grant.clone();
+        out.push(if add {
+            Event::RoleGranted { principal, grant }
+        } else {
+            Event::RoleRevoked { principal, grant }
         });
         Ok(())
     }

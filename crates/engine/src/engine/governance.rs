@@ -409,14 +409,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Pauses (anyone with a role may stop the presses) or unpauses (the governor only) a scope.
+    /// Pauses (the guardian or the governor may stop the presses) or unpauses (the governor
+    /// only; `roles::required`) a scope.
     pub(super) fn pause(
         &mut self,
         scope: Scope,
         on: bool,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        if !on {}
         match scope {
             Scope::Global => self.state.paused = on,
             Scope::Pool(p) => {

@@ -239,8 +239,8 @@ impl Engine {
             C::Claim { account, asset, amount } => self.claim(account, asset, amount, out),
             // roles
             C::SealRoles { ref holders } => self.seal_roles(holders, out),
-            C::GrantRole { principal, ref grant } => self.grant_role(principal, grant, out),
-            C::RevokeRole { principal, ref grant } => self.revoke_role(principal, grant, out),
+            C::GrantRole { principal, ref grant } => self.change_role(principal, grant, true, out),
+            C::RevokeRole { principal, ref grant } => self.change_role(principal, grant, false, out),
             C::ProposeCommand { ref command, .. } => self.propose_command(now, command, out),
         }
     }
