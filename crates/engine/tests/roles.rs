@@ -808,7 +808,25 @@ proptest! {
                 .and_then(|p| st.roles.grants_of(p))
                 .is_some_and(|g| roles::check_grants(g, &cmd, &st).is_ok());
             match e.apply(&signed(t, by, cmd.clone())) {
-                Ok(_) => prop_assert!(permitted, "{} by {:?} accepted", cmd.kind(), by),
+                Ok(_) => {
+                    prop_assert!(permitted, "{} by {:?} accepted", cmd.kind(), by);
+                    // Independently of the matrix: the guardian never moves funds or changes
+                    // a parameter, and a trader never touches another owner's accounts.
+                    let untouched = |owner: Option<OwnerId>| {
+                        st.accounts.iter().zip(&e.state().accounts).all(|(a, b)| {
+                            owner.is_some_and(|o| a.owner == o) || a == b
+                        })
+                    };
+                    match by {
+                        Some(GUARD) => {
+                            prop_assert!(untouched(None), "guardian moved funds");
+                            prop_assert_eq!(&st.markets[0].params, &e.state().markets[0].params);
+                        }
+                        Some(ALICE) => prop_assert!(untouched(Some(OwnerId(0))), "alice"),
+                        Some(BOB) => prop_assert!(untouched(Some(OwnerId(1))), "bob"),
+                        _ => {}
+                    }
+                }
                 Err(r) => {
                     prop_assert_eq!(
                         matches!(r, Reject::Unauthorized { .. }),
