@@ -239,8 +239,8 @@ pub enum Command {
         auction: AuctionId,
         keeper: AccountId,
     },
-    /// Set a pool's auction breaker level 0–3 (Maker Clipper `stopped`). The guardian may only
-    /// raise it; the governor may set any level.
+    /// Raise a pool's auction breaker level 0–3 (Maker Clipper `stopped`), as the guardian or
+    /// the governor; lowering it goes through `propose` on `auction_breaker` and the timelock.
     SetAuctionBreaker {
         role: Role,
         pool: PoolId,

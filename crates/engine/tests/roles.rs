@@ -708,6 +708,15 @@ fn a_sealed_journal_replays_to_the_same_hash() {
                 proposal: ProposalId(0),
             },
         ),
+        (
+            5 + tl,
+            GOV,
+            Command::Propose {
+                role: Role::Governor,
+                key: init_margin_key(),
+                value: 100_000_001,
+            },
+        ),
     ] {
         journal.push(signed(t, Some(by), cmd));
     }
@@ -723,6 +732,19 @@ fn a_sealed_journal_replays_to_the_same_hash() {
     // And from a snapshot of the sealed state.
     let snap: ballast_engine::state::State =
         serde_json::from_str(&serde_json::to_string(live.state()).unwrap()).unwrap();
+    assert!(matches!(
+        snap.proposals.as_slice(),
+        [
+            ballast_engine::state::Proposal {
+                change: ballast_engine::state::Change::Command { .. },
+                ..
+            },
+            ballast_engine::state::Proposal {
+                change: ballast_engine::state::Change::Param { .. },
+                ..
+            }
+        ]
+    ));
     assert_eq!(Engine::from_state(snap).state_hash(), live.state_hash());
 }
 
