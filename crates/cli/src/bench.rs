@@ -210,6 +210,7 @@ pub fn engine(w: &mut Out, accounts: usize, commands: usize) -> Result<()> {
     let mut report = Vec::new();
     for (i, drop) in [0.99f64, 0.95, 0.90].into_iter().enumerate() {
         let env = Envelope {
+            by: None,
             time: Timestamp(time0 + 1 + i as i64),
             cmd: Command::SetPrice {
                 asset: demo::BTC,

@@ -180,6 +180,15 @@ pub fn describe(st: &State, e: &Event) -> String {
             key.format_value(*new)
         ),
         ProposalCancelled { proposal } => format!("{proposal} cancelled"),
+        CommandProposed {
+            proposal,
+            command,
+            eta,
+        } => format!("{proposal}: {}, executable at {eta}", command.kind()),
+        ProposalExecuted { proposal } => format!("{proposal} executed"),
+        RolesSealed { holders } => format!("role registry sealed with {} principals", holders.len()),
+        RoleGranted { principal, grant } => format!("{principal} granted {grant}"),
+        RoleRevoked { principal, grant } => format!("{principal} revoked {grant}"),
         Paused { scope } => format!("paused {scope}"),
         Unpaused { scope } => format!("unpaused {scope}"),
         OracleConfigured { asset, sources } => {

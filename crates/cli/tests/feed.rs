@@ -29,6 +29,7 @@ impl Drop for Server {
 
 fn oracle(asset: ballast_engine::ids::AssetId, quorum: usize) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(0),
         cmd: Command::ConfigureOracle {
             role: Role::Governor,

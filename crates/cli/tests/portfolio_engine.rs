@@ -18,6 +18,7 @@ const DAY: i64 = 86_400_000;
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

@@ -33,7 +33,7 @@ fn pending(e: &Engine, key: &ParamKey) -> bool {
     e.state()
         .proposals
         .iter()
-        .any(|p| p.key == *key && p.state == ProposalState::Pending)
+        .any(|p| p.change.key() == Some(key) && p.state == ProposalState::Pending)
 }
 
 /// Records each market's maintenance margin the first time it is seen (the calm level).
@@ -65,6 +65,7 @@ pub fn decide(e: &Engine, policy: &mut Policy, rules: &FlagRules, now: i64) -> D
     let (mut proposals, mut kept, mut refused) = (Vec::new(), Vec::new(), Vec::new());
     for m in wanted {
         let env = Envelope {
+            by: None,
             time: Timestamp(now),
             cmd: Command::Propose {
                 role: Role::Governor,

@@ -24,6 +24,7 @@ fn book(n: usize, seed: u64) -> Engine {
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

@@ -13,6 +13,7 @@ use ballast_engine::Engine;
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

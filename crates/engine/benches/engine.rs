@@ -52,6 +52,7 @@ fn below_maintenance(c: &mut Criterion) {
             k += 1;
             let price = if k % 2 == 0 { 64_000.0 } else { 64_100.0 };
             e.apply(&Envelope {
+                by: None,
                 time: Timestamp(t + k),
                 cmd: Command::SetPrice {
                     asset: demo::BTC,

@@ -17,6 +17,7 @@ const KEEPER: AccountId = AccountId(1);
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

@@ -2,7 +2,9 @@
 //! a typed rejection. A journal is a sequence of [`Envelope`]s, one JSON object per line.
 
 use crate::error::Role;
-use crate::ids::{AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, ProposalId};
+use crate::ids::{
+    AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, PrincipalId, ProposalId,
+};
 use crate::num::{Amount, Ratio, Timestamp};
 use crate::params::{LiquidationParams, MarketParams, ParamKey, PoolParams};
 use serde::{Deserialize, Serialize};
@@ -237,8 +239,8 @@ pub enum Command {
         auction: AuctionId,
         keeper: AccountId,
     },
-    /// Set a pool's auction breaker level 0–3 (Maker Clipper `stopped`). The guardian may only
-    /// raise it; the governor may set any level.
+    /// Raise a pool's auction breaker level 0–3 (Maker Clipper `stopped`), as the guardian or
+    /// the governor; lowering it goes through `propose` on `auction_breaker` and the timelock.
     SetAuctionBreaker {
         role: Role,
         pool: PoolId,
@@ -256,6 +258,106 @@ pub enum Command {
         asset: AssetId,
         amount: Amount,
     },
+    /// Install the role registry, once (see [`crate::roles`]): until then the engine is open
+    /// and trusts `role` labels; from then on every command must be signed (`by`) by a
+    /// principal holding a grant that permits it.
+    SealRoles {
+        holders: Vec<crate::roles::Holder>,
+    },
+    /// Give `principal` a grant (OpenZeppelin `grantRole`, Maker `rely`). Runs only as the
+    /// payload of an executed `propose_command`, on a sealed registry.
+    GrantRole {
+        principal: PrincipalId,
+        grant: crate::roles::Grant,
+    },
+    /// Take a grant from `principal` (`revokeRole`, Maker `deny`); never the last governor.
+    RevokeRole {
+        principal: PrincipalId,
+        grant: crate::roles::Grant,
+    },
+    /// Queue a listing, an install or a role change behind the timelock: `execute` runs
+    /// `command` after it, `cancel` (governor or guardian) vetoes it. Checked when proposed
+    /// and again when executed.
+    ProposeCommand {
+        role: Role,
+        command: Box<Command>,
+    },
+}
+
+impl Command {
+    /// The `type` tag of a command, without serializing it (metrics labels, refusals).
+    pub fn kind(&self) -> &'static str {
+        use Command::*;
+        match self {
+            CreateAsset { .. } => "create_asset",
+            CreatePool { .. } => "create_pool",
+            AddCollateral { .. } => "add_collateral",
+            CreateMarket { .. } => "create_market",
+            OpenAccount { .. } => "open_account",
+            Deposit { .. } => "deposit",
+            Withdraw { .. } => "withdraw",
+            Borrow { .. } => "borrow",
+            Transfer { .. } => "transfer",
+            SetPrice { .. } => "set_price",
+            Fill { .. } => "fill",
+            SettleFunding { .. } => "settle_funding",
+            Propose { .. } => "propose",
+            Execute { .. } => "execute",
+            Cancel { .. } => "cancel",
+            Pause { .. } => "pause",
+            Unpause { .. } => "unpause",
+            ConfigureOracle { .. } => "configure_oracle",
+            OracleUpdate { .. } => "oracle_update",
+            ConfigureBreaker { .. } => "configure_breaker",
+            ChainStatus { .. } => "chain_status",
+            GovernBreaker { .. } => "govern_breaker",
+            ConfigureVolMargin { .. } => "configure_vol_margin",
+            CreateOptionSeries { .. } => "create_option_series",
+            SetVolSurface { .. } => "set_vol_surface",
+            OptionFill { .. } => "option_fill",
+            ExpireSeries { .. } => "expire_series",
+            SettleOptions { .. } => "settle_options",
+            SetMarginMode { .. } => "set_margin_mode",
+            ConfigureLiquidation { .. } => "configure_liquidation",
+            Liquidate { .. } => "liquidate",
+            StartAuction { .. } => "start_auction",
+            TakeAuction { .. } => "take_auction",
+            RedoAuction { .. } => "redo_auction",
+            SetAuctionBreaker { .. } => "set_auction_breaker",
+            Shutdown { .. } => "shutdown",
+            Claim { .. } => "claim",
+            SealRoles { .. } => "seal_roles",
+            GrantRole { .. } => "grant_role",
+            RevokeRole { .. } => "revoke_role",
+            ProposeCommand { .. } => "propose_command",
+        }
+    }
+
+    /// The `role` label a governance command carries (`None` for every other command).
+    pub fn claimed_role(&self) -> Option<Role> {
+        use Command::*;
+        match self {
+            CreateAsset { role, .. }
+            | CreatePool { role, .. }
+            | AddCollateral { role, .. }
+            | CreateMarket { role, .. }
+            | Propose { role, .. }
+            | Execute { role, .. }
+            | Cancel { role, .. }
+            | Pause { role, .. }
+            | Unpause { role, .. }
+            | ConfigureOracle { role, .. }
+            | ConfigureBreaker { role, .. }
+            | GovernBreaker { role, .. }
+            | ConfigureVolMargin { role, .. }
+            | CreateOptionSeries { role, .. }
+            | ConfigureLiquidation { role, .. }
+            | SetAuctionBreaker { role, .. }
+            | Shutdown { role, .. }
+            | ProposeCommand { role, .. } => Some(*role),
+            _ => None,
+        }
+    }
 }
 
 /// One source's price and confidence (same unit as the price).
@@ -267,10 +369,13 @@ pub struct SourceQuote {
     pub confidence: f64,
 }
 
-/// A command with its time: one line of a journal.
+/// A command with its time and, once the role registry is sealed, its signer: one line of a
+/// journal. `by` is omitted while absent, so unsigned journals read and hash as before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     pub time: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<PrincipalId>,
     pub cmd: Command,
 }

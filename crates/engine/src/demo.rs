@@ -72,6 +72,7 @@ pub fn pool_params() -> PoolParams {
 pub fn genesis(t: i64) -> Vec<Envelope> {
     let g = Role::Governor;
     let c = |cmd| Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     };
@@ -159,6 +160,7 @@ struct Script {
 impl Script {
     fn at(&mut self, dt: i64, cmd: Command) {
         self.j.push(Envelope {
+            by: None,
             time: Timestamp(self.t0 + dt),
             cmd,
         })
@@ -440,6 +442,7 @@ pub fn synthetic_book(n: usize, seed: u64) -> Vec<Envelope> {
     let mut j = genesis(t);
     let mut rng = SplitMix(seed);
     let c = |cmd| Envelope {
+        by: None,
         time: Timestamp(t + 1),
         cmd,
     };
@@ -491,6 +494,7 @@ pub fn command_stream(traders: usize, n: usize, price_every: usize, seed: u64) -
                 price *= 1.0 + (rng.unit() - 0.5) * 0.001;
                 price = price.clamp(63_000.0, 67_000.0);
                 Envelope {
+                    by: None,
                     time,
                     cmd: Command::SetPrice { asset: BTC, price },
                 }
@@ -504,6 +508,7 @@ pub fn command_stream(traders: usize, n: usize, price_every: usize, seed: u64) -
                 };
                 let px = price * (1.0 + (rng.unit() - 0.5) * 0.002);
                 Envelope {
+                    by: None,
                     time,
                     cmd: Command::Fill {
                         market: BTC_PERP,

@@ -153,8 +153,24 @@ pub enum Reject {
     },
     #[error("{0} is not pending")]
     ProposalNotPending(ProposalId),
-    #[error("role {role:?} may not {action}")]
-    Unauthorized { role: Role, action: &'static str },
+    /// The issuer lacks the grant the command needs (see [`crate::roles`]). `principal` is the
+    /// signer (`None`: unsigned, or the registry is open and only the label counts);
+    /// `claimed` is the command's `role` label.
+    #[error("{} may not {command}: it needs {needs}", caller(principal, claimed))]
+    Unauthorized {
+        principal: Option<crate::ids::PrincipalId>,
+        claimed: Option<Role>,
+        needs: crate::roles::Need,
+        command: &'static str,
+    },
+    #[error("the role registry is already sealed: it changes only through grant_role / revoke_role proposals")]
+    RolesAlreadySealed,
+    #[error("the role registry is open (genesis mode): seal it with seal_roles before granting or revoking")]
+    RolesOpen,
+    #[error("role registry: {0}")]
+    InvalidRoles(crate::roles::RoleError),
+    #[error("{0} cannot be proposed: only listings, installs and role changes go through propose_command")]
+    NotProposable(&'static str),
     #[error("{0} is paused")]
     Paused(crate::command::Scope),
     #[error("account {account} has an open position or balance and cannot {action}")]
@@ -277,6 +293,14 @@ pub enum Reject {
     },
     #[error("{0} already has accounts: liquidation parameters change through governance")]
     AlreadyConfigured(PoolId),
+}
+
+fn caller(principal: &Option<crate::ids::PrincipalId>, claimed: &Option<Role>) -> String {
+    match (principal, claimed) {
+        (Some(p), _) => p.to_string(),
+        (None, Some(r)) => format!("role {r:?}"),
+        (None, None) => "an unsigned caller".into(),
+    }
 }
 
 fn describe_gate(g: &ballast_oracle::validity::Gate) -> String {

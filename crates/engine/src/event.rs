@@ -110,6 +110,28 @@ pub enum Event {
     ProposalCancelled {
         proposal: ProposalId,
     },
+    /// A listing, install or role change queued behind the timelock (visible before it runs).
+    CommandProposed {
+        proposal: ProposalId,
+        command: Box<crate::command::Command>,
+        eta: Timestamp,
+    },
+    /// A queued command runs now; its own events follow.
+    ProposalExecuted {
+        proposal: ProposalId,
+    },
+    /// The role registry was installed: from now on every command is signed and checked.
+    RolesSealed {
+        holders: Vec<crate::roles::Holder>,
+    },
+    RoleGranted {
+        principal: crate::ids::PrincipalId,
+        grant: crate::roles::Grant,
+    },
+    RoleRevoked {
+        principal: crate::ids::PrincipalId,
+        grant: crate::roles::Grant,
+    },
     Paused {
         scope: Scope,
     },

@@ -56,3 +56,8 @@ id!(
     /// A Dutch auction of one liquidation lot.
     AuctionId, u32, "auction#"
 );
+id!(
+    /// Whoever signs a command (a governance executor, a guardian multisig, a feeder key, a
+    /// keeper bot, a trader): the key of the role registry.
+    PrincipalId, u32, "principal#"
+);

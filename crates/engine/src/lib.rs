@@ -16,6 +16,7 @@
 //!   governed fields of breakers, oracles and the volatility add-on.
 //! - [`risk`]: the liquidation-price index behind [`Engine::below_maintenance`].
 //! - [`volmargin`]: volatility-adjusted perpetual margin (EWMA / GARCH add-on, bounded steps).
+//! - [`roles`]: the role registry and the one permission matrix (open until sealed).
 //! - [`journal`]: JSON-lines journal parsing and replay.
 //! - [`demo`]: an embedded demo journal and synthetic books for benchmarks and tests.
 
@@ -34,6 +35,7 @@ pub mod params;
 pub mod portfolio;
 pub mod rates;
 pub mod risk;
+pub mod roles;
 pub mod settings;
 pub mod state;
 pub mod volmargin;

@@ -318,15 +318,39 @@ pub struct ParamChange {
     pub at: Timestamp,
 }
 
-/// A proposed parameter change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A proposed parameter change or queued command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
-    pub key: ParamKey,
-    pub value: i64,
+    /// Flattened: a parameter proposal serializes as `key`, `value` (as before commands could
+    /// be proposed), a command proposal as `command`.
+    #[serde(flatten)]
+    pub change: Change,
     pub proposed_at: Timestamp,
     /// Earliest execution time.
     pub eta: Timestamp,
     pub state: ProposalState,
+}
+
+/// What a proposal changes when executed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Change {
+    /// One governed setting to `value` (raw units, see [`ParamKey::format_value`]).
+    Param { key: ParamKey, value: i64 },
+    /// A listing, install or role change (see [`crate::roles::through_timelock`]).
+    Command {
+        command: Box<crate::command::Command>,
+    },
+}
+
+impl Change {
+    /// The governed setting a parameter proposal changes.
+    pub fn key(&self) -> Option<&ParamKey> {
+        match self {
+            Change::Param { key, .. } => Some(key),
+            Change::Command { .. } => None,
+        }
+    }
 }
 
 /// The whole ledger.
@@ -355,6 +379,10 @@ pub struct State {
     /// Dutch auctions, by id (finished ones stay, so ids are stable).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub auctions: Vec<Auction>,
+    /// The role registry; omitted while open (genesis mode), so unsealed ledgers keep their
+    /// hashes.
+    #[serde(default, skip_serializing_if = "crate::roles::Roles::is_open")]
+    pub roles: crate::roles::Roles,
 }
 
 impl Account {

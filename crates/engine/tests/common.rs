@@ -23,6 +23,7 @@ pub fn world(n: u32) -> Engine {
         run(
             &mut e,
             &[Envelope {
+                by: None,
                 time: Timestamp(0),
                 cmd: Command::OpenAccount {
                     owner: ballast_engine::ids::OwnerId(i / 2),
@@ -36,6 +37,7 @@ pub fn world(n: u32) -> Engine {
 
 pub fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

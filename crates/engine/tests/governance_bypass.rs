@@ -406,7 +406,9 @@ fn the_guardian_vetoes_but_never_proposes_or_executes() {
         matches!(
             r,
             Reject::Unauthorized {
-                role: Role::Guardian,
+                claimed: Some(Role::Guardian),
+                needs: ballast_engine::roles::Need::Governor,
+                command: "propose",
                 ..
             }
         ),

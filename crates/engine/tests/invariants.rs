@@ -226,6 +226,7 @@ fn conservation_case(
     for (dt, op) in &steps {
         t = t.saturating_add(*dt);
         let env = Envelope {
+            by: None,
             time: Timestamp(t),
             cmd: to_command(&e, op),
         };
@@ -405,6 +406,7 @@ fn generator_reaches_accepted_commands() {
                 t = e.state().time.0;
             }
             let env = Envelope {
+                by: None,
                 time: Timestamp(t),
                 cmd: to_command(&e, op),
             };

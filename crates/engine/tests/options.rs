@@ -583,6 +583,7 @@ fn options_case(ops: Vec<Op>, trades: &std::cell::Cell<usize>) -> Result<(), Tes
         let before = e.state_hash();
         let is_trade = matches!(cmd, Command::OptionFill { .. });
         match e.apply(&Envelope {
+            by: None,
             time: Timestamp(t),
             cmd,
         }) {

@@ -660,6 +660,7 @@ fn blocked_case(ops: Vec<Op>, cov: &std::cell::Cell<(usize, usize)>) -> Result<(
         };
         let before = e.state_hash();
         match e.apply(&Envelope {
+            by: None,
             time: Timestamp(t),
             cmd,
         }) {

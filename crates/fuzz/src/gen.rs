@@ -77,7 +77,11 @@ pub fn next(d: &mut Draw, v: &View) -> Generated {
             }
         };
         return Generated {
-            env: Envelope { time, cmd },
+            env: Envelope {
+                by: None,
+                time,
+                cmd,
+            },
             representable,
         };
     }
@@ -95,7 +99,11 @@ pub fn next(d: &mut Draw, v: &View) -> Generated {
         _ => admin(d, v),
     };
     Generated {
-        env: Envelope { time, cmd },
+        env: Envelope {
+            by: None,
+            time,
+            cmd,
+        },
         representable,
     }
 }

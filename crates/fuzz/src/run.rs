@@ -372,46 +372,7 @@ fn write(dir: &std::path::Path, key: &str, f: &Finding) -> std::io::Result<PathB
     Ok(path)
 }
 
-/// The journal name of a command type.
+/// The journal name of a command type (the engine's [`ballast_engine::Command::kind`]).
 pub fn command_name(c: &ballast_engine::Command) -> &'static str {
-    use ballast_engine::Command as C;
-    match c {
-        C::CreateAsset { .. } => "create_asset",
-        C::CreatePool { .. } => "create_pool",
-        C::AddCollateral { .. } => "add_collateral",
-        C::CreateMarket { .. } => "create_market",
-        C::OpenAccount { .. } => "open_account",
-        C::Deposit { .. } => "deposit",
-        C::Withdraw { .. } => "withdraw",
-        C::Borrow { .. } => "borrow",
-        C::Transfer { .. } => "transfer",
-        C::SetPrice { .. } => "set_price",
-        C::Fill { .. } => "fill",
-        C::SettleFunding { .. } => "settle_funding",
-        C::Propose { .. } => "propose",
-        C::Execute { .. } => "execute",
-        C::Cancel { .. } => "cancel",
-        C::Pause { .. } => "pause",
-        C::Unpause { .. } => "unpause",
-        C::ConfigureOracle { .. } => "configure_oracle",
-        C::OracleUpdate { .. } => "oracle_update",
-        C::ConfigureBreaker { .. } => "configure_breaker",
-        C::ChainStatus { .. } => "chain_status",
-        C::GovernBreaker { .. } => "govern_breaker",
-        C::ConfigureVolMargin { .. } => "configure_vol_margin",
-        C::CreateOptionSeries { .. } => "create_option_series",
-        C::SetVolSurface { .. } => "set_vol_surface",
-        C::OptionFill { .. } => "option_fill",
-        C::ExpireSeries { .. } => "expire_series",
-        C::SettleOptions { .. } => "settle_options",
-        C::SetMarginMode { .. } => "set_margin_mode",
-        C::ConfigureLiquidation { .. } => "configure_liquidation",
-        C::Liquidate { .. } => "liquidate",
-        C::StartAuction { .. } => "start_auction",
-        C::TakeAuction { .. } => "take_auction",
-        C::RedoAuction { .. } => "redo_auction",
-        C::SetAuctionBreaker { .. } => "set_auction_breaker",
-        C::Shutdown { .. } => "shutdown",
-        C::Claim { .. } => "claim",
-    }
+    c.kind()
 }

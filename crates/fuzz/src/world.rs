@@ -30,6 +30,7 @@ fn r(x: f64) -> Ratio {
 
 fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

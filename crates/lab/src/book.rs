@@ -348,6 +348,7 @@ impl Tx<'_> {
     fn apply(&mut self, row: &str, cmd: Command) -> Result<(), LabError> {
         self.buf.clear();
         let env = Envelope {
+            by: None,
             time: Timestamp(T0_MS),
             cmd,
         };

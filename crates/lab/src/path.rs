@@ -270,6 +270,7 @@ pub fn take_turn(
             };
             buf.clear();
             let env = Envelope {
+                by: None,
                 time: Timestamp(order.time_ms),
                 cmd: order.cmd,
             };
@@ -431,6 +432,7 @@ pub fn funding_phase(eng: &mut Engine, markets: &[MarketId], t: i64, rec: &mut R
         let m = &eng.state().markets[market.idx()];
         let (before, long_oi) = (m.funding_index, m.long_oi.0);
         let env = Envelope {
+            by: None,
             time: Timestamp(t),
             cmd: Command::SettleFunding { market },
         };

@@ -49,6 +49,7 @@ pub fn apply(
 ) -> Result<(), LabError> {
     buf.clear();
     let env = Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     };

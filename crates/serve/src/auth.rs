@@ -18,11 +18,17 @@
 //!
 //! `ballast serve --hash-token SECRET` prints the hash to put in the file. Without a token file
 //! every request acts as `operator` (a local development server).
+//!
+//! The roles are the engine's ([`ballast_engine::roles`]): each principal converts to engine
+//! grants and [`authorize`] asks the engine's one permission matrix. For an engine whose role
+//! registry is sealed, an entry's `"principal": N` is the engine principal the token signs as:
+//! [`stamp`] puts it in the envelope's `by`, and the engine checks it against its registry.
 
 use crate::error::ServeError;
-use ballast_engine::ids::{AccountId, AssetId, OwnerId};
+use ballast_engine::ids::{AssetId, OwnerId, PrincipalId};
+use ballast_engine::roles::{self, Grant};
 use ballast_engine::state::State;
-use ballast_engine::{Command, Role};
+use ballast_engine::{Command, Envelope};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -69,15 +75,6 @@ impl Principal {
             Principal::Owner { .. } => "owner",
         }
     }
-
-    /// The owner this principal may act as, if any.
-    fn acting_owner(&self) -> Option<OwnerId> {
-        match self {
-            Principal::Owner { owner } => Some(*owner),
-            Principal::Keeper { owner } => *owner,
-            _ => None,
-        }
-    }
 }
 
 /// A refused authorization: which principal, which command, and why.
@@ -85,7 +82,18 @@ impl Principal {
 pub struct Forbidden {
     pub principal: &'static str,
     pub command: &'static str,
-    pub reason: String,
+    pub cause: Denial,
+}
+
+/// Why a principal is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// The command needs a grant the principal does not hold.
+    #[error("the command needs {0}")]
+    Needs(roles::Need),
+    /// The envelope is signed as another engine principal than the token's.
+    #[error("the token may not sign as {0}")]
+    SignsAs(PrincipalId),
 }
 
 #[derive(Deserialize)]
@@ -99,14 +107,19 @@ struct TokenEntry {
     #[allow(dead_code)]
     name: String,
     hash: String,
+    /// The engine principal this token signs as (`by`), for an engine with a sealed role
+    /// registry.
+    #[serde(default, rename = "principal")]
+    signer: Option<PrincipalId>,
     #[serde(flatten)]
     principal: Principal,
 }
 
-/// The token table: BLAKE3 hash of a token → principal. `None` table: open mode.
+/// The token table: BLAKE3 hash of a token → principal and engine signer. `None` table:
+/// open mode.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    by_hash: Option<HashMap<String, Principal>>,
+    by_hash: Option<HashMap<String, (Principal, Option<PrincipalId>)>>,
 }
 
 /// The hash stored for a token.
@@ -139,7 +152,7 @@ impl Tokens {
             if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("token {:?}: hash must be 64 hex digits", t.name));
             }
-            by_hash.insert(h, t.principal);
+            by_hash.insert(h, (t.principal, t.signer));
         }
         Ok(Tokens {
             by_hash: Some(by_hash),
@@ -150,132 +163,76 @@ impl Tokens {
     pub fn principal(&self, token: Option<&str>) -> Option<Principal> {
         match (&self.by_hash, token) {
             (None, _) => Some(Principal::Operator),
-            (Some(map), Some(t)) => map.get(&hash_token(t)).cloned(),
+            (Some(map), Some(t)) => map.get(&hash_token(t)).map(|(p, _)| p.clone()),
             (Some(_), None) => None,
+        }
+    }
+
+    /// The engine principal a bearer token signs as, if its entry names one.
+    pub fn signer(&self, token: Option<&str>) -> Option<PrincipalId> {
+        let (map, t) = (self.by_hash.as_ref()?, token?);
+        map.get(&hash_token(t)).and_then(|(_, s)| *s)
+    }
+}
+
+impl Principal {
+    /// The engine grants this principal holds (the operator holds no grant: it is the
+    /// service's own bypass for an open engine, see [`authorize`]).
+    pub fn grants(&self) -> Vec<Grant> {
+        match self {
+            Principal::Operator => vec![],
+            Principal::Governor => vec![Grant::Governor],
+            Principal::Guardian => vec![Grant::Guardian],
+            Principal::Oracle { assets } => vec![Grant::Oracle {
+                assets: assets.clone(),
+            }],
+            Principal::Keeper { owner: None } => vec![Grant::Keeper { owner: None }],
+            Principal::Keeper { owner: Some(o) } => vec![
+                Grant::Keeper { owner: Some(*o) },
+                Grant::Owner { owner: *o },
+            ],
+            Principal::Venue => vec![Grant::Venue],
+            Principal::Owner { owner } => vec![Grant::Owner { owner: *owner }],
         }
     }
 }
 
-fn owner_of(state: &State, a: AccountId) -> Option<OwnerId> {
-    state.accounts.get(a.idx()).map(|acc| acc.owner)
-}
-
-/// Whether `p` may submit `cmd` given the ledger `state` (account owners).
+/// Whether `p` may submit `cmd` given the ledger `state`: the engine's own permission matrix
+/// ([`roles::check_grants`]) over the principal's grants, so the service and the engine
+/// cannot disagree. Once the engine's registry is sealed the engine checks the signer again
+/// against its registry (the authoritative check); this one refuses early with a 403.
 pub fn authorize(p: &Principal, cmd: &Command, state: &State) -> Result<(), Forbidden> {
     if *p == Principal::Operator {
         return Ok(());
     }
-    let deny = |reason: String| Forbidden {
+    roles::check_grants(&p.grants(), cmd, state).map_err(|needs| Forbidden {
         principal: p.name(),
-        command: crate::kind::kind(cmd),
-        reason,
-    };
-    let owns = |accounts: &[AccountId]| -> Result<(), Forbidden> {
-        let me = p.acting_owner();
-        for &a in accounts {
-            match (me, owner_of(state, a)) {
-                // An unknown account: the engine refuses it with its own reason.
-                (Some(_), None) => {}
-                (Some(m), Some(o)) if m == o => {}
-                (Some(m), Some(o)) => {
-                    return Err(deny(format!(
-                        "{a} belongs to owner {}, the caller is owner {}",
-                        o.0, m.0
-                    )))
-                }
-                (None, _) => return Err(deny(format!("{} holds no accounts", p.name()))),
-            }
+        command: cmd.kind(),
+        cause: Denial::Needs(needs),
+    })
+}
+
+/// Signs `env` as the token's engine principal (`"principal"` in the token file). A caller
+/// may not sign as anyone else; the operator relays whatever signature the envelope carries.
+pub fn stamp(
+    p: &Principal,
+    signer: Option<PrincipalId>,
+    env: &mut Envelope,
+) -> Result<(), Forbidden> {
+    if *p == Principal::Operator {
+        return Ok(());
+    }
+    match (signer, env.by) {
+        (Some(s), None) => env.by = Some(s),
+        (Some(s), Some(b)) if s == b => {}
+        (_, Some(b)) => {
+            return Err(Forbidden {
+                principal: p.name(),
+                command: env.cmd.kind(),
+                cause: Denial::SignsAs(b),
+            })
         }
-        Ok(())
-    };
-    if let Some(role) = claimed_role(cmd) {
-        return holds_role(p, role).map_err(deny);
+        (None, None) => {}
     }
-    use Command::*;
-    match cmd {
-        SetPrice { asset, .. } | OracleUpdate { asset, .. } | SetVolSurface { asset, .. } => {
-            feeds(p, *asset).map_err(deny)
-        }
-        ChainStatus { .. } => match p {
-            Principal::Oracle { .. } => Ok(()),
-            _ => Err(deny("only an oracle feeder reports chain status".into())),
-        },
-        SettleFunding { .. } | ExpireSeries { .. } => match p {
-            Principal::Keeper { .. } => Ok(()),
-            _ => Err(deny("only a keeper advances funding and expiries".into())),
-        },
-        OpenAccount { owner, .. } => match p.acting_owner() {
-            Some(m) if m == *owner => Ok(()),
-            _ => Err(deny(format!(
-                "may not open an account for owner {}",
-                owner.0
-            ))),
-        },
-        Deposit { account, .. }
-        | Withdraw { account, .. }
-        | Borrow { account, .. }
-        | SetMarginMode { account, .. }
-        | SettleOptions { account, .. }
-        | Claim { account, .. } => owns(&[*account]),
-        Transfer { from, .. } => owns(&[*from]),
-        TakeAuction { bidder, .. } => owns(&[*bidder]),
-        Fill { taker, maker, .. } | OptionFill { taker, maker, .. } => match p {
-            Principal::Venue => Ok(()),
-            _ => owns(&[*taker, *maker]),
-        },
-        Liquidate { liquidator: k, .. }
-        | StartAuction { keeper: k, .. }
-        | RedoAuction { keeper: k, .. } => match p {
-            Principal::Keeper { owner: None } => Ok(()),
-            Principal::Keeper { owner: Some(_) } => owns(&[*k]),
-            _ => Err(deny("only a keeper liquidates".into())),
-        },
-        // Commands with a `role` field were handled above; anything new is operator-only
-        // until it is given a rule here.
-        _ => Err(deny("no role but operator may submit this command".into())),
-    }
-}
-
-/// The `role` a governance command claims (`None` for every other command).
-fn claimed_role(cmd: &Command) -> Option<Role> {
-    use Command::*;
-    match cmd {
-        CreateAsset { role, .. }
-        | CreatePool { role, .. }
-        | AddCollateral { role, .. }
-        | CreateMarket { role, .. }
-        | Propose { role, .. }
-        | Execute { role, .. }
-        | Cancel { role, .. }
-        | Pause { role, .. }
-        | Unpause { role, .. }
-        | ConfigureOracle { role, .. }
-        | ConfigureBreaker { role, .. }
-        | GovernBreaker { role, .. }
-        | ConfigureVolMargin { role, .. }
-        | CreateOptionSeries { role, .. }
-        | ConfigureLiquidation { role, .. }
-        | SetAuctionBreaker { role, .. }
-        | Shutdown { role, .. } => Some(*role),
-        _ => None,
-    }
-}
-
-fn holds_role(p: &Principal, role: Role) -> Result<(), String> {
-    match (p, role) {
-        (Principal::Governor, Role::Governor) | (Principal::Guardian, Role::Guardian) => Ok(()),
-        _ => Err(format!(
-            "the command claims role {role:?}, the caller holds {}",
-            p.name()
-        )),
-    }
-}
-
-fn feeds(p: &Principal, asset: AssetId) -> Result<(), String> {
-    match p {
-        Principal::Oracle { assets: None } => Ok(()),
-        Principal::Oracle { assets: Some(list) } if list.contains(&asset) => Ok(()),
-        Principal::Oracle { .. } => Err(format!("this feeder does not feed {asset}")),
-        _ => Err("only an oracle feeder publishes market data".into()),
-    }
+    Ok(())
 }

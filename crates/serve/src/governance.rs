@@ -9,6 +9,7 @@ use crate::refusal::Refusal;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
+use ballast_engine::state::Change;
 use serde_json::{json, Value};
 
 /// Proposals, recent changes and halted-market exposure, at the published state.
@@ -27,10 +28,14 @@ pub async fn governance(
         .iter()
         .enumerate()
         .map(|(i, p)| {
+            let (key, value) = match &p.change {
+                Change::Param { key, value } => (key.to_string(), json!(key.format_value(*value))),
+                Change::Command { command } => (command.kind().to_string(), json!(command)),
+            };
             json!({
                 "proposal": i,
-                "key": p.key.to_string(),
-                "value": p.key.format_value(p.value),
+                "key": key,
+                "value": value,
                 "proposed_at": p.proposed_at,
                 "eta": p.eta,
                 "state": p.state,

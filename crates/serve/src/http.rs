@@ -70,18 +70,21 @@ pub fn router(app: App, max_body: usize) -> Router {
 
 /// The caller's principal from `Authorization: Bearer TOKEN`.
 pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, Refusal> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    app.tokens.principal(token).ok_or_else(|| {
+    app.tokens.principal(bearer(headers)).ok_or_else(|| {
         Refusal::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "a valid bearer token is required",
         )
     })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 fn malformed(message: String) -> Refusal {
@@ -252,7 +255,11 @@ async fn submit(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response,
         }
     }
     let key = idempotency_key(headers)?;
-    let (envs, single) = parse_body(body)?;
+    let (mut envs, single) = parse_body(body)?;
+    let signer = app.tokens.signer(bearer(headers));
+    for env in &mut envs {
+        crate::auth::stamp(&principal, signer, env).map_err(|f| Refusal::forbidden(&f))?;
+    }
     let (reply, rx) = oneshot::channel();
     let sub = Submission {
         principal,

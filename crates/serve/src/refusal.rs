@@ -50,10 +50,23 @@ impl Refusal {
     /// An engine rejection: 403 for a role the engine refuses, 404 for an unknown object, 409
     /// for time going backwards, 422 for every other business rule.
     pub fn from_reject(r: &Reject) -> Refusal {
+        if let Reject::Unauthorized {
+            principal,
+            claimed,
+            needs,
+            command,
+        } = r
+        {
+            // The engine's role refusal, with its need as typed JSON (not parsed from Debug).
+            let fields = serde_json::json!({
+                "principal": principal, "claimed": claimed, "needs": needs, "command": command,
+            });
+            return Refusal::new(StatusCode::FORBIDDEN, "unauthorized", r.to_string())
+                .with_fields(fields);
+        }
         let debug = format!("{r:?}");
         let (code, fields) = parse_debug(&debug);
         let status = match r {
-            Reject::Unauthorized { .. } => StatusCode::FORBIDDEN,
             Reject::TimeWentBackwards { .. } => StatusCode::CONFLICT,
             _ if code.starts_with("unknown_") => StatusCode::NOT_FOUND,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -63,8 +76,12 @@ impl Refusal {
 
     /// A principal acting outside its role.
     pub fn forbidden(f: &Forbidden) -> Refusal {
-        Refusal::new(StatusCode::FORBIDDEN, "forbidden", f.reason.clone())
-            .with_fields(serde_json::json!({ "principal": f.principal, "command": f.command }))
+        let mut fields = serde_json::json!({ "principal": f.principal, "command": f.command });
+        match f.cause {
+            crate::auth::Denial::Needs(n) => fields["needs"] = serde_json::json!(n),
+            crate::auth::Denial::SignsAs(p) => fields["signs_as"] = serde_json::json!(p),
+        }
+        Refusal::new(StatusCode::FORBIDDEN, "forbidden", f.cause.to_string()).with_fields(fields)
     }
 
     /// The journal cannot be written: nothing was acknowledged.

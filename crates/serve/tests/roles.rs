@@ -98,10 +98,9 @@ async fn each_role_acts_only_within_its_rights() {
 }
 
 /// Every command kind under every principal, against a book where owner i owns account i:
-/// accepted by `authorize` exactly where the role table of the README allows. (Commands are
-/// taken from the example journals where their configuration is long; the four kinds that no
-/// example holds — `configure_breaker`, `configure_vol_margin`, `create_option_series`,
-/// `set_vol_surface` — go through the same claimed-role rule as `configure_oracle`.)
+/// accepted by `authorize` (the engine's permission matrix over each token's grants) exactly
+/// where the role table of the README allows. Commands are taken from the example journals
+/// where their configuration is long, or built from their types.
 #[test]
 fn role_matrix_over_every_command() {
     use ballast_serve::auth::{authorize, Principal};
@@ -150,6 +149,57 @@ fn role_matrix_over_every_command() {
         cmds.push((from_examples(k), GOV));
     }
     cmds.push((from_examples("configure_oracle"), GOV));
+    use ballast_engine::Command as C;
+    use ballast_engine::Role::Governor;
+    cmds.push((
+        C::ConfigureBreaker {
+            role: Governor,
+            scope: ballast_engine::Scope::Market(ballast_engine::ids::MarketId(0)),
+            config: ballast_oracle::breaker::BreakerConfig::default(),
+        },
+        GOV,
+    ));
+    cmds.push((
+        C::ConfigureVolMargin {
+            role: Governor,
+            market: ballast_engine::ids::MarketId(0),
+            config: ballast_engine::volmargin::VolMarginConfig {
+                model: ballast_engine::volmargin::VolModel::Ewma { lambda: 0.94 },
+                interval_ms: 60_000,
+                k: 3.0,
+                horizon: 4.0,
+                max_step: 0.02,
+            },
+        },
+        GOV,
+    ));
+    cmds.push((
+        parse(json!({"type": "create_option_series", "role": g, "pool": 0, "underlying": 1, "kind": "call", "strike": 70000.0, "expiry": 1_800_000_000_000i64})),
+        GOV,
+    ));
+    cmds.push((
+        parse(json!({"type": "set_vol_surface", "asset": 1, "surface": {"type": "grid", "expiries": [0.1, 1.0], "log_moneyness": [-1.0, 1.0], "vols": [[0.6, 0.6], [0.6, 0.6]]}})),
+        FEED,
+    ));
+    // Roles: sealing is the governor's (the engine is open here); a grant or revoke runs
+    // only from an executed proposal, so no token may send one; queuing one is the governor's.
+    cmds.push((
+        parse(json!({"type": "seal_roles", "holders": [{"principal": 1, "grants": [{"role": "governor"}]}]})),
+        GOV,
+    ));
+    const NOBODY: &[&str] = &["operator"];
+    cmds.push((
+        parse(json!({"type": "grant_role", "principal": 7, "grant": {"role": "venue"}})),
+        NOBODY,
+    ));
+    cmds.push((
+        parse(json!({"type": "revoke_role", "principal": 1, "grant": {"role": "governor"}})),
+        NOBODY,
+    ));
+    cmds.push((
+        parse(json!({"type": "propose_command", "role": g, "command": {"type": "create_asset", "role": g, "symbol": "SOL", "decimals": 9}})),
+        GOV,
+    ));
     cmds.push((from_examples("oracle_update"), FEED));
     for v in [
         json!({"type": "propose", "role": g, "key": {"scope": "market", "market": 0, "field": "init_margin"}, "value": 1}),
@@ -236,9 +286,89 @@ fn role_matrix_over_every_command() {
             assert_eq!(got, allowed.contains(name), "{} as {name}", kind(cmd));
         }
     }
-    assert_eq!(
-        kinds.len(),
-        37 - 4,
-        "every command kind but the four named above: {kinds:?}"
-    );
+    assert_eq!(kinds.len(), 41, "every command kind: {kinds:?}");
+}
+
+/// An engine whose role registry is sealed at genesis: each token signs as its engine
+/// principal, the engine checks the signature against its registry, a token cannot sign as
+/// another principal, an unsigned command is refused by the engine itself, a listing must go
+/// through the timelock, and the signed journal recovers to the same hash after a restart.
+#[tokio::test]
+async fn a_sealed_engine_checks_each_tokens_signature() {
+    use ballast_engine::ids::{OwnerId, PrincipalId};
+    use ballast_engine::roles::{Grant, Holder};
+    let dir = tempfile::tempdir().unwrap();
+    let mut genesis = ballast_engine::demo::synthetic_book(TRADERS, 7);
+    let holder = |p: u32, grant: Grant| Holder {
+        principal: PrincipalId(p),
+        grants: vec![grant],
+    };
+    genesis.push(ballast_engine::Envelope {
+        time: ballast_engine::num::Timestamp(T - 50),
+        by: None,
+        cmd: ballast_engine::Command::SealRoles {
+            holders: vec![
+                holder(1, Grant::Governor),
+                holder(10, Grant::Owner { owner: OwnerId(1) }),
+                holder(11, Grant::Owner { owner: OwnerId(2) }),
+            ],
+        },
+    });
+    let g = dir.path().join("sealed.jsonl");
+    std::fs::write(&g, ballast_engine::journal::to_text(&genesis)).unwrap();
+    let entry = |name: &str, extra: Value| {
+        let mut v = json!({ "name": name, "hash": hash_token(&format!("secret-{name}")) });
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
+    };
+    let tokens = dir.path().join("tokens.json");
+    let file = json!({ "tokens": [
+        entry("gov", json!({"role": "governor", "principal": 1})),
+        entry("alice", json!({"role": "owner", "owner": 1, "principal": 10})),
+        entry("mallory", json!({"role": "owner", "owner": 2})),
+    ]});
+    std::fs::write(&tokens, file.to_string()).unwrap();
+    let mut c = config(&dir.path().join("d"), &g);
+    c.tokens = Some(tokens.clone());
+    let (srv, base) = start(c).await;
+    let gov = tok("gov");
+    let before = state_hash_as(&base, Some(&gov)).await;
+
+    // The token's principal signs: accepted (the sealed engine refuses anything unsigned).
+    let (s, b) = post(&base, Some(&tok("alice")), &deposit(T, 1, 1)).await;
+    assert_eq!(s, 200, "{b}");
+    let after_alice = state_hash_as(&base, Some(&gov)).await;
+    assert_ne!(after_alice, before);
+    // A token with no engine principal: the service lets the owner through, the engine
+    // refuses the unsigned command, typed, and nothing changes.
+    let (s, b) = post(&base, Some(&tok("mallory")), &deposit(T, 2, 1)).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("unauthorized")), "{b}");
+    assert_eq!(b["fields"]["principal"], Value::Null);
+    assert_eq!(b["fields"]["command"], "deposit");
+    // Alice may not sign as Bob's principal.
+    let mut as_bob = deposit(T, 1, 1);
+    as_bob["by"] = json!(11);
+    let (s, b) = post(&base, Some(&tok("alice")), &as_bob).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")), "{b}");
+    assert_eq!(b["fields"]["signs_as"], 11);
+    // The governor lists only through the timelock (the service's check, the engine's matrix).
+    let direct = json!({"time": T, "cmd": {"type": "create_asset", "role": "governor", "symbol": "SOL", "decimals": 9}});
+    let (s, b) = post(&base, Some(&gov), &direct).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")), "{b}");
+    assert_eq!(b["fields"]["needs"]["needs"], "proposal", "{b}");
+    assert_eq!(state_hash_as(&base, Some(&gov)).await, after_alice);
+    let queued = json!({"time": T, "cmd": {"type": "propose_command", "role": "governor", "command": direct["cmd"]}});
+    let (s, b) = post(&base, Some(&gov), &queued).await;
+    assert_eq!(s, 200, "{b}");
+    let live = state_hash_as(&base, Some(&gov)).await;
+    srv.shutdown().await.unwrap();
+
+    // The signed journal recovers to the same state.
+    let mut c = config(&dir.path().join("d"), &g);
+    c.tokens = Some(tokens);
+    let (srv, base) = start(c).await;
+    assert_eq!(state_hash_as(&base, Some(&gov)).await, live);
+    srv.shutdown().await.unwrap();
 }

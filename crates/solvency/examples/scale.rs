@@ -110,6 +110,7 @@ fn engine_bench(n: usize, secret: &Secret) -> Result<(), Box<dyn std::error::Err
     let mut rng = SplitMix(7);
     for i in 0..n as u32 {
         let at = |cmd| Envelope {
+            by: None,
             time: Timestamp(0),
             cmd,
         };

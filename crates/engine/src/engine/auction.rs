@@ -435,7 +435,6 @@ impl Engine {
 
     pub(super) fn set_auction_breaker(
         &mut self,
-        role: Role,
         pool: PoolId,
         level: u8,
         out: &mut Vec<Event>,
@@ -446,15 +445,9 @@ impl Engine {
                 "auction breaker levels are 0 to 3",
             )));
         }
-        let cur = self.state.pools[pool.idx()].liquidation.breaker;
         // An emergency stop may only tighten at once (guardian or governor); loosening goes
-        // through `Propose` on `ParamKey::AuctionBreaker` and its timelock.
-        if level < cur {
-            return Err(Reject::Unauthorized {
-                role,
-                action: "lower the auction breaker without the timelock (propose auction_breaker)",
-            });
-        }
+        // through `Propose` on `ParamKey::AuctionBreaker` and its timelock (the rule is
+        // `roles::required`, checked before this runs).
         self.state.pools[pool.idx()].liquidation.breaker = level;
         out.push(Event::AuctionBreakerSet { pool, level });
         Ok(())

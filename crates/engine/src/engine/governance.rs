@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::params::DISCRETE_DELAY_FACTOR;
-use crate::state::ParamChange;
+use crate::state::{Change, ParamChange};
 
 impl Engine {
     /// The current raw value of a governed setting (see [`ParamKey::format_value`]).
@@ -189,28 +189,14 @@ impl Engine {
     pub(super) fn propose(
         &mut self,
         now: Timestamp,
-        role: Role,
         key: ParamKey,
         value: i64,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        governor(role, "propose parameter changes")?;
         self.check_change(&key, value)?;
-        let id = ProposalId(self.state.proposals.len() as u32);
-        let eta = Timestamp(
-            now.0
-                .checked_add(self.state.governance.timelock_ms)
-                .ok_or(Reject::Overflow)?,
-        );
-        self.state.proposals.push(Proposal {
-            key,
-            value,
-            proposed_at: now,
-            eta,
-            state: ProposalState::Pending,
-        });
+        let (proposal, eta) = self.queue(now, Change::Param { key, value })?;
         out.push(Event::ParamProposed {
-            proposal: id,
+            proposal,
             key,
             value,
             eta,
@@ -218,14 +204,54 @@ impl Engine {
         Ok(())
     }
 
+    /// Queues a listing, an install or a role change behind the timelock. It is dry-run now
+    /// on a copy (so a proposal that could not execute today is refused with the command's
+    /// own reason) and checked again when executed.
+    pub(super) fn propose_command(
+        &mut self,
+        now: Timestamp,
+        command: &Command,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        if !crate::roles::through_timelock(command) {
+            return Err(Reject::NotProposable(command.kind()));
+        }
+        let mut trial = self.clone();
+        trial.dispatch(now, command, &mut Vec::new())?;
+        let change = Change::Command {
+            command: Box::new(command.clone()),
+        };
+        let (proposal, eta) = self.queue(now, change)?;
+        out.push(Event::CommandProposed {
+            proposal,
+            command: Box::new(command.clone()),
+            eta,
+        });
+        Ok(())
+    }
+
+    fn queue(&mut self, now: Timestamp, change: Change) -> Result<(ProposalId, Timestamp), Reject> {
+        let id = ProposalId(self.state.proposals.len() as u32);
+        let eta = Timestamp(
+            now.0
+                .checked_add(self.state.governance.timelock_ms)
+                .ok_or(Reject::Overflow)?,
+        );
+        self.state.proposals.push(Proposal {
+            change,
+            proposed_at: now,
+            eta,
+            state: ProposalState::Pending,
+        });
+        Ok((id, eta))
+    }
+
     pub(super) fn execute(
         &mut self,
         now: Timestamp,
-        role: Role,
         id: ProposalId,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        governor(role, "execute proposals")?;
         let p = self
             .state
             .proposal(id)
@@ -247,24 +273,40 @@ impl Engine {
                 expired_at: expires,
             });
         }
-        if let Some(earliest) = self.next_change_allowed(&p.key)? {
-            if now < earliest {
-                return Err(Reject::ParamChangeTooSoon {
-                    key: p.key,
-                    earliest,
-                });
+        match p.change {
+            Change::Param { key, value } => self.execute_param(now, id, key, value, out)?,
+            Change::Command { command } => {
+                // The timelock is the authority: the payload runs without a role check.
+                out.push(Event::ProposalExecuted { proposal: id });
+                self.dispatch(now, &command, out)?;
             }
         }
-        let old = self.check_change(&p.key, p.value)?;
-        let changed = self.changed_copy(&p.key, p.value)?;
-        self.install(now, changed)?;
-        self.record_change(p.key, now);
         self.state.proposals[id.idx()].state = ProposalState::Executed;
+        Ok(())
+    }
+
+    fn execute_param(
+        &mut self,
+        now: Timestamp,
+        id: ProposalId,
+        key: ParamKey,
+        value: i64,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        if let Some(earliest) = self.next_change_allowed(&key)? {
+            if now < earliest {
+                return Err(Reject::ParamChangeTooSoon { key, earliest });
+            }
+        }
+        let old = self.check_change(&key, value)?;
+        let changed = self.changed_copy(&key, value)?;
+        self.install(now, changed)?;
+        self.record_change(key, now);
         out.push(Event::ParamExecuted {
             proposal: id,
-            key: p.key,
+            key,
             old,
-            new: p.value,
+            new: value,
         });
         Ok(())
     }
@@ -355,20 +397,9 @@ impl Engine {
         }
     }
 
-    pub(super) fn cancel(
-        &mut self,
-        role: Role,
-        id: ProposalId,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
+    pub(super) fn cancel(&mut self, id: ProposalId, out: &mut Vec<Event>) -> Result<(), Reject> {
         // The guardian may veto a queued change (Aave's guardian cancels steward updates); it
-        // can never execute or propose one.
-        if role != Role::Governor && role != Role::Guardian {
-            return Err(Reject::Unauthorized {
-                role,
-                action: "cancel proposals",
-            });
-        }
+        // can never execute or propose one (`roles::required`).
         let p = self.state.proposal(id).ok_or(Reject::UnknownProposal(id))?;
         if p.state != ProposalState::Pending {
             return Err(Reject::ProposalNotPending(id));
@@ -378,17 +409,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Pauses (anyone with a role may stop the presses) or unpauses (the governor only) a scope.
+    /// Pauses (the guardian or the governor may stop the presses) or unpauses (the governor
+    /// only; `roles::required`) a scope.
     pub(super) fn pause(
         &mut self,
-        role: Role,
         scope: Scope,
         on: bool,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        if !on {
-            governor(role, "unpause")?;
-        }
         match scope {
             Scope::Global => self.state.paused = on,
             Scope::Pool(p) => {

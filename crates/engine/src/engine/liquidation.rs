@@ -772,12 +772,10 @@ impl Engine {
 
     pub(super) fn configure_liquidation(
         &mut self,
-        role: Role,
         pool: PoolId,
         params: &LiquidationParams,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        governor(role, "configure liquidation")?;
         self.pool(pool)?;
         if self.state.accounts.iter().any(|a| a.pool == pool) {
             return Err(Reject::AlreadyConfigured(pool));

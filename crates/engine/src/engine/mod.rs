@@ -9,7 +9,7 @@
 //! the state byte-for-byte unchanged.
 
 use crate::command::{Command, Envelope, Scope};
-use crate::error::{Reject, Role};
+use crate::error::Reject;
 use crate::event::Event;
 use crate::funding::{self, FUNDING_INDEX_SCALE};
 use crate::ids::{AccountId, AssetId, MarketId, OwnerId, PoolId, ProposalId};
@@ -24,6 +24,7 @@ use crate::risk::RiskIndex;
 use crate::state::*;
 use smallvec::SmallVec;
 
+mod access;
 mod auction;
 mod balances;
 mod governance;
@@ -71,14 +72,6 @@ pub struct Engine {
     risk: RiskIndex,
     /// Time at which risk is evaluated: the command being applied, else the last accepted one.
     clock: Timestamp,
-}
-
-fn governor(role: Role, action: &'static str) -> Result<(), Reject> {
-    if role == Role::Governor {
-        Ok(())
-    } else {
-        Err(Reject::Unauthorized { role, action })
-    }
 }
 
 /// Longest asset symbol, market symbol or pool name, in bytes.
@@ -174,6 +167,7 @@ impl Engine {
                 got: now,
             });
         }
+        crate::roles::authorize(&self.state, env.by, &env.cmd)?;
         let mark = out.len();
         self.clock = now;
         let r = self.dispatch(now, &env.cmd, out);
@@ -200,10 +194,10 @@ impl Engine {
         self.check_frozen(cmd)?;
         match *cmd {
             // listing
-            C::CreateAsset { role, ref symbol, decimals } => self.create_asset(role, symbol, decimals, out),
-            C::CreatePool { role, ref name, quote, ref params } => self.create_pool(now, role, name, quote, params, out),
-            C::AddCollateral { role, pool, asset, init_weight, maint_weight } => self.add_collateral(role, pool, asset, init_weight, maint_weight, out),
-            C::CreateMarket { role, ref symbol, pool, base, ref params } => self.create_market(now, &MarketListing { role, symbol, pool, base, params }, out),
+            C::CreateAsset { ref symbol, decimals, .. } => self.create_asset(symbol, decimals, out),
+            C::CreatePool { ref name, quote, ref params, .. } => self.create_pool(now, name, quote, params, out),
+            C::AddCollateral { pool, asset, init_weight, maint_weight, .. } => self.add_collateral(pool, asset, init_weight, maint_weight, out),
+            C::CreateMarket { ref symbol, pool, base, ref params, .. } => self.create_market(now, &MarketListing { symbol, pool, base, params }, out),
             C::OpenAccount { owner, pool } => self.open_account(owner, pool, out),
             // balances and lending
             C::Deposit { account, asset, amount } => self.deposit(now, account, asset, amount, out),
@@ -214,35 +208,40 @@ impl Engine {
             C::SetPrice { asset, price } => self.set_price(now, asset, price, out),
             C::Fill { market, taker, maker, size, price } => self.fill(now, &Trade { market, taker, maker, size, price }, out),
             C::SettleFunding { market } => self.settle_market_funding(now, market, out),
-            C::ConfigureVolMargin { role, market, ref config } => self.configure_vol_margin(role, market, config, out),
+            C::ConfigureVolMargin { market, ref config, .. } => self.configure_vol_margin(market, config, out),
             // governance
-            C::Propose { role, key, value } => self.propose(now, role, key, value, out),
-            C::Execute { role, proposal } => self.execute(now, role, proposal, out),
-            C::Cancel { role, proposal } => self.cancel(role, proposal, out),
-            C::Pause { role, scope } => self.pause(role, scope, true, out),
-            C::Unpause { role, scope } => self.pause(role, scope, false, out),
+            C::Propose { key, value, .. } => self.propose(now, key, value, out),
+            C::Execute { proposal, .. } => self.execute(now, proposal, out),
+            C::Cancel { proposal, .. } => self.cancel(proposal, out),
+            C::Pause { scope, .. } => self.pause(scope, true, out),
+            C::Unpause { scope, .. } => self.pause(scope, false, out),
             // oracle and breakers
-            C::ConfigureOracle { role, asset, ref sources, ref config, ref stable } => self.configure_oracle(role, asset, sources, config, stable, out),
+            C::ConfigureOracle { asset, ref sources, ref config, ref stable, .. } => self.configure_oracle(asset, sources, config, stable, out),
             C::OracleUpdate { asset, ref quotes } => self.oracle_update(now, asset, quotes, out),
-            C::ConfigureBreaker { role, scope, ref config } => self.configure_breaker(role, scope, config, out),
+            C::ConfigureBreaker { scope, ref config, .. } => self.configure_breaker(scope, config, out),
             C::ChainStatus { halted, congestion } => self.chain_status(now, halted, congestion, out),
-            C::GovernBreaker { role, scope, mode } => self.govern_breaker(now, role, scope, mode, out),
+            C::GovernBreaker { scope, mode, .. } => self.govern_breaker(now, scope, mode, out),
             // options
-            C::CreateOptionSeries { role, pool, underlying, kind, strike, expiry } => self.create_series(now, &SeriesListing { role, pool, underlying, kind, strike, expiry }, out),
+            C::CreateOptionSeries { pool, underlying, kind, strike, expiry, .. } => self.create_series(now, &SeriesListing { pool, underlying, kind, strike, expiry }, out),
             C::SetVolSurface { asset, ref surface } => self.set_vol_surface(asset, surface, out),
             C::OptionFill { series, taker, maker, size, premium } => self.option_fill(now, &OptionTrade { series, taker, maker, size, premium }, out),
             C::ExpireSeries { series } => self.expire_series(now, series, out),
             C::SettleOptions { account } => self.settle_options(now, account, out),
             C::SetMarginMode { account, mode } => self.set_margin_mode(now, account, mode, out),
             // liquidation, auctions, shutdown
-            C::ConfigureLiquidation { role, pool, ref params } => self.configure_liquidation(role, pool, params, out),
+            C::ConfigureLiquidation { pool, ref params, .. } => self.configure_liquidation(pool, params, out),
             C::Liquidate { liquidator, account, market, max_size } => self.liquidate(now, liquidator, account, market, max_size, out),
             C::StartAuction { account, keeper } => self.start_auction(now, account, keeper, out),
             C::TakeAuction { auction, bidder, max_amount, price_limit } => self.take_auction(now, auction, bidder, max_amount, price_limit, out),
             C::RedoAuction { auction, keeper } => self.redo_auction(now, auction, keeper, out),
-            C::SetAuctionBreaker { role, pool, level } => self.set_auction_breaker(role, pool, level, out),
-            C::Shutdown { role, pool } => self.shutdown(now, role, pool, out),
+            C::SetAuctionBreaker { pool, level, .. } => self.set_auction_breaker(pool, level, out),
+            C::Shutdown { pool, .. } => self.shutdown(now, pool, out),
             C::Claim { account, asset, amount } => self.claim(account, asset, amount, out),
+            // roles
+            C::SealRoles { ref holders } => self.seal_roles(holders, out),
+            C::GrantRole { principal, ref grant } => self.change_role(principal, grant, true, out),
+            C::RevokeRole { principal, ref grant } => self.change_role(principal, grant, false, out),
+            C::ProposeCommand { ref command, .. } => self.propose_command(now, command, out),
         }
     }
 

@@ -35,7 +35,6 @@ pub struct BookGreeks {
 /// An option series to list: the `CreateOptionSeries` command's fields.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct SeriesListing {
-    pub role: Role,
     pub pool: PoolId,
     pub underlying: AssetId,
     pub kind: OptionKind,
@@ -424,14 +423,12 @@ impl Engine {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let SeriesListing {
-            role,
             pool,
             underlying,
             kind,
             strike,
             expiry,
         } = *listing;
-        governor(role, "list option series")?;
         let p = self.pool(pool)?;
         let a = self.asset(underlying)?;
         if p.quote == underlying {

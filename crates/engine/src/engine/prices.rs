@@ -114,12 +114,10 @@ impl Engine {
 
     pub(super) fn configure_vol_margin(
         &mut self,
-        role: Role,
         market: MarketId,
         config: &crate::volmargin::VolMarginConfig,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        governor(role, "configure volatility margin")?;
         if self.market(market)?.vol_margin.is_some() {
             return Err(Reject::AlreadyInstalled(
                 crate::error::Installed::VolMargin(market),

@@ -162,9 +162,14 @@ impl Engine {
                 [acct(account), None]
             }
             Command::Propose { key: k, .. } => [key(k), None],
-            Command::Execute { proposal, .. } => {
-                [st.proposal(*proposal).and_then(|p| key(&p.key)), None]
-            }
+            Command::Execute { proposal, .. } => match st.proposal(*proposal).map(|p| &p.change) {
+                Some(crate::state::Change::Command { command }) => {
+                    return self.frozen_pool(command)
+                }
+                Some(crate::state::Change::Param { key: k, .. }) => [key(k), None],
+                None => [None, None],
+            },
+            Command::ProposeCommand { command, .. } => return self.frozen_pool(command),
             _ => [None, None],
         };
         pools.into_iter().flatten().find(|p| {
@@ -194,11 +199,9 @@ impl Engine {
     pub(super) fn shutdown(
         &mut self,
         now: Timestamp,
-        role: Role,
         pool: PoolId,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        governor(role, "shut a pool down")?;
         let mut w = self.cage(now, pool)?;
         self.close_positions(&mut w)?;
         self.settle_series_at_shutdown(&mut w)?;

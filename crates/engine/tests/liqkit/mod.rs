@@ -23,6 +23,7 @@ pub fn usdc(x: i64) -> Amount {
 
 pub fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }

@@ -22,6 +22,7 @@ fn weight(percent: i64) -> Ratio {
 
 fn at(cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(T0),
         cmd,
     }

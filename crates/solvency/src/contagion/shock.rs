@@ -164,6 +164,7 @@ pub fn apply_shock(engine: &Engine, shock: Shock) -> Result<ShockReport, Contagi
     let before = tally(engine)?;
     let mut shocked = engine.clone();
     let env = Envelope {
+        by: None,
         time: engine.state().time,
         cmd,
     };

@@ -12,6 +12,7 @@ pub const T0: i64 = 1_700_000_000_000;
 
 pub fn at(t: i64, cmd: Command) -> Envelope {
     Envelope {
+        by: None,
         time: Timestamp(t),
         cmd,
     }
