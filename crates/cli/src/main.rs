@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod out;
+mod ablate;
 mod bench;
 mod feed;
 mod guard;
@@ -118,6 +119,9 @@ enum Cmd {
     /// accounts liquidatable, collateral at risk, liquidations at risk, bad debt, insurance
     /// draw and ADL (`ballast shock --ladder=-5,-10,-20 --assets ETH`).
     Shock(shock::ShockArgs),
+    /// Ablations: each defence of a plan switched off alone, on the same paths as the defended
+    /// run, with the paired effect on loss and P(insolvency) and its 95% interval.
+    Ablate(ablate::AblateArgs),
     /// List the embedded stress scenarios.
     Scenarios,
     /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
@@ -244,6 +248,7 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,
         Cmd::Shock(a) => shock::shock(w, a)?,
+        Cmd::Ablate(a) => ablate::ablate(w, a)?,
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,

@@ -66,6 +66,17 @@ pub enum LabError {
     Merge(String),
     #[error("{0}")]
     Invalid(String),
+    /// An ablation's knock-out that does not load or breaks the pairing of paths.
+    #[error("ablation of `{defence}` in {scenario}: {source}")]
+    Knockout {
+        scenario: String,
+        defence: String,
+        // In the message, not `#[source]`: a chain printer would print it twice.
+        source: Box<LabError>,
+    },
+    /// A knock-out that changes `paths` or `seed`: its paths could not be paired.
+    #[error("ablation of `{defence}`: a knock-out must not change paths or seed (the pairing needs the same paths)")]
+    UnpairedKnockout { defence: String },
     /// A shock-ladder rung that leaves no price (at or below −100 %) or is not a number.
     #[error("--ladder: a shock of {value}% leaves no price (each rung must be above -100%)")]
     ShockTooDeep { value: f64 },

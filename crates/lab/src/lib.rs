@@ -33,6 +33,7 @@
 //!   recommended point, and [`frontier`] its page; [`report`]: a self-contained HTML report with
 //!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`).
 
+pub mod ablation;
 pub mod agent;
 pub mod attribution;
 pub mod book;

@@ -755,10 +755,18 @@ fn parse_value(v: &str) -> toml::Value {
     }
 }
 
-/// Applies `key=value` overrides to a parsed scenario table.
+/// Applies `key=value` overrides to a parsed scenario table; `!key` removes `key` (a defence's
+/// whole table, e.g. `!breaker`, for an ablation).
 pub fn apply_overrides(root: toml::Table, sets: &[String]) -> Result<toml::Table, LabError> {
     let mut v = toml::Value::Table(root);
     for spec in sets {
+        if let Some(key) = spec.strip_prefix('!') {
+            remove_value(&mut v, key.trim()).map_err(|message| LabError::Override {
+                spec: spec.clone(),
+                message,
+            })?;
+            continue;
+        }
         let (k, val) = parse_set(spec)?;
         set_value(&mut v, &k, parse_value(&val)).map_err(|message| LabError::Override {
             spec: spec.clone(),
@@ -768,6 +776,28 @@ pub fn apply_overrides(root: toml::Table, sets: &[String]) -> Result<toml::Table
     match v {
         toml::Value::Table(t) => Ok(t),
         _ => unreachable!(),
+    }
+}
+
+/// Removes the dotted `key` (tables only); a key that is not there is an error, so a misspelt
+/// removal is not a silent no-op.
+fn remove_value(root: &mut toml::Value, key: &str) -> Result<(), String> {
+    let (parent, last) = match key.rsplit_once('.') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, key),
+    };
+    let mut cur = root;
+    for part in parent.into_iter().flat_map(|p| p.split('.')) {
+        cur = cur
+            .get_mut(part)
+            .ok_or_else(|| format!("no `{part}` in the scenario to remove `{key}` from"))?;
+    }
+    match cur {
+        toml::Value::Table(t) if !last.is_empty() => t
+            .remove(last)
+            .map(|_| ())
+            .ok_or_else(|| format!("the scenario has no `{key}` to remove")),
+        _ => Err(format!("cannot remove `{key}`: not a key of a table")),
     }
 }
 

@@ -315,7 +315,7 @@ pub struct Moments {
 
 impl Moments {
     /// `x` in native units; `unit` = native units per squared unit (1e6 for USD).
-    fn add(&mut self, x: i64, unit: i64) {
+    pub(crate) fn add(&mut self, x: i64, unit: i64) {
         self.sum += x as i128;
         let w = (x as i128 + unit as i128 / 2).div_euclid(unit as i128);
         self.sum_sq_units += w * w;
@@ -325,7 +325,7 @@ impl Moments {
         self.sum_sq_units += o.sum_sq_units;
     }
     /// (mean, 95% half-width) in units of `unit` native units.
-    fn mean_ci(&self, n: u64, unit: i64) -> (f64, f64) {
+    pub(crate) fn mean_ci(&self, n: u64, unit: i64) -> (f64, f64) {
         if n == 0 {
             return (0.0, 0.0);
         }
