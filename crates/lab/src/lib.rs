@@ -36,6 +36,7 @@
 pub mod agent;
 pub mod attribution;
 pub mod book;
+pub mod clearing;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;
@@ -43,6 +44,7 @@ pub mod error;
 pub mod feeds;
 pub mod frontier;
 pub mod keeper;
+pub mod keepers;
 pub mod lenders;
 pub mod liquidity;
 pub mod math;

@@ -491,6 +491,7 @@ pub fn all(s: &Summary, a: &Aggregate) -> Vec<Chart> {
         "fund minimum",
         &a.fund_min,
     ));
+    out.extend(super::auctions::charts(a, &t));
     out
 }
 
