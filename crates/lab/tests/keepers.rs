@@ -5,29 +5,13 @@
 //! across threads; bad keeper entries are named.
 
 use ballast_lab::embedded;
-use ballast_lab::runner::{self, Prepared, RunConfig};
 use ballast_lab::{LabError, Summary};
 
 const NAIVE: &str = "march-2020-keepers";
 const DEFENDED: &str = "march-2020-keepers-defended";
 
-fn load(name: &str, sets: &[&str]) -> Prepared {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let (sc, base) = embedded::load(name, &sets).expect("scenario loads");
-    Prepared::new(sc, base.as_deref()).expect("scenario prepares")
-}
-
-fn run(p: &Prepared, threads: usize) -> Summary {
-    runner::run(
-        p,
-        &RunConfig {
-            threads,
-            ..Default::default()
-        },
-    )
-    .expect("runs")
-    .summary
-}
+mod support;
+use support::{load, run};
 
 #[test]
 fn naive_auctions_clear_some_lots_near_zero_with_few_keepers_under_a_gas_spike() {

@@ -152,6 +152,22 @@ impl Plan {
         (tip + c.lp.auction_chip.to_f64() * value).min(fund.max(0.0))
     }
 
+    /// `action` by the first keeper to arrive among those `ready`, if before `end`.
+    fn first_to_arrive(
+        &self,
+        cx: &StepContext<'_>,
+        c: &Ctx<'_>,
+        end: i64,
+        ready: impl Fn(usize) -> bool,
+        action: Action,
+    ) -> Option<Candidate> {
+        (0..c.crew.members.len())
+            .filter(|&k| ready(k))
+            .map(|k| (c.crew.arrival(k, cx, self.clock), k, action))
+            .filter(|x| x.0 < end)
+            .min_by_key(|x| (x.0, x.1))
+    }
+
     /// The earliest action on a queued account: settle, start its auction, or take over.
     fn account_action(
         &self,
@@ -191,11 +207,8 @@ impl Plan {
             let (m, size) = EngineLiquidator::largest_lot(cx, acct)?;
             let value = self.notional(cx, m, size);
             let inc = Self::incentive(cx, c, value);
-            return (0..n)
-                .filter(|&k| c.crew.can_act(k, gas) && Self::willing(c, k, inc, gas))
-                .map(|k| (c.crew.arrival(k, cx, self.clock), k, Action::Start(acct)))
-                .filter(|x| x.0 < end)
-                .min_by_key(|x| (x.0, x.1));
+            let ready = |k| c.crew.can_act(k, gas) && Self::willing(c, k, inc, gas);
+            return self.first_to_arrive(cx, c, end, ready, Action::Start(acct));
         }
         self.takeover(cx, c, acct, end)
     }
@@ -278,11 +291,13 @@ impl Plan {
             if count(&self.resets, auction) >= c.max_resets {
                 return None;
             }
-            return (0..c.crew.members.len())
-                .filter(|&k| c.crew.members[k].online)
-                .map(|k| (c.crew.arrival(k, cx, self.clock), k, Action::Reset(auction)))
-                .filter(|x| x.0 < end)
-                .min_by_key(|x| (x.0, x.1));
+            return self.first_to_arrive(
+                cx,
+                c,
+                end,
+                |k| c.crew.members[k].online,
+                Action::Reset(auction),
+            );
         }
         let gas = cx.now.gas_usd;
         let px = cx.now.prices[lot.ai];

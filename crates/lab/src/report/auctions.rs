@@ -3,7 +3,7 @@
 //! keeper's takes and kicks, and keeper participation over time.
 
 use super::chart::{Chart, Kind, Series, Unit, XAxis, PALETTE};
-use super::figures::Timeline;
+use super::figures::{time_chart, Timeline};
 use crate::clearing::BUCKETS;
 use crate::stats::auctions::AuctionStats;
 use crate::stats::Aggregate;
@@ -12,24 +12,16 @@ use crate::stats::Aggregate;
 const BAR_PCT: usize = 5;
 
 fn bars(id: &str, title: &str, x_label: &str, labels: Vec<String>, y: (&str, Unit)) -> Chart {
-    Chart {
-        id: id.into(),
-        title: title.into(),
-        kind: Kind::Bars,
-        x_axis: XAxis {
-            label: x_label.into(),
-            start_unix_s: None,
-            unit_s: 1.0,
-        },
-        x: (0..labels.len()).map(|i| i as f64).collect(),
-        x_labels: labels,
-        y_label: y.0.into(),
-        y_unit: y.1,
-        y_log: false,
-        series: Vec::new(),
-        markers: Vec::new(),
-        note: String::new(),
-    }
+    let x = (0..labels.len()).map(|i| i as f64).collect();
+    let mut c = time_chart(id, title, &Timeline::new(1, 1.0, None), x, y);
+    c.kind = Kind::Bars;
+    c.x_axis = XAxis {
+        label: x_label.into(),
+        start_unix_s: None,
+        unit_s: 1.0,
+    };
+    c.x_labels = labels;
+    c
 }
 
 /// Takes per clearing-price bar (share of all auction takes).
@@ -97,25 +89,17 @@ pub fn over_time(s: &AuctionStats, paths: u64, t: &Timeline) -> Chart {
             .map(|i| Some(v.get(i).copied().unwrap_or(0) as f64 / n))
             .collect()
     };
-    Chart {
-        id: "keepers_over_time".into(),
-        title: "Keeper participation over time".into(),
-        kind: Kind::Line,
-        x_axis: t.axis.clone(),
-        x: (1..=steps).map(|i| t.x(i)).collect(),
-        x_labels: Vec::new(),
-        y_label: "per path".into(),
-        y_unit: Unit::Count,
-        y_log: false,
-        series: vec![
-            Series::line("takes", PALETTE[0], mean(&s.takes_by_step)),
-            Series::line("keepers taking", PALETTE[2], mean(&s.keepers_by_step)),
-        ],
-        markers: Vec::new(),
-        note:
-            "Mean over paths of the takes in each step and of the keepers that took at least once."
-                .into(),
-    }
+    let x = (1..=steps).map(|i| t.x(i)).collect();
+    let title = "Keeper participation over time";
+    let mut c = time_chart("keepers_over_time", title, t, x, ("per path", Unit::Count));
+    c.series = vec![
+        Series::line("takes", PALETTE[0], mean(&s.takes_by_step)),
+        Series::line("keepers taking", PALETTE[2], mean(&s.keepers_by_step)),
+    ];
+    c.note =
+        "Mean over paths of the takes in each step and of the keepers that took at least once."
+            .into();
+    c
 }
 
 /// The keeper charts that have data.
