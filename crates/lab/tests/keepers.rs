@@ -2,9 +2,10 @@
 //! spike, naive Dutch auctions (no reset, no incentive, a price that decays to zero) clear lots
 //! near zero; Liquidations 2.0 resets with tip and chip lower the bad debt on the same paths;
 //! a keeper whose capital is smaller than a lot takes it in slices; runs are deterministic
-//! across threads; bad keeper entries are named.
+//! across threads and shards merge exactly; bad keeper entries are named.
 
 use ballast_lab::embedded;
+use ballast_lab::runner::{self, RunConfig};
 use ballast_lab::{LabError, Summary};
 
 const NAIVE: &str = "march-2020-keepers";
@@ -117,6 +118,21 @@ fn keepers_are_deterministic_across_threads_and_shards_merge() {
         .as_ref()
         .is_some_and(|x| x.priced_takes_mean > 0.0));
     assert_eq!(strip(&a), strip(&b));
+    // Two shards' aggregates merge into exactly the unsharded one (integer buckets).
+    let agg = |shard| {
+        let cfg = RunConfig {
+            threads: 2,
+            shard,
+            ..Default::default()
+        };
+        runner::run(&p, &cfg).expect("runs").aggregate
+    };
+    let whole = agg(None);
+    let mut merged = agg(Some((1, 2)));
+    merged.merge(&agg(Some((2, 2))));
+    assert!(whole.auctions.priced_takes() > 0);
+    assert_eq!(merged.auctions, whole.auctions);
+    assert_eq!(merged.bad_debt, whole.bad_debt);
 }
 
 #[test]
@@ -149,4 +165,31 @@ fn bad_keeper_entries_are_named() {
         matches!(&unknown, Err(LabError::Toml { message, .. }) if message.contains("speed")),
         "{unknown:?}"
     );
+}
+
+#[test]
+fn competing_keepers_conserve_value_and_also_take_over() {
+    // Under both engine mechanisms, with three keeper accounts in the ledger: value is
+    // conserved, every loss beyond the fund is booked, and more than one keeper takes.
+    for mech in ["engine_auction", "engine_takeover"] {
+        let set = format!("protocol.liquidation.mechanism={mech}");
+        let p = load(NAIVE, &["paths=3", &set]);
+        let mut takers = std::collections::BTreeSet::new();
+        for path in 0..3 {
+            let (r, eng) = p.run_path_engine(path).unwrap();
+            assert!(
+                eng.conservation_gaps().iter().all(|(_, g)| *g == 0),
+                "{mech} path {path}"
+            );
+            assert_eq!(r.bad_debt, r.adl + r.socialized + r.engine_bad_debt);
+            let takes: u64 = r.keepers.takes.iter().sum();
+            assert!(takes > 0, "{mech} path {path}: nobody took");
+            for (k, n) in r.keepers.takes.iter().enumerate() {
+                if *n > 0 {
+                    takers.insert(k);
+                }
+            }
+        }
+        assert!(takers.len() >= 2, "{mech}: keepers that took {takers:?}");
+    }
 }

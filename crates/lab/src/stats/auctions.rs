@@ -176,27 +176,34 @@ impl AuctionSummary {
     /// The summary table's rows.
     pub fn rows(&self) -> Vec<(String, String)> {
         let pct = |x: f64| format!("{:.1}%", x * 100.0);
-        let mut rows = vec![(
-            "auction clearing".to_string(),
-            format!(
-                "{:.2} takes / path; price/oracle median {}, p10 {}; below 50% {}, below 10% {}",
-                self.priced_takes_mean,
-                pct(self.clearing_median),
-                pct(self.clearing_p10),
-                pct(self.below_50),
-                pct(self.below_10)
-            ),
-        )];
-        rows.push((
-            "zero bids".to_string(),
-            format!(
-                "{:.2} / path below 1% of oracle ({} of takes, {} of value; P(any) {})",
-                self.zero_bids_mean,
-                pct(self.zero_bid_share),
-                pct(self.value_below[2]),
-                pct(self.p_zero_bid)
-            ),
-        ));
+        let mut rows = Vec::new();
+        if self.priced_takes_mean > 0.0 {
+            rows.push((
+                "auction clearing".to_string(),
+                format!(
+                    "{:.2} takes / path; price/oracle median {}, p10 {}; below 50% {}, below 10% {}",
+                    self.priced_takes_mean,
+                    pct(self.clearing_median),
+                    pct(self.clearing_p10),
+                    pct(self.below_50),
+                    pct(self.below_10)
+                ),
+            ));
+            rows.push((
+                "zero bids".to_string(),
+                format!(
+                    "{:.2} / path below 1% of oracle ({} of takes, {} of value; P(any) {})",
+                    self.zero_bids_mean,
+                    pct(self.zero_bid_share),
+                    pct(self.value_below[2]),
+                    pct(self.p_zero_bid)
+                ),
+            ));
+        }
+        // One keeper takes everything: nothing to split.
+        if self.keepers.len() < 2 {
+            return rows;
+        }
         let parts: Vec<String> = self
             .keepers
             .iter()
