@@ -1,6 +1,6 @@
 //! Competing keepers (`[[keepers]]`): the bidders of the engine mechanisms when more than the
 //! one default keeper is wanted. Each entry is one engine account with its own capital, gas
-//! budget, latency, profit threshold and online schedule (see `crate::keepers`).
+//! budget, latency, profit threshold and online schedule (the `keepers` module runs them).
 //!
 //! Why several: on Black Thursday (2020-03-12) the Maker auctions cleared at the best bid of
 //! the few keepers still online: gas spiked, keeper scripts did not raise their gas price, and
