@@ -214,3 +214,69 @@ impl AuctionSummary {
         rows
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tally(takes: &[(u8, u8, u32, u16)]) -> KeeperTally {
+        let mut t = KeeperTally::default();
+        for &(k, step, value, ratio) in takes {
+            let r = (ratio != u16::MAX).then(|| f64::from(ratio) / 1000.0);
+            t.take(
+                usize::from(k % 4),
+                u32::from(step % 9) + 1,
+                i64::from(value),
+                r,
+            );
+            if value % 3 == 0 {
+                t.kick(usize::from(k % 4), i64::from(value / 7));
+            }
+        }
+        t
+    }
+
+    proptest! {
+        /// Any split of the paths into shards merges into exactly the one-pass sums.
+        #[test]
+        fn merging_shards_equals_one_pass(
+            paths in prop::collection::vec(
+                prop::collection::vec((any::<u8>(), any::<u8>(), 0u32..1_000_000, any::<u16>()), 0..12),
+                1..10,
+            ),
+            cut in 0usize..10,
+        ) {
+            let tallies: Vec<KeeperTally> = paths.iter().map(|p| tally(p)).collect();
+            let mut whole = AuctionStats::default();
+            tallies.iter().for_each(|t| whole.add(t));
+            let cut = cut.min(tallies.len());
+            let (mut a, mut b) = (AuctionStats::default(), AuctionStats::default());
+            tallies[..cut].iter().for_each(|t| a.add(t));
+            tallies[cut..].iter().for_each(|t| b.add(t));
+            b.merge(&a);
+            prop_assert_eq!(&b, &whole);
+            // Every take lands in one bucket: the shares below each line are monotone.
+            prop_assert!(whole.below(1) <= whole.below(10));
+            prop_assert!(whole.below(10) <= whole.below(50));
+            prop_assert!(whole.below(50) <= whole.priced_takes());
+        }
+    }
+
+    #[test]
+    fn summary_reads_shares_and_keepers() {
+        let mut s = AuctionStats::default();
+        s.add(&tally(&[
+            (0, 1, 100, 5),
+            (1, 1, 300, 980),
+            (1, 2, 100, 400),
+        ]));
+        let x = s.summary(1).expect("takes");
+        assert!((x.zero_bid_share - 1.0 / 3.0).abs() < 1e-12, "{x:?}");
+        assert!((x.below_50 - 2.0 / 3.0).abs() < 1e-12, "{x:?}");
+        assert_eq!(x.keepers.len(), 2);
+        assert!((x.keepers[1].take_share - 2.0 / 3.0).abs() < 1e-12);
+        assert!((x.value_below[2] - 0.2).abs() < 1e-12, "{x:?}");
+        assert_eq!(x.clearing_median, 0.405);
+    }
+}
