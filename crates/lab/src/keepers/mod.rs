@@ -128,6 +128,8 @@ impl KeeperMarket {
                 (Command::StartAuction { account, keeper }, tag(None))
             }
             Action::Settle(account) => {
+                // Once per step, as the engine keeper does (another keeper retries a refusal).
+                self.plan.handled.push(account);
                 self.sent = Some(Sent::Settle(k, account, at));
                 let cmd = Command::Liquidate {
                     liquidator: keeper,
@@ -265,6 +267,7 @@ impl Agent for KeeperMarket {
                 self.plan.handled.push(account)
             }
             (Sent::Settle(k, account, _), Outcome::Refused(_)) => {
+                self.plan.handled.retain(|a| *a != account);
                 self.plan.settle_refused.push((k, account))
             }
         }
