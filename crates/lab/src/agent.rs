@@ -79,6 +79,14 @@ pub enum Purpose {
     /// An engine liquidation command (`Liquidate`, auctions): refusals typed `Blocked` (oracle
     /// or breaker gate) are counted apart from other refusals.
     Liquidation,
+    /// An engine liquidation command of keeper `keeper` (`[[keepers]]` order; 0 for the one
+    /// engine keeper): refusals counted as [`Purpose::Liquidation`]'s; accepted, its starts,
+    /// resets and takes are booked for that keeper, an auction take with its clearing price
+    /// against `oracle` (the oracle price per base-native unit at the take).
+    Keeper {
+        keeper: u16,
+        oracle: Option<ballast_engine::num::Price>,
+    },
     /// The engine keeper's unwind of what it took over: the slippage it pays.
     LiquidationUnwind {
         slippage: i64,

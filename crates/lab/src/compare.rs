@@ -70,7 +70,7 @@ type Metric = (&'static str, Fmt, fn(&Summary) -> f64);
 
 /// The numeric rows, in order; chain faults and the sell cap are appended when either side
 /// has them.
-const METRICS: [Metric; 16] = [
+const METRICS: [Metric; 18] = [
     ("paths", Fmt::Int, |s| s.paths as f64),
     ("P(insolvency)", Fmt::Pct, |s| s.p_insolvency),
     ("bad debt mean (USD)", Fmt::Usd, |s| s.bad_debt.mean),
@@ -92,6 +92,12 @@ const METRICS: [Metric; 16] = [
     }),
     ("auction resets / path", Fmt::Count, |s| {
         s.engine.auction_resets_mean
+    }),
+    ("auction takes below 10% of oracle", Fmt::Pct, |s| {
+        s.auctions.as_ref().map_or(0.0, |a| a.below_10)
+    }),
+    ("zero bids / path", Fmt::Count, |s| {
+        s.auctions.as_ref().map_or(0.0, |a| a.zero_bids_mean)
     }),
     ("breaker halted", Fmt::Pct, |s| s.breaker.halted),
     ("breaker recovering", Fmt::Pct, |s| s.breaker.recovering),

@@ -14,6 +14,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("jump-tail", include_str!("../scenarios/jump-tail.toml")),
     ("march-2020", include_str!("../scenarios/march-2020.toml")),
     (
+        "march-2020-keepers",
+        include_str!("../scenarios/march-2020-keepers.toml"),
+    ),
+    (
+        "march-2020-keepers-defended",
+        include_str!("../scenarios/march-2020-keepers-defended.toml"),
+    ),
+    (
         "march-2020-venues",
         include_str!("../scenarios/march-2020-venues.toml"),
     ),

@@ -138,54 +138,11 @@ impl EngineLiquidator {
 
     /// Closes whatever the liquidator holds against the market maker at `oracle × (1 ∓ s)`.
     fn unwind(&mut self, cx: &StepContext<'_>, t: i64) -> Vec<Act> {
-        let held: Vec<(MarketId, i64)> = cx.engine.state().accounts[cx.house.liquidator.idx()]
-            .positions
-            .iter()
-            .filter(|p| p.size.0 != 0)
-            .map(|p| (p.market, p.size.0))
-            .collect();
-        let mut acts = Vec::new();
-        for (market, size) in held {
-            let ai = market.idx();
-            if ai >= cx.now.prices.len() {
-                continue;
-            }
-            let px = cx.now.prices[ai];
-            let mut size = size;
-            let mut notional = self.notional(ai, size, px);
-            // The sell cap: unwind what fits; the rest stays with the keeper for later steps.
-            if notional > self.budget {
-                let q = (size as f64 * (self.budget.max(0.0) / notional)) as i64;
-                let deferred = usd(notional * (1.0 - q as f64 / size as f64)).0;
-                acts.push(Act::Note(Note::DeferredSell(deferred)));
-                if q == 0 {
-                    continue;
-                }
-                notional *= q as f64 / size as f64;
-                size = q;
-            }
-            self.budget -= notional;
-            let s = self.slippage.fraction(notional, cx.now.returns[ai]);
-            let price = if size > 0 {
-                px * (1.0 - s)
-            } else {
-                px * (1.0 + s)
-            };
-            let cmd = Command::Fill {
-                market,
-                taker: cx.house.liquidator,
-                maker: cx.house.maker,
-                size: Amount(-size),
-                price,
-            };
-            let slippage = usd(notional * s).0;
-            acts.push(Act::Send(Order {
-                time_ms: t,
-                cmd,
-                purpose: Purpose::LiquidationUnwind { slippage },
-            }));
-        }
-        acts
+        let desk = Desk {
+            slippage: &self.slippage,
+            decimals: &self.decimals,
+        };
+        desk.unwind(cx, cx.house.liquidator, &mut self.budget, t)
     }
 
     fn notional(&self, ai: usize, size: i64, px: f64) -> f64 {
@@ -194,13 +151,13 @@ impl EngineLiquidator {
 
     /// Equity (quote-native) of an account if closed at oracle: health + requirement (quote
     /// collateral has weight 1 in the lab's pools).
-    fn equity(eng: &Engine, a: AccountId) -> i128 {
+    pub fn equity(eng: &Engine, a: AccountId) -> i128 {
         eng.breakdown(a, HealthKind::Maintenance)
             .map_or(0, |b| b.health.0 + b.requirement.0)
     }
 
     /// The largest perp lot of an account: (market, size).
-    fn largest_lot(cx: &StepContext<'_>, a: AccountId) -> Option<(MarketId, i64)> {
+    pub fn largest_lot(cx: &StepContext<'_>, a: AccountId) -> Option<(MarketId, i64)> {
         let prices = cx.now.prices;
         cx.engine.state().accounts[a.idx()]
             .positions
@@ -268,7 +225,14 @@ impl EngineLiquidator {
             market,
             max_size,
         };
-        acts.push(send(cx, cmd, Purpose::Liquidation));
+        acts.push(send(
+            cx,
+            cmd,
+            Purpose::Keeper {
+                keeper: 0,
+                oracle: None,
+            },
+        ));
         self.stage = Stage::TakeoverSent {
             qi,
             round,
@@ -397,7 +361,14 @@ impl EngineLiquidator {
             account: id,
             keeper,
         };
-        vec![send(cx, cmd, Purpose::Liquidation)]
+        vec![send(
+            cx,
+            cmd,
+            Purpose::Keeper {
+                keeper: 0,
+                oracle: None,
+            },
+        )]
     }
 
     /// Resets `active[k]` when due (and allowed), else prices its bid.
@@ -423,7 +394,14 @@ impl EngineLiquidator {
                 auction,
                 keeper: cx.house.liquidator,
             };
-            return vec![send(cx, cmd, Purpose::Liquidation)];
+            return vec![send(
+                cx,
+                cmd,
+                Purpose::Keeper {
+                    keeper: 0,
+                    oracle: None,
+                },
+            )];
         }
         self.price_bid(cx, auction)
     }
@@ -481,7 +459,10 @@ impl EngineLiquidator {
         acts.push(Act::Send(Order {
             time_ms: at,
             cmd,
-            purpose: Purpose::Liquidation,
+            purpose: Purpose::Keeper {
+                keeper: 0,
+                oracle: lot_oracle(cx, auction),
+            },
         }));
         self.stage = Stage::BidSent { k, at };
         acts
@@ -510,6 +491,85 @@ impl EngineLiquidator {
         } else {
             Stage::Takeover { qi: 0, round: 0 }
         };
+        acts
+    }
+}
+
+/// The engine's oracle price of an auction's lot now (what a take's clearing price is
+/// compared with).
+pub fn lot_oracle(cx: &StepContext<'_>, auction: AuctionId) -> Option<Price> {
+    let st = cx.engine.state();
+    match st.auctions.get(auction.idx())?.lot {
+        Lot::Perp(m) => st.assets[st.markets.get(m.idx())?.base.idx()].price,
+        _ => None,
+    }
+}
+
+/// Where a keeper unwinds what it took: the market maker at `oracle × (1 ∓ slippage)`, within
+/// the step's sell cap (shared by the engine keeper and the competing keepers).
+pub struct Desk<'a> {
+    pub slippage: &'a Slippage,
+    pub decimals: &'a [u8],
+}
+
+impl Desk<'_> {
+    /// The fills that close what `who` holds at `t`; what does not fit in `budget` (USD of
+    /// notional left to sell this step) waits, noted as deferred.
+    pub fn unwind(
+        &self,
+        cx: &StepContext<'_>,
+        who: AccountId,
+        budget: &mut f64,
+        t: i64,
+    ) -> Vec<Act> {
+        let held: Vec<(MarketId, i64)> = cx.engine.state().accounts[who.idx()]
+            .positions
+            .iter()
+            .filter(|p| p.size.0 != 0)
+            .map(|p| (p.market, p.size.0))
+            .collect();
+        let mut acts = Vec::new();
+        for (market, size) in held {
+            let ai = market.idx();
+            if ai >= cx.now.prices.len() {
+                continue;
+            }
+            let px = cx.now.prices[ai];
+            let mut size = size;
+            let mut notional =
+                size.unsigned_abs() as f64 / crate::units::pow10(self.decimals[ai] as i32) * px;
+            // The sell cap: unwind what fits; the rest stays with the keeper for later steps.
+            if notional > *budget {
+                let q = (size as f64 * (budget.max(0.0) / notional)) as i64;
+                let deferred = usd(notional * (1.0 - q as f64 / size as f64)).0;
+                acts.push(Act::Note(Note::DeferredSell(deferred)));
+                if q == 0 {
+                    continue;
+                }
+                notional *= q as f64 / size as f64;
+                size = q;
+            }
+            *budget -= notional;
+            let s = self.slippage.fraction(notional, cx.now.returns[ai]);
+            let price = if size > 0 {
+                px * (1.0 - s)
+            } else {
+                px * (1.0 + s)
+            };
+            let cmd = Command::Fill {
+                market,
+                taker: who,
+                maker: cx.house.maker,
+                size: Amount(-size),
+                price,
+            };
+            let slippage = usd(notional * s).0;
+            acts.push(Act::Send(Order {
+                time_ms: t,
+                cmd,
+                purpose: Purpose::LiquidationUnwind { slippage },
+            }));
+        }
         acts
     }
 }
@@ -591,7 +651,7 @@ impl Agent for EngineLiquidator {
     }
 
     fn observe(&mut self, order: &Order, outcome: Outcome<'_>, _cx: &StepContext<'_>) {
-        if order.purpose == Purpose::Liquidation {
+        if matches!(order.purpose, Purpose::Liquidation | Purpose::Keeper { .. }) {
             self.last_ok = outcome.ok();
         }
     }

@@ -1,4 +1,20 @@
-//! Small pure numerical helpers shared by the scenario checks and the price models.
+//! Small pure numerical helpers shared by the scenario checks and the price models, and the
+//! per-path random streams.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Golden-ratio multiplier of the per-path seed (as in the peer Rust reference).
+pub const PATH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The random stream `stream` of path `path` (the streams are listed in `path`'s module doc).
+pub fn path_rng(seed: u64, path: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ (path + 1).wrapping_mul(PATH_MIX));
+    if stream != 0 {
+        r.set_stream(stream);
+    }
+    r
+}
 
 /// Lower-triangular Cholesky factor `L` with `L·Lᵀ = c`; `None` if `c` is not positive
 /// definite.

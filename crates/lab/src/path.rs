@@ -29,21 +29,10 @@ use ballast_engine::command::{Command, Envelope};
 use ballast_engine::ids::{AccountId, AssetId, MarketId};
 use ballast_engine::num::{Round, Timestamp};
 use ballast_engine::{Engine, Event, HealthKind};
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
 
-/// Golden-ratio multiplier of the per-path seed (as in the peer Rust reference).
-pub const PATH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// The random stream `stream` of path `path`.
-pub fn path_rng(seed: u64, path: u64, stream: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed ^ (path + 1).wrapping_mul(PATH_MIX));
-    if stream != 0 {
-        r.set_stream(stream);
-    }
-    r
-}
+pub use crate::math::{path_rng, PATH_MIX};
 
 /// Each trader account's |notional| per asset at the t0 prices (USD), for attributing bad debt
 /// to markets; index = account − `house.first_trader`.

@@ -137,6 +137,9 @@ pub struct PathResult {
     pub bad_debt_collateral: i64,
     #[serde(default)]
     pub bad_debt_unheld: i64,
+    /// Auction clearing prices and keeper participation (`clearing`).
+    #[serde(default)]
+    pub keepers: crate::clearing::KeeperTally,
     /// Model prices of each asset at steps `0, s, 2s, …` (`s` = [`sample_stride`]), recorded
     /// only for the first `stats::SAMPLE_PATHS` paths (the report's sample paths).
     #[serde(skip)]
@@ -287,6 +290,47 @@ pub fn book_events(events: &[Event], m: &mut PathResult) {
     }
 }
 
+/// Books keeper `k`'s accepted command in step `step`: its starts and resets, and its takes
+/// with their clearing price against `oracle` (auction takes) or at the engine's price
+/// (takeovers).
+fn book_keeper(
+    events: &[Event],
+    m: &mut PathResult,
+    (k, step): (usize, u32),
+    oracle: Option<ballast_engine::num::Price>,
+) {
+    let quote = |a: Amount, p| a.value(p).to_quote(Round::Down).map_or(0, |q| q.0);
+    for e in events {
+        match e {
+            Event::AuctionStarted { incentive, .. } | Event::AuctionReset { incentive, .. } => {
+                m.keepers.kick(k, incentive.0)
+            }
+            Event::AuctionTaken {
+                size,
+                paid,
+                remaining,
+                ..
+            } => {
+                let Some(px) = oracle else { continue };
+                m.keepers.partial += u64::from(remaining.0 != 0);
+                let at_oracle = quote(Amount(size.0.abs()), px);
+                let r = paid.0 as f64 / at_oracle.max(1) as f64;
+                let ratio = if size.0 > 0 { r } else { 2.0 - r };
+                m.keepers.take(k, step, at_oracle, Some(ratio));
+            }
+            Event::Liquidated {
+                lot: Lot::Perp(_),
+                price,
+                size,
+                ..
+            } => m
+                .keepers
+                .take(k, step, quote(Amount(size.0.abs()), *price), None),
+            _ => {}
+        }
+    }
+}
+
 /// Where a path's insurance fund is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FundSource {
@@ -351,7 +395,9 @@ impl Recorder {
                             reason: r.to_string(),
                         })
                     }
-                    Purpose::Liquidation | Purpose::LiquidationUnwind { .. } => {
+                    Purpose::Liquidation
+                    | Purpose::Keeper { .. }
+                    | Purpose::LiquidationUnwind { .. } => {
                         if matches!(r, Reject::Blocked(_)) {
                             m.blocked += 1;
                         } else {
@@ -386,6 +432,9 @@ impl Recorder {
                     kind: LossKind::Insurance,
                     amount,
                 });
+            }
+            Purpose::Keeper { keeper, oracle } => {
+                book_keeper(events, m, (keeper as usize, step), oracle)
             }
             Purpose::TraderClose => m.trader_closes += 1,
             Purpose::TraderAdd => m.trader_adds += 1,

@@ -14,6 +14,7 @@ use crate::error::Cap;
 use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
+pub mod keepers;
 pub mod oracle;
 pub mod params;
 pub mod rules;
@@ -45,6 +46,9 @@ pub struct Scenario {
     pub liquidity: Liquidity,
     #[serde(default)]
     pub keeper: Keeper,
+    /// Competing keepers of the engine mechanisms (`[[keepers]]`); empty: the one `[keeper]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keepers: Vec<keepers::KeeperSpec>,
     #[serde(default)]
     pub faults: Faults,
     /// Multi-source oracle for every asset (absent: prices enter by `SetPrice`).
@@ -936,6 +940,16 @@ impl Scenario {
         nonneg("keeper.capital".into(), self.keeper.capital)?;
         if !self.keeper.min_profit.is_finite() {
             return Err(f("keeper.min_profit", "must be finite"));
+        }
+        keepers::validate(
+            &self.keepers,
+            (self.step_hours * 3_600_000.0).round().max(1.0) as i64,
+        )?;
+        if !self.keepers.is_empty() && !p.liquidation.mechanism.is_engine() {
+            return Err(f(
+                "keepers",
+                "competing keepers bid on the engine mechanisms (engine_takeover, engine_auction), not keeper_fill",
+            ));
         }
         nonneg(
             "liquidity.maker_capital".into(),

@@ -26,6 +26,7 @@ use crate::units::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod auctions;
 pub mod markets;
 pub mod tail;
 pub use tail::Interval;
@@ -453,6 +454,9 @@ pub struct Aggregate {
     /// Bad debt by market: totals and the worst paths' splits.
     #[serde(default)]
     pub market_loss: markets::MarketLoss,
+    /// Auction clearing prices and keeper participation.
+    #[serde(default)]
+    pub auctions: auctions::AuctionStats,
 }
 
 const USD: i64 = 1_000_000;
@@ -460,6 +464,7 @@ const USD: i64 = 1_000_000;
 impl Aggregate {
     pub fn add(&mut self, r: &crate::record::PathResult) {
         self.paths += 1;
+        self.auctions.add(&r.keepers);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -569,6 +574,7 @@ impl Aggregate {
         }
     }
     pub fn merge(&mut self, o: &Aggregate) {
+        self.auctions.merge(&o.auctions);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -918,6 +924,10 @@ pub struct Summary {
     /// Bad debt by market: the mean's and CVaR99's split.
     #[serde(default)]
     pub bad_debt_by_market: markets::MarketAttribution,
+    /// Auction clearing prices against the oracle and keeper participation (absent when no
+    /// keeper took or started anything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auctions: Option<auctions::AuctionSummary>,
     pub elapsed_s: f64,
 }
 
@@ -1051,6 +1061,7 @@ impl Summary {
             },
             ci_methods: CiMethods::current(),
             bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
+            auctions: a.auctions.summary(a.paths),
             elapsed_s,
         }
     }
@@ -1191,6 +1202,9 @@ impl Summary {
                     self.engine.auctions_stuck_mean
                 ),
             );
+        }
+        for (k, v) in self.auctions.iter().flat_map(|x| x.rows()) {
+            row(&k, v);
         }
         if self.lenders != LenderSummary::default() {
             let l = &self.lenders;

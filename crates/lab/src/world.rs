@@ -26,6 +26,9 @@ pub struct House {
     pub maker: AccountId,
     pub liquidator: AccountId,
     pub fund: AccountId,
+    /// The competing keepers of `[[keepers]]`, in file order (the first is `liquidator`);
+    /// `[liquidator]` without them.
+    pub keepers: Vec<AccountId>,
     /// Market of asset `i` is `markets[i]`; its base asset is `AssetId(i + 1)`.
     pub markets: Vec<MarketId>,
     /// First trader account id.
@@ -134,12 +137,17 @@ pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House
             },
         )?;
     }
+    // Keeper 0 is the liquidator account; the others follow the fund account.
+    let extra = sc.keepers.len().saturating_sub(1) as u32;
     let house = House {
         maker: AccountId(0),
         liquidator: AccountId(1),
         fund: AccountId(2),
+        keepers: std::iter::once(AccountId(1))
+            .chain((0..extra).map(|k| AccountId(3 + k)))
+            .collect(),
         markets,
-        first_trader: 3,
+        first_trader: 3 + extra,
     };
     // With an engine mechanism the fund lives in the pool (seeded below), not in the account.
     let fund_account = if engine_liq {
@@ -147,14 +155,19 @@ pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House
     } else {
         sc.protocol.insurance_fund
     };
-    for (o, amount) in [sc.liquidity.maker_capital, sc.keeper.capital, fund_account]
-        .into_iter()
-        .enumerate()
-    {
+    let capitals: Vec<f64> = match sc.keepers.split_first() {
+        None => vec![sc.liquidity.maker_capital, sc.keeper.capital, fund_account],
+        Some((k0, rest)) => [sc.liquidity.maker_capital, k0.capital_usd, fund_account]
+            .into_iter()
+            .chain(rest.iter().map(|k| k.capital_usd))
+            .collect(),
+    };
+    for (o, amount) in capitals.into_iter().enumerate() {
         ap(
             &mut e,
             Command::OpenAccount {
-                owner: OwnerId(o as u32),
+                // Extra keepers own ids far above the traders' (10 + k).
+                owner: OwnerId(if o < 3 { o as u32 } else { 1 << 30 | o as u32 }),
                 pool: POOL,
             },
         )?;

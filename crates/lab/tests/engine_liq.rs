@@ -3,26 +3,10 @@
 //! resets matter, and bad parameters are named.
 
 use ballast_lab::embedded;
-use ballast_lab::runner::{self, Prepared, RunConfig};
 use ballast_lab::Summary;
 
-fn load(name: &str, sets: &[&str]) -> Prepared {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let (sc, base) = embedded::load(name, &sets).expect("scenario loads");
-    Prepared::new(sc, base.as_deref()).expect("scenario prepares")
-}
-
-fn run(p: &Prepared, threads: usize) -> Summary {
-    runner::run(
-        p,
-        &RunConfig {
-            threads,
-            ..Default::default()
-        },
-    )
-    .expect("runs")
-    .summary
-}
+mod support;
+use support::{load, run};
 
 fn comparable(s: &Summary) -> serde_json::Value {
     let mut v = serde_json::to_value(s).unwrap();

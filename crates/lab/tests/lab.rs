@@ -6,23 +6,8 @@ use ballast_lab::runner::{self, Prepared, RunConfig};
 use ballast_lab::{LabError, Summary};
 use std::path::{Path, PathBuf};
 
-fn load(name: &str, sets: &[&str]) -> Prepared {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let (sc, base) = embedded::load(name, &sets).expect("scenario loads");
-    Prepared::new(sc, base.as_deref()).expect("scenario prepares")
-}
-
-fn run(p: &Prepared, threads: usize) -> Summary {
-    runner::run(
-        p,
-        &RunConfig {
-            threads,
-            ..Default::default()
-        },
-    )
-    .expect("runs")
-    .summary
-}
+mod support;
+use support::{load, run};
 
 /// The summary as JSON without `elapsed_s`, the one field allowed to differ.
 fn comparable(s: &Summary) -> serde_json::Value {

@@ -55,7 +55,14 @@ impl Timeline {
     }
 }
 
-fn time_chart(id: &str, title: &str, t: &Timeline, x: Vec<f64>, y: (&str, Unit)) -> Chart {
+/// An empty line chart over the run's time axis.
+pub(super) fn time_chart(
+    id: &str,
+    title: &str,
+    t: &Timeline,
+    x: Vec<f64>,
+    y: (&str, Unit),
+) -> Chart {
     Chart {
         id: id.into(),
         title: title.into(),
@@ -491,6 +498,7 @@ pub fn all(s: &Summary, a: &Aggregate) -> Vec<Chart> {
         "fund minimum",
         &a.fund_min,
     ));
+    out.extend(super::auctions::charts(a, &t));
     out
 }
 

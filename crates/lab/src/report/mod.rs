@@ -7,6 +7,7 @@
 //! legend) and needs no build step. The chart data come from `figures.rs` (pure: aggregate in,
 //! specs out) and `assets/report.js` draws them.
 
+pub mod auctions;
 pub mod chart;
 pub mod figures;
 
