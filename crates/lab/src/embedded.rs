@@ -36,6 +36,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "oracle-manipulation-defended",
         include_str!("../scenarios/oracle-manipulation-defended.toml"),
     ),
+    (
+        "mango-2022-attack-naive",
+        include_str!("../scenarios/mango-2022-attack-naive.toml"),
+    ),
+    (
+        "mango-2022-attack-defended",
+        include_str!("../scenarios/mango-2022-attack-defended.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

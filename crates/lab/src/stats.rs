@@ -26,6 +26,7 @@ use crate::units::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod attack;
 pub mod markets;
 pub mod tail;
 pub use tail::Interval;
@@ -453,6 +454,9 @@ pub struct Aggregate {
     /// Bad debt by market: totals and the worst paths' splits.
     #[serde(default)]
     pub market_loss: markets::MarketLoss,
+    /// Cost and profit of attack (paths with attackers).
+    #[serde(default)]
+    pub attack: attack::AttackAgg,
 }
 
 const USD: i64 = 1_000_000;
@@ -460,6 +464,7 @@ const USD: i64 = 1_000_000;
 impl Aggregate {
     pub fn add(&mut self, r: &crate::record::PathResult) {
         self.paths += 1;
+        self.attack.add(&r.attack);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -569,6 +574,7 @@ impl Aggregate {
         }
     }
     pub fn merge(&mut self, o: &Aggregate) {
+        self.attack.merge(&o.attack);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -918,6 +924,9 @@ pub struct Summary {
     /// Bad debt by market: the mean's and CVaR99's split.
     #[serde(default)]
     pub bad_debt_by_market: markets::MarketAttribution,
+    /// Cost and profit of attack (absent without attackers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<attack::AttackSummary>,
     pub elapsed_s: f64,
 }
 
@@ -1051,6 +1060,7 @@ impl Summary {
             },
             ci_methods: CiMethods::current(),
             bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
+            attack: a.attack.summary(),
             elapsed_s,
         }
     }
@@ -1286,6 +1296,9 @@ impl Summary {
                 ),
             );
             row("blocked / path", format!("{:.2}", b.blocked_mean));
+        }
+        if let Some(a) = &self.attack {
+            a.rows(&mut row);
         }
         row("elapsed", format!("{:.2} s", self.elapsed_s));
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
