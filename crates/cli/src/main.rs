@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod out;
+mod attack;
 mod bench;
 mod feed;
 mod guard;
@@ -118,6 +119,10 @@ enum Cmd {
     /// accounts liquidatable, collateral at risk, liquidations at risk, bad debt, insurance
     /// draw and ADL (`ballast shock --ladder=-5,-10,-20 --assets ETH`).
     Shock(shock::ShockArgs),
+    /// Minimum profitable attack capital of a scenario's attacker: bisection over its capital
+    /// and size, each probe a deterministic stress run
+    /// (`ballast attack-capital mango-2022-attack-defended --paths 8`).
+    AttackCapital(attack::AttackCapitalArgs),
     /// List the embedded stress scenarios.
     Scenarios,
     /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
@@ -244,6 +249,7 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,
         Cmd::Shock(a) => shock::shock(w, a)?,
+        Cmd::AttackCapital(a) => attack::attack_capital(w, a)?,
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,

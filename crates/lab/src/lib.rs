@@ -31,12 +31,14 @@
 //!   ladders on the t0 book.
 //! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
 //!   recommended point, and [`frontier`] its page; [`report`]: a self-contained HTML report with
-//!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`).
+//!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`);
+//!   [`capital`]: the minimum profitable attack capital, by bisection over stress runs.
 
 pub mod agent;
 pub mod attack;
 pub mod attribution;
 pub mod book;
+pub mod capital;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;

@@ -89,6 +89,34 @@ fn attack_summaries_do_not_depend_on_threads() {
     assert_eq!(comparable(&run(&p, 1)), comparable(&run(&p, 2)));
 }
 
+#[test]
+fn the_minimum_profitable_capital_is_a_bracket_the_probes_confirm() {
+    use ballast_lab::capital::{min_capital, CapitalSearch};
+    let search = |lo: f64, hi: f64| CapitalSearch {
+        attacker: 0,
+        lo,
+        hi,
+        tolerance: 0.05,
+        paths: 2,
+        threads: 2,
+    };
+    let (sc, _) = ballast_lab::embedded::load("mango-2022-attack-naive", &[]).unwrap();
+    let a = min_capital(&sc, None, &search(0.01, 1.0)).expect("searches");
+    let (min, below) = (a.min_capital_usd.unwrap(), a.max_unprofitable_usd.unwrap());
+    // A bracket within the tolerance, strictly inside the range, below the scenario's 10 M.
+    assert!(below < min && min <= below * 1.05 + 1e-6, "{a:?}");
+    assert!(a.searched_usd[0] < below && min < 1e7, "{a:?}");
+    // Every probe at or above the answer paid; every probe at or below the bracket's low end lost.
+    for p in &a.probes {
+        assert_eq!(p.profit_mean > 0.0, p.capital_usd >= min, "{p:?} in {a:?}");
+    }
+    // Defended: nothing pays up to 4× the scenario's capital, and the probes say so.
+    let (sc, _) = ballast_lab::embedded::load("mango-2022-attack-defended", &[]).unwrap();
+    let d = min_capital(&sc, None, &search(0.5, 4.0)).expect("searches");
+    assert_eq!(d.min_capital_usd, None, "{d:?}");
+    assert!(d.probes.iter().all(|p| p.profit_mean < 0.0), "{d:?}");
+}
+
 fn bad(attacker: &str) -> String {
     let text = format!(
         r#"
