@@ -24,9 +24,6 @@ pub struct AttackCapitalArgs {
     /// Relative width of the final bracket.
     #[arg(long, default_value_t = 0.02)]
     pub tolerance: f64,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Override any scenario field (as `ballast stress --set`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -43,7 +40,8 @@ pub fn attack_capital(w: &mut Out, a: AttackCapitalArgs) -> Result<()> {
         hi: a.hi,
         tolerance: a.tolerance,
         paths: a.paths,
-        threads: crate::guard::threads(a.threads),
+        // One worker per core: the answer does not depend on it.
+        threads: crate::guard::threads(0),
     };
     let ans = min_capital(&sc, base.as_deref(), &search)?;
     if a.json {
