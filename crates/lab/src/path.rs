@@ -663,8 +663,14 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         // The protocol's loss: insurance drawn + bad debt (ADL, socialized, recognised,
         // uncovered) + negative equity still open.
         let booked = m.covered + m.bad_debt + m.unsettled;
+        let own: i64 = m
+            .losses
+            .iter()
+            .filter(|l| m.attack.accounts.contains(&l.account))
+            .map(|l| l.amount)
+            .sum();
         m.attack.attackers = a.len() as u32;
-        crate::attack::close(&mut m.attack, booked, &eng, sc, &model.prices);
+        crate::attack::close(&mut m.attack, (booked, own), &eng, sc, &model.prices);
     }
     Ok((m, eng))
 }

@@ -5,8 +5,10 @@
 //! at the impact price. What an attack cost and earned is booked by the recorder into
 //! [`tally::AttackTally`].
 //!
-//! One file per strategy: [`oracle_pump`] (Mango Markets, Oct 2022).
+//! One file per strategy: [`oracle_pump`] (Mango Markets, Oct 2022), [`frozen_feed`]
+//! (Venus Protocol, May 2022).
 
+pub mod frozen_feed;
 pub mod oracle_pump;
 pub mod tally;
 
@@ -16,6 +18,7 @@ use crate::feeds::Feed;
 use crate::scenario::attack::Strategy;
 use crate::scenario::Scenario;
 use ballast_engine::Engine;
+use frozen_feed::FrozenFeedBorrow;
 use oracle_pump::OraclePump;
 
 /// What the venue phase of a step reads.
@@ -28,9 +31,15 @@ pub struct Spot<'a> {
     pub gas_usd: f64,
 }
 
+/// One attacker, by strategy.
+enum Attacker {
+    Pump(OraclePump),
+    Frozen(FrozenFeedBorrow),
+}
+
 /// The attackers of one path, in scenario order.
 pub struct Attackers {
-    list: Vec<OraclePump>,
+    list: Vec<Attacker>,
     /// Multiple pushed on each asset's price when the engine hears it by `SetPrice` (no
     /// `[oracle]`: the one feed is the venue the attacker moves).
     single: Vec<f64>,
@@ -48,7 +57,8 @@ impl Attackers {
             .iter()
             .enumerate()
             .map(|(k, a)| match a.strategy {
-                Strategy::OraclePump => OraclePump::new(sc, a, k),
+                Strategy::OraclePump => Attacker::Pump(OraclePump::new(sc, a, k)),
+                Strategy::FrozenFeedBorrow => Attacker::Frozen(FrozenFeedBorrow::new(sc, a, k)),
             })
             .collect();
         Some(Attackers {
@@ -70,6 +80,7 @@ impl Attackers {
     pub fn venue_phase(&mut self, spot: &Spot<'_>, feed: Option<&mut Feed>) {
         let mut feed = feed;
         for a in &mut self.list {
+            let Attacker::Pump(a) = a else { continue };
             let Some((asset, venues, factor)) = a.pump(spot) else {
                 continue;
             };
@@ -88,15 +99,18 @@ impl Attackers {
 
     /// Attacker `k` as an agent.
     pub fn agent(&mut self, k: usize) -> &mut dyn Agent {
-        &mut self.list[k]
+        match &mut self.list[k] {
+            Attacker::Pump(a) => a,
+            Attacker::Frozen(a) => a,
+        }
     }
 }
 
-/// Closes a path's tally at the horizon (`booked_loss`: the path's insurance drawn, bad debt
-/// and unsettled loss, quote-native).
+/// Closes a path's tally at the horizon (`booked`: the path's insurance drawn, bad debt and
+/// unsettled loss, and the part of it booked against the attacker's accounts; quote-native).
 pub fn close(
     tally: &mut tally::AttackTally,
-    booked_loss: i64,
+    (booked_loss, booked_own): (i64, i64),
     eng: &Engine,
     sc: &Scenario,
     fair: &[f64],
@@ -107,7 +121,27 @@ pub fn close(
         prices: fair,
         decimals: &decimals,
         booked_loss,
+        booked_own,
     });
+}
+
+/// The next borrow after a refused one: what the pool has left on `InsufficientLiquidity`;
+/// nothing more this step after any other refusal (health, a gate, the outflow limiter).
+pub fn retry_borrow(r: &ballast_engine::Reject) -> Option<i64> {
+    match r {
+        ballast_engine::Reject::InsufficientLiquidity { available, .. } if available.0 > 0 => {
+            Some(available.0)
+        }
+        _ => None,
+    }
+}
+
+/// The most the engine lets `account` borrow now: its initial health in quote, rounded down.
+pub fn borrowable(eng: &Engine, account: ballast_engine::ids::AccountId) -> i64 {
+    eng.health(account, ballast_engine::HealthKind::Initial)
+        .ok()
+        .and_then(|h| h.to_quote(ballast_engine::num::Round::Down).ok())
+        .map_or(0, |a| a.0)
 }
 
 /// The turn of every attacker, through `turn` (the path's `take_turn`).

@@ -32,8 +32,8 @@ use crate::scenario::Scenario;
 use crate::units::{usd, QUOTE};
 use ballast_engine::command::Command;
 use ballast_engine::ids::{AccountId, OwnerId};
-use ballast_engine::num::{Amount, Round};
-use ballast_engine::{HealthKind, Reject};
+use ballast_engine::num::Amount;
+use ballast_engine::Reject;
 
 /// Borrow attempts per step (each a transaction that pays gas).
 const MAX_BORROWS: u32 = 6;
@@ -238,10 +238,7 @@ impl OraclePump {
         let long = self.accounts[0];
         let amount = match self.next_borrow.take() {
             Some(a) => a,
-            None => match cx.engine.health(long, HealthKind::Initial) {
-                Ok(h) => h.to_quote(Round::Down).map_or(0, |a| a.0),
-                Err(_) => 0,
-            },
+            None => super::borrowable(cx.engine, long),
         };
         // Less than a dollar is not worth a transaction.
         if amount < usd(1.0).0 {
@@ -284,16 +281,10 @@ impl crate::agent::Agent for OraclePump {
                 Outcome::Refused(_),
             ) => self.stage = Stage::Done,
             (Command::Borrow { .. }, Outcome::Refused(r)) => {
-                self.next_borrow = match r {
-                    Reject::InsufficientLiquidity { available, .. } if available.0 > 0 => {
-                        Some(available.0)
-                    }
-                    // Anything else (health, a gate, the outflow limiter): not this step.
-                    _ => {
-                        self.tries = MAX_BORROWS;
-                        None
-                    }
-                };
+                self.next_borrow = super::retry_borrow(r);
+                if self.next_borrow.is_none() {
+                    self.tries = MAX_BORROWS;
+                }
             }
             _ => {}
         }

@@ -40,6 +40,10 @@ pub struct AttackTally {
     /// recognised, uncovered) + unsettled negative equity, plus negative equity of its
     /// position-free accounts (a debt nobody will repay), less `self_adl`.
     pub protocol_loss: i64,
+    /// The part of `protocol_loss` booked against its own accounts (their bankruptcies and
+    /// their unpaid debt): the loss it caused directly, apart from what the rest of the path
+    /// lost anyway.
+    pub own_loss: i64,
     /// Borrows and withdrawals the engine refused.
     pub refused: u64,
     /// ADL haircuts the engine took from one of its accounts to pay for another of its
@@ -61,6 +65,8 @@ pub struct Horizon<'a> {
     pub decimals: &'a [u8],
     /// The path's insurance drawn + bad debt + unsettled loss (quote-native).
     pub booked_loss: i64,
+    /// The part of it booked against the attacker's accounts (quote-native).
+    pub booked_own: i64,
 }
 
 impl AttackTally {
@@ -147,6 +153,7 @@ impl AttackTally {
         }
         self.equity_left = left;
         self.protocol_loss = h.booked_loss.saturating_add(owed) - self.self_adl;
+        self.own_loss = h.booked_own.saturating_add(owed) - self.self_adl;
         self.pnl = self.taken + self.equity_left + self.spot_value
             - self.deposited
             - self.spot_spent

@@ -17,6 +17,18 @@ pub enum Strategy {
     /// attacker buys spot on the venues it can move (the oracle's sources), borrows against the
     /// long's paper profit and walks away.
     OraclePump,
+    /// Venus Protocol, May 2022: buy the asset at market while an oracle source is frozen above
+    /// it, deposit it as collateral, borrow the quote asset against the frozen price, walk away.
+    FrozenFeedBorrow,
+}
+
+/// The protocol's listing of the asset a `frozen_feed_borrow` attacker deposits: collateral
+/// weights of the pool (`AddCollateral`; Venus listed LUNA with a 0.55 collateral factor).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listing {
+    pub init_weight: f64,
+    pub maint_weight: f64,
 }
 
 /// One `[[agents.attackers]]` entry.
@@ -27,6 +39,7 @@ pub struct AttackerSpec {
     /// Everything the attacker brings, USD: the margin of its accounts plus its spot budget.
     pub capital_usd: f64,
     /// Perp notional of each of its two accounts at the fair price, USD (`oracle_pump`).
+    #[serde(default)]
     pub size_usd: f64,
     /// Step at which it opens its position (the pump starts on the next step).
     pub start_step: u32,
@@ -37,7 +50,8 @@ pub struct AttackerSpec {
     /// the one price the engine hears is venue 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venues: Option<Vec<u32>>,
-    /// Multiple of the fair price it pushes each venue's quote to.
+    /// Multiple of the fair price it pushes each venue's quote to (`oracle_pump`).
+    #[serde(default = "unit")]
     pub pump: f64,
     /// Steps over which the pump is reached (linearly in the venue's √price, 1 = at once).
     #[serde(default = "one")]
@@ -54,10 +68,17 @@ pub struct AttackerSpec {
     /// Margin of each account as a multiple of the initial requirement (default 1.05).
     #[serde(default = "margin_buffer")]
     pub margin_buffer: f64,
+    /// `frozen_feed_borrow`: how the pool lists the asset it deposits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<Listing>,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn unit() -> f64 {
+    1.0
 }
 
 fn margin_buffer() -> f64 {
@@ -85,8 +106,12 @@ impl AttackerSpec {
             .unwrap_or(f64::INFINITY)
     }
 
-    /// Margin of each of its two accounts, USD: notional × (initial rate + taker fee) × buffer.
+    /// Margin of each of its two accounts, USD: notional × (initial rate + taker fee) × buffer
+    /// (`oracle_pump`; 0 for strategies without a perp).
     pub fn margin_usd(&self, sc: &Scenario) -> f64 {
+        if self.strategy != Strategy::OraclePump {
+            return 0.0;
+        }
         let m = sc.assets[self.asset_index(sc)]
             .market
             .apply(&sc.protocol.market);
@@ -112,7 +137,10 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
         }
     };
     positive("capital_usd", a.capital_usd)?;
-    positive("size_usd", a.size_usd)?;
+    match a.strategy {
+        Strategy::OraclePump => positive("size_usd", a.size_usd)?,
+        Strategy::FrozenFeedBorrow => validate_listing(sc, a, at)?,
+    }
     if !(a.pump.is_finite() && a.pump >= 1.0) {
         return Err(f("pump", format!("must be >= 1 (got {})", a.pump)));
     }
@@ -149,7 +177,9 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
             return Err(f("gas_usd", format!("must be >= 0 (got {g})")));
         }
     }
-    validate_venues(sc, a, at)?;
+    if a.strategy == Strategy::OraclePump {
+        validate_venues(sc, a, at)?;
+    }
     let need = 2.0 * a.margin_usd(sc);
     if a.capital_usd < need {
         return Err(f(
@@ -161,6 +191,67 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
         ));
     }
     Ok(())
+}
+
+/// A `frozen_feed_borrow` attacker deposits a listed, non-quote asset.
+fn validate_listing(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabError> {
+    let Some(l) = a.listing else {
+        return Err(LabError::field(
+            format!("{at}.listing"),
+            "frozen_feed_borrow needs the pool's listing of its asset ({ init_weight, maint_weight })",
+        ));
+    };
+    let unit = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 && v <= 1.0 {
+            Ok(())
+        } else {
+            Err(LabError::field(
+                format!("{at}.listing.{name}"),
+                format!("must be within (0, 1] (got {v})"),
+            ))
+        }
+    };
+    unit("init_weight", l.init_weight)?;
+    unit("maint_weight", l.maint_weight)?;
+    if l.init_weight > l.maint_weight {
+        return Err(LabError::field(
+            format!("{at}.listing.init_weight"),
+            "must be <= maint_weight",
+        ));
+    }
+    if sc
+        .agents
+        .attackers
+        .iter()
+        .filter(|x| x.listing.is_some() && x.asset_index(sc) == a.asset_index(sc))
+        .count()
+        > 1
+    {
+        return Err(LabError::field(
+            format!("{at}.listing"),
+            "the asset is listed by another attacker entry already",
+        ));
+    }
+    Ok(())
+}
+
+/// Genesis commands of the attackers' listings: each listed asset accepted as collateral in
+/// the pool with its weights.
+pub fn listing_commands(sc: &Scenario) -> Vec<ballast_engine::command::Command> {
+    use ballast_engine::num::Ratio;
+    let w = |x: f64| Ratio::from_f64(x).unwrap_or(Ratio::ONE);
+    sc.agents
+        .attackers
+        .iter()
+        .filter_map(|a| a.listing.map(|l| (a.asset_index(sc), l)))
+        .map(|(i, l)| ballast_engine::command::Command::AddCollateral {
+            role: ballast_engine::Role::Governor,
+            pool: crate::units::POOL,
+            asset: ballast_engine::ids::AssetId(i as u16 + 1),
+            init_weight: w(l.init_weight),
+            maint_weight: w(l.maint_weight),
+        })
+        .collect()
 }
 
 /// The venues must be sources of the scenario's oracle.

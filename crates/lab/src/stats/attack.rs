@@ -14,6 +14,9 @@ pub struct AttackAgg {
     pub profitable: u64,
     pub pnl: Moments,
     pub protocol_loss: Moments,
+    /// The part booked against the attackers' own accounts.
+    #[serde(default)]
+    pub own_loss: Moments,
     pub taken: Moments,
     /// Spot impact paid: quote spent on the venues − that spot at the final fair price.
     pub spot_impact: Moments,
@@ -29,6 +32,7 @@ impl AttackAgg {
         self.profitable += u64::from(t.pnl > 0);
         self.pnl.add(t.pnl, USD);
         self.protocol_loss.add(t.protocol_loss, USD);
+        self.own_loss.add(t.own_loss, USD);
         self.taken.add(t.taken, USD);
         self.spot_impact.add(t.spot_spent - t.spot_value, USD);
         self.gas.add(t.gas, USD);
@@ -39,6 +43,7 @@ impl AttackAgg {
         self.profitable += o.profitable;
         self.pnl.merge(&o.pnl);
         self.protocol_loss.merge(&o.protocol_loss);
+        self.own_loss.merge(&o.own_loss);
         self.taken.merge(&o.taken);
         self.spot_impact.merge(&o.spot_impact);
         self.gas.merge(&o.gas);
@@ -64,6 +69,7 @@ impl AttackAgg {
             profit_mean_ci95,
             protocol_loss_mean: loss_mean,
             protocol_loss_mean_ci95: [loss_ci[0].max(0.0), loss_ci[1]],
+            own_loss_mean: ci(&self.own_loss).0,
             taken_mean: ci(&self.taken).0,
             spot_impact_mean: ci(&self.spot_impact).0,
             gas_mean: ci(&self.gas).0,
@@ -89,6 +95,9 @@ pub struct AttackSummary {
     /// Insurance drawn + bad debt + unsettled loss (less ADL between the attacker's accounts).
     pub protocol_loss_mean: f64,
     pub protocol_loss_mean_ci95: [f64; 2],
+    /// The part of the protocol loss booked against the attackers' own accounts (their
+    /// bankruptcies and unpaid debt; the rest is what other accounts' failures cost).
+    pub own_loss_mean: f64,
     /// Quote the attacker borrowed or withdrew.
     pub taken_mean: f64,
     /// What buying spot on the venues cost it beyond that spot's final value.
@@ -122,7 +131,11 @@ impl AttackSummary {
             "attacker profit / path",
             ci(money(self.profit_mean) + " USD", p, rest),
         );
-        let rest = format!(", attacker profit / loss {:.3}", self.profit_per_loss);
+        let rest = format!(
+            ", {} USD on its own accounts, attacker profit / loss {:.3}",
+            money(self.own_loss_mean),
+            self.profit_per_loss
+        );
         let p = self.protocol_loss_mean_ci95.map(money);
         row(
             "protocol loss / path",
