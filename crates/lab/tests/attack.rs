@@ -121,6 +121,32 @@ fn the_minimum_profitable_capital_is_a_bracket_the_probes_confirm() {
     assert!(d.probes.iter().all(|p| p.profit_mean < 0.0), "{d:?}");
 }
 
+#[test]
+fn attack_aggregates_of_shards_merge_into_the_unsharded_run() {
+    use ballast_lab::runner::{self, RunConfig};
+    let p = load("mango-2022-attack-naive", &["paths=4"]);
+    let dir = std::env::temp_dir().join(format!("ballast-attack-shards-{}", std::process::id()));
+    let full = runner::run(&p, &RunConfig::default()).unwrap();
+    let mut shards = Vec::new();
+    // Out of order, with different thread counts.
+    for (i, threads) in [(2u64, 1usize), (1, 2)] {
+        let out = dir.join(format!("s{i}"));
+        let cfg = RunConfig {
+            threads,
+            shard: Some((i, 2)),
+            out_dir: Some(out.clone()),
+            ..Default::default()
+        };
+        runner::run(&p, &cfg).unwrap();
+        shards.push(runner::read_shard(&out).unwrap());
+    }
+    let (merged, agg) = runner::merge_shards(&shards).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(agg.attack, full.aggregate.attack);
+    assert_eq!(agg.attack.paths, 4);
+    assert_eq!(merged.attack, full.summary.attack);
+}
+
 fn bad(attacker: &str) -> String {
     let text = format!(
         r#"
