@@ -192,8 +192,8 @@ fn bad_attacker_input_names_the_field() {
     // Capital that does not cover both margins (2 × 1e6 × 0.10 × 1.05).
     let e = bad(&format!("capital_usd = 1e5\n{ok}"));
     assert!(e.contains("agents.attackers[0].capital_usd"), "{e}");
-    let late = ok.replace("start_step = 2", "start_step = 10");
-    let e = bad(&format!("capital_usd = 1e7\n{late}"));
+    let genesis = ok.replace("start_step = 2", "start_step = 0");
+    let e = bad(&format!("capital_usd = 1e7\n{genesis}"));
     assert!(e.contains("agents.attackers[0].start_step"), "{e}");
     let e = bad("strategy = \"frozen_feed_borrow\"\ncapital_usd = 1e6\nstart_step = 2\n");
     assert!(e.contains("agents.attackers[0].listing"), "{e}");

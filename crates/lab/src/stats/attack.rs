@@ -100,7 +100,9 @@ pub struct AttackSummary {
     pub own_loss_mean: f64,
     /// Quote the attacker borrowed or withdrew.
     pub taken_mean: f64,
-    /// What buying spot on the venues cost it beyond that spot's final value.
+    /// What buying spot cost it beyond the final value of the spot it still holds off the
+    /// engine (its impact for `oracle_pump`; the whole purchase for `frozen_feed_borrow`, whose
+    /// spot goes into its account and is in its equity instead).
     pub spot_impact_mean: f64,
     pub gas_mean: f64,
     /// Mean profit / mean protocol loss (0 when the protocol lost nothing).
@@ -121,7 +123,7 @@ impl AttackSummary {
             ci(pct(self.p_profitable), p, String::new()),
         );
         let rest = format!(
-            ", took out {} USD, spot impact {} USD, gas {} USD",
+            ", took out {} USD, spot net cost {} USD, gas {} USD",
             money(self.taken_mean),
             money(self.spot_impact_mean),
             money(self.gas_mean)
