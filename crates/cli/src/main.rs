@@ -4,6 +4,7 @@
 #[macro_use]
 mod out;
 mod ablate;
+mod attack;
 mod bench;
 mod feed;
 mod guard;
@@ -122,6 +123,10 @@ enum Cmd {
     /// Ablations: each defence of a plan switched off alone, on the same paths as the defended
     /// run, with the paired effect on loss and P(insolvency) and its 95% interval.
     Ablate(ablate::AblateArgs),
+    /// Minimum profitable attack capital of a scenario's attacker: bisection over its capital
+    /// and size, each probe a deterministic stress run
+    /// (`ballast attack-capital mango-2022-attack-defended --paths 8`).
+    AttackCapital(attack::AttackCapitalArgs),
     /// List the embedded stress scenarios.
     Scenarios,
     /// Merge shard results of `ballast stress --shard i/N --out DIR` into the full summary.
@@ -249,6 +254,7 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Stress(a) => stress::stress(w, a)?,
         Cmd::Shock(a) => shock::shock(w, a)?,
         Cmd::Ablate(a) => ablate::ablate(w, a)?,
+        Cmd::AttackCapital(a) => attack::attack_capital(w, a)?,
         Cmd::Scenarios => stress::scenarios(w)?,
         Cmd::Merge(a) => stress::merge(w, a)?,
         Cmd::Sweep(a) => stress::sweep(w, a)?,

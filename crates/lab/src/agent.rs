@@ -101,6 +101,23 @@ pub enum Purpose {
     LenderWithdraw {
         amount: i64,
     },
+    /// An attacker's command (`attack`): the quote it moves in or out, and the gas it pays
+    /// whether or not the engine takes it (quote-native).
+    Attack {
+        flow: AttackFlow,
+        gas: i64,
+    },
+}
+
+/// What an attacker's command does with its money, for the recorder (quote-native).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttackFlow {
+    /// Capital paid into one of its accounts.
+    In(i64),
+    /// Quote taken out (borrowed or withdrawn): what it walks away with.
+    Out(i64),
+    /// Anything else (opening accounts, its own trades).
+    None,
 }
 
 /// One engine command an agent wants applied at `time_ms`.
@@ -125,6 +142,14 @@ pub enum Note {
     Uncovered { account: AccountId, amount: i64 },
     /// An auction needing a reset that nobody may do.
     AuctionStuck,
+    /// An attacker bought `base` (base-native) of asset `asset` on the venues it moves, paying
+    /// `spent` at the impact price and `gas` for the trades (quote-native).
+    AttackSpot {
+        asset: usize,
+        spent: i64,
+        base: i64,
+        gas: i64,
+    },
 }
 
 /// One thing an agent does in a round.

@@ -115,6 +115,22 @@ const OPTIONAL: [Metric; 3] = [
     ("unsettled at end (USD)", Fmt::Usd, |s| s.unsettled_mean),
 ];
 
+/// Cost and profit of attack, shown when either side has attackers (0 for a side without).
+const ATTACK: [Metric; 4] = [
+    ("P(attack profitable)", Fmt::Pct, |s| {
+        s.attack.as_ref().map_or(0.0, |a| a.p_profitable)
+    }),
+    ("attacker profit mean (USD)", Fmt::Usd, |s| {
+        s.attack.as_ref().map_or(0.0, |a| a.profit_mean)
+    }),
+    ("protocol loss mean (USD)", Fmt::Usd, |s| {
+        s.attack.as_ref().map_or(0.0, |a| a.protocol_loss_mean)
+    }),
+    ("attacker took out mean (USD)", Fmt::Usd, |s| {
+        s.attack.as_ref().map_or(0.0, |a| a.taken_mean)
+    }),
+];
+
 fn numeric(r: &mut Vec<Row>, a: &Summary, b: &Summary, (k, f, get): &Metric) {
     let (x, y) = (get(a), get(b));
     r.push(Row {
@@ -154,6 +170,11 @@ pub fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
     }
     for m in &OPTIONAL {
         if m.2(a) != 0.0 || m.2(b) != 0.0 {
+            numeric(&mut r, a, b, m);
+        }
+    }
+    if a.attack.is_some() || b.attack.is_some() {
+        for m in &ATTACK {
             numeric(&mut r, a, b, m);
         }
     }

@@ -44,6 +44,22 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "oracle-manipulation-defended",
         include_str!("../scenarios/oracle-manipulation-defended.toml"),
     ),
+    (
+        "mango-2022-attack-naive",
+        include_str!("../scenarios/mango-2022-attack-naive.toml"),
+    ),
+    (
+        "mango-2022-attack-defended",
+        include_str!("../scenarios/mango-2022-attack-defended.toml"),
+    ),
+    (
+        "venus-luna-2022-frozen-feed-attack-naive",
+        include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-naive.toml"),
+    ),
+    (
+        "venus-luna-2022-frozen-feed-attack-defended",
+        include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-defended.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

@@ -172,6 +172,8 @@ pub struct Feed {
     history: Vec<Vec<f64>>,
     venues: Vec<Option<std::sync::Arc<Venues>>>,
     rng: ChaCha8Rng,
+    /// Multiple of each (asset, source) quote pushed by an attacker's trades (`attack`).
+    pushed: Vec<Vec<f64>>,
 }
 
 impl Feed {
@@ -180,7 +182,18 @@ impl Feed {
             history: assets.iter().map(|a| vec![a.price0]).collect(),
             venues: assets.iter().map(|a| a.venues.clone()).collect(),
             rng,
+            pushed: vec![Vec::new(); assets.len()],
         }
+    }
+
+    /// From now on, source `source` of asset `i` quotes `factor` × its price (an attacker's
+    /// spot buying on that venue; 1 when it lets go).
+    pub fn push(&mut self, i: usize, source: u32, factor: f64) {
+        let v = &mut self.pushed[i];
+        if v.len() <= source as usize {
+            v.resize(source as usize + 1, 1.0);
+        }
+        v[source as usize] = factor;
     }
 
     /// The `OracleUpdate` of asset `i` at `step` for model price `price` (pushes it to the
@@ -221,7 +234,8 @@ impl Feed {
                 None => (h[at], h[at] * o.confidence),
             };
             let bias = o.bias.as_ref().map_or(0.0, |b| b[j as usize]);
-            let mut p = base * libm::exp(bias + o.noise * z) * f.factor;
+            let pushed = self.pushed[i].get(j as usize).copied().unwrap_or(1.0);
+            let mut p = base * libm::exp(bias + o.noise * z) * f.factor * pushed;
             if let Some(x) = f.floor {
                 p = p.max(x);
             }

@@ -23,7 +23,7 @@
 //! - [`agent`]: the `Agent` trait, its step context, orders and notes.
 //! - [`record`], [`attribution`], [`stats`]: the recorder and the path result; integer,
 //!   mergeable aggregates (log-bucket histograms) and the summary with confidence intervals.
-//! - Agents: [`traders`], [`whale`], [`lenders`], and the liquidation agents [`keeper`]
+//! - Agents: [`traders`], [`whale`], [`lenders`], [`attack`] (attackers who pay for trying), and the liquidation agents [`keeper`]
 //!   (`keeper_fill`), [`engine_liq`] (the engine's own liquidation), chosen by [`mechanism`];
 //!   [`liquidity`] is the slippage model they share.
 //! - [`path`]: one path, phase by phase; [`runner`]: rayon over paths, one ChaCha stream per
@@ -31,13 +31,16 @@
 //!   ladders on the t0 book.
 //! - [`sweep`]: grids of overrides, the capital-efficiency / P(insolvency) frontier and the
 //!   recommended point, and [`frontier`] its page; [`report`]: a self-contained HTML report with
-//!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`).
+//!   interactive charts; [`compare`]: two summaries side by side (`ballast stress --compare A B`);
+//!   [`capital`]: the minimum profitable attack capital, by bisection over stress runs.
 
 pub mod ablation;
 pub mod agent;
+pub mod attack;
 pub mod attribution;
 pub mod book;
 pub mod clearing;
+pub mod capital;
 pub mod compare;
 pub mod embedded;
 pub mod engine_liq;

@@ -14,6 +14,7 @@
 //! (common random numbers across scenario variants).
 
 use crate::agent::{Act, Agent, Now, Outcome, Queue, StepContext};
+use crate::attack::{Attackers, Spot};
 use crate::error::LabError;
 use crate::feeds::Feed;
 use crate::lenders::Lenders;
@@ -524,6 +525,7 @@ impl FaultState {
 /// The agents of one path, in the order they act each step; the liquidation agent goes last.
 pub struct Agents {
     pub whale: Option<Whale>,
+    pub attackers: Option<Attackers>,
     pub lenders: Option<Lenders>,
     pub traders: Option<Traders>,
     pub liquidation: Box<dyn Agent>,
@@ -534,6 +536,7 @@ impl Agents {
         let sc = s.scenario;
         Agents {
             whale: Whale::new(sc),
+            attackers: Attackers::new(sc),
             lenders: Lenders::new(sc, s.house),
             traders: sc
                 .agents
@@ -575,7 +578,21 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let halted = faults.chain_phase(&mut eng, sc, (t, path, step))?;
         let (dd, dumped) = model.step(s, &eng, agents.whale.as_mut(), halted);
         rec.prices(step, dd, dumped, halted);
-        let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &model.prices, (t, path, step))?;
+        if let Some(a) = agents.attackers.as_mut() {
+            let spot = Spot {
+                scenario: sc,
+                step,
+                fair: &model.prices,
+                gas_usd: sc.faults.gas.as_ref().map_or(0.0, |g| g.base_usd),
+            };
+            a.venue_phase(&spot, feed.as_mut());
+        }
+        // Without an oracle the engine hears one price per asset: the venue an attacker moves.
+        let heard = match (&agents.attackers, &feed) {
+            (Some(a), None) => a.heard(&model.prices),
+            _ => model.prices.clone(),
+        };
+        let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &heard, (t, path, step))?;
         if sc.protocol.settle_funding {
             funding_phase(&mut eng, &s.house.markets, t, &mut rec);
         }
@@ -633,6 +650,19 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         m.lender_loss =
             world::usd(l.deposit_usd).0 * l.count as i64 - m.lender_withdrawn - lenders.left(&eng);
     }
+    if let Some(a) = &agents.attackers {
+        // The protocol's loss: insurance drawn + bad debt (ADL, socialized, recognised,
+        // uncovered) + negative equity still open.
+        let booked = m.covered + m.bad_debt + m.unsettled;
+        let own: i64 = m
+            .losses
+            .iter()
+            .filter(|l| m.attack.accounts.contains(&l.account))
+            .map(|l| l.amount)
+            .sum();
+        m.attack.attackers = a.len() as u32;
+        crate::attack::close(&mut m.attack, (booked, own), &eng, sc, &model.prices);
+    }
     Ok((m, eng))
 }
 
@@ -650,7 +680,8 @@ pub fn audit(eng: &Engine, path: u64, step: u32) -> Result<(), LabError> {
     }
 }
 
-/// Phase 4: the whale, the lenders and the traders take their turns, in that order.
+/// Phase 4: the whale, the attackers, the lenders and the traders take their turns, in that
+/// order.
 fn agents_phase(
     agents: &mut Agents,
     eng: &mut Engine,
@@ -660,6 +691,9 @@ fn agents_phase(
 ) -> Result<(), LabError> {
     if let Some(w) = agents.whale.as_mut() {
         take_turn(w, eng, world, now, rec)?;
+    }
+    if let Some(a) = agents.attackers.as_mut() {
+        crate::attack::each_turn(a, |x| take_turn(x, eng, world, now, rec))?;
     }
     if let Some(l) = agents.lenders.as_mut() {
         take_turn(l, eng, world, now, rec)?;

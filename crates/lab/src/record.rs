@@ -158,6 +158,9 @@ pub struct PathResult {
     /// draws plus the parts of `bad_debt` (ADL, socialized loss, recognised or uncovered debt).
     #[serde(skip)]
     pub losses: Vec<Loss>,
+    /// What an attack cost and earned (`[[agents.attackers]]`; zeros without attackers).
+    #[serde(default)]
+    pub attack: crate::attack::tally::AttackTally,
     /// `bad_debt` split over the assets' markets (index = asset; one more slot for losses of
     /// accounts with no t0 position), by each bankrupt account's t0 notional: sums to
     /// `bad_debt` exactly.
@@ -410,11 +413,16 @@ impl Recorder {
                         m.trader_refused += 1
                     }
                     Purpose::LenderWithdraw { .. } => m.lender_refused += 1,
+                    Purpose::Attack { flow, gas } => m.attack.order(flow, gas, false),
                 }
                 return Ok(());
             }
         };
         book_events(events, m);
+        if matches!(o.purpose, Purpose::Attack { .. }) {
+            m.attack.opened(events);
+        }
+        m.attack.deleveraged(events);
         match o.purpose {
             Purpose::KeeperClose { volume, penalty } => {
                 m.liquidations += 1;
@@ -440,6 +448,7 @@ impl Recorder {
             Purpose::TraderAdd => m.trader_adds += 1,
             Purpose::TraderReopen => m.trader_reopens += 1,
             Purpose::LenderWithdraw { amount } => m.lender_withdrawn += amount,
+            Purpose::Attack { flow, gas } => m.attack.order(flow, gas, true),
             Purpose::Required | Purpose::Liquidation | Purpose::WhaleDump => {}
         }
         Ok(())
@@ -492,6 +501,15 @@ impl Recorder {
                 });
             }
             Note::AuctionStuck => m.auctions_stuck += 1,
+            Note::AttackSpot {
+                asset,
+                spent,
+                base,
+                gas,
+            } => {
+                m.attack.spot(asset, spent, base);
+                m.attack.gas += gas;
+            }
         }
     }
 

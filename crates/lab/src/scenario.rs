@@ -15,6 +15,7 @@ use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
 pub mod keepers;
+pub mod attack;
 pub mod oracle;
 pub mod params;
 pub mod rules;
@@ -78,11 +79,17 @@ pub struct Agents {
     /// Trader rules: take profit, stop loss, add on dips, reopen (`[agents.traders]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traders: Option<rules::TraderRules>,
+    /// Attackers (`[[agents.attackers]]`, see `scenario::attack`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attackers: Vec<attack::AttackerSpec>,
 }
 
 impl Agents {
     fn is_empty(&self) -> bool {
-        self.whale.is_none() && self.lenders.is_none() && self.traders.is_none()
+        self.whale.is_none()
+            && self.lenders.is_none()
+            && self.traders.is_none()
+            && self.attackers.is_empty()
     }
 }
 
@@ -1225,6 +1232,7 @@ impl Scenario {
             }
         }
         oracle::validate(self)?;
+        attack::validate(self)?;
         if let Some(t) = &self.agents.traders {
             t.validate()?;
         }

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod auctions;
+pub mod attack;
 pub mod markets;
 pub mod tail;
 pub use tail::Interval;
@@ -457,6 +458,9 @@ pub struct Aggregate {
     /// Auction clearing prices and keeper participation.
     #[serde(default)]
     pub auctions: auctions::AuctionStats,
+    /// Cost and profit of attack (paths with attackers).
+    #[serde(default)]
+    pub attack: attack::AttackAgg,
 }
 
 const USD: i64 = 1_000_000;
@@ -465,6 +469,7 @@ impl Aggregate {
     pub fn add(&mut self, r: &crate::record::PathResult) {
         self.paths += 1;
         self.auctions.add(&r.keepers);
+        self.attack.add(&r.attack);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -575,6 +580,7 @@ impl Aggregate {
     }
     pub fn merge(&mut self, o: &Aggregate) {
         self.auctions.merge(&o.auctions);
+        self.attack.merge(&o.attack);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -928,6 +934,9 @@ pub struct Summary {
     /// keeper took or started anything).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auctions: Option<auctions::AuctionSummary>,
+    /// Cost and profit of attack (absent without attackers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<attack::AttackSummary>,
     pub elapsed_s: f64,
 }
 
@@ -1062,6 +1071,7 @@ impl Summary {
             ci_methods: CiMethods::current(),
             bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
             auctions: a.auctions.summary(a.paths),
+            attack: a.attack.summary(),
             elapsed_s,
         }
     }
@@ -1300,6 +1310,9 @@ impl Summary {
                 ),
             );
             row("blocked / path", format!("{:.2}", b.blocked_mean));
+        }
+        if let Some(a) = &self.attack {
+            a.rows(&mut row);
         }
         row("elapsed", format!("{:.2} s", self.elapsed_s));
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -189,6 +189,9 @@ pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House
     for cmd in crate::feeds::genesis_commands(sc, assets, &house.markets) {
         apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
     }
+    for cmd in crate::scenario::attack::listing_commands(sc) {
+        apply(&mut e, &mut buf2, t, cmd, 0, 0)?;
+    }
     Ok((e, house))
 }
 
