@@ -95,8 +95,18 @@ fn table(effects: &[Effect]) -> String {
             e.verdict.label(),
         ));
     }
+    for e in effects {
+        if let Some(a) = &e.attacker {
+            let d = &a.profit_delta;
+            s.push_str(&format!(
+                "  {} without {}: attacker profit {:.0} -> {:.0} USD per path, Δ {:.0} ({:.0} to {:.0})\n",
+                e.scenario, e.defence, a.profit_on.mean, a.profit_off.mean, d.mean, d.ci95[0], d.ci95[1]
+            ));
+        }
+    }
     s.push_str(
-        "(loss = bad debt incl. socialized, USD per path; Δ = off − on per path, same paths)\n",
+        "(loss = bad debt incl. socialized, or the attack's protocol loss where there are attackers; \
+         USD per path; Δ = off − on per path, same paths)\n",
     );
     s
 }

@@ -119,7 +119,9 @@ pub struct Effect {
     pub defence: String,
     pub claim: String,
     pub paths: u64,
-    /// Mean protocol loss per path (bad debt incl. socialized, USD) with and without.
+    /// Mean protocol loss per path (USD) with and without: bad debt incl. socialized, or, where
+    /// the scenario has attackers, the attack's protocol loss (the same net of the ADL between
+    /// the attacker's own accounts, `attack::tally`).
     pub loss_on: MeanCi,
     pub loss_off: MeanCi,
     /// Paired difference of loss (USD): > 0 means the defence lowers the loss.
@@ -130,6 +132,18 @@ pub struct Effect {
     pub p_delta: MeanCi,
     /// Whether the defence lowers the loss, raises it, or shows no effect on these paths.
     pub verdict: Verdict,
+    /// With attackers: their mean net profit per path (USD) with and without the defence, and
+    /// the paired difference `off − on` (> 0: the defence costs the attacker that much).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attacker: Option<AttackerEffect>,
+}
+
+/// What a defence does to the attacker's net profit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttackerEffect {
+    pub profit_on: MeanCi,
+    pub profit_off: MeanCi,
+    pub profit_delta: MeanCi,
 }
 
 /// Per-path numbers one side contributes.
@@ -137,13 +151,17 @@ pub struct Effect {
 struct Side {
     loss: i64,
     insolvent: bool,
+    /// The attackers' net profit, on a path with attackers.
+    profit: Option<i64>,
 }
 
 impl Side {
     fn of(r: &PathResult) -> Side {
+        let attacked = r.attack.attackers > 0;
         Side {
-            loss: r.bad_debt,
+            loss: if attacked { r.attack.protocol_loss } else { r.bad_debt },
             insolvent: r.bad_debt > 0,
+            profit: attacked.then_some(r.attack.pnl),
         }
     }
 }
@@ -157,6 +175,11 @@ struct Tally {
     p_on: Moments,
     p_off: Moments,
     p_delta: Moments,
+    /// Paths with attackers on both sides, and their profits.
+    attacked: u64,
+    profit_on: Moments,
+    profit_off: Moments,
+    profit_delta: Moments,
 }
 
 impl Tally {
@@ -168,6 +191,21 @@ impl Tally {
         self.p_on.add(a, 1);
         self.p_off.add(b, 1);
         self.p_delta.add(b - a, 1);
+        if let (Some(x), Some(y)) = (on.profit, off.profit) {
+            self.attacked += 1;
+            self.profit_on.add(x, USD);
+            self.profit_off.add(y, USD);
+            self.profit_delta.add(y - x, USD);
+        }
+    }
+
+    fn attacker(&self) -> Option<AttackerEffect> {
+        let n = self.attacked;
+        (n > 0).then(|| AttackerEffect {
+            profit_on: MeanCi::of(&self.profit_on, n, USD),
+            profit_off: MeanCi::of(&self.profit_off, n, USD),
+            profit_delta: MeanCi::of(&self.profit_delta, n, USD),
+        })
     }
 }
 
@@ -230,6 +268,7 @@ pub fn run_study(study: &Study, threads: usize) -> Result<Vec<Effect>, LabError>
             p_on: MeanCi::of(&t.p_on, n, 1).mean,
             p_off: MeanCi::of(&t.p_off, n, 1).mean,
             p_delta: MeanCi::of(&t.p_delta, n, 1),
+            attacker: t.attacker(),
         });
     }
     Ok(out)
