@@ -14,6 +14,7 @@
 
 pub mod answer;
 pub mod auth;
+pub mod batch;
 pub mod dashboard;
 pub mod error;
 pub mod export;
@@ -21,6 +22,7 @@ pub mod governance;
 pub mod http;
 pub mod kind;
 pub mod limit;
+pub mod migrate;
 pub mod openapi;
 pub mod queries;
 pub mod recovery;
