@@ -15,9 +15,12 @@
 pub mod answer;
 pub mod auth;
 pub mod batch;
+pub mod checkpoint;
+pub mod commit;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+pub mod gauges;
 pub mod governance;
 pub mod http;
 pub mod kind;
@@ -240,7 +243,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         .name("ballast-writer".into())
         .spawn(move || {
             let _guard = metrics::set_default_local_recorder(&*rec);
-            let r = writer.run(rx);
+            let r = writer.run(rx, rec.clone());
             if let Err(e) = &r {
                 eprintln!("ballast serve: writer stopped: {e}");
             }
@@ -306,7 +309,7 @@ fn prepare(config: &ServeConfig) -> Result<(Writer, Arc<writer::Shared>), ServeE
         snapshot_every: config.snapshot_every,
         max_batch: config.max_batch,
     };
-    let (mut writer, shared) = Writer::new(rec.engine, store, wcfg);
+    let (mut writer, shared) = Writer::new(rec.engine, store, wcfg)?;
     if let (true, Some(path)) = (empty, &config.genesis) {
         let err = |message: String| ServeError::Genesis {
             path: path.clone(),

@@ -71,6 +71,7 @@ pub struct StoredSnapshot {
 /// The write side of the journal (owned by the single writer).
 pub struct Store {
     conn: Connection,
+    fsync: bool,
 }
 
 /// Path of the journal database inside `data`.
@@ -92,7 +93,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -65_536)?;
         let v1 = table_exists(&conn, "commands")?;
         conn.execute_batch(SCHEMA)?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, fsync };
         if v1 {
             let n = crate::migrate::from_v1(&mut store.conn)?;
             eprintln!("ballast serve: migrated {n} journal rows to one row per batch (format 2)");
@@ -173,12 +174,31 @@ impl Store {
 
     /// The journaled answer to a keyed request: (digest, status, body).
     pub fn keyed(&self, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
-        let mut st = self
+        keyed(&self.conn, scope)
+    }
+
+    /// Hands WAL checkpoints to a [`crate::checkpoint`] thread (turning the automatic ones
+    /// off); they stop when `stop`'s sender is dropped. Returns the thread.
+    pub fn checkpoint_elsewhere(
+        &self,
+        stop: std::sync::mpsc::Receiver<()>,
+    ) -> Result<std::thread::JoinHandle<Result<(), ServeError>>, ServeError> {
+        let path = PathBuf::from(self.conn.path().unwrap_or_default());
+        let fsync = self.fsync;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        std::thread::Builder::new()
+            .name("ballast-checkpoint".into())
+            .spawn(move || crate::checkpoint::run(path, fsync, stop))
+            .map_err(|e| ServeError::WriterStopped(e.to_string()))
+    }
+
+    /// A read-only connection to the same database.
+    pub fn reader(&self) -> Result<Reader, ServeError> {
+        let path = self
             .conn
-            .prepare_cached("SELECT digest, status, body FROM requests WHERE scope = ?1")?;
-        Ok(st
-            .query_row(params![scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?)
+            .path()
+            .ok_or_else(|| ServeError::WriterStopped("the journal has no path".into()))?;
+        Reader::open_file(Path::new(path))
     }
 
     /// Seq of the newest snapshot.
@@ -191,6 +211,15 @@ impl Store {
             .optional()?
             .flatten())
     }
+}
+
+/// The journaled answer to the keyed request `scope`: (digest, status, body).
+fn keyed(conn: &Connection, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
+    let mut st =
+        conn.prepare_cached("SELECT digest, status, body FROM requests WHERE scope = ?1")?;
+    Ok(st
+        .query_row(params![scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
 }
 
 /// Whether the database has table `name`.
@@ -257,11 +286,21 @@ pub struct Reader {
 
 impl Reader {
     pub fn open(data: &Path) -> Result<Reader, ServeError> {
+        Reader::open_file(&db_path(data))
+    }
+
+    /// Opens the database file `file` itself.
+    pub fn open_file(file: &Path) -> Result<Reader, ServeError> {
         let conn = Connection::open_with_flags(
-            db_path(data),
+            file,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         Ok(Reader { conn })
+    }
+
+    /// The journaled answer to a keyed request: (digest, status, body).
+    pub fn keyed(&self, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
+        keyed(&self.conn, scope)
     }
 
     /// A page of history: rows after `after`, at most `limit`.
