@@ -177,11 +177,14 @@ impl Writer {
 
     /// The writer loop: applies each queue of submissions and hands it to the committer
     /// thread, then applies the next while that one commits. Runs until every sender is gone
-    /// or a commit fails (`recorder`: the metrics recorder for the committer thread).
+    /// or a commit fails (`recorder`: the metrics recorder for the committer thread; `failed`
+    /// is signalled the moment a commit fails, so the server stops without waiting for another
+    /// request to find the committer gone).
     pub fn run(
         mut self,
         mut rx: mpsc::Receiver<Submission>,
         recorder: Arc<PrometheusRecorder>,
+        failed: mpsc::Sender<()>,
     ) -> Result<(), ServeError> {
         let committer = self.committer.take().ok_or_else(|| {
             ServeError::WriterStopped("the committer already runs on its thread".into())
@@ -191,7 +194,12 @@ impl Writer {
             .name("ballast-commit".into())
             .spawn(move || {
                 let _guard = metrics::set_default_local_recorder(&*recorder);
-                committer.run(crx)
+                let r = committer.run(crx);
+                if let Err(e) = &r {
+                    eprintln!("ballast serve: commit failed, stopping: {e}");
+                    let _ = failed.try_send(());
+                }
+                r
             })
             .map_err(|e| ServeError::WriterStopped(e.to_string()))?;
         let mut handed = Ok(());
