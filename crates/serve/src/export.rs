@@ -2,7 +2,7 @@
 //! `ballast replay` reads, so the replay's state hash equals the server's.
 
 use crate::error::ServeError;
-use crate::store::{row_checksum, Reader};
+use crate::store::Reader;
 use std::io::Write;
 use std::path::Path;
 
@@ -26,7 +26,7 @@ pub fn export(data: &Path, out: &mut dyn Write) -> Result<Exported, ServeError> 
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for (i, r) in rows.iter().enumerate() {
-            if row_checksum(r.seq, &r.command, &r.events) != r.checksum {
+            if !r.intact {
                 done.torn = rows.len() - i;
                 return Ok(done);
             }

@@ -14,13 +14,18 @@
 
 pub mod answer;
 pub mod auth;
+pub mod batch;
+pub mod checkpoint;
+pub mod commit;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+pub mod gauges;
 pub mod governance;
 pub mod http;
 pub mod kind;
 pub mod limit;
+pub mod migrate;
 pub mod openapi;
 pub mod queries;
 pub mod recovery;
@@ -150,7 +155,7 @@ pub struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     writer: std::thread::JoinHandle<Result<(), ServeError>>,
-    writer_done: Option<tokio::sync::oneshot::Receiver<()>>,
+    writer_done: Option<tokio::sync::mpsc::Receiver<()>>,
 }
 
 impl Running {
@@ -178,7 +183,7 @@ pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let writer_done = running.writer_done.take();
     tokio::select! {
         _ = stop_signal() => eprintln!("ballast serve: stopping"),
-        _ = async { if let Some(d) = writer_done { let _ = d.await; } } => {}
+        _ = async { if let Some(mut d) = writer_done { let _ = d.recv().await; } } => {}
     }
     running.shutdown().await
 }
@@ -233,16 +238,17 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             .map_err(|e| ServeError::WriterStopped(e.to_string()))??;
     let rec_http = rec.clone();
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    // Signalled when the writer stops, or as soon as its commit stage fails (fail-stop).
+    let (done_tx, done_rx) = tokio::sync::mpsc::channel(2);
     let writer = std::thread::Builder::new()
         .name("ballast-writer".into())
         .spawn(move || {
             let _guard = metrics::set_default_local_recorder(&*rec);
-            let r = writer.run(rx);
+            let r = writer.run(rx, rec.clone(), done_tx.clone());
             if let Err(e) = &r {
                 eprintln!("ballast serve: writer stopped: {e}");
             }
-            let _ = done_tx.send(());
+            let _ = done_tx.try_send(());
             r
         })
         .map_err(|e| ServeError::WriterStopped(e.to_string()))?;
@@ -304,7 +310,7 @@ fn prepare(config: &ServeConfig) -> Result<(Writer, Arc<writer::Shared>), ServeE
         snapshot_every: config.snapshot_every,
         max_batch: config.max_batch,
     };
-    let (mut writer, shared) = Writer::new(rec.engine, store, wcfg);
+    let (mut writer, shared) = Writer::new(rec.engine, store, wcfg)?;
     if let (true, Some(path)) = (empty, &config.genesis) {
         let err = |message: String| ServeError::Genesis {
             path: path.clone(),

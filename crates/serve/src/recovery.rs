@@ -2,12 +2,16 @@
 //! content matches its recorded hash, replay the rows after it, and check the state hash the
 //! journal recorded on its last hashed row against the rebuilt one.
 //!
+//! The journal is read a command at a time ([`StoredRow`]) although it is stored a batch per
+//! row: a damaged batch reads as one non-intact record at its first seq, so it is dropped or
+//! refused whole.
+//!
 //! A torn tail (rows at the end that are partial, altered or out of sequence) was never
 //! acknowledged: it is deleted and reported, never fatal. A damaged row followed by good rows
 //! is not a torn tail but a damaged journal: the server refuses to start rather than guess.
 
 use crate::error::ServeError;
-use crate::store::{row_checksum, Store, StoredRow};
+use crate::store::{Store, StoredRow};
 use ballast_engine::state::State;
 use ballast_engine::{Engine, Envelope};
 
@@ -30,8 +34,8 @@ fn row_defect(row: &StoredRow, expected_seq: i64) -> Option<String> {
     if row.seq != expected_seq {
         return Some(format!("seq {} where {expected_seq} was expected", row.seq));
     }
-    if row_checksum(row.seq, &row.command, &row.events) != row.checksum {
-        return Some("checksum mismatch (partial or altered row)".into());
+    if !row.intact {
+        return Some("checksum mismatch (partial or altered batch row)".into());
     }
     None
 }
@@ -50,7 +54,7 @@ struct Scan {
 }
 
 fn intact(r: &StoredRow) -> bool {
-    row_checksum(r.seq, &r.command, &r.events) == r.checksum
+    r.intact
 }
 
 /// Why `row` (expected at `expected_seq`) is not a valid journal row, parse included.

@@ -1,5 +1,5 @@
-//! The journal database: SQLite in WAL mode, one row per accepted command, snapshots of the
-//! ledger state, committed in batches (group commit).
+//! The journal database: SQLite in WAL mode, one row per committed batch of accepted commands
+//! (group commit; the layout is [`crate::batch`]), snapshots of the ledger state.
 //!
 //! Why SQLite and not redb: the journal is also an operations artefact. `sqlite3 journal.db`
 //! opens it on any machine, WAL mode gives concurrent readers (the paged event history) without
@@ -9,9 +9,15 @@
 //! Durability: `journal_mode=WAL` with `synchronous=FULL` fsyncs the WAL at every commit, and
 //! a command is acknowledged only after the commit of the transaction holding its row returns.
 //! A torn WAL frame (a crash in the middle of a commit) fails SQLite's frame checksum and is
-//! ignored by SQLite's own recovery; each row also carries a BLAKE3 checksum of its content,
-//! so a row damaged any other way is found by [`crate::recovery`].
+//! ignored by SQLite's own recovery; each batch row also carries a BLAKE3 checksum of its
+//! content, so a row damaged any other way is found by [`crate::recovery`].
+//!
+//! Format versions: `user_version` 2 is this layout. A version-1 database (one `commands` row
+//! per command) is migrated on open, in one transaction, each old row becoming a one-command
+//! batch that keeps its recorded hash (a row that failed its old checksum stays damaged).
 
+use crate::batch::{encode, BatchRow};
+pub use crate::batch::{NewRow, StoredRow};
 use crate::error::{io, ServeError};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -20,13 +26,14 @@ use std::path::{Path, PathBuf};
 pub const DB_FILE: &str = "journal.db";
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS commands (
-    seq        INTEGER PRIMARY KEY, -- engine sequence number after this command (1, 2, ...)
-    time       INTEGER NOT NULL,    -- the command's time (ms)
-    command    TEXT NOT NULL,       -- the envelope, exactly as a journal line
-    events     TEXT NOT NULL,       -- JSON array of the events it produced
-    state_hash TEXT,                -- state hash after it (set on the last row of each batch)
-    checksum   TEXT NOT NULL        -- BLAKE3 of seq, command and events (see row_checksum)
+CREATE TABLE IF NOT EXISTS batches (
+    first_seq  INTEGER PRIMARY KEY, -- engine sequence number after the batch's first command
+    last_seq   INTEGER NOT NULL,    -- ... and after its last (dense: first_seq of the next - 1)
+    times      TEXT NOT NULL,       -- the commands' times (ms), comma-separated
+    commands   TEXT NOT NULL,       -- the envelopes as journal lines, newline-separated
+    events     TEXT NOT NULL,       -- JSON array of each command's events, newline-separated
+    state_hash TEXT,                -- state hash after last_seq (NULL only if migrated torn)
+    checksum   TEXT NOT NULL        -- BLAKE3 of the seq range, times, commands, events
 );
 CREATE TABLE IF NOT EXISTS requests (
     scope      TEXT PRIMARY KEY,    -- caller and Idempotency-Key
@@ -40,16 +47,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
     state      TEXT NOT NULL,       -- ballast_engine::state::State as JSON
     state_hash TEXT NOT NULL
 );
+PRAGMA user_version = 2;
 ";
-
-/// One accepted command on its way into the journal.
-#[derive(Debug, Clone)]
-pub struct NewRow {
-    pub seq: u64,
-    pub time: i64,
-    pub command: String,
-    pub events: std::sync::Arc<str>,
-}
 
 /// The answer to a keyed request, journaled with its commands.
 #[derive(Debug, Clone)]
@@ -61,17 +60,6 @@ pub struct KeyedAnswer {
     pub seq: u64,
 }
 
-/// One journal row as read back.
-#[derive(Debug, Clone)]
-pub struct StoredRow {
-    pub seq: i64,
-    pub time: i64,
-    pub command: String,
-    pub events: String,
-    pub state_hash: Option<String>,
-    pub checksum: String,
-}
-
 /// A saved state.
 #[derive(Debug, Clone)]
 pub struct StoredSnapshot {
@@ -80,19 +68,10 @@ pub struct StoredSnapshot {
     pub state_hash: String,
 }
 
-/// Checksum of a row's content: detects a row that is partial or altered.
-pub fn row_checksum(seq: i64, command: &str, events: &str) -> String {
-    let mut h = blake3::Hasher::new();
-    h.update(&seq.to_le_bytes());
-    h.update(&(command.len() as u64).to_le_bytes());
-    h.update(command.as_bytes());
-    h.update(events.as_bytes());
-    h.finalize().to_hex()[..32].to_string()
-}
-
 /// The write side of the journal (owned by the single writer).
 pub struct Store {
     conn: Connection,
+    fsync: bool,
 }
 
 /// Path of the journal database inside `data`.
@@ -112,8 +91,14 @@ impl Store {
         // checkpoint stalls inside group commits (recovery reads the WAL either way).
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.pragma_update(None, "cache_size", -65_536)?;
+        let v1 = table_exists(&conn, "commands")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn })
+        let mut store = Store { conn, fsync };
+        if v1 {
+            let n = crate::migrate::from_v1(&mut store.conn)?;
+            eprintln!("ballast serve: migrated {n} journal rows to one row per batch (format 2)");
+        }
+        Ok(store)
     }
 
     /// Appends accepted commands, the state hash after the last of them and optionally a
@@ -133,14 +118,8 @@ impl Store {
             for k in keyed {
                 key.execute(params![k.scope, k.digest, k.status, k.body, k.seq as i64])?;
             }
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO commands (seq, time, command, events, state_hash, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (i, r) in rows.iter().enumerate() {
-                let seq = r.seq as i64;
-                let hash = (i + 1 == rows.len()).then_some(state_hash);
-                let sum = row_checksum(seq, &r.command, &r.events);
-                ins.execute(params![seq, r.time, r.command, &*r.events, hash, sum])?;
+            if let Some(b) = encode(rows, state_hash) {
+                insert_batch(&tx, &b)?;
             }
             if let (Some((state, hash)), Some(last)) = (snapshot, rows.last()) {
                 tx.execute(
@@ -181,21 +160,45 @@ impl Store {
     /// Deletes rows (and snapshots) from `seq` on: a torn tail found at start-up.
     pub fn drop_from(&mut self, seq: i64) -> Result<usize, ServeError> {
         let tx = self.conn.transaction()?;
-        let n = tx.execute("DELETE FROM commands WHERE seq >= ?1", params![seq])?;
+        let n: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(last_seq - MAX(first_seq, ?1) + 1), 0) FROM batches WHERE last_seq >= ?1",
+            params![seq],
+            |r| r.get(0),
+        )?;
+        tx.execute("DELETE FROM batches WHERE first_seq >= ?1", params![seq])?;
         tx.execute("DELETE FROM snapshots WHERE seq >= ?1", params![seq])?;
         tx.execute("DELETE FROM requests WHERE seq >= ?1", params![seq])?;
         tx.commit()?;
-        Ok(n)
+        Ok(n as usize)
     }
 
     /// The journaled answer to a keyed request: (digest, status, body).
     pub fn keyed(&self, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
-        let mut st = self
+        keyed(&self.conn, scope)
+    }
+
+    /// Hands WAL checkpoints to a [`crate::checkpoint`] thread (turning the automatic ones
+    /// off); they stop when `stop`'s sender is dropped. Returns the thread.
+    pub fn checkpoint_elsewhere(
+        &self,
+        stop: std::sync::mpsc::Receiver<()>,
+    ) -> Result<std::thread::JoinHandle<Result<(), ServeError>>, ServeError> {
+        let path = PathBuf::from(self.conn.path().unwrap_or_default());
+        let fsync = self.fsync;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        std::thread::Builder::new()
+            .name("ballast-checkpoint".into())
+            .spawn(move || crate::checkpoint::run(path, fsync, stop))
+            .map_err(|e| ServeError::WriterStopped(e.to_string()))
+    }
+
+    /// A read-only connection to the same database.
+    pub fn reader(&self) -> Result<Reader, ServeError> {
+        let path = self
             .conn
-            .prepare_cached("SELECT digest, status, body FROM requests WHERE scope = ?1")?;
-        Ok(st
-            .query_row(params![scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?)
+            .path()
+            .ok_or_else(|| ServeError::WriterStopped("the journal has no path".into()))?;
+        Reader::open_file(Path::new(path))
     }
 
     /// Seq of the newest snapshot.
@@ -210,22 +213,70 @@ impl Store {
     }
 }
 
-/// Rows with `after < seq`, at most `limit`, in order.
+/// The journaled answer to the keyed request `scope`: (digest, status, body).
+fn keyed(conn: &Connection, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
+    let mut st =
+        conn.prepare_cached("SELECT digest, status, body FROM requests WHERE scope = ?1")?;
+    Ok(st
+        .query_row(params![scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+/// Whether the database has table `name`.
+fn table_exists(conn: &Connection, name: &str) -> Result<bool, ServeError> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        params![name],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Inserts one batch row.
+pub(crate) fn insert_batch(conn: &Connection, b: &BatchRow) -> Result<(), ServeError> {
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO batches (first_seq, last_seq, times, commands, events, state_hash, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    ins.execute(params![
+        b.first_seq,
+        b.last_seq,
+        b.times,
+        b.commands,
+        b.events,
+        b.state_hash,
+        b.checksum
+    ])?;
+    Ok(())
+}
+
+/// Commands with `after < seq`, at most `limit`, in order (read from the batches holding them;
+/// a damaged batch is one record with `intact = false`).
 fn read_rows(conn: &Connection, after: i64, limit: i64) -> Result<Vec<StoredRow>, ServeError> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, time, command, events, state_hash, checksum FROM commands WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        "SELECT first_seq, last_seq, times, commands, events, state_hash, checksum FROM batches WHERE last_seq > ?1 ORDER BY first_seq",
     )?;
-    let rows = st.query_map(params![after, limit], |r| {
-        Ok(StoredRow {
-            seq: r.get(0)?,
-            time: r.get(1)?,
-            command: r.get(2)?,
-            events: r.get(3)?,
-            state_hash: r.get(4)?,
-            checksum: r.get(5)?,
+    // Stepped lazily until `limit` commands are out (no SQL LIMIT: a damaged batch that a page
+    // starts inside yields nothing, and the batches after it must still be reached).
+    let batches = st.query_map(params![after], |r| {
+        Ok(BatchRow {
+            first_seq: r.get(0)?,
+            last_seq: r.get(1)?,
+            times: r.get(2)?,
+            commands: r.get(3)?,
+            events: r.get(4)?,
+            state_hash: r.get(5)?,
+            checksum: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut out = Vec::new();
+    for b in batches {
+        b?.expand_into(after, &mut out);
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    out.truncate(limit.max(0) as usize);
+    Ok(out)
 }
 
 /// A read-only connection for queries of the history (WAL: never blocks the writer).
@@ -235,11 +286,21 @@ pub struct Reader {
 
 impl Reader {
     pub fn open(data: &Path) -> Result<Reader, ServeError> {
+        Reader::open_file(&db_path(data))
+    }
+
+    /// Opens the database file `file` itself.
+    pub fn open_file(file: &Path) -> Result<Reader, ServeError> {
         let conn = Connection::open_with_flags(
-            db_path(data),
+            file,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         Ok(Reader { conn })
+    }
+
+    /// The journaled answer to a keyed request: (digest, status, body).
+    pub fn keyed(&self, scope: &str) -> Result<Option<(String, u16, String)>, ServeError> {
+        keyed(&self.conn, scope)
     }
 
     /// A page of history: rows after `after`, at most `limit`.

@@ -40,6 +40,8 @@ pub async fn history(
         .await
         .map_err(|e| Refusal::unavailable(e.to_string()))?
         .map_err(|e| Refusal::unavailable(e.to_string()))?;
+    // A damaged batch (not yet dropped by a restart) ends the page: nothing past it is served.
+    let rows: Vec<_> = rows.into_iter().take_while(|r| r.intact).collect();
     let mut s = String::from("{\"events\":[");
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {

@@ -14,14 +14,18 @@
 
 use crate::answer::{render, Answer};
 use crate::auth::{authorize, Principal};
+use crate::commit::{Committer, Pending};
 use crate::error::ServeError;
+use crate::gauges::make_view;
 use crate::kind::kind;
 use crate::refusal::Refusal;
-use crate::store::{KeyedAnswer, NewRow, Store};
+use crate::store::{KeyedAnswer, NewRow, Reader, Store};
 use arc_swap::ArcSwap;
 use ballast_engine::engine::QueueEntry;
 use ballast_engine::event::Event;
 use ballast_engine::{journal, Engine, Envelope};
+use metrics_exporter_prometheus::PrometheusRecorder;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -92,19 +96,34 @@ pub struct Shared {
     pub events: broadcast::Sender<Arc<Committed>>,
 }
 
-/// The writer's own state.
+/// The writer's own state (the apply stage; [`Committer`] is the commit stage).
 pub struct Writer {
     engine: Engine,
-    store: Store,
+    /// The commit stage: here until [`Writer::run`] moves it to its own thread.
+    committer: Option<Committer>,
+    /// Reads journaled idempotency keys (the committer owns the write connection).
+    keys: Reader,
+    /// Keyed answers of the batches handed to the committer and perhaps not committed yet.
+    in_flight: VecDeque<Vec<KeyedAnswer>>,
     cfg: WriterConfig,
     since_snapshot: u64,
-    shared: Arc<Shared>,
     buf: Vec<Event>,
+    /// Accepted / rejected / forbidden counts per command kind in this batch (one metrics
+    /// update per batch instead of one per command).
+    tally: HashMap<(&'static str, &'static str), u64>,
 }
+
+/// Batches handed to the committer that it may not have committed yet: the channel's one slot
+/// plus the one being committed, with margin.
+const IN_FLIGHT: usize = 4;
 
 impl Writer {
     /// A writer over a recovered engine; publishes the first view.
-    pub fn new(mut engine: Engine, store: Store, cfg: WriterConfig) -> (Writer, Arc<Shared>) {
+    pub fn new(
+        mut engine: Engine,
+        store: Store,
+        cfg: WriterConfig,
+    ) -> Result<(Writer, Arc<Shared>), ServeError> {
         let hash = engine.state_hash();
         let view = make_view(&mut engine, hash);
         let (events, _) = broadcast::channel(4096);
@@ -114,15 +133,21 @@ impl Writer {
         });
         let newest = store.newest_snapshot_seq().ok().flatten().unwrap_or(0);
         let since_snapshot = engine.state().seq.saturating_sub(newest as u64);
+        let keys = store.reader()?;
         let w = Writer {
             engine,
-            store,
+            committer: Some(Committer {
+                store,
+                shared: shared.clone(),
+            }),
+            keys,
+            in_flight: VecDeque::new(),
             cfg,
             since_snapshot,
-            shared: shared.clone(),
             buf: Vec::new(),
+            tally: HashMap::new(),
         };
-        (w, shared)
+        Ok((w, shared))
     }
 
     /// Applies and commits `envs` as `principal` (used for the genesis journal).
@@ -132,13 +157,17 @@ impl Writer {
         envs: Vec<Envelope>,
     ) -> Result<Vec<Outcome>, ServeError> {
         let (reply, mut rx) = oneshot::channel();
-        self.apply_batch(vec![Submission {
+        let pending = self.apply_batch(vec![Submission {
             principal,
             envs,
             single: false,
             key: None,
             reply,
         }])?;
+        let committer = self.committer.as_mut().ok_or_else(|| {
+            ServeError::WriterStopped("the committer already runs on its thread".into())
+        })?;
+        committer.commit(pending)?;
         match rx.try_recv() {
             Ok(Reply::Fresh(outs)) => Ok(outs),
             Ok(Reply::Keyed(_)) => unreachable!("genesis carries no key"),
@@ -146,8 +175,34 @@ impl Writer {
         }
     }
 
-    /// The writer loop: runs until every sender is gone or a commit fails.
-    pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), ServeError> {
+    /// The writer loop: applies each queue of submissions and hands it to the committer
+    /// thread, then applies the next while that one commits. Runs until every sender is gone
+    /// or a commit fails (`recorder`: the metrics recorder for the committer thread; `failed`
+    /// is signalled the moment a commit fails, so the server stops without waiting for another
+    /// request to find the committer gone).
+    pub fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Submission>,
+        recorder: Arc<PrometheusRecorder>,
+        failed: mpsc::Sender<()>,
+    ) -> Result<(), ServeError> {
+        let committer = self.committer.take().ok_or_else(|| {
+            ServeError::WriterStopped("the committer already runs on its thread".into())
+        })?;
+        let (ctx, crx) = std::sync::mpsc::sync_channel::<Pending>(1);
+        let commits = std::thread::Builder::new()
+            .name("ballast-commit".into())
+            .spawn(move || {
+                let _guard = metrics::set_default_local_recorder(&*recorder);
+                let r = committer.run(crx);
+                if let Err(e) = &r {
+                    eprintln!("ballast serve: commit failed, stopping: {e}");
+                    let _ = failed.try_send(());
+                }
+                r
+            })
+            .map_err(|e| ServeError::WriterStopped(e.to_string()))?;
+        let mut handed = Ok(());
         while let Some(first) = rx.blocking_recv() {
             let mut n = first.envs.len();
             let mut batch = vec![first];
@@ -160,12 +215,20 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.apply_batch(batch)?;
+            let pending = self.apply_batch(batch)?;
+            if ctx.send(pending).is_err() {
+                // The committer stopped on a failed commit: its error is returned below.
+                handed = Err(ServeError::WriterStopped("the committer stopped".into()));
+                break;
+            }
         }
-        Ok(())
+        drop(ctx);
+        crate::commit::join_stage(commits, "commit").and(handed)
     }
 
-    fn apply_batch(&mut self, batch: Vec<Submission>) -> Result<(), ServeError> {
+    /// Applies a batch; returns it ready to commit (with the state hash, the snapshot if one
+    /// is due, and the engine for the read view).
+    fn apply_batch(&mut self, batch: Vec<Submission>) -> Result<Pending, ServeError> {
         metrics::histogram!("ballast_batch_commands")
             .record(batch.iter().map(|s| s.envs.len()).sum::<usize>() as f64);
         let mut rows = Vec::new();
@@ -178,25 +241,30 @@ impl Writer {
             };
             replies.push(reply);
         }
-        if !rows.is_empty() || !keyed.is_empty() {
-            let hash = match self.commit(&rows, &keyed) {
-                Ok(h) => h,
-                Err(e) => {
-                    for sub in batch {
-                        let down = Outcome::Refused(Refusal::unavailable(e.to_string()));
-                        let _ = sub.reply.send(Reply::Fresh(vec![down; sub.envs.len()]));
-                    }
-                    return Err(e);
-                }
-            };
-            if !rows.is_empty() {
-                self.publish(&rows, hash);
-            }
+        for ((kind, outcome), n) in self.tally.drain() {
+            metrics::counter!("ballast_commands_total", "kind" => kind, "outcome" => outcome)
+                .increment(n);
         }
-        for (sub, reply) in batch.into_iter().zip(replies) {
-            let _ = sub.reply.send(reply);
+        let journaled = !rows.is_empty() || !keyed.is_empty();
+        let (hash, snapshot) = if journaled {
+            self.hash_and_snapshot(rows.len())
+        } else {
+            (String::new(), None)
+        };
+        self.in_flight.push_back(keyed.clone());
+        if self.in_flight.len() > IN_FLIGHT {
+            self.in_flight.pop_front();
         }
-        Ok(())
+        let engine = (!rows.is_empty()).then(|| self.engine.clone());
+        Ok(Pending {
+            batch,
+            replies,
+            rows,
+            keyed,
+            hash,
+            snapshot,
+            engine,
+        })
     }
 
     fn apply_all(&mut self, sub: &Submission, rows: &mut Vec<NewRow>) -> Vec<Outcome> {
@@ -222,9 +290,13 @@ impl Writer {
             h.update(b"\n");
         }
         let digest = h.finalize().to_hex().to_string();
-        let seen = match keyed.iter().find(|k| k.scope == scope) {
+        let pending = keyed
+            .iter()
+            .chain(self.in_flight.iter().flatten())
+            .find(|k| k.scope == scope);
+        let seen = match pending {
             Some(k) => Some((k.digest.clone(), k.status, k.body.clone())),
-            None => self.store.keyed(&scope)?,
+            None => self.keys.keyed(&scope)?,
         };
         if let Some((d, status, body)) = seen {
             metrics::counter!("ballast_idempotent_replays_total").increment(1);
@@ -252,8 +324,7 @@ impl Writer {
     fn apply_one(&mut self, p: &Principal, env: &Envelope, rows: &mut Vec<NewRow>) -> Outcome {
         let kind = kind(&env.cmd);
         if let Err(f) = authorize(p, &env.cmd, self.engine.state()) {
-            metrics::counter!("ballast_commands_total", "kind" => kind, "outcome" => "forbidden")
-                .increment(1);
+            *self.tally.entry((kind, "forbidden")).or_default() += 1;
             return Outcome::Refused(Refusal::forbidden(&f));
         }
         self.buf.clear();
@@ -262,8 +333,7 @@ impl Writer {
         metrics::histogram!("ballast_apply_seconds").record(t.elapsed().as_secs_f64());
         match r {
             Ok(()) => {
-                metrics::counter!("ballast_commands_total", "kind" => kind, "outcome" => "accepted")
-                    .increment(1);
+                *self.tally.entry((kind, "accepted")).or_default() += 1;
                 let seq = self.engine.state().seq;
                 let events: Arc<str> = serde_json::to_string(&self.buf)
                     .expect("events serialize")
@@ -277,93 +347,24 @@ impl Writer {
                 Outcome::Accepted { seq, events }
             }
             Err(e) => {
-                metrics::counter!("ballast_commands_total", "kind" => kind, "outcome" => "rejected")
-                    .increment(1);
+                *self.tally.entry((kind, "rejected")).or_default() += 1;
                 Outcome::Refused(Refusal::from_reject(&e))
             }
         }
     }
 
-    /// Writes the batch (and a snapshot when one is due) in one durable transaction.
-    fn commit(&mut self, rows: &[NewRow], keyed: &[KeyedAnswer]) -> Result<String, ServeError> {
-        self.since_snapshot += rows.len() as u64;
+    /// The state hash after the batch, and the state's JSON when a snapshot is due (the hash is
+    /// BLAKE3 over that JSON: serialized once for both).
+    fn hash_and_snapshot(&mut self, accepted: usize) -> (String, Option<String>) {
+        self.since_snapshot += accepted as u64;
         let snap_due =
             self.cfg.snapshot_every > 0 && self.since_snapshot >= self.cfg.snapshot_every;
-        // The state hash is BLAKE3 over the state's JSON: serialize once for hash and snapshot.
         let bytes = serde_json::to_vec(self.engine.state()).expect("state serializes");
         let hash = blake3::hash(&bytes).to_hex().to_string();
-        let text = snap_due.then(|| String::from_utf8(bytes).expect("JSON is UTF-8"));
-        let t = Instant::now();
-        self.store.append(
-            rows,
-            &hash,
-            text.as_deref().map(|s| (s, hash.as_str())),
-            keyed,
-        )?;
-        metrics::histogram!("ballast_journal_commit_seconds").record(t.elapsed().as_secs_f64());
         if snap_due {
             self.since_snapshot = 0;
-            metrics::counter!("ballast_snapshots_total").increment(1);
         }
-        Ok(hash)
-    }
-
-    fn publish(&mut self, rows: &[NewRow], hash: String) {
-        let view = make_view(&mut self.engine, hash);
-        self.shared.view.store(Arc::new(view));
-        for r in rows {
-            let _ = self.shared.events.send(Arc::new(Committed {
-                seq: r.seq,
-                time: r.time,
-                events: r.events.clone(),
-            }));
-        }
-    }
-}
-
-/// Open interest, breaker mode (0 Normal, 1 Cautious, 2 Recovering, 3 Halted) and the
-/// halted-market exposure per market; status (its index, 0 = Valid … 4 = NoQuorum) and age of
-/// each multi-source oracle.
-fn market_and_oracle_gauges(engine: &Engine) {
-    let st = engine.state();
-    for m in &st.markets {
-        let sym = m.symbol.clone();
-        metrics::gauge!("ballast_open_interest", "market" => sym.clone(), "side" => "long")
-            .set(m.long_oi.0 as f64);
-        metrics::gauge!("ballast_open_interest", "market" => sym.clone(), "side" => "short")
-            .set(m.short_oi.0 as f64);
-        let mode = m.breaker.as_ref().map_or(0, |b| b.mode().severity());
-        metrics::gauge!("ballast_breaker_mode", "market" => sym).set(f64::from(mode));
-    }
-    metrics::gauge!("ballast_debt_against_halted_markets")
-        .set(engine.debt_against_halted().len() as f64);
-    for a in &st.assets {
-        let Some(f) = &a.oracle else { continue };
-        let (status, age) = f.status_at(st.time.0);
-        let sym = a.symbol.clone();
-        metrics::gauge!("ballast_oracle_status", "asset" => sym.clone()).set(status.index() as f64);
-        metrics::gauge!("ballast_oracle_age_ms", "asset" => sym).set(age.unwrap_or(-1) as f64);
-    }
-}
-
-/// A read view of `engine` (and the risk gauges that go with it).
-fn make_view(engine: &mut Engine, state_hash: String) -> View {
-    let queue = engine.liquidation_queue();
-    let st = engine.state();
-    metrics::gauge!("ballast_seq").set(st.seq as f64);
-    metrics::gauge!("ballast_accounts").set(st.accounts.len() as f64);
-    metrics::gauge!("ballast_accounts_below_maintenance").set(queue.len() as f64);
-    for (i, p) in st.pools.iter().enumerate() {
-        let pool = i.to_string();
-        metrics::gauge!("ballast_insurance_fund", "pool" => pool.clone())
-            .set(p.insurance_fund.0 as f64);
-        metrics::gauge!("ballast_bad_debt", "pool" => pool).set(p.bad_debt.0 as f64);
-    }
-    market_and_oracle_gauges(engine);
-    View {
-        seq: st.seq,
-        state_hash,
-        queue,
-        engine: engine.clone(),
+        let text = snap_due.then(|| String::from_utf8(bytes).expect("JSON is UTF-8"));
+        (hash, text)
     }
 }

@@ -58,8 +58,8 @@ async fn a_torn_tail_row_is_dropped_on_restart() {
     let line = journal::to_line(&env_of(&deposit(T + 1, 2, 7)));
     db(&data)
         .execute(
-            "INSERT INTO commands (seq, time, command, events, state_hash, checksum) VALUES (?1, ?2, ?3, '[]', NULL, 'x')",
-            params![seq as i64 + 1, T + 1, &line[..line.len() / 2]],
+            "INSERT INTO batches (first_seq, last_seq, times, commands, events, state_hash, checksum) VALUES (?1, ?1, ?2, ?3, '[]', NULL, 'x')",
+            params![seq as i64 + 1, (T + 1).to_string(), &line[..line.len() / 2]],
         )
         .unwrap();
 
@@ -71,7 +71,7 @@ async fn a_torn_tail_row_is_dropped_on_restart() {
     );
     let n: i64 = db(&data)
         .query_row(
-            "SELECT COUNT(*) FROM commands WHERE seq > ?1",
+            "SELECT COUNT(*) FROM batches WHERE last_seq > ?1",
             [seq as i64],
             |r| r.get(0),
         )
@@ -91,7 +91,7 @@ async fn a_damaged_row_before_good_rows_refuses_to_start() {
     post(&base, None, &deposit(T, 1, 5)).await;
     srv.shutdown().await.unwrap();
     db(&data)
-        .execute("UPDATE commands SET command = replace(command, '\"amount\":', '\"amount\":9') WHERE seq = (SELECT MAX(seq) - 2 FROM commands)", [])
+        .execute("UPDATE batches SET commands = replace(commands, '\"amount\":', '\"amount\":9') WHERE first_seq = (SELECT MIN(first_seq) FROM batches)", [])
         .unwrap();
     let err = match ballast_serve::start(config(&data, &g)).await {
         Ok(_) => panic!("a damaged journal must not start"),
@@ -117,7 +117,7 @@ async fn a_journal_whose_hash_disagrees_refuses_to_start() {
     srv.shutdown().await.unwrap();
     db(&data)
         .execute(
-            "UPDATE commands SET state_hash = 'beef' WHERE seq = (SELECT MAX(seq) FROM commands)",
+            "UPDATE batches SET state_hash = 'beef' WHERE first_seq = (SELECT MAX(first_seq) FROM batches)",
             [],
         )
         .unwrap();
@@ -211,7 +211,7 @@ async fn a_missing_row_before_good_rows_refuses_to_start() {
     post(&base, None, &deposit(T, 1, 5)).await;
     srv.shutdown().await.unwrap();
     let n = db(&data)
-        .execute("DELETE FROM commands WHERE seq = 5", [])
+        .execute("DELETE FROM batches WHERE first_seq = 1", [])
         .unwrap();
     assert_eq!(n, 1);
     let err = match ballast_serve::start(config(&data, &g)).await {
@@ -219,4 +219,57 @@ async fn a_missing_row_before_good_rows_refuses_to_start() {
         Err(e) => e.to_string(),
     };
     assert!(err.contains("corrupt"), "{err}");
+}
+
+#[tokio::test]
+async fn a_format_1_journal_is_migrated_and_recovers_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis_file(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // A format-1 database: one `commands` row per command, the hash on the last good row, and
+    // a torn row after it.
+    let book = ballast_engine::demo::synthetic_book(TRADERS, 7);
+    let mut e = Engine::new();
+    let conn = db(&data);
+    conn.execute_batch("CREATE TABLE commands (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL, events TEXT NOT NULL, state_hash TEXT, checksum TEXT NOT NULL);").unwrap();
+    for env in &book {
+        if e.apply(env).is_err() {
+            continue;
+        }
+        let seq = e.state().seq as i64;
+        let line = journal::to_line(env);
+        let sum = ballast_serve::migrate::v1_checksum(seq, &line, "[]");
+        conn.execute(
+            "INSERT INTO commands VALUES (?1, ?2, ?3, '[]', NULL, ?4)",
+            params![seq, env.time.0, line, sum],
+        )
+        .unwrap();
+    }
+    let last = e.state().seq as i64;
+    conn.execute(
+        "UPDATE commands SET state_hash = ?1 WHERE seq = ?2",
+        params![e.state_hash(), last],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO commands VALUES (?1, 0, '{\"time\":', '[]', NULL, 'x')",
+        params![last + 1],
+    )
+    .unwrap();
+    drop(conn);
+    // No genesis: the state can only come from the migrated rows.
+    let mut c = config(&data, &g);
+    c.genesis = None;
+    let (srv, base) = start(c).await;
+    assert_eq!(state_hash(&base).await, (last as u64, e.state_hash()));
+    srv.shutdown().await.unwrap();
+    let (tables, rows): (i64, i64) = db(&data)
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'commands'), (SELECT SUM(last_seq - first_seq + 1) FROM batches)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((tables, rows), (0, last), "migrated, torn row dropped");
 }
