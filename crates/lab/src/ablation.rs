@@ -159,7 +159,11 @@ impl Side {
     fn of(r: &PathResult) -> Side {
         let attacked = r.attack.attackers > 0;
         Side {
-            loss: if attacked { r.attack.protocol_loss } else { r.bad_debt },
+            loss: if attacked {
+                r.attack.protocol_loss
+            } else {
+                r.bad_debt
+            },
             insolvent: r.bad_debt > 0,
             profit: attacked.then_some(r.attack.pnl),
         }

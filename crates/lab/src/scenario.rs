@@ -14,8 +14,8 @@ use crate::error::Cap;
 use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
-pub mod keepers;
 pub mod attack;
+pub mod keepers;
 pub mod oracle;
 pub mod params;
 pub mod rules;
