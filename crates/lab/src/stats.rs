@@ -26,8 +26,8 @@ use crate::units::to_usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub mod auctions;
 pub mod attack;
+pub mod auctions;
 pub mod markets;
 pub mod tail;
 pub use tail::Interval;
