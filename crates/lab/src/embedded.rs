@@ -60,6 +60,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "venus-luna-2022-frozen-feed-attack-defended",
         include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-defended.toml"),
     ),
+    (
+        "crv-2022-squeeze-naive",
+        include_str!("../scenarios/crv-2022-squeeze-naive.toml"),
+    ),
+    (
+        "crv-2022-squeeze-defended",
+        include_str!("../scenarios/crv-2022-squeeze-defended.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the
