@@ -68,6 +68,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "crv-2022-squeeze-defended",
         include_str!("../scenarios/crv-2022-squeeze-defended.toml"),
     ),
+    (
+        "liquidation-hunt",
+        include_str!("../scenarios/liquidation-hunt.toml"),
+    ),
+    (
+        "liquidation-hunt-defended",
+        include_str!("../scenarios/liquidation-hunt-defended.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

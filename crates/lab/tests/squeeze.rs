@@ -2,7 +2,9 @@
 //! lifts the one thin venue the engine hears profits on every path and the shorts' liquidations
 //! cost the protocol; the reflexive impact of their forced buying adds to its profit on the same
 //! paths; against the median of three venues it loses money on average and the protocol loses
-//! nothing; bad squeeze input names the field.
+//! nothing. The liquidation hunter (`strategy = "liquidation_hunt"`), aiming at the shorts'
+//! liquidation prices it reads from the engine, profits against the naive protocol, more with
+//! the reflexive impact, and far less against the median. Bad input names the field.
 
 use ballast_lab::runner::{self, Prepared, RunConfig};
 use ballast_lab::stats::attack::AttackSummary;
@@ -87,4 +89,30 @@ fn the_ledger_conserves_value_through_the_squeeze() {
         assert_eq!(r.attack.attackers, 1, "{name}");
         assert!(r.attack.deposited > 0, "{name}: {:?}", r.attack);
     }
+}
+
+#[test]
+fn the_liquidation_hunt_pays_against_the_naive_protocol_and_much_less_against_the_median() {
+    let naive = attack("liquidation-hunt", &[]);
+    assert_eq!(naive.p_profitable, 1.0, "{naive:?}");
+    assert!(naive.profit_mean_ci95[0] > 1e6, "{naive:?}");
+    let off = attack("liquidation-hunt", &["liquidity.impact=off"]);
+    assert!(naive.profit_mean > off.profit_mean, "{naive:?} vs {off:?}");
+    let d = attack("liquidation-hunt-defended", &[]);
+    assert!(
+        d.profit_mean < naive.profit_mean / 5.0,
+        "{d:?} vs {naive:?}"
+    );
+    assert!(d.protocol_loss_mean < naive.protocol_loss_mean, "{d:?}");
+}
+
+#[test]
+fn a_hunt_without_a_hold_names_the_field() {
+    let text = NAIVE
+        .replace("strategy = \"squeeze\"", "strategy = \"liquidation_hunt\"")
+        .replace("hold_steps = 4", "hold_steps = 0");
+    let e = Scenario::from_toml(&text, "t", &[])
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("agents.attackers[0].hold_steps"), "{e}");
 }

@@ -6,9 +6,11 @@
 //! [`tally::AttackTally`].
 //!
 //! One file per strategy: [`oracle_pump`] (Mango Markets, Oct 2022), [`frozen_feed`]
-//! (Venus Protocol, May 2022), [`squeeze`] (CRV, Nov 2022).
+//! (Venus Protocol, May 2022), [`squeeze`] (CRV, Nov 2022; with [`hunt`] it aims at the
+//! shorts' liquidation prices: `liquidation_hunt`).
 
 pub mod frozen_feed;
+pub mod hunt;
 pub mod oracle_pump;
 pub mod squeeze;
 pub mod tally;
@@ -62,7 +64,9 @@ impl Attackers {
             .map(|(k, a)| match a.strategy {
                 Strategy::OraclePump => Attacker::Pump(OraclePump::new(sc, a, k)),
                 Strategy::FrozenFeedBorrow => Attacker::Frozen(FrozenFeedBorrow::new(sc, a, k)),
-                Strategy::Squeeze => Attacker::Squeeze(Squeeze::new(sc, a, k)),
+                Strategy::Squeeze | Strategy::LiquidationHunt => {
+                    Attacker::Squeeze(Squeeze::new(sc, a, k))
+                }
             })
             .collect();
         Some(Attackers {

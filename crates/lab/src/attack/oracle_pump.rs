@@ -109,6 +109,11 @@ impl OraclePump {
         p
     }
 
+    /// Aims the pump at multiple `pump` of the fair price (`liquidation_hunt`).
+    pub fn aim(&mut self, pump: f64) {
+        self.spec.pump = pump;
+    }
+
     /// Stops the venue buying (the venues fall back to the fair price on the next step).
     pub fn stop(&mut self) {
         self.stage = Stage::Done;

@@ -19,11 +19,15 @@
 //! 3. on the last held step, before the liquidation agent's turn: sell its whole long to the
 //!    market maker at the engine's price and withdraw all it may. A refused close (a breaker
 //!    halt, a band) leaves the long open, marked at the horizon.
+//!
+//! `liquidation_hunt` is the same agent aimed by `hunt`: at `start_step`, before opening, it
+//! reads the shorts' liquidation prices and replaces `pump` by the multiple that clears the
+//! best cluster (`pump` is then the most it will push); with no short within reach it stays out.
 
 use super::oracle_pump::OraclePump;
 use crate::agent::{send, Act, AttackFlow, Order, Outcome, Purpose, StepContext};
 use crate::error::LabError;
-use crate::scenario::attack::AttackerSpec;
+use crate::scenario::attack::{AttackerSpec, Strategy};
 use crate::scenario::Scenario;
 use crate::units::{usd, QUOTE};
 use ballast_engine::command::Command;
@@ -66,6 +70,10 @@ impl Squeeze {
     /// Its venue buying (for the venue phase).
     pub fn venues(&mut self) -> &mut OraclePump {
         &mut self.venues
+    }
+
+    fn hunting(&self) -> bool {
+        self.spec.strategy == Strategy::LiquidationHunt
     }
 
     fn order(&self, cx: &StepContext<'_>, cmd: Command, flow: AttackFlow) -> Act {
@@ -162,6 +170,17 @@ impl crate::agent::Agent for Squeeze {
             acts.extend(self.venues.take_note().map(Act::Note));
         }
         let step = cx.now.step;
+        if step == self.spec.start_step && self.stage == Stage::Wait && self.hunting() {
+            // `liquidation_hunt`: aim at the shorts' cluster, or stay out.
+            let cluster = super::hunt::short_liquidation_multiples(cx, self.asset);
+            match super::hunt::target(&cluster, self.spec.pump) {
+                Some(m) => self.venues.aim(m),
+                None => {
+                    self.venues.stop();
+                    self.stage = Stage::Done;
+                }
+            }
+        }
         if step == self.spec.start_step {
             acts.extend(self.open(cx));
         } else if step == self.venues.last_pumped() {

@@ -25,6 +25,11 @@ pub enum Strategy {
     /// impact), so that the shorts are liquidated, their forced buying (`[liquidity] impact`)
     /// lifts the price further, and it closes its long at the top and withdraws.
     Squeeze,
+    /// Liquidation hunting: the `squeeze` played on the engine's own view of the book. It reads
+    /// the shorts' liquidation prices from their maintenance health, aims its pump at the
+    /// cluster that liquidates the most short notional per unit of spot cost (at most `pump`),
+    /// and profits from its long as the cascade runs.
+    LiquidationHunt,
 }
 
 /// The protocol's listing of the asset a `frozen_feed_borrow` attacker deposits: collateral
@@ -116,7 +121,7 @@ impl AttackerSpec {
     pub fn perp_accounts(&self) -> u32 {
         match self.strategy {
             Strategy::OraclePump => 2,
-            Strategy::Squeeze => 1,
+            Strategy::Squeeze | Strategy::LiquidationHunt => 1,
             Strategy::FrozenFeedBorrow => 0,
         }
     }
@@ -153,7 +158,9 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
     };
     positive("capital_usd", a.capital_usd)?;
     match a.strategy {
-        Strategy::OraclePump | Strategy::Squeeze => positive("size_usd", a.size_usd)?,
+        Strategy::OraclePump | Strategy::Squeeze | Strategy::LiquidationHunt => {
+            positive("size_usd", a.size_usd)?
+        }
         Strategy::FrozenFeedBorrow => validate_listing(sc, a, at)?,
     }
     if !(a.pump.is_finite() && a.pump >= 1.0) {
@@ -165,7 +172,7 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
             format!("must be >= 1 (got {})", a.margin_buffer),
         ));
     }
-    if a.strategy == Strategy::Squeeze && a.hold_steps == 0 {
+    if a.perp_accounts() == 1 && a.hold_steps == 0 {
         return Err(f(
             "hold_steps",
             "a squeeze closes its long on the last held step: at least 1".into(),
