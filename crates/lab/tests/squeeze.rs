@@ -116,3 +116,22 @@ fn a_hunt_without_a_hold_names_the_field() {
         .to_string();
     assert!(e.contains("agents.attackers[0].hold_steps"), "{e}");
 }
+
+#[test]
+fn squeeze_and_hunt_runs_are_the_same_on_one_and_two_threads() {
+    for name in ["crv-2022-squeeze-naive", "liquidation-hunt"] {
+        let (sc, base) = embedded::load(name, &["paths=3".to_string()]).expect("loads");
+        let p = Prepared::new(sc, base.as_deref()).expect("prepares");
+        let json = |threads| {
+            let cfg = RunConfig {
+                threads,
+                ..Default::default()
+            };
+            let mut v =
+                serde_json::to_value(runner::run(&p, &cfg).expect("runs").summary).expect("json");
+            v.as_object_mut().expect("object").remove("elapsed_s");
+            v
+        };
+        assert_eq!(json(1), json(2), "{name}");
+    }
+}
