@@ -60,6 +60,22 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "venus-luna-2022-frozen-feed-attack-defended",
         include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-defended.toml"),
     ),
+    (
+        "crv-2022-squeeze-naive",
+        include_str!("../scenarios/crv-2022-squeeze-naive.toml"),
+    ),
+    (
+        "crv-2022-squeeze-defended",
+        include_str!("../scenarios/crv-2022-squeeze-defended.toml"),
+    ),
+    (
+        "liquidation-hunt",
+        include_str!("../scenarios/liquidation-hunt.toml"),
+    ),
+    (
+        "liquidation-hunt-defended",
+        include_str!("../scenarios/liquidation-hunt-defended.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

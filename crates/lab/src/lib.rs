@@ -56,6 +56,7 @@ pub mod mechanism;
 pub mod models;
 pub mod path;
 pub mod record;
+pub mod reflexive;
 pub mod report;
 pub mod runner;
 pub mod scenario;

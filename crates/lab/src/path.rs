@@ -3,7 +3,8 @@
 //! Each step is five named phases: [`PriceModel::step`] (exogenous model plus the whale's
 //! impact) → [`oracle_phase`] (the engine hears the prices, through the scenario's oracle when it
 //! has one) → [`funding_phase`] (every market's funding settled) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
-//! traders: [`take_turn`]) → the liquidation agent's turn → [`Recorder::end_step`].
+//! traders: [`take_turn`]) → the liquidation agent's turn (its unwinds moving the model prices
+//! with `[liquidity] impact`: `crate::reflexive`) → [`Recorder::end_step`].
 //!
 //! Streams (the determinism contract): the price stream of path `i` is
 //! `ChaCha8Rng::seed_from_u64(seed ^ (i + 1)·0x9E3779B97F4A7C15)` (stream 0) — the derivation of
@@ -573,6 +574,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         rec.m.price_samples.push(model.prices.clone());
     }
     let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
+    let mut flow = crate::reflexive::Flow::new(model.prices.len());
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
         let halted = faults.chain_phase(&mut eng, sc, (t, path, step))?;
@@ -626,7 +628,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             house: s.house,
         };
         agents_phase(&mut agents, &mut eng, world, now, &mut rec)?;
-        take_turn(agents.liquidation.as_mut(), &mut eng, world, now, &mut rec)?;
+        let mut counted = flow.count(agents.liquidation.as_mut());
+        take_turn(&mut counted, &mut eng, world, now, &mut rec)?;
+        flow.move_prices(sc, &mut model.prices, &model.returns);
         rec.end_step(&eng, step);
         if s.audit {
             audit(&eng, path, step)?;

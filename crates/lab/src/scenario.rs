@@ -624,6 +624,30 @@ pub struct Liquidity {
     /// waits for later steps. Absent: no cap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_sell_usd_per_step: Option<f64>,
+    /// Reflexive impact (the `reflexive` module): the net notional the liquidation machinery
+    /// unwinds into the market maker in a step moves that asset's model price permanently by
+    /// this impact on `depth_usd` (capped at `max_slippage` per step). Default `off`.
+    #[serde(skip_serializing_if = "Impact::is_off")]
+    pub impact: Impact,
+}
+
+/// Shape of the reflexive impact of liquidation flow (`[liquidity] impact`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    /// Liquidations sell without moving the price.
+    #[default]
+    Off,
+    /// `1% · notional / depth_eff` (Almgren-Chriss permanent impact).
+    Linear,
+    /// `1% · √(notional / depth_eff)` (square-root law, Tóth et al. 2011).
+    Sqrt,
+}
+
+impl Impact {
+    pub fn is_off(&self) -> bool {
+        *self == Impact::Off
+    }
 }
 
 impl Default for Liquidity {
@@ -634,6 +658,7 @@ impl Default for Liquidity {
             max_slippage: 0.05,
             maker_capital: 1e10,
             max_sell_usd_per_step: None,
+            impact: Impact::Off,
         }
     }
 }
@@ -976,6 +1001,12 @@ impl Scenario {
                     ),
                 ));
             }
+        }
+        if !self.liquidity.impact.is_off() && self.liquidity.depth_usd.is_none() {
+            return Err(f(
+                "liquidity.impact",
+                "a reflexive impact needs liquidity.depth_usd (the depth the flow moves)",
+            ));
         }
         if self.assets.is_empty() {
             return Err(f("assets", "at least one asset is needed"));

@@ -9,7 +9,7 @@
 
 use crate::agent::{send, Act, Agent, Purpose, StepContext};
 use crate::error::LabError;
-use crate::scenario::Scenario;
+use crate::scenario::{Impact, Scenario};
 use crate::world::{self, House};
 use ballast_engine::command::Command;
 use ballast_engine::num::Amount;
@@ -75,10 +75,9 @@ impl Whale {
         let notional = size.unsigned_abs() as f64
             / crate::units::pow10(sc.assets[mk.asset].decimals as i32)
             * mk.price;
-        let depth = sc.liquidity.depth_usd.unwrap_or(f64::INFINITY)
-            / (1.0 + sc.liquidity.vol_sensitivity * mk.ret.abs() / 0.01);
         self.pending = Some(size);
-        Some((0.01 * notional / depth).min(w.max_impact))
+        let depth = crate::liquidity::Slippage::new(sc);
+        Some(depth.impact(Impact::Linear, notional, mk.ret, w.max_impact))
     }
 }
 

@@ -125,12 +125,8 @@ impl crate::agent::Agent for FrozenFeedBorrow {
         }
         Ok(match self.stage {
             Stage::Wait if cx.now.step == self.spec.start_step => {
-                self.account = AccountId(cx.engine.state().accounts.len() as u32);
-                self.stage = Stage::Deposit;
-                let open = Command::OpenAccount {
-                    owner: self.owner,
-                    pool: crate::units::POOL,
-                };
+                let (id, open) = super::next_account(cx, self.owner);
+                (self.account, self.stage) = (id, Stage::Deposit);
                 vec![self.order(cx, open, AttackFlow::None)]
             }
             Stage::Deposit => self.buy_and_deposit(cx),

@@ -6,10 +6,13 @@
 //! [`tally::AttackTally`].
 //!
 //! One file per strategy: [`oracle_pump`] (Mango Markets, Oct 2022), [`frozen_feed`]
-//! (Venus Protocol, May 2022).
+//! (Venus Protocol, May 2022), [`squeeze`] (CRV, Nov 2022; with [`hunt`] it aims at the
+//! shorts' liquidation prices: `liquidation_hunt`).
 
 pub mod frozen_feed;
+pub mod hunt;
 pub mod oracle_pump;
+pub mod squeeze;
 pub mod tally;
 
 use crate::agent::Agent;
@@ -20,6 +23,7 @@ use crate::scenario::Scenario;
 use ballast_engine::Engine;
 use frozen_feed::FrozenFeedBorrow;
 use oracle_pump::OraclePump;
+use squeeze::Squeeze;
 
 /// What the venue phase of a step reads.
 pub struct Spot<'a> {
@@ -35,6 +39,7 @@ pub struct Spot<'a> {
 enum Attacker {
     Pump(OraclePump),
     Frozen(FrozenFeedBorrow),
+    Squeeze(Squeeze),
 }
 
 /// The attackers of one path, in scenario order.
@@ -59,6 +64,9 @@ impl Attackers {
             .map(|(k, a)| match a.strategy {
                 Strategy::OraclePump => Attacker::Pump(OraclePump::new(sc, a, k)),
                 Strategy::FrozenFeedBorrow => Attacker::Frozen(FrozenFeedBorrow::new(sc, a, k)),
+                Strategy::Squeeze | Strategy::LiquidationHunt => {
+                    Attacker::Squeeze(Squeeze::new(sc, a, k))
+                }
             })
             .collect();
         Some(Attackers {
@@ -80,7 +88,11 @@ impl Attackers {
     pub fn venue_phase(&mut self, spot: &Spot<'_>, feed: Option<&mut Feed>) {
         let mut feed = feed;
         for a in &mut self.list {
-            let Attacker::Pump(a) = a else { continue };
+            let a = match a {
+                Attacker::Pump(a) => a,
+                Attacker::Squeeze(s) => s.venues(),
+                Attacker::Frozen(_) => continue,
+            };
             let Some((asset, venues, factor)) = a.pump(spot) else {
                 continue;
             };
@@ -102,6 +114,7 @@ impl Attackers {
         match &mut self.list[k] {
             Attacker::Pump(a) => a,
             Attacker::Frozen(a) => a,
+            Attacker::Squeeze(a) => a,
         }
     }
 }
@@ -142,6 +155,22 @@ pub fn borrowable(eng: &Engine, account: ballast_engine::ids::AccountId) -> i64 
         .ok()
         .and_then(|h| h.to_quote(ballast_engine::num::Round::Down).ok())
         .map_or(0, |a| a.0)
+}
+
+/// The id the engine gives the next account, and the command that opens it for `owner`.
+pub fn next_account(
+    cx: &crate::agent::StepContext<'_>,
+    owner: ballast_engine::ids::OwnerId,
+) -> (
+    ballast_engine::ids::AccountId,
+    ballast_engine::command::Command,
+) {
+    let id = ballast_engine::ids::AccountId(cx.engine.state().accounts.len() as u32);
+    let open = ballast_engine::command::Command::OpenAccount {
+        owner,
+        pool: crate::units::POOL,
+    };
+    (id, open)
 }
 
 /// The turn of every attacker, through `turn` (the path's `take_turn`).

@@ -100,6 +100,35 @@ impl OraclePump {
         }
     }
 
+    /// Only the venue buying of `spec` (for `squeeze`, which trades its own perp): pumping
+    /// from the step after `start_step`, with the capital left after one account's margin.
+    pub fn venue_buyer(sc: &Scenario, spec: &AttackerSpec, index: usize) -> OraclePump {
+        let mut p = OraclePump::new(sc, spec, index);
+        p.stage = Stage::Live;
+        p.budget = spec.capital_usd - spec.margin_usd(sc);
+        p
+    }
+
+    /// Aims the pump at multiple `pump` of the fair price (`liquidation_hunt`).
+    pub fn aim(&mut self, pump: f64) {
+        self.spec.pump = pump;
+    }
+
+    /// Stops the venue buying (the venues fall back to the fair price on the next step).
+    pub fn stop(&mut self) {
+        self.stage = Stage::Done;
+    }
+
+    /// The spot bought this step, once.
+    pub fn take_note(&mut self) -> Option<Note> {
+        self.pending.take()
+    }
+
+    /// The last step of the hold (the venues still pumped).
+    pub fn last_pumped(&self) -> u32 {
+        self.ramp_end() + self.spec.hold_steps - 1
+    }
+
     fn ramp_end(&self) -> u32 {
         self.spec.start_step + self.spec.ramp_steps
     }

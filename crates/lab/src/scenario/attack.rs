@@ -20,6 +20,16 @@ pub enum Strategy {
     /// Venus Protocol, May 2022: buy the asset at market while an oracle source is frozen above
     /// it, deposit it as collateral, borrow the quote asset against the frozen price, walk away.
     FrozenFeedBorrow,
+    /// CRV, Nov 2022 (the squeeze of A. Eisenberg's CRV short on Aave): the attacker goes long
+    /// a perp of a thin asset, buys spot into the thin venues the oracle reads (paying the
+    /// impact), so that the shorts are liquidated, their forced buying (`[liquidity] impact`)
+    /// lifts the price further, and it closes its long at the top and withdraws.
+    Squeeze,
+    /// Liquidation hunting: the `squeeze` played on the engine's own view of the book. It reads
+    /// the shorts' liquidation prices from their maintenance health, aims its pump at the
+    /// cluster that liquidates the most short notional per unit of spot cost (at most `pump`),
+    /// and profits from its long as the cascade runs.
+    LiquidationHunt,
 }
 
 /// The protocol's listing of the asset a `frozen_feed_borrow` attacker deposits: collateral
@@ -107,10 +117,19 @@ impl AttackerSpec {
             .unwrap_or(f64::INFINITY)
     }
 
+    /// Perp accounts it opens: both sides for `oracle_pump`, one long for `squeeze`.
+    pub fn perp_accounts(&self) -> u32 {
+        match self.strategy {
+            Strategy::OraclePump => 2,
+            Strategy::Squeeze | Strategy::LiquidationHunt => 1,
+            Strategy::FrozenFeedBorrow => 0,
+        }
+    }
+
     /// Margin of each of its two accounts, USD: notional × (initial rate + taker fee) × buffer
     /// (`oracle_pump`; 0 for strategies without a perp).
     pub fn margin_usd(&self, sc: &Scenario) -> f64 {
-        if self.strategy != Strategy::OraclePump {
+        if self.perp_accounts() == 0 {
             return 0.0;
         }
         let m = sc.assets[self.asset_index(sc)]
@@ -139,7 +158,9 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
     };
     positive("capital_usd", a.capital_usd)?;
     match a.strategy {
-        Strategy::OraclePump => positive("size_usd", a.size_usd)?,
+        Strategy::OraclePump | Strategy::Squeeze | Strategy::LiquidationHunt => {
+            positive("size_usd", a.size_usd)?
+        }
         Strategy::FrozenFeedBorrow => validate_listing(sc, a, at)?,
     }
     if !(a.pump.is_finite() && a.pump >= 1.0) {
@@ -149,6 +170,12 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
         return Err(f(
             "margin_buffer",
             format!("must be >= 1 (got {})", a.margin_buffer),
+        ));
+    }
+    if a.perp_accounts() == 1 && a.hold_steps == 0 {
+        return Err(f(
+            "hold_steps",
+            "a squeeze closes its long on the last held step: at least 1".into(),
         ));
     }
     if a.ramp_steps == 0 {
@@ -180,15 +207,15 @@ fn validate_one(sc: &Scenario, a: &AttackerSpec, at: &str) -> Result<(), LabErro
             return Err(f("gas_usd", format!("must be >= 0 (got {g})")));
         }
     }
-    if a.strategy == Strategy::OraclePump {
+    if a.perp_accounts() > 0 {
         validate_venues(sc, a, at)?;
     }
-    let need = 2.0 * a.margin_usd(sc);
+    let need = f64::from(a.perp_accounts()) * a.margin_usd(sc);
     if a.capital_usd < need {
         return Err(f(
             "capital_usd",
             format!(
-                "{} does not cover the margin of both accounts ({need:.2} USD)",
+                "{} does not cover the margin of its accounts ({need:.2} USD)",
                 a.capital_usd
             ),
         ));
