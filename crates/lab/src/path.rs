@@ -562,6 +562,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let instruments = t0_instruments(&eng, s.house);
     let mut faults = FaultState::new(sc, path);
     let mut agents = Agents::new(s, &eng, path);
+    let mut steward = crate::controller::Steward::new(sc);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
     let mut feed = sc
         .oracle
@@ -595,6 +596,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &heard, (t, path, step))?;
         if sc.protocol.settle_funding {
             funding_phase(&mut eng, &s.house.markets, t, &mut rec);
+        }
+        if let Some(c) = steward.as_mut() {
+            c.step(&mut eng, (t, path, step), &mut rec.m.controller)?;
         }
         if let Some(b) = s.book_file {
             for cmd in crate::book::vol_commands(&b.0, sc, &model.prices, &model.peaks) {
@@ -633,6 +637,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         }
     }
     let mut m = rec.m;
+    if let Some(c) = &steward {
+        c.close(&mut m.controller, &m.attack.accounts);
+    }
     m.unsettled = unsettled_loss(&eng, s.house);
     if let [perp, option, borrow, collateral, unheld] =
         split_bad_debt(&m.losses, &instruments, s.house.first_trader, 4)[..]
