@@ -107,3 +107,29 @@ impl ControllerSpec {
         Ok(())
     }
 }
+
+/// The embedded `<base>-controlled` variants: the base scenario plus this `[controller]`
+/// table (a `--set` inline table, so the base file is not copied). Hourly replays keep the
+/// one-day timelock and delay; the one-hour and four-hour attacks get a fast lane (5-minute
+/// timelock, 10-minute delay), without which no move could execute inside the attack.
+pub const CONTROLLED: &[(&str, &str)] = &[
+    ("march-2020", "controller={every_steps=1}"),
+    ("luna-2022-frozen-feed-defended", "controller={every_steps=1}"),
+    (
+        "oracle-manipulation-defended",
+        "controller={every_steps=1,timelock_hours=0.0833333333333333,min_delay_hours=0.1666666666666667}",
+    ),
+    (
+        "mango-2022-attack-defended",
+        "controller={every_steps=1,timelock_hours=0.0833333333333333,min_delay_hours=0.1666666666666667}",
+    ),
+];
+
+/// The base scenario and overrides of an embedded `<base>-controlled` name (then `sets`).
+pub fn controlled(arg: &str, sets: &[String]) -> Option<(&'static str, Vec<String>)> {
+    let base = arg.strip_suffix("-controlled")?;
+    let (name, table) = CONTROLLED.iter().find(|(n, _)| *n == base)?;
+    let mut all = vec![(*table).to_string(), format!("name=\"{arg}\"")];
+    all.extend(sets.iter().cloned());
+    Some((name, all))
+}
