@@ -2,7 +2,8 @@
 //!
 //! Each step is five named phases: [`PriceModel::step`] (exogenous model plus the whale's
 //! impact) → [`oracle_phase`] (the engine hears the prices, through the scenario's oracle when it
-//! has one) → [`funding_phase`] (every market's funding settled) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
+//! has one) → [`funding_phase`] (every market's funding settled) → with `[controller]`, the
+//! controller's governance turn (`controller::Steward::step`) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
 //! traders: [`take_turn`]) → the liquidation agent's turn → [`Recorder::end_step`].
 //!
 //! Streams (the determinism contract): the price stream of path `i` is
