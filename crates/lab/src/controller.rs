@@ -44,6 +44,10 @@ pub struct ControllerTally {
     pub flagged: u64,
     /// Of those, accounts of the path's attackers (`[[agents.attackers]]`).
     pub flagged_attackers: u64,
+    /// Paths on which an attacker account was flagged, and the sum over them of the step of
+    /// the first such flag (mean = sum / paths: compare with the attack's `start_step`).
+    pub attacker_flag_paths: u64,
+    pub attacker_flag_step_sum: u64,
     /// Executed changes outside range, step or delay, re-checked here (must stay 0).
     pub out_of_bounds: u64,
 }
@@ -62,7 +66,8 @@ pub struct Steward {
     every: u32,
     pending: Vec<ProposalId>,
     last_change: Vec<(ParamKey, i64)>,
-    flagged: Vec<AccountId>,
+    /// Each flagged account with the step of its first flag.
+    flagged: Vec<(AccountId, u32)>,
 }
 
 fn at(t: i64, cmd: Command) -> Envelope {
@@ -122,8 +127,8 @@ impl Steward {
             }
         }
         for f in d.flags {
-            if !self.flagged.contains(&f.account) {
-                self.flagged.push(f.account);
+            if !self.flagged.iter().any(|(a, _)| *a == f.account) {
+                self.flagged.push((f.account, step));
                 tally.flagged += 1;
             }
         }
@@ -210,10 +215,16 @@ impl Steward {
 
     /// At the horizon: how many flagged accounts were attackers.
     pub fn close(&self, tally: &mut ControllerTally, attackers: &[AccountId]) {
-        tally.flagged_attackers = self
+        let caught: Vec<u32> = self
             .flagged
             .iter()
-            .filter(|a| attackers.contains(a))
-            .count() as u64;
+            .filter(|(a, _)| attackers.contains(a))
+            .map(|(_, step)| *step)
+            .collect();
+        tally.flagged_attackers = caught.len() as u64;
+        if let Some(first) = caught.iter().min() {
+            tally.attacker_flag_paths = 1;
+            tally.attacker_flag_step_sum = u64::from(*first);
+        }
     }
 }

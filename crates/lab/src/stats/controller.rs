@@ -20,6 +20,8 @@ pub fn merge(t: &mut ControllerTally, o: &ControllerTally) {
         execute_refused,
         flagged,
         flagged_attackers,
+        attacker_flag_paths,
+        attacker_flag_step_sum,
         out_of_bounds,
     } = o;
     t.on += on;
@@ -35,6 +37,8 @@ pub fn merge(t: &mut ControllerTally, o: &ControllerTally) {
     t.execute_refused += execute_refused;
     t.flagged += flagged;
     t.flagged_attackers += flagged_attackers;
+    t.attacker_flag_paths += attacker_flag_paths;
+    t.attacker_flag_step_sum += attacker_flag_step_sum;
     t.out_of_bounds += out_of_bounds;
 }
 
@@ -63,12 +67,15 @@ pub fn rows(t: &ControllerTally, mut row: impl FnMut(&str, String)) {
             t.maint_margin, t.init_margin, t.oi_cap, t.collateral_weight, t.other, t.out_of_bounds
         ),
     );
+    let first = t.attacker_flag_step_sum as f64 / t.attacker_flag_paths.max(1) as f64;
     row(
         "controller flags / path",
         format!(
-            "{:.2} accounts ({:.2} attackers)",
+            "{:.2} accounts ({:.2} attackers; an attacker flagged on {} paths, first at step {:.1} on average)",
             t.flagged as f64 / n,
-            t.flagged_attackers as f64 / n
+            t.flagged_attackers as f64 / n,
+            t.attacker_flag_paths,
+            first
         ),
     );
 }
