@@ -12,6 +12,9 @@
 //! Layout: `signals` (read the engine), `policy` (pure rules), `flags` (attack patterns),
 //! `decide` (dry-run and the decision record).
 //!
+//! In the stress lab, `[controller]` runs it on every path's engine through `Propose` /
+//! `Execute` (`ballast_lab::controller`; `crates/lab/SCENARIOS.md`).
+//!
 //! Sources: bounded, stepwise parameter changes within governed ranges follow Aave's Risk
 //! Stewards (max change per update, min delay between updates) and Chaos Labs' risk oracles
 //! for dynamic parameters; raising margin with forecast volatility follows CME SPAN's

@@ -131,6 +131,28 @@ const ATTACK: [Metric; 4] = [
     }),
 ];
 
+/// What the controller did, per controlled path (0 for a side without `[controller]`).
+const CONTROLLER: [Metric; 4] = [
+    ("controller moves / path", Fmt::Count, |s| {
+        per_path(s, |t| t.executed)
+    }),
+    ("controller refused / path", Fmt::Count, |s| {
+        per_path(s, |t| t.refused + t.execute_refused)
+    }),
+    ("accounts flagged / path", Fmt::Count, |s| {
+        per_path(s, |t| t.flagged)
+    }),
+    ("attacker accounts flagged / path", Fmt::Count, |s| {
+        per_path(s, |t| t.flagged_attackers)
+    }),
+];
+
+fn per_path(s: &Summary, count: fn(&crate::controller::ControllerTally) -> u64) -> f64 {
+    s.controller
+        .as_ref()
+        .map_or(0.0, |t| count(t) as f64 / t.on.max(1) as f64)
+}
+
 fn numeric(r: &mut Vec<Row>, a: &Summary, b: &Summary, (k, f, get): &Metric) {
     let (x, y) = (get(a), get(b));
     r.push(Row {
@@ -175,6 +197,11 @@ pub fn rows(a: &Summary, b: &Summary) -> Vec<Row> {
     }
     if a.attack.is_some() || b.attack.is_some() {
         for m in &ATTACK {
+            numeric(&mut r, a, b, m);
+        }
+    }
+    if a.controller.is_some() || b.controller.is_some() {
+        for m in &CONTROLLER {
             numeric(&mut r, a, b, m);
         }
     }

@@ -132,6 +132,10 @@ pub fn load(arg: &str, sets: &[String]) -> Result<(Scenario, Option<PathBuf>), L
             None,
         )),
         None => {
+            // `<base>-controlled`: the base scenario with its `[controller]` table.
+            if let Some((base, all)) = crate::scenario::controller::controlled(arg, sets) {
+                return load(base, &all);
+            }
             let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
             let hint = if arg.ends_with(".toml") || arg.contains('/') {
                 format!(

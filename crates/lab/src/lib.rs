@@ -42,6 +42,7 @@ pub mod book;
 pub mod capital;
 pub mod clearing;
 pub mod compare;
+pub mod controller;
 pub mod embedded;
 pub mod engine_liq;
 pub mod error;

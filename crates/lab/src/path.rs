@@ -2,9 +2,11 @@
 //!
 //! Each step is five named phases: [`PriceModel::step`] (exogenous model plus the whale's
 //! impact) → [`oracle_phase`] (the engine hears the prices, through the scenario's oracle when it
-//! has one) → [`funding_phase`] (every market's funding settled) → [`FaultState::step`] (gas, keeper outages) → the agents' turns (whale, lenders,
-//! traders: [`take_turn`]) → the liquidation agent's turn (its unwinds moving the model prices
-//! with `[liquidity] impact`: `crate::reflexive`) → [`Recorder::end_step`].
+//! has one) → [`funding_phase`] (every market's funding settled) → with `[controller]`, the
+//! controller's governance turn (`controller::Steward::step`) → [`FaultState::step`] (gas,
+//! keeper outages) → the agents' turns (whale, lenders, traders: [`take_turn`]) → the
+//! liquidation agent's turn (its unwinds moving the model prices with `[liquidity] impact`:
+//! `crate::reflexive`) → [`Recorder::end_step`].
 //!
 //! Streams (the determinism contract): the price stream of path `i` is
 //! `ChaCha8Rng::seed_from_u64(seed ^ (i + 1)·0x9E3779B97F4A7C15)` (stream 0) — the derivation of
@@ -563,6 +565,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let instruments = t0_instruments(&eng, s.house);
     let mut faults = FaultState::new(sc, path);
     let mut agents = Agents::new(s, &eng, path);
+    let mut steward = crate::controller::Steward::new(sc);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
     let mut feed = sc
         .oracle
@@ -597,6 +600,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &heard, (t, path, step))?;
         if sc.protocol.settle_funding {
             funding_phase(&mut eng, &s.house.markets, t, &mut rec);
+        }
+        if let Some(c) = steward.as_mut() {
+            c.step(&mut eng, (t, path, step), &mut rec.m.controller)?;
         }
         if let Some(b) = s.book_file {
             for cmd in crate::book::vol_commands(&b.0, sc, &model.prices, &model.peaks) {
@@ -637,6 +643,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         }
     }
     let mut m = rec.m;
+    if let Some(c) = &steward {
+        c.close(&mut m.controller, &m.attack.accounts);
+    }
     m.unsettled = unsettled_loss(&eng, s.house);
     if let [perp, option, borrow, collateral, unheld] =
         split_bad_debt(&m.losses, &instruments, s.house.first_trader, 4)[..]

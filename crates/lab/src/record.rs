@@ -161,6 +161,12 @@ pub struct PathResult {
     /// What an attack cost and earned (`[[agents.attackers]]`; zeros without attackers).
     #[serde(default)]
     pub attack: crate::attack::tally::AttackTally,
+    /// What the controller did (`[controller]`; zeros and not serialized without it).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::controller::ControllerTally::is_off"
+    )]
+    pub controller: crate::controller::ControllerTally,
     /// `bad_debt` split over the assets' markets (index = asset; one more slot for losses of
     /// accounts with no t0 position), by each bankrupt account's t0 notional: sums to
     /// `bad_debt` exactly.

@@ -15,6 +15,7 @@ use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
 pub mod attack;
+pub mod controller;
 pub mod keepers;
 pub mod oracle;
 pub mod params;
@@ -64,6 +65,9 @@ pub struct Scenario {
     /// Extra agents (a whale that dumps into thin depth).
     #[serde(default, skip_serializing_if = "Agents::is_empty")]
     pub agents: Agents,
+    /// The bounded self-healing controller (`[controller]`, see `scenario::controller`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<controller::ControllerSpec>,
     /// A position snapshot opened after the population (JSON or CSV, see `book`), relative to
     /// the scenario file's folder (`ballast stress --book FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1264,6 +1268,9 @@ impl Scenario {
         }
         oracle::validate(self)?;
         attack::validate(self)?;
+        if let Some(c) = &self.controller {
+            c.validate()?;
+        }
         if let Some(t) = &self.agents.traders {
             t.validate()?;
         }

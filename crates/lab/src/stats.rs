@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 
 pub mod attack;
 pub mod auctions;
+pub mod controller;
 pub mod markets;
 pub mod tail;
 pub use tail::Interval;
@@ -461,6 +462,9 @@ pub struct Aggregate {
     /// Cost and profit of attack (paths with attackers).
     #[serde(default)]
     pub attack: attack::AttackAgg,
+    /// What the controller did (paths with `[controller]`).
+    #[serde(default)]
+    pub controller: crate::controller::ControllerTally,
 }
 
 const USD: i64 = 1_000_000;
@@ -470,6 +474,7 @@ impl Aggregate {
         self.paths += 1;
         self.auctions.add(&r.keepers);
         self.attack.add(&r.attack);
+        controller::merge(&mut self.controller, &r.controller);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -581,6 +586,7 @@ impl Aggregate {
     pub fn merge(&mut self, o: &Aggregate) {
         self.auctions.merge(&o.auctions);
         self.attack.merge(&o.attack);
+        controller::merge(&mut self.controller, &o.controller);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -937,6 +943,9 @@ pub struct Summary {
     /// Cost and profit of attack (absent without attackers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attack: Option<attack::AttackSummary>,
+    /// What the controller did, totals over paths (absent without `[controller]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<crate::controller::ControllerTally>,
     pub elapsed_s: f64,
 }
 
@@ -1072,6 +1081,7 @@ impl Summary {
             bad_debt_by_market: a.market_loss.attribution(a.paths, &a.asset_symbols, 0.99),
             auctions: a.auctions.summary(a.paths),
             attack: a.attack.summary(),
+            controller: controller::summary(&a.controller),
             elapsed_s,
         }
     }
@@ -1313,6 +1323,9 @@ impl Summary {
         }
         if let Some(a) = &self.attack {
             a.rows(&mut row);
+        }
+        if let Some(c) = &self.controller {
+            controller::rows(c, &mut row);
         }
         row("elapsed", format!("{:.2} s", self.elapsed_s));
         let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

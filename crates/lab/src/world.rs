@@ -67,7 +67,10 @@ pub fn apply(
 /// Builds the genesis engine (no traders yet) at the prepared assets' first prices.
 pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House), LabError> {
     let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
-    let mut e = Engine::new();
+    let mut e = sc
+        .controller
+        .as_ref()
+        .map_or_else(Engine::new, |c| Engine::with_governance(c.governance()));
     let mut buf = Vec::new();
     let mut buf2 = Vec::new();
     let g = Role::Governor;
