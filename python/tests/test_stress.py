@@ -44,6 +44,23 @@ def test_paths_table_is_paths_csv(run, cli, tmp_path):
     assert sum(bad) / PATHS == pytest.approx(run.summary["bad_debt"]["mean"], rel=1e-9)
 
 
+
+def test_paths_carry_the_engine_mechanisms(run):
+    """paths.csv's engine columns (ADL, socialized, engine bad debt, auctions, blocked) are the
+    per-path values whose means the summary reports."""
+    t = run.paths.to_pydict()
+    s = run.summary
+    mean = lambda col: sum(t[col]) / PATHS  # noqa: E731
+    assert mean("adl_usd") == pytest.approx(s["adl"]["mean"], rel=1e-9, abs=1e-9)
+    assert mean("socialized_usd") == pytest.approx(s["socialized"]["mean"], rel=1e-9, abs=1e-9)
+    assert mean("engine_bad_debt_usd") == pytest.approx(s["engine"]["bad_debt_mean"], rel=1e-9, abs=1e-9)
+    assert mean("auctions_started") == pytest.approx(s["engine"]["auctions_started_mean"])
+    assert mean("auction_resets") == pytest.approx(s["engine"]["auction_resets_mean"])
+    assert mean("auctions_stuck") == pytest.approx(s["engine"]["auctions_stuck_mean"])
+    assert mean("blocked") == pytest.approx(s["breaker"]["blocked_mean"])
+    # Not vacuous: this scenario's engine recognises bad debt on some paths.
+    assert max(t["engine_bad_debt_usd"]) > 0
+
 def test_cli_parquet_files_read_back(run, cli, tmp_path):
     out = tmp_path / "run"
     cli("stress", SCEN, "--paths", PATHS, "--seed", SEED, "--out", out)

@@ -339,6 +339,7 @@ pub fn describe(st: &State, e: &Event) -> String {
             paid,
             penalty,
             remaining,
+            at_mark,
         } => {
             let lot = st.auctions.get(auction.idx()).map(|a| a.lot);
             let (s, r) = match lot {
@@ -346,8 +347,12 @@ pub fn describe(st: &State, e: &Event) -> String {
                 None => (size.to_string(), remaining.to_string()),
             };
             let verb = if size.0 < 0 { "received" } else { "paid" };
+            let of_mark = match at_mark.0 {
+                0 => String::new(),
+                m => format!(" ({:.1} % of its value at the engine price)", 100.0 * paid.0 as f64 / m as f64),
+            };
             format!(
-                "{bidder} bought {s} from {auction} and {verb} {}; penalty {} to insurance; {r} left",
+                "{bidder} bought {s} from {auction} and {verb} {}{of_mark}; penalty {} to insurance; {r} left",
                 q(st, *paid),
                 q(st, *penalty)
             )

@@ -247,6 +247,9 @@ pub enum Event {
         incentive: Amount,
     },
     /// `size` bought for `paid` quote (received, for a short lot); `penalty` went to insurance.
+    /// `at_mark` is the same `size` valued at the engine's lot price when it was taken, so
+    /// `paid / at_mark` is the clearing price relative to the oracle (Drift v2's
+    /// `LiquidationRecord` carries the oracle price for the same reason).
     AuctionTaken {
         auction: AuctionId,
         bidder: AccountId,
@@ -254,6 +257,7 @@ pub enum Event {
         paid: Amount,
         penalty: Amount,
         remaining: Amount,
+        at_mark: Amount,
     },
     AuctionReset {
         auction: AuctionId,

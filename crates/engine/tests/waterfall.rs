@@ -744,3 +744,32 @@ fn a_take_on_a_recovered_account_is_refused_and_its_auction_ends() {
         Some(btc_units(1.0))
     );
 }
+
+/// Each take reports the lot's value at the engine price, so a clearing price far below the
+/// oracle (the March 2020 zero bids) shows as a ratio, not only as a loss later.
+#[test]
+fn an_auction_take_reports_its_value_at_the_oracle() {
+    let (mut e, ids) = crashed(auction_params(0.0, 0.0));
+    let t = 1_000 + HOUR - 1_000;
+    let ev = ok(&mut e, t, take(ids[0], AccountId(0), i64::MAX, 100.0));
+    let (size, paid, at_mark) = ev
+        .iter()
+        .find_map(|x| match x {
+            Event::AuctionTaken {
+                size,
+                paid,
+                at_mark,
+                ..
+            } => Some((size.0, paid.0, at_mark.0)),
+            _ => None,
+        })
+        .expect("the take is reported");
+    // the slice taken, valued at the 60 000 oracle price (rounded up, like every notional)
+    assert!(size > 0 && size <= btc_units(1.0), "size {size}");
+    let (num, den) = (size as i128 * usdc(60_000).0 as i128, btc_units(1.0) as i128);
+    let value = (num + den - 1) / den;
+    assert_eq!(at_mark as i128, value);
+    // the bot paid at most its 100 USDC limit: under 0.2 % of the oracle value
+    assert!(paid > 0 && paid <= usdc(100).0, "paid {paid}");
+    assert!((paid as f64 / at_mark as f64) < 100.0 / 60_000.0 + 1e-12);
+}

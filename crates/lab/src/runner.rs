@@ -364,11 +364,11 @@ fn usd_str(x: i64) -> String {
     format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000)
 }
 
-const CSV_HEADER: &str = "path,bad_debt_usd,fund_min_usd,fund_final_usd,liquidations,liq_volume_usd,penalties_usd,slippage_usd,fees_to_fund_usd,covered_usd,missed_outage,missed_unprofitable,refused,init_margin_usd,open_interest_usd,outage_steps,max_drawdown,max_gas_usd,first_bad_step";
+const CSV_HEADER: &str = "path,bad_debt_usd,fund_min_usd,fund_final_usd,liquidations,liq_volume_usd,penalties_usd,slippage_usd,fees_to_fund_usd,covered_usd,missed_outage,missed_unprofitable,refused,init_margin_usd,open_interest_usd,outage_steps,max_drawdown,max_gas_usd,first_bad_step,adl_usd,socialized_usd,engine_bad_debt_usd,auctions_started,auction_resets,auctions_stuck,blocked";
 
 fn csv_row(r: &PathResult) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{:.4},{}\n",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{:.4},{},{},{},{},{},{},{},{}\n",
         r.path,
         usd_str(r.bad_debt),
         usd_str(r.fund_min),
@@ -387,7 +387,14 @@ fn csv_row(r: &PathResult) -> String {
         r.outage_steps,
         r.max_drawdown,
         r.max_gas_usd,
-        r.first_bad_step.map_or(String::new(), |s| s.to_string())
+        r.first_bad_step.map_or(String::new(), |s| s.to_string()),
+        usd_str(r.adl),
+        usd_str(r.socialized),
+        usd_str(r.engine_bad_debt),
+        r.auctions_started,
+        r.auction_resets,
+        r.auctions_stuck,
+        r.blocked
     )
 }
 

@@ -358,6 +358,7 @@ impl Engine {
             paid: Amount::from_i128(n)?,
             penalty: Amount::from_i128(penalty)?,
             remaining,
+            at_mark: Amount::from_i128(notional(sq, px.max(0)))?,
         });
         if done {
             tx.set_active(auc.account, None);
