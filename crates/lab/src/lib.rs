@@ -48,6 +48,7 @@ pub mod engine_liq;
 pub mod error;
 pub mod feeds;
 pub mod frontier;
+pub mod genesis_journal;
 pub mod keeper;
 pub mod keepers;
 pub mod lenders;
