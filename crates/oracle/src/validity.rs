@@ -86,6 +86,38 @@ pub enum Rule {
     },
 }
 
+impl Rule {
+    /// Raw value of [`Rule::Deny`]: no price is young enough.
+    pub const DENY_RAW: i64 = -1;
+    /// Raw value of [`Rule::Allow`]: any price will do.
+    pub const ALLOW_RAW: i64 = i64::MAX;
+
+    /// The rule as one integer, ordered by permissiveness: the oldest price (ms) the cell
+    /// accepts, [`Self::DENY_RAW`] for none and [`Self::ALLOW_RAW`] for any (a governed value).
+    pub fn raw(self) -> i64 {
+        match self {
+            Rule::Deny => Self::DENY_RAW,
+            Rule::Allow => Self::ALLOW_RAW,
+            Rule::AllowIfAgeWithin { max_age_ms } => max_age_ms.clamp(0, Self::ALLOW_RAW - 1),
+        }
+    }
+
+    /// Inverse of [`Self::raw`]; any negative value is `Deny`.
+    pub fn from_raw(v: i64) -> Rule {
+        match v {
+            v if v < 0 => Rule::Deny,
+            Self::ALLOW_RAW => Rule::Allow,
+            max_age_ms => Rule::AllowIfAgeWithin { max_age_ms },
+        }
+    }
+}
+
+/// New risk on a price whose sources disagree or lack a quorum: no matrix may allow it.
+pub fn never_allowed(action: Action, status: OracleStatus) -> bool {
+    matches!(action, Action::Trade | Action::Withdraw | Action::Borrow)
+        && matches!(status, OracleStatus::Divergent | OracleStatus::NoQuorum)
+}
+
 /// Action × oracle-status table. [`Default`] gives the conservative defaults documented on
 /// [`ValidityMatrix::conservative`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,10 +171,17 @@ impl ValidityMatrix {
         self.rules[action.index()][status.index()]
     }
 
-    /// Changes one cell. Refuses to restrict `Deposit`/`Repay`, and negative ages.
+    /// Changes one cell. Refuses to restrict `Deposit`/`Repay`, to allow new risk on a
+    /// divergent or quorum-less price ([`never_allowed`]), and negative ages.
     pub fn set(&mut self, action: Action, status: OracleStatus, rule: Rule) -> Result<(), Error> {
         if action.always_allowed() && rule != Rule::Allow {
             return Err(config("validity", format!("{action:?} is always allowed")));
+        }
+        if never_allowed(action, status) && rule != Rule::Deny {
+            return Err(config(
+                "validity",
+                format!("{action:?} is never allowed on {status:?}"),
+            ));
         }
         if matches!(rule, Rule::AllowIfAgeWithin { max_age_ms } if max_age_ms < 0) {
             return Err(config("validity", "max_age_ms must be >= 0"));
