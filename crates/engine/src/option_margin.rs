@@ -127,7 +127,12 @@ mod tests {
         let p = OptionMarginParams::default();
         let f = |r: Ratio| r.0 as f64 / RATIO_SCALE as f64;
         assert_eq!(
-            [f(p.init_alpha), f(p.init_beta), f(p.maint_alpha), f(p.maint_beta)],
+            [
+                f(p.init_alpha),
+                f(p.init_beta),
+                f(p.maint_alpha),
+                f(p.maint_beta)
+            ],
             [0.15, 0.10, 0.075, 0.075]
         );
         assert_eq!(p.validate(), Ok(()));

@@ -89,8 +89,9 @@ pub enum Rule {
 impl Rule {
     /// Raw value of [`Rule::Deny`]: no price is young enough.
     pub const DENY_RAW: i64 = -1;
-    /// Raw value of [`Rule::Allow`]: any price will do.
-    pub const ALLOW_RAW: i64 = i64::MAX;
+    /// Raw value of [`Rule::Allow`]: any price will do (one below `i64::MAX`, so a switch
+    /// from deny to allow is one step of `i64::MAX`).
+    pub const ALLOW_RAW: i64 = i64::MAX - 1;
 
     /// The rule as one integer, ordered by permissiveness: the oldest price (ms) the cell
     /// accepts, [`Self::DENY_RAW`] for none and [`Self::ALLOW_RAW`] for any (a governed value).
@@ -106,7 +107,7 @@ impl Rule {
     pub fn from_raw(v: i64) -> Rule {
         match v {
             v if v < 0 => Rule::Deny,
-            Self::ALLOW_RAW => Rule::Allow,
+            v if v >= Self::ALLOW_RAW => Rule::Allow,
             max_age_ms => Rule::AllowIfAgeWithin { max_age_ms },
         }
     }
@@ -260,6 +261,40 @@ mod tests {
         assert!(m
             .check_status(Action::Liquidate, OracleStatus::Divergent, Some(0))
             .is_err());
+    }
+
+    #[test]
+    fn raw_values_round_trip_in_order_of_permissiveness() {
+        let rules = [
+            Rule::Deny,
+            Rule::AllowIfAgeWithin { max_age_ms: 0 },
+            Rule::AllowIfAgeWithin {
+                max_age_ms: 300_000,
+            },
+            Rule::Allow,
+        ];
+        let raw: Vec<i64> = rules.iter().map(|r| r.raw()).collect();
+        assert_eq!(raw, [Rule::DENY_RAW, 0, 300_000, Rule::ALLOW_RAW]);
+        for r in rules {
+            assert_eq!(Rule::from_raw(r.raw()), r);
+        }
+    }
+
+    #[test]
+    fn new_risk_on_divergent_or_no_quorum_cannot_be_allowed() {
+        let mut m = ValidityMatrix::default();
+        let mut refused = 0;
+        for a in [Action::Trade, Action::Withdraw, Action::Borrow] {
+            for s in [OracleStatus::Divergent, OracleStatus::NoQuorum] {
+                assert!(m.set(a, s, Rule::Allow).is_err());
+                let within = Rule::AllowIfAgeWithin { max_age_ms: 1 };
+                assert!(m.set(a, s, within).is_err());
+                assert!(m.set(a, s, Rule::Deny).is_ok());
+                refused += 2;
+            }
+        }
+        assert_eq!(refused, 12);
+        assert_eq!(m, ValidityMatrix::default());
     }
 
     #[test]
