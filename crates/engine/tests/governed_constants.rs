@@ -21,17 +21,6 @@ const DAY: i64 = 86_400_000;
 const SPOT: f64 = 65_000.0;
 const STRIKE: f64 = 60_000.0;
 
-fn rejects(e: &mut Engine, t: i64, cmd: Command) -> Reject {
-    let before = e.state_hash();
-    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
-    assert_eq!(
-        before,
-        e.state_hash(),
-        "a rejected command changed the state"
-    );
-    r
-}
-
 fn propose(key: ParamKey, value: i64) -> Command {
     Command::Propose {
         role: Role::Governor,
@@ -229,6 +218,21 @@ fn option_margin_changes_out_of_bounds_too_fast_or_inverted_are_refused() {
     assert_requirement(&e, HealthKind::Maintenance, 4_875.0);
 }
 
+/// Proposing `value` for a cell pinned to `bound` is refused, naming the key and the bound.
+fn assert_pinned(e: &mut Engine, key: ParamKey, value: i64, bound: i64) {
+    let r = rejects(e, 1, propose(key, value));
+    let (min, max) = (bound, bound);
+    assert_eq!(
+        r,
+        Reject::ParamOutOfBounds {
+            key,
+            value,
+            min,
+            max
+        }
+    );
+}
+
 const RISK: [Action; 3] = [Action::Trade, Action::Withdraw, Action::Borrow];
 
 #[test]
@@ -239,17 +243,7 @@ fn no_proposal_allows_new_risk_on_a_divergent_or_quorumless_price() {
         for status in [OracleStatus::Divergent, OracleStatus::NoQuorum] {
             let key = ParamKey::Validity { action, status };
             for value in [Rule::ALLOW_RAW, 0, 60_000] {
-                let r = rejects(&mut e, 1, propose(key, value));
-                let (min, max) = (Rule::DENY_RAW, Rule::DENY_RAW);
-                assert_eq!(
-                    r,
-                    Reject::ParamOutOfBounds {
-                        key,
-                        value,
-                        min,
-                        max
-                    }
-                );
+                assert_pinned(&mut e, key, value, Rule::DENY_RAW);
                 refused += 1;
             }
         }
@@ -260,18 +254,7 @@ fn no_proposal_allows_new_risk_on_a_divergent_or_quorumless_price() {
             action,
             status: OracleStatus::NoQuorum,
         };
-        let r = rejects(&mut e, 1, propose(key, Rule::DENY_RAW));
-        let (min, max) = (Rule::ALLOW_RAW, Rule::ALLOW_RAW);
-        let value = Rule::DENY_RAW;
-        assert_eq!(
-            r,
-            Reject::ParamOutOfBounds {
-                key,
-                value,
-                min,
-                max
-            }
-        );
+        assert_pinned(&mut e, key, Rule::DENY_RAW, Rule::ALLOW_RAW);
         refused += 1;
     }
     assert_eq!(refused, 3 * 2 * 3 + 2);
@@ -307,7 +290,7 @@ fn a_validity_cell_changes_only_through_the_timelock_and_waits_seven_delays() {
             max_age_ms: 300_000
         }
     );
-    let g = e.state().governance.clone();
+    let g = e.state().governance;
     let t1 = 1 + g.timelock_ms;
     run(&mut e, &[at(1, propose(key, 600_000))]);
     let r = rejects(&mut e, t1 - 1, execute(0));
