@@ -57,3 +57,16 @@ pub fn flat(vol: f64) -> ballast_options::portfolio::SurfaceSpec {
         vols: vec![vec![vol, vol], vec![vol, vol]],
     }
 }
+
+/// Applies a command that must be refused, asserts the state hash is unchanged, and returns
+/// the typed reason.
+pub fn rejects(e: &mut Engine, t: i64, cmd: Command) -> ballast_engine::Reject {
+    let before = e.state_hash();
+    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
+    assert_eq!(
+        before,
+        e.state_hash(),
+        "a rejected command changed the state"
+    );
+    r
+}

@@ -7,6 +7,7 @@ mod common;
 use ballast_engine::command::{Command, Scope};
 use ballast_engine::demo::{BTC, BTC_PERP, POOL};
 use ballast_engine::ids::ProposalId;
+use ballast_engine::option_margin::OptionMarginField;
 use ballast_engine::params::{
     LiquidationField, MarketField, ParamKey, PoolField, DISCRETE_DELAY_FACTOR,
 };
@@ -14,7 +15,9 @@ use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::GovernanceConfig;
 use ballast_engine::volmargin::{VolMarginConfig, VolModel};
 use ballast_engine::{Engine, Role};
+use ballast_oracle::aggregate::OracleStatus;
 use ballast_oracle::breaker::BreakerConfig;
+use ballast_oracle::validity::Action;
 use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -57,6 +60,23 @@ fn keys() -> Vec<ParamKey> {
             field: VolMarginField::K,
         },
         ParamKey::AuctionBreaker { pool: POOL },
+        ParamKey::OptionMargin {
+            pool: POOL,
+            field: OptionMarginField::InitAlpha,
+        },
+        ParamKey::OptionMargin {
+            pool: POOL,
+            field: OptionMarginField::MaintAlpha,
+        },
+        ParamKey::Validity {
+            action: Action::Liquidate,
+            status: OracleStatus::Stale,
+        },
+        // Bounded to deny: the property checks no sequence ever opens it.
+        ParamKey::Validity {
+            action: Action::Borrow,
+            status: OracleStatus::Divergent,
+        },
     ]
 }
 
@@ -94,7 +114,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (prop_oneof![3 => 0..2usize, 2 => 0..9usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
+        4 => (prop_oneof![3 => 0..2usize, 2 => 0..13usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
         5 => (prop_oneof![3 => 0..3usize, 1 => 0..40usize], prop::bool::weighted(0.9)).prop_map(|(p, g)| Op::Execute(p, g)),
         1 => (0..40usize, any::<bool>()).prop_map(|(p, g)| Op::Cancel(p, g)),
         1 => (0..3usize).prop_map(Op::Reinstall),
@@ -191,7 +211,8 @@ fn the_generator_reaches_executions() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strat = prop::collection::vec(op(), 40..80);
     let mut total = 0;
-    for _ in 0..32 {
+    let mut per_key = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..96 {
         let ops = strat.new_tree(&mut runner).unwrap().current();
         let mut e = Engine::with_governance(GovernanceConfig {
             timelock_ms: HOUR,
@@ -210,13 +231,22 @@ fn the_generator_reaches_executions() {
             }
             if let Some(cmd) = command(&e, op, &keys) {
                 if let Ok(ev) = e.apply(&at(t, cmd)) {
-                    total += ev
-                        .iter()
-                        .filter(|x| matches!(x, ballast_engine::Event::ParamExecuted { .. }))
-                        .count();
+                    for x in &ev {
+                        if let ballast_engine::Event::ParamExecuted { key, .. } = x {
+                            total += 1;
+                            *per_key.entry(key.to_string()).or_default() += 1;
+                        }
+                    }
                 }
             }
         }
     }
-    assert!(total >= 10, "only {total} executions over 32 sequences");
+    println!("executions per key over 96 sequences: {per_key:?}");
+    assert!(total >= 10, "only {total} executions over 96 sequences");
+    for k in keys().iter().take(12) {
+        assert!(
+            per_key.contains_key(&k.to_string()),
+            "{k} never executed: {per_key:?}"
+        );
+    }
 }

@@ -53,6 +53,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../scenarios/mango-2022-attack-defended.toml"),
     ),
     (
+        "mango-2022-attack-all-venues-defended",
+        include_str!("../scenarios/mango-2022-attack-all-venues-defended.toml"),
+    ),
+    (
         "venus-luna-2022-frozen-feed-attack-naive",
         include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-naive.toml"),
     ),
