@@ -9,6 +9,7 @@
 //! claims + pool buckets equal to the assets held, and each account can withdraw exactly its
 //! claim. The coverage (liquidations, option lots, writers liquidated, target checks, ADL,
 //! shutdowns with options open) is printed and asserted.
+
 mod common;
 mod liqkit;
 
