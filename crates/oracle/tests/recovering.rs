@@ -23,7 +23,10 @@ fn recovering_liquidates_just_below_the_grace_level_only() {
     assert_eq!(BreakerConfig::default().grace_liquidation_health, 0.95);
     for level in [0.95, 0.8] {
         let b = recovering(level);
-        assert!(b.allows(Action::Liquidate).is_err(), "plain liquidation is closed");
+        assert!(
+            b.allows(Action::Liquidate).is_err(),
+            "plain liquidation is closed"
+        );
         assert!(
             b.allows_liquidation(0.999 * level).is_ok(),
             "health {} < level {level}: liquidatable",
@@ -31,15 +34,27 @@ fn recovering_liquidates_just_below_the_grace_level_only() {
         );
         assert!(b.allows_liquidation(0.949 / 0.95 * level).is_ok());
         assert!(b.allows_liquidation(0.951 / 0.95 * level).is_err());
-        assert!(b.allows_liquidation(level).is_err(), "at the level: still in grace");
-        assert!(b.allows_liquidation(f64::NAN).is_err(), "NaN health never liquidates");
+        assert!(
+            b.allows_liquidation(level).is_err(),
+            "at the level: still in grace"
+        );
+        assert!(
+            b.allows_liquidation(f64::NAN).is_err(),
+            "NaN health never liquidates"
+        );
     }
 }
 
 #[test]
 fn outside_recovering_the_grace_level_does_not_apply() {
     let mut b = Breaker::new(Scope::Market(1), BreakerConfig::default()).unwrap();
-    assert!(b.allows_liquidation(0.5).is_ok(), "normal: liquidation open");
+    assert!(
+        b.allows_liquidation(0.5).is_ok(),
+        "normal: liquidation open"
+    );
     b.govern(Mode::Halted, 0).unwrap();
-    assert!(b.allows_liquidation(0.5).is_err(), "halted: closed even deep under water");
+    assert!(
+        b.allows_liquidation(0.5).is_err(),
+        "halted: closed even deep under water"
+    );
 }
