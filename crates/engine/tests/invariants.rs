@@ -3,6 +3,7 @@
 //! state hash, and the liquidation index agrees with a full scan.
 
 mod common;
+mod tally;
 
 use ballast_engine::command::{Command, Envelope, Scope};
 use ballast_engine::demo::{BTC, BTC_PERP, ETH, ETH_PERP, POOL, USDC};
@@ -17,6 +18,7 @@ use common::*;
 use proptest::prelude::*;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use tally::Tally;
 
 const ACCOUNTS: u32 = 6;
 const HOUR: i64 = 3_600_000;
@@ -656,14 +658,13 @@ fn conservation_rejection_and_replay() {
     assert!(c.replays >= CASES, "replays: {}", c.replays);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    /// Over a book of leveraged traders and random price paths, the liquidation-price index
-    /// finds exactly the accounts a full scan finds, after every price update and after
-    /// funding and interest move.
-    #[test]
-    fn index_equals_full_scan(moves in prop::collection::vec((0.90..1.10f64, any::<bool>(), 0..3_600_000i64), 1..25), seed in any::<u64>()) {
+/// Over a book of leveraged traders and random price paths, the liquidation-price index
+/// finds exactly the accounts a full scan finds, after every price update and after
+/// funding and interest move.
+#[test]
+fn index_equals_full_scan() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig { cases: 64, ..ProptestConfig::default() } }, |(moves in prop::collection::vec((0.90..1.10f64, any::<bool>(), 0..3_600_000i64), 1..25), seed in any::<u64>())| {
         let mut e = Engine::new();
         run(&mut e, &ballast_engine::demo::synthetic_book(60, seed));
         // A few borrowers so interest matters too.
@@ -682,26 +683,30 @@ proptest! {
             if funding {
                 e.apply(&at(t, Command::SettleFunding { market: BTC_PERP })).unwrap();
             }
-            prop_assert_eq!(e.below_maintenance(), e.below_maintenance_scan());
+            let found = e.below_maintenance();
+            tally.hit("checks");
+            tally.add("accounts found below maintenance", found.len() as u64);
+            prop_assert_eq!(found, e.below_maintenance_scan());
         }
-    }
+    });
+    tally.check(
+        "index_equals_full_scan",
+        &[("checks", 200), ("accounts found below maintenance", 200)],
+    );
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-    /// Issue 9: the index must never miss an account made insolvent by interest. Gaps of
-    /// minutes to two years between price updates, heavy borrowing (utilization near 100 %),
-    /// funding, and margin-parameter changes through governance: the index equals a full scan
-    /// after every step.
-    #[test]
-    fn index_equals_full_scan_over_long_gaps(
-        moves in prop::collection::vec(
+/// Issue 9: the index must never miss an account made insolvent by interest. Gaps of
+/// minutes to two years between price updates, heavy borrowing (utilization near 100 %),
+/// funding, and margin-parameter changes through governance: the index equals a full scan
+/// after every step.
+#[test]
+fn index_equals_full_scan_over_long_gaps() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig { cases: 48, ..ProptestConfig::default() } }, |(moves in prop::collection::vec(
             (0.95..1.05f64, any::<bool>(), prop_oneof![1 => 60_000..3_600_000i64, 1 => 86_400_000..63_072_000_000i64], any::<bool>()),
             1..16,
         ),
-        seed in any::<u64>(),
-    ) {
+        seed in any::<u64>())| {
         let mut e = Engine::with_governance(ballast_engine::state::GovernanceConfig { timelock_ms: 0, grace_ms: i64::MAX / 4, min_delay_ms: 0, ..Default::default() });
         run(&mut e, &ballast_engine::demo::synthetic_book(40, seed));
         let mut t = e.state().time.0;
@@ -743,9 +748,21 @@ proptest! {
                 if e.apply(&at(t, Command::Propose { role: Role::Governor, key, value })).is_ok() {
                     e.apply(&at(t, Command::Execute { role: Role::Governor, proposal: ProposalId(proposal) })).unwrap();
                     proposal += 1;
+                    tally.hit("governed changes");
                 }
             }
-            prop_assert_eq!(e.below_maintenance(), e.below_maintenance_scan());
+            let found = e.below_maintenance();
+            tally.hit("checks");
+            tally.add("accounts found below maintenance", found.len() as u64);
+            prop_assert_eq!(found, e.below_maintenance_scan());
         }
-    }
+    });
+    tally.check(
+        "index_equals_full_scan_over_long_gaps",
+        &[
+            ("checks", 150),
+            ("accounts found below maintenance", 150),
+            ("governed changes", 40),
+        ],
+    );
 }
