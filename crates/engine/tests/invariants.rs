@@ -11,7 +11,6 @@ use ballast_engine::event::Event;
 use ballast_engine::ids::{AccountId, AssetId, MarketId, ProposalId, SeriesId};
 use ballast_engine::num::{Amount, Timestamp};
 use ballast_engine::params::{CollateralField, MarketField, ParamKey, PoolField};
-use ballast_engine::state::Lot;
 use ballast_engine::{journal, Engine, Role};
 use ballast_options::pricing::OptionKind;
 use common::*;
@@ -370,13 +369,8 @@ struct Coverage {
     accepted: BTreeMap<&'static str, u32>,
     /// Refusals by command kind and the refusal's variant.
     rejected: BTreeMap<String, u32>,
-    /// `Liquidated` events whose lot is an option position.
-    option_lots: u32,
-    /// Liquidations of an account that held a short option.
-    short_option_liquidations: u32,
-    bankruptcies: u32,
-    deleveraged: u32,
-    socialized: u32,
+    /// Liquidations, option lots, writers liquidated, bankruptcies, ADL, socialization.
+    losses: LossCounts,
     /// Shutdowns accepted while some account in the pool held an unsettled option.
     shutdowns_with_open_options: u32,
     /// Claims accepted after such a shutdown.
@@ -394,22 +388,7 @@ impl Coverage {
 
     fn record(&mut self, before: &Engine, cmd: &Command, events: &[Event]) {
         *self.accepted.entry(cmd.kind()).or_default() += 1;
-        for x in events {
-            match x {
-                Event::Liquidated { account, lot, .. } => {
-                    self.option_lots += u32::from(matches!(lot, Lot::Option(_)));
-                    let short = before.state().accounts[account.idx()]
-                        .options
-                        .iter()
-                        .any(|o| o.size.0 < 0);
-                    self.short_option_liquidations += u32::from(short);
-                }
-                Event::Bankrupt { .. } => self.bankruptcies += 1,
-                Event::Deleveraged { .. } => self.deleveraged += 1,
-                Event::LossSocialized { .. } => self.socialized += 1,
-                _ => {}
-            }
-        }
+        self.losses.record(before, events);
         match cmd {
             Command::Shutdown { .. } if open_options(before) => {
                 self.shutdowns_with_open_options += 1;
@@ -543,6 +522,15 @@ fn assert_step(e: &mut Engine, cmd: &Command) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The index finds what a full scan finds; tallies the check and the accounts found.
+fn index_matches_scan(e: &mut Engine, tally: &Tally) -> Result<(), TestCaseError> {
+    let found = e.below_maintenance();
+    tally.hit("checks");
+    tally.add("accounts found below maintenance", found.len() as u64);
+    prop_assert_eq!(found, e.below_maintenance_scan());
+    Ok(())
+}
+
 /// Prefix replays run every this many journal lines (and once at the end).
 const REPLAY_EVERY: usize = 30;
 
@@ -637,15 +625,15 @@ fn conservation_rejection_and_replay() {
         assert!(n >= min, "{kind} accepted only {n} times (< {min})");
     }
     for (what, n, min) in [
-        ("option lots liquidated", c.option_lots, 15),
+        ("option lots liquidated", c.losses.option_lots, 15),
         (
             "liquidations of short-option writers",
-            c.short_option_liquidations,
+            c.losses.writers_liquidated,
             15,
         ),
-        ("bankruptcies", c.bankruptcies, 10),
-        ("ADL trades", c.deleveraged, 5),
-        ("socialized losses", c.socialized, 6),
+        ("bankruptcies", c.losses.bankruptcies, 10),
+        ("ADL trades", c.losses.deleveraged, 5),
+        ("socialized losses", c.losses.socialized, 6),
         (
             "shutdowns with options open",
             c.shutdowns_with_open_options,
@@ -683,10 +671,7 @@ fn index_equals_full_scan() {
             if funding {
                 e.apply(&at(t, Command::SettleFunding { market: BTC_PERP })).unwrap();
             }
-            let found = e.below_maintenance();
-            tally.hit("checks");
-            tally.add("accounts found below maintenance", found.len() as u64);
-            prop_assert_eq!(found, e.below_maintenance_scan());
+            index_matches_scan(&mut e, &tally)?;
         }
     });
     tally.check(
@@ -751,10 +736,7 @@ fn index_equals_full_scan_over_long_gaps() {
                     tally.hit("governed changes");
                 }
             }
-            let found = e.below_maintenance();
-            tally.hit("checks");
-            tally.add("accounts found below maintenance", found.len() as u64);
-            prop_assert_eq!(found, e.below_maintenance_scan());
+            index_matches_scan(&mut e, &tally)?;
         }
     });
     tally.check(

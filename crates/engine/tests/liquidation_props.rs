@@ -378,18 +378,14 @@ fn pool1(e: &Engine) -> (ballast_engine::state::Pool, Vec<Account>) {
 struct Coverage {
     accepted: std::collections::BTreeMap<&'static str, u32>,
     refused: u32,
-    liquidations: u32,
     /// Liquidations of an account with positive equity (checked: health never falls).
     solvent_liquidations: u32,
     /// Those with no cap on the step (close factor 1, no `max_size`).
     uncapped: u32,
     /// Those checked against the target (uncapped, lot still held).
     target_checks: u32,
-    option_lots: u32,
-    short_option_liquidations: u32,
-    auction_takes: u32,
-    bankruptcies: u32,
-    deleveraged: u32,
+    /// Liquidations, option lots, writers liquidated, auction takes, bankruptcies, ADL.
+    losses: common::LossCounts,
     shutdowns_with_open_options: u32,
     claims: u32,
 }
@@ -401,23 +397,7 @@ impl Coverage {
 
     fn record(&mut self, before: &Engine, cmd: &Command, ev: &[Event]) {
         *self.accepted.entry(cmd.kind()).or_default() += 1;
-        for x in ev {
-            match x {
-                Event::Liquidated { account, lot, .. } => {
-                    self.liquidations += 1;
-                    self.option_lots += u32::from(matches!(lot, Lot::Option(_)));
-                    let writer = before.state().accounts[account.idx()]
-                        .options
-                        .iter()
-                        .any(|o| o.size.0 < 0);
-                    self.short_option_liquidations += u32::from(writer);
-                }
-                Event::AuctionTaken { .. } => self.auction_takes += 1,
-                Event::Bankrupt { .. } => self.bankruptcies += 1,
-                Event::Deleveraged { .. } => self.deleveraged += 1,
-                _ => {}
-            }
-        }
+        self.losses.record(before, ev);
     }
 }
 
@@ -737,17 +717,17 @@ fn liquidations_conserve_value_and_keep_their_promises() {
         assert!(n >= min, "{kind} accepted only {n} times (< {min})");
     }
     for (what, n, min) in [
-        ("liquidations", c.liquidations, 50),
+        ("liquidations", c.losses.liquidations, 50),
         ("solvent liquidations", c.solvent_liquidations, 35),
         ("target checks", c.target_checks, 10),
-        ("option lots liquidated", c.option_lots, 12),
+        ("option lots liquidated", c.losses.option_lots, 12),
         (
             "liquidations of option writers",
-            c.short_option_liquidations,
+            c.losses.writers_liquidated,
             25,
         ),
-        ("bankruptcies", c.bankruptcies, 25),
-        ("ADL trades", c.deleveraged, 35),
+        ("bankruptcies", c.losses.bankruptcies, 25),
+        ("ADL trades", c.losses.deleveraged, 35),
         (
             "shutdowns with options open",
             c.shutdowns_with_open_options,
