@@ -3,6 +3,7 @@
 //! minimum delay (a mechanism or curve switch: per seven).
 
 mod common;
+mod tally;
 
 use ballast_engine::command::{Command, Scope};
 use ballast_engine::demo::{BTC, BTC_PERP, POOL};
@@ -21,6 +22,7 @@ use ballast_oracle::validity::Action;
 use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
+use tally::Tally;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -159,13 +161,11 @@ fn command(e: &Engine, op: &Op, keys: &[ParamKey]) -> Option<Command> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
-    #[test]
-    fn governed_settings_stay_in_bounds_and_move_one_step_per_delay(
-        ops in prop::collection::vec(op(), 1..80),
-        timelock in prop_oneof![Just(0i64), Just(HOUR), Just(DAY)],
-    ) {
+#[test]
+fn governed_settings_stay_in_bounds_and_move_one_step_per_delay() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(96) }, |(ops in prop::collection::vec(op(), 1..80),
+        timelock in prop_oneof![Just(0i64), Just(HOUR), Just(DAY)])| {
         let gov = GovernanceConfig { timelock_ms: timelock, min_delay_ms: DAY, ..GovernanceConfig::default() };
         let mut e = Engine::with_governance(gov);
         run(&mut e, &ballast_engine::demo::genesis(0));
@@ -183,8 +183,15 @@ proptest! {
             let Some(cmd) = command(&e, op, &keys) else { continue };
             let before = e.state_hash();
             match e.apply(&at(t, cmd)) {
-                Ok(_) => {}
-                Err(_) => prop_assert_eq!(before, e.state_hash(), "a rejection changed the state"),
+                Ok(ev) => {
+                    tally.hit("accepted");
+                    let executed = ev.iter().filter(|x| matches!(x, ballast_engine::Event::ParamExecuted { .. }));
+                    tally.add("executed", executed.count() as u64);
+                }
+                Err(_) => {
+                    tally.hit("refused");
+                    prop_assert_eq!(before, e.state_hash(), "a rejection changed the state")
+                }
             }
             for (i, k) in keys.iter().enumerate() {
                 let v = e.param(k).unwrap();
@@ -192,6 +199,8 @@ proptest! {
                 prop_assert!(spec.min <= v && v <= spec.max, "{} = {} outside [{}, {}]", k, v, spec.min, spec.max);
                 let (prev, changed_at) = last[i];
                 if v != prev {
+                    tally.hit("changes checked against the step");
+                    tally.hit_if(changed_at.is_some(), "second changes checked against the delay");
                     prop_assert!((v as i128 - prev as i128).abs() <= spec.allowed_step(prev) as i128,
                         "{}: {} -> {} exceeds the step", k, prev, v);
                     if let Some(at0) = changed_at {
@@ -202,7 +211,17 @@ proptest! {
                 }
             }
         }
-    }
+    });
+    tally.check(
+        "governed_settings_stay_in_bounds_and_move_one_step_per_delay",
+        &[
+            ("accepted", 300),
+            ("refused", 300),
+            ("executed", 30),
+            ("changes checked against the step", 30),
+            ("second changes checked against the delay", 3),
+        ],
+    );
 }
 
 /// Over many sequences, changes do execute: the property above is not vacuous.
