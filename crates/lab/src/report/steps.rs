@@ -1,0 +1,203 @@
+//! The report's per-step charts, from the aggregate's `stats::steps` series: the attacker's
+//! timeline (what it has paid, taken and holds, and its marked profit, as 10–50–90 % bands over
+//! paths, with markers at the median step of each attack phase), liquidations and liquidated
+//! volume per step, and the share of accounts below their initial and maintenance
+//! requirements. Also the shaded fault windows every time chart carries. Pure: aggregate in,
+//! chart specs out.
+
+use super::chart::{Chart, Marker, Series, Unit, PALETTE};
+use super::figures::{time_chart, Timeline, NATIVE_PER_USD};
+use crate::stats::steps::{AttackBand, PHASES};
+use crate::stats::{Aggregate, BandHist};
+
+/// Colour of the fault-window spans.
+const FAULT_COLOUR: &str = "#ff7f0e";
+
+/// One shaded span per fault window: steps `[from, to)` cover x from the end of step
+/// `from − 1` to the end of step `to − 1`.
+pub fn fault_spans(a: &Aggregate, t: &Timeline) -> Vec<Marker> {
+    a.fault_windows
+        .iter()
+        .filter(|w| w.to_step > w.from_step)
+        .map(|w| {
+            let from = w.from_step.saturating_sub(1) as usize;
+            let to = w.to_step.saturating_sub(1) as usize;
+            Marker::span(t.x(from), t.x(to), w.label.clone(), FAULT_COLOUR)
+        })
+        .collect()
+}
+
+/// Markers at the median step of each attack phase over the paths on which it happened.
+pub fn phase_markers(a: &Aggregate, t: &Timeline) -> Vec<Marker> {
+    (0..PHASES.len())
+        .filter_map(|k| {
+            let (step, n) = a.steps.phase_median(k)?;
+            let label = format!("{} ({n}/{} paths)", PHASES[k], a.attack.paths);
+            Some(Marker::at(t.x(step as usize), label, PALETTE[(k + 4) % 8]))
+        })
+        .collect()
+}
+
+/// The 10th, 50th and 90th percentiles of one band series, with the 10–90 % range shaded;
+/// `base` is the index of the chart's first series of this group.
+fn band_series(name: &str, colour: &str, q: &dyn Fn(f64) -> Vec<f64>, base: usize) -> [Series; 3] {
+    [
+        Series::finite(format!("{name}: 10th pct"), colour, &q(0.1)).dashed(),
+        Series::finite(format!("{name}: 90th pct"), colour, &q(0.9))
+            .dashed()
+            .filled_to(base),
+        Series::finite(format!("{name}: median"), colour, &q(0.5)),
+    ]
+}
+
+fn usd_quantiles(
+    bands: &[AttackBand],
+    f: fn(&AttackBand) -> &BandHist,
+) -> impl Fn(f64) -> Vec<f64> + '_ {
+    move |q| {
+        bands
+            .iter()
+            .map(|b| f(b).quantile(q) / NATIVE_PER_USD)
+            .collect()
+    }
+}
+
+/// The x of each attacker band (steps `(j + 1)·band_stride`).
+fn band_x(a: &Aggregate, t: &Timeline, n: usize) -> Vec<f64> {
+    let stride = a.band_stride.max(1) as usize;
+    t.xs((1..=n).map(|j| j * stride))
+}
+
+/// The attacker's books over the path: capital paid in (deposits, spot bought, gas), quote
+/// taken out (borrows and withdrawals) and the notional it holds in the engine.
+pub fn attacker_books(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
+    let bands = &a.steps.attack;
+    if bands.is_empty() {
+        return None;
+    }
+    let mut c = time_chart(
+        "attacker_books",
+        "Attacker: capital spent, quote taken, position notional (USD)",
+        t,
+        band_x(a, t, bands.len()),
+        ("USD", Unit::Usd),
+    );
+    let groups: [(&str, fn(&AttackBand) -> &BandHist); 3] = [
+        ("capital spent", |b| &b.spent),
+        ("borrowed + withdrawn", |b| &b.taken),
+        ("position notional", |b| &b.notional),
+    ];
+    for (k, (name, f)) in groups.into_iter().enumerate() {
+        let base = c.series.len();
+        let q = usd_quantiles(bands, f);
+        c.series.extend(band_series(name, PALETTE[k % 8], &q, base));
+    }
+    c.note = "Cumulative per path (spent: deposits + spot bought at the impact price + gas; taken: quote borrowed or withdrawn; notional: its perps and non-quote collateral at the engine's prices). Shaded: 10–90 % of attacked paths; markers: median step of each attack phase.".into();
+    c.markers = [marks, &phase_markers(a, t)].concat();
+    Some(c)
+}
+
+/// The attacker's profit if it walked away at each step (every cost in it), 10–50–90 %.
+pub fn attacker_profit(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
+    let bands = &a.steps.attack;
+    if bands.is_empty() {
+        return None;
+    }
+    let mut c = time_chart(
+        "attacker_profit",
+        "Attacker: cumulative profit if it walked away now (USD)",
+        t,
+        band_x(a, t, bands.len()),
+        ("USD", Unit::Usd),
+    );
+    let q = |q: f64| -> Vec<f64> {
+        bands
+            .iter()
+            .map(|b| b.pnl.quantile(q) / NATIVE_PER_USD)
+            .collect()
+    };
+    c.series.extend(band_series("profit", PALETTE[2], &q, 0));
+    c.note = "Quote taken + its accounts' positive equity + its spot at the fair price − capital spent; the horizon value is the summary's attacker profit. Shaded: 10–90 % of attacked paths.".into();
+    c.markers = [marks, &phase_markers(a, t)].concat();
+    Some(c)
+}
+
+/// Mean liquidations per path in each step, and the mean liquidated notional.
+pub fn liquidations(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Vec<Chart> {
+    let s = &a.steps;
+    if s.liquidations.iter().all(|n| *n == 0) {
+        return Vec::new();
+    }
+    let n = a.paths.max(1) as f64;
+    let count: Vec<f64> = s.liquidations.iter().map(|x| *x as f64 / n).collect();
+    let volume: Vec<f64> = s
+        .liq_volume
+        .iter()
+        .map(|x| *x as f64 / NATIVE_PER_USD / n)
+        .collect();
+    let mut c = time_chart(
+        "liquidations",
+        "Liquidations per step (mean per path)",
+        t,
+        t.xs(1..=count.len()),
+        ("liquidations", Unit::Count),
+    );
+    c.series
+        .push(Series::finite("liquidations", PALETTE[3], &count));
+    c.note = "The summary's liquidation count, step by step, averaged over paths.".into();
+    c.markers = marks.to_vec();
+    let mut v = time_chart(
+        "liq_volume",
+        "Liquidated notional per step (mean per path, USD)",
+        t,
+        t.xs(1..=volume.len()),
+        ("USD", Unit::Usd),
+    );
+    v.series
+        .push(Series::finite("liquidated notional", PALETTE[1], &volume));
+    v.markers = marks.to_vec();
+    vec![c, v]
+}
+
+/// Share of accounts with a requirement that are below initial and below maintenance, at the
+/// sampled steps.
+pub fn health(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
+    let s = &a.steps;
+    if s.health.is_empty() || s.health_stride == 0 {
+        return None;
+    }
+    let share = |k: usize| -> Vec<f64> {
+        s.health
+            .iter()
+            .map(|h| h[k] as f64 / h[0].max(1) as f64)
+            .collect()
+    };
+    let stride = s.health_stride as usize;
+    let mut c = time_chart(
+        "health",
+        "Accounts below their margin requirements (share)",
+        t,
+        t.xs((1..=s.health.len()).map(|j| j * stride)),
+        ("share of accounts", Unit::Percent),
+    );
+    c.series
+        .push(Series::finite("below initial", PALETTE[1], &share(1)));
+    c.series.push(Series::finite(
+        "below maintenance (liquidatable)",
+        PALETTE[3],
+        &share(2),
+    ));
+    c.note = "Over all paths, among accounts with a requirement (a position or a borrow), at the end of each sampled step, after the keepers acted.".into();
+    c.markers = marks.to_vec();
+    Some(c)
+}
+
+/// The per-step charts in page order.
+pub fn charts(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Vec<Chart> {
+    let mut out = Vec::new();
+    out.extend(attacker_books(a, t, marks));
+    out.extend(attacker_profit(a, t, marks));
+    out.extend(liquidations(a, t, marks));
+    out.extend(health(a, t, marks));
+    out
+}
