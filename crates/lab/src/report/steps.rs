@@ -201,3 +201,139 @@ pub fn charts(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Vec<Chart> {
     out.extend(health(a, t, marks));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::steps::{FaultWindow, StepAgg, StepRecord};
+
+    fn agg() -> Aggregate {
+        let mut a = Aggregate {
+            paths: 2,
+            band_stride: 2,
+            fault_windows: vec![FaultWindow {
+                from_step: 3,
+                to_step: 7,
+                label: "keeper outage".into(),
+            }],
+            ..Default::default()
+        };
+        a.attack.paths = 2;
+        let mut s = StepAgg::default();
+        for k in 1..=2 {
+            let r = StepRecord {
+                liquidations: vec![0, 2 * k, 0, 1],
+                liq_volume: vec![0, 3_000_000 * i64::from(k), 0, 1_000_000],
+                health: vec![[10, 4, k], [10, 0, 0]],
+                ..Default::default()
+            };
+            s.add(&r, 2, 2);
+        }
+        a.steps = s;
+        a
+    }
+
+    #[test]
+    fn liquidation_charts_are_per_path_means_per_step() {
+        let a = agg();
+        let t = Timeline::new(4, 1.0, None);
+        let c = liquidations(&a, &t, &[]);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].x, [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            c[0].series[0].values,
+            [Some(0.0), Some(3.0), Some(0.0), Some(1.0)]
+        );
+        // (3 + 6) M native / 2 paths = 4.5 USD.
+        assert_eq!(c[1].series[0].values[1], Some(4.5));
+        let none = Aggregate::default();
+        assert!(
+            liquidations(&none, &t, &[]).is_empty(),
+            "no liquidation, no chart"
+        );
+    }
+
+    #[test]
+    fn health_shares_are_over_accounts_with_a_requirement() {
+        let a = agg();
+        let t = Timeline::new(4, 1.0, None);
+        let c = health(&a, &t, &[]).expect("a health chart");
+        assert_eq!(c.x, [2.0, 4.0]);
+        assert_eq!(
+            c.series[0].values,
+            [Some(0.4), Some(0.0)],
+            "8 of 20 below initial"
+        );
+        assert_eq!(
+            c.series[1].values,
+            [Some(0.15), Some(0.0)],
+            "3 of 20 below maintenance"
+        );
+    }
+
+    #[test]
+    fn fault_windows_shade_their_steps() {
+        let a = agg();
+        let t = Timeline::new(10, 1.0, None);
+        // Steps 3..=6 are the hours from the end of step 2 to the end of step 6.
+        assert_eq!(
+            fault_spans(&a, &t),
+            [Marker::span(2.0, 6.0, "keeper outage", FAULT_COLOUR)]
+        );
+        let all = super::super::figures::markers(&a, &t);
+        assert!(all.iter().any(|m| m.to_x == Some(6.0)), "{all:?}");
+    }
+
+    #[test]
+    fn attacker_charts_draw_bands_and_phase_markers() {
+        use crate::stats::steps::AttackMark;
+        let mut a = agg();
+        for k in 1..=2i64 {
+            let mark = |taken: i64, pnl: i64| AttackMark {
+                deposited: 1_000_000 * k,
+                spot_spent: 0,
+                gas: 0,
+                taken,
+                notional: 5_000_000,
+                pnl,
+            };
+            let r = StepRecord {
+                attack: vec![
+                    mark(0, 0),
+                    mark(0, -1_000_000),
+                    mark(4_000_000, 2_000_000 * k),
+                    mark(4_000_000, 2_000_000 * k),
+                ],
+                ..Default::default()
+            };
+            a.steps.add(&r, 2, 2);
+        }
+        let t = Timeline::new(4, 1.0, None);
+        let books = attacker_books(&a, &t, &[]).expect("an attacker chart");
+        assert_eq!(books.x, [2.0, 4.0]);
+        assert_eq!(books.series.len(), 9, "three bands of three lines");
+        let labels: Vec<&str> = books.markers.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "capital in (2/2 paths)",
+                "first borrow (2/2 paths)",
+                "last take (2/2 paths)"
+            ]
+        );
+        assert_eq!(books.markers[1].x, 3.0);
+        let profit = attacker_profit(&a, &t, &[]).expect("a profit chart");
+        // At step 2 both paths are at −1 USD (within the band histogram's 2.5 %).
+        let low = profit.series[0].values[0].expect("a value");
+        assert!((low + 1.0).abs() < 0.025, "{low}");
+        let hi = profit.series[1].values[1].expect("a value");
+        assert!(
+            (hi - 4.0).abs() < 0.1,
+            "90th pct at the end is path 2's 4 USD: {hi}"
+        );
+        assert!(
+            attacker_books(&agg(), &t, &[]).is_none(),
+            "no attacker, no chart"
+        );
+    }
+}
