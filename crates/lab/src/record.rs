@@ -528,22 +528,25 @@ impl Recorder {
         }
     }
 
-    /// Counts, at a sampled step, the accounts with a maintenance requirement and those below
-    /// their initial and their maintenance requirement.
+    /// Counts, at a sampled step, the accounts with a requirement (initial health below
+    /// maintenance health: a position or a borrow) and those below their initial and their
+    /// maintenance requirement.
     pub fn sample_health(&mut self, eng: &Engine) {
         let mut c: crate::stats::steps::HealthCount = [0; 3];
         for i in 0..eng.state().accounts.len() {
             let id = AccountId(i as u32);
-            let Ok(b) = eng.breakdown(id, HealthKind::Maintenance) else {
+            let (Ok(maint), Ok(init)) = (
+                eng.health(id, HealthKind::Maintenance),
+                eng.health(id, HealthKind::Initial),
+            ) else {
                 continue;
             };
-            if b.requirement.0 <= 0 && b.health.0 >= 0 {
+            if init.0 >= maint.0 && maint.0 >= 0 {
                 continue;
             }
-            let init = eng.health(id, HealthKind::Initial).map_or(-1, |h| h.0);
             c[0] += 1;
-            c[1] += u32::from(init < 0);
-            c[2] += u32::from(b.health.0 < 0);
+            c[1] += u32::from(init.0 < 0);
+            c[2] += u32::from(maint.0 < 0);
         }
         self.m.steps.health.push(c);
     }

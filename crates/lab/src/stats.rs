@@ -552,7 +552,7 @@ impl Aggregate {
                 self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
             }
         }
-        let health_stride = crate::record::sample_stride(r.fund_path.len() as u32);
+        let health_stride = steps::health_stride(r.fund_path.len() as u32);
         self.steps.add(&r.steps, health_stride, self.band_stride);
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);

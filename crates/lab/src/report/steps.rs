@@ -187,7 +187,7 @@ pub fn health(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
         PALETTE[3],
         &share(2),
     ));
-    c.note = "Over all paths, among accounts with a requirement (a position or a borrow), at the end of each sampled step, after the keepers acted.".into();
+    c.note = "Over all paths, among accounts with a requirement (initial health below maintenance health: a position or a borrow), at the end of each sampled step, after the keepers acted.".into();
     c.markers = marks.to_vec();
     Some(c)
 }

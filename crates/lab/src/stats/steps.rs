@@ -46,10 +46,19 @@ pub struct StepRecord {
     pub liquidations: Vec<u32>,
     /// Liquidated notional in each step (quote-native).
     pub liq_volume: Vec<i64>,
-    /// Health counts at steps `stride, 2·stride, …` (`record::sample_stride`).
+    /// Health counts at steps `stride, 2·stride, …` ([`health_stride`]).
     pub health: Vec<HealthCount>,
     /// The attacker's books at the end of each step (empty without attackers).
     pub attack: Vec<AttackMark>,
+}
+
+/// At most this many steps of a path sample the accounts' health (each sample values every
+/// account twice).
+pub const HEALTH_POINTS: u32 = 100;
+
+/// Steps between health samples for a horizon of `horizon` steps.
+pub fn health_stride(horizon: u32) -> u32 {
+    horizon.div_ceil(HEALTH_POINTS).max(1)
 }
 
 /// The phases of an attack the timeline marks.
