@@ -50,10 +50,10 @@ fn band_series(name: &str, colour: &str, q: &dyn Fn(f64) -> Vec<f64>, base: usiz
     ]
 }
 
-fn usd_quantiles(
-    bands: &[AttackBand],
-    f: fn(&AttackBand) -> &BandHist,
-) -> impl Fn(f64) -> Vec<f64> + '_ {
+/// Which band histogram of an [`AttackBand`] a series reads.
+type Pick = fn(&AttackBand) -> &BandHist;
+
+fn usd_quantiles(bands: &[AttackBand], f: Pick) -> impl Fn(f64) -> Vec<f64> + '_ {
     move |q| {
         bands
             .iter()
@@ -82,7 +82,7 @@ pub fn attacker_books(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<C
         band_x(a, t, bands.len()),
         ("USD", Unit::Usd),
     );
-    let groups: [(&str, fn(&AttackBand) -> &BandHist); 3] = [
+    let groups: [(&str, Pick); 3] = [
         ("capital spent", |b| &b.spent),
         ("borrowed + withdrawn", |b| &b.taken),
         ("position notional", |b| &b.notional),
