@@ -68,20 +68,30 @@ fn band_x(a: &Aggregate, t: &Timeline, n: usize) -> Vec<f64> {
     t.xs((1..=n).map(|j| j * stride))
 }
 
+/// An empty USD chart over the attacker bands' steps, with the run's markers and the attack
+/// phases; None without attackers.
+fn attacker_chart(
+    a: &Aggregate,
+    t: &Timeline,
+    id: &str,
+    title: &str,
+    marks: &[Marker],
+) -> Option<Chart> {
+    let n = a.steps.attack.len();
+    if n == 0 {
+        return None;
+    }
+    let mut c = time_chart(id, title, t, band_x(a, t, n), ("USD", Unit::Usd));
+    c.markers = [marks, &phase_markers(a, t)].concat();
+    Some(c)
+}
+
 /// The attacker's books over the path: capital paid in (deposits, spot bought, gas), quote
 /// taken out (borrows and withdrawals) and the notional it holds in the engine.
 pub fn attacker_books(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
     let bands = &a.steps.attack;
-    if bands.is_empty() {
-        return None;
-    }
-    let mut c = time_chart(
-        "attacker_books",
-        "Attacker: capital spent, quote taken, position notional (USD)",
-        t,
-        band_x(a, t, bands.len()),
-        ("USD", Unit::Usd),
-    );
+    let title = "Attacker: capital spent, quote taken, position notional (USD)";
+    let mut c = attacker_chart(a, t, "attacker_books", title, marks)?;
     let groups: [(&str, Pick); 3] = [
         ("capital spent", |b| &b.spent),
         ("borrowed + withdrawn", |b| &b.taken),
@@ -93,23 +103,14 @@ pub fn attacker_books(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<C
         c.series.extend(band_series(name, PALETTE[k % 8], &q, base));
     }
     c.note = "Cumulative per path (spent: deposits + spot bought at the impact price + gas; taken: quote borrowed or withdrawn; notional: its perps and non-quote collateral at the engine's prices). Shaded: 10–90 % of attacked paths; markers: median step of each attack phase.".into();
-    c.markers = [marks, &phase_markers(a, t)].concat();
     Some(c)
 }
 
 /// The attacker's profit if it walked away at each step (every cost in it), 10–50–90 %.
 pub fn attacker_profit(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<Chart> {
     let bands = &a.steps.attack;
-    if bands.is_empty() {
-        return None;
-    }
-    let mut c = time_chart(
-        "attacker_profit",
-        "Attacker: cumulative profit if it walked away now (USD)",
-        t,
-        band_x(a, t, bands.len()),
-        ("USD", Unit::Usd),
-    );
+    let title = "Attacker: cumulative profit if it walked away now (USD)";
+    let mut c = attacker_chart(a, t, "attacker_profit", title, marks)?;
     let q = |q: f64| -> Vec<f64> {
         bands
             .iter()
@@ -118,7 +119,6 @@ pub fn attacker_profit(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Option<
     };
     c.series.extend(band_series("profit", PALETTE[2], &q, 0));
     c.note = "Quote taken + its accounts' positive equity + its spot at the fair price − capital spent; the horizon value is the summary's attacker profit. Shaded: 10–90 % of attacked paths.".into();
-    c.markers = [marks, &phase_markers(a, t)].concat();
     Some(c)
 }
 
@@ -135,28 +135,37 @@ pub fn liquidations(a: &Aggregate, t: &Timeline, marks: &[Marker]) -> Vec<Chart>
         .iter()
         .map(|x| *x as f64 / NATIVE_PER_USD / n)
         .collect();
-    let mut c = time_chart(
-        "liquidations",
-        "Liquidations per step (mean per path)",
-        t,
-        t.xs(1..=count.len()),
-        ("liquidations", Unit::Count),
-    );
-    c.series
-        .push(Series::finite("liquidations", PALETTE[3], &count));
-    c.note = "The summary's liquidation count, step by step, averaged over paths.".into();
-    c.markers = marks.to_vec();
-    let mut v = time_chart(
-        "liq_volume",
-        "Liquidated notional per step (mean per path, USD)",
-        t,
-        t.xs(1..=volume.len()),
-        ("USD", Unit::Usd),
-    );
-    v.series
-        .push(Series::finite("liquidated notional", PALETTE[1], &volume));
-    v.markers = marks.to_vec();
-    vec![c, v]
+    // One line per chart: (id, title, y axis, series label, colour, values).
+    let specs = [
+        (
+            "liquidations",
+            "Liquidations per step (mean per path)",
+            ("liquidations", Unit::Count),
+            "liquidations",
+            PALETTE[3],
+            count,
+        ),
+        (
+            "liq_volume",
+            "Liquidated notional per step (mean per path, USD)",
+            ("USD", Unit::Usd),
+            "liquidated notional",
+            PALETTE[1],
+            volume,
+        ),
+    ];
+    specs
+        .into_iter()
+        .map(|(id, title, y, label, colour, v)| {
+            let mut c = time_chart(id, title, t, t.xs(1..=v.len()), y);
+            c.series.push(Series::finite(label, colour, &v));
+            c.note =
+                "The summary's liquidation count and volume, step by step, averaged over paths."
+                    .into();
+            c.markers = marks.to_vec();
+            c
+        })
+        .collect()
 }
 
 /// Share of accounts with a requirement that are below initial and below maintenance, at the
