@@ -577,6 +577,8 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         rec.m.price_samples.push(model.prices.clone());
     }
     let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
+    let decimals: Vec<u8> = sc.assets.iter().map(|a| a.decimals).collect();
+    let health_stride = crate::stats::steps::health_stride(sc.horizon);
     let mut flow = crate::reflexive::Flow::new(model.prices.len());
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
@@ -638,6 +640,12 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         take_turn(&mut counted, &mut eng, world, now, &mut rec)?;
         flow.move_prices(sc, &mut model.prices, &model.returns);
         rec.end_step(&eng, step);
+        if step % health_stride == 0 {
+            rec.sample_health(&eng);
+        }
+        if agents.attackers.is_some() {
+            rec.mark_attack(&eng, &model.prices, &decimals);
+        }
         if s.audit {
             audit(&eng, path, step)?;
         }

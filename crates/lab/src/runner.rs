@@ -449,6 +449,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     let mut agg = Aggregate {
         asset_symbols: sc.assets.iter().map(|a| a.symbol.clone()).collect(),
         start_ms: prep.assets.iter().find_map(|a| a.start_ms),
+        fault_windows: crate::stats::steps::fault_windows(&sc.faults),
         ..Default::default()
     };
     let mut a = first;

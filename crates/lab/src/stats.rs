@@ -30,6 +30,7 @@ pub mod attack;
 pub mod auctions;
 pub mod controller;
 pub mod markets;
+pub mod steps;
 pub mod tail;
 pub use tail::Interval;
 
@@ -285,13 +286,20 @@ impl BandHist {
             *self.buckets.entry(*k).or_insert(0) += c;
         }
     }
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.zeros + self.buckets.values().sum::<u64>()
+    }
     /// Value at rank `⌈q·n⌉` (bucket geometric midpoint), in native units.
     pub fn quantile(&self, q: f64) -> f64 {
-        let n = self.zeros + self.buckets.values().sum::<u64>();
+        let n = self.count();
         if n == 0 {
             return 0.0;
         }
-        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        self.at_rank(((q * n as f64).ceil() as u64).clamp(1, n))
+    }
+    /// The `rank`-th smallest value (1-based; bucket geometric midpoint), in native units.
+    pub fn at_rank(&self, rank: u64) -> f64 {
         if rank <= self.zeros {
             return 0.0;
         }
@@ -465,6 +473,12 @@ pub struct Aggregate {
     /// What the controller did (paths with `[controller]`).
     #[serde(default)]
     pub controller: crate::controller::ControllerTally,
+    /// Per-step liquidations, health counts and the attacker's timeline.
+    #[serde(default)]
+    pub steps: steps::StepAgg,
+    /// The scenario's fault windows (set by the runner; for the time charts' markers).
+    #[serde(default)]
+    pub fault_windows: Vec<steps::FaultWindow>,
 }
 
 const USD: i64 = 1_000_000;
@@ -538,6 +552,8 @@ impl Aggregate {
                 self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
             }
         }
+        let health_stride = steps::health_stride(r.fund_path.len() as u32);
+        self.steps.add(&r.steps, health_stride, self.band_stride);
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
@@ -594,6 +610,10 @@ impl Aggregate {
         if self.asset_symbols.is_empty() {
             self.asset_symbols = o.asset_symbols.clone();
         }
+        if self.fault_windows.is_empty() {
+            self.fault_windows = o.fault_windows.clone();
+        }
+        self.steps.merge(&o.steps);
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);

@@ -10,6 +10,7 @@
 pub mod auctions;
 pub mod chart;
 pub mod figures;
+pub mod steps;
 
 use crate::stats::{Aggregate, Summary};
 pub use crate::units::step_length;
