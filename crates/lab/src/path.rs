@@ -644,7 +644,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     }
     let mut m = rec.m;
     if let Some(c) = &steward {
-        c.close(&mut m.controller, &m.attack.accounts);
+        c.close(&mut m.controller, &m.attack, eng.state().accounts.len());
     }
     m.unsettled = unsettled_loss(&eng, s.house);
     if let [perp, option, borrow, collateral, unheld] =

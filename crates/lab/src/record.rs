@@ -392,6 +392,9 @@ impl Recorder {
         (path, step): (u64, u32),
     ) -> Result<(), LabError> {
         let m = &mut self.m;
+        if let Purpose::Attack { flow, .. } = o.purpose {
+            m.attack.exit_at(flow, step);
+        }
         let events = match answer {
             Ok(ev) => ev,
             Err(r) => {
