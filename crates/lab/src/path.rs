@@ -261,6 +261,11 @@ pub fn take_turn(
                 }
                 Act::Send(o) => o,
             };
+            if crate::scenario::bridge::holds_deposit(world.scenario, now.step, &order.cmd) {
+                // The halted bridge carries nothing: the deposit never reaches the engine.
+                rec.m.bridge_held += 1;
+                continue;
+            }
             buf.clear();
             let env = Envelope {
                 by: None,

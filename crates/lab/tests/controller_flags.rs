@@ -21,7 +21,7 @@ mod run_support;
 
 use ballast_lab::controller::ControllerTally;
 use ballast_lab::stats::controller::false_positive_rate;
-use run_support::load;
+use run_support::{comparable, load, run};
 
 const PATHS: u64 = 8;
 
@@ -130,4 +130,14 @@ fn the_frozen_feed_attacker_is_flagged_the_step_after_it_borrows() {
         let (exit, _) = f.exits.expect("it borrows");
         assert_eq!(f.flag, Some(exit + 1), "{:?}", f.tally);
     }
+}
+
+/// The flag and exit steps merge to the same summary on any thread count.
+#[test]
+fn the_flag_tally_is_the_same_on_any_thread_count() {
+    let p = load("crv-2022-squeeze-naive", &["paths=3", WATCH]);
+    let (one, two) = (run(&p, 1), run(&p, 2));
+    let t = one.controller.as_ref().expect("a controller block");
+    assert_eq!(t.exit_paths, 3, "{t:?}");
+    assert_eq!(comparable(&one), comparable(&two));
 }
