@@ -479,7 +479,8 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         pb.finish_and_clear();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let summary = prep.summary(&agg, elapsed);
+    let mut summary = prep.summary(&agg, elapsed);
+    summary.contagion = crate::report::contagion::of_book(prep);
     let shard = cfg.shard.map(|(i, n)| ShardFile {
         format: SHARD_FORMAT.into(),
         scenario: sc.name.clone(),
