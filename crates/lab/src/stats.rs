@@ -947,8 +947,7 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<crate::controller::ControllerTally>,
     pub elapsed_s: f64,
-    /// The contagion map of the t0 book and a shock's losses (`report::contagion`; absent
-    /// from a merge of shards).
+    /// The contagion map of the t0 book and a shock's losses (`report::contagion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contagion: Option<crate::report::contagion::ContagionView>,
 }

@@ -2,7 +2,7 @@
 //! 0's engine before any price move) and what a −30 % move of the first asset costs each pool,
 //! market and asset — both computed by `ballast-solvency`'s contagion module
 //! (`Graph::from_state`, `apply_shock` through a clone of the engine), here only turned into
-//! rows in USD and a table. Carried in the summary (`contagion`), absent from merged shards.
+//! rows in USD and a table. Carried in the summary (`contagion`) and in every shard file (a merge keeps the first's).
 
 use crate::runner::Prepared;
 use ballast_solvency::contagion::{apply_shock, Graph, NodeRef, Shock, ShockReport};
