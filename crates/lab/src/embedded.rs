@@ -80,6 +80,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "liquidation-hunt-defended",
         include_str!("../scenarios/liquidation-hunt-defended.toml"),
     ),
+    ("bridge-halt", include_str!("../scenarios/bridge-halt.toml")),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

@@ -125,7 +125,7 @@ struct Faulted {
 
 fn faults_at(sc: &Scenario, sym: &str, source: u32, step: u32) -> Faulted {
     let mut f = Faulted {
-        out: false,
+        out: crate::scenario::bridge::feed_out(sc, sym, step),
         lag: 0,
         factor: 1.0,
         floor: None,

@@ -261,6 +261,11 @@ pub fn take_turn(
                 }
                 Act::Send(o) => o,
             };
+            if crate::scenario::bridge::holds_deposit(world.scenario, now.step, &order.cmd) {
+                // The halted bridge carries nothing: the deposit never reaches the engine.
+                rec.m.bridge_held += 1;
+                continue;
+            }
             buf.clear();
             let env = Envelope {
                 by: None,
@@ -652,7 +657,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     }
     let mut m = rec.m;
     if let Some(c) = &steward {
-        c.close(&mut m.controller, &m.attack.accounts);
+        c.close(&mut m.controller, &m.attack, eng.state().accounts.len());
     }
     m.unsettled = unsettled_loss(&eng, s.house);
     if let [perp, option, borrow, collateral, unheld] =

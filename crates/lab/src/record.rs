@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PathResult {
     pub path: u64,
+    /// Deposits of the remote asset a halted bridge did not deliver (`[bridge]`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bridge_held: u64,
     /// Shortfall not covered by the insurance fund.
     pub bad_debt: i64,
     /// Lowest insurance-fund balance seen at the end of any step (and at start).
@@ -401,6 +404,9 @@ impl Recorder {
         (path, step): (u64, u32),
     ) -> Result<(), LabError> {
         let m = &mut self.m;
+        if let Purpose::Attack { flow, .. } = o.purpose {
+            m.attack.exit_at(flow, step);
+        }
         let events = match answer {
             Ok(ev) => ev,
             Err(r) => {
@@ -587,4 +593,8 @@ impl Recorder {
             m.first_bad_step = Some(step);
         }
     }
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }

@@ -967,6 +967,9 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<crate::controller::ControllerTally>,
     pub elapsed_s: f64,
+    /// The contagion map of the t0 book and a shock's losses (`report::contagion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contagion: Option<crate::report::contagion::ContagionView>,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -1017,6 +1020,7 @@ impl Summary {
         let mean = |m: &Moments| m.sum as f64 / USD as f64 / n;
         let exact = a.bad_debt.exact_for(0.95) && a.bad_debt.exact_for(0.99);
         Summary {
+            contagion: None,
             scenario: info.scenario.to_string(),
             fingerprint: info.fingerprint.to_string(),
             paths: a.paths,

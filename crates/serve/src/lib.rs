@@ -17,6 +17,7 @@ pub mod auth;
 pub mod batch;
 pub mod checkpoint;
 pub mod commit;
+pub mod contagion;
 pub mod dashboard;
 pub mod error;
 pub mod export;

@@ -67,6 +67,9 @@ async fn the_dashboard_renders_live_data_without_errors() {
     assert!(rows(&dom, "pools") >= 1, "no pool rows");
     assert!(rows(&dom, "markets") >= 1, "no market rows");
     assert!(rows(&dom, "oracles") >= 1, "no oracle rows");
+    // The contagion panels: the solvency crate's graph and a shock's losses per node.
+    assert!(rows(&dom, "contagion") >= 1, "no contagion edges");
+    assert!(rows(&dom, "shock") >= 1, "no shock losses");
     assert!(
         dom.contains("<th>account</th><th>health</th><th>requirement</th>"),
         "queue table not drawn"

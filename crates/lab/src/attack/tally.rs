@@ -55,6 +55,10 @@ pub struct AttackTally {
     /// Its engine accounts (from `AccountOpened` answers to its own commands).
     #[serde(skip)]
     pub accounts: Vec<AccountId>,
+    /// Steps of its first and last borrow or withdrawal (taken or refused): where the attack
+    /// cashes out, the step a flag must come before (`ControllerTally::flagged_before_exit`).
+    #[serde(skip)]
+    pub exits: Option<(u32, u32)>,
 }
 
 /// What [`AttackTally::close`] reads at the horizon.
@@ -79,6 +83,14 @@ impl AttackTally {
             (F::Out(x), true) => self.taken += x,
             (F::Out(_), false) => self.refused += 1,
             _ => {}
+        }
+    }
+
+    /// Remembers the step of a borrow or withdrawal it sent (taken or refused).
+    pub fn exit_at(&mut self, flow: crate::agent::AttackFlow, step: u32) {
+        if matches!(flow, crate::agent::AttackFlow::Out(_)) {
+            let (first, _) = self.exits.unwrap_or((step, step));
+            self.exits = Some((first, step));
         }
     }
 
