@@ -64,6 +64,7 @@ pub mod runner;
 pub mod scenario;
 pub mod shock;
 pub mod stats;
+pub mod step_record;
 pub mod sweep;
 pub mod traders;
 pub mod units;

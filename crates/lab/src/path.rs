@@ -583,7 +583,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     }
     let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
     let decimals: Vec<u8> = sc.assets.iter().map(|a| a.decimals).collect();
-    let health_stride = crate::stats::steps::health_stride(sc.horizon);
+    let health_stride = crate::step_record::health_stride(sc.horizon);
     let mut flow = crate::reflexive::Flow::new(model.prices.len());
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;

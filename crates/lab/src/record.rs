@@ -177,7 +177,7 @@ pub struct PathResult {
     pub bad_debt_by_market: Vec<i64>,
     /// Per-step liquidations, health counts and attacker marks (the report's time charts).
     #[serde(skip)]
-    pub steps: crate::stats::steps::StepRecord,
+    pub steps: crate::step_record::StepRecord,
 }
 
 /// Where a booked loss landed.
@@ -538,7 +538,7 @@ impl Recorder {
     /// maintenance health: a position or a borrow) and those below their initial and their
     /// maintenance requirement.
     pub fn sample_health(&mut self, eng: &Engine) {
-        let mut c: crate::stats::steps::HealthCount = [0; 3];
+        let mut c: crate::step_record::HealthCount = [0; 3];
         for i in 0..eng.state().accounts.len() {
             let id = AccountId(i as u32);
             let (Ok(maint), Ok(init)) = (
@@ -560,7 +560,7 @@ impl Recorder {
     /// Marks the attackers' books at the end of a step at the fair prices `fair`.
     pub fn mark_attack(&mut self, eng: &Engine, fair: &[f64], decimals: &[u8]) {
         let t = &self.m.attack;
-        let mark = crate::stats::steps::AttackMark {
+        let mark = crate::step_record::AttackMark {
             deposited: t.deposited,
             spot_spent: t.spot_spent,
             gas: t.gas,

@@ -484,7 +484,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut summary = prep.summary(&agg, elapsed);
-    summary.contagion = crate::report::contagion::of_book(prep);
+    summary.contagion = crate::report::contagion::of_book(&prep.setup());
     let shard = cfg.shard.map(|(i, n)| ShardFile {
         format: SHARD_FORMAT.into(),
         scenario: sc.name.clone(),

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 
 pub mod attack;
 pub mod auctions;
+pub mod contagion;
 pub mod controller;
 pub mod markets;
 pub mod steps;
@@ -969,7 +970,7 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// The contagion map of the t0 book and a shock's losses (`report::contagion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contagion: Option<crate::report::contagion::ContagionView>,
+    pub contagion: Option<contagion::ContagionView>,
 }
 
 fn is_zero(x: &f64) -> bool {

@@ -4,43 +4,14 @@
 //! (`Graph::from_state`, `apply_shock` through a clone of the engine), here only turned into
 //! rows in USD and a table. Carried in the summary (`contagion`) and in every shard file (a merge keeps the first's).
 
-use crate::runner::Prepared;
+use crate::path::PathSetup;
 use ballast_solvency::contagion::{apply_shock, Graph, NodeRef, Shock, ShockReport};
-use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// The shock the report applies, percent.
 pub const SHOCK_PCT: f64 = -30.0;
 
-/// One edge, by node names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EdgeRow {
-    pub kind: String,
-    pub a: String,
-    pub b: String,
-    pub via: Option<String>,
-    pub weight_usd: f64,
-}
-
-/// One node's loss under the shock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LossRow {
-    pub node: String,
-    pub accounts: usize,
-    pub below_maintenance_after: usize,
-    pub bad_debt_before_usd: f64,
-    pub bad_debt_after_usd: f64,
-    pub loss_usd: f64,
-}
-
-/// The section's data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContagionView {
-    pub shocked: String,
-    pub pct: f64,
-    pub edges: Vec<EdgeRow>,
-    pub losses: Vec<LossRow>,
-}
+pub use crate::stats::contagion::{ContagionView, EdgeRow, LossRow};
 
 fn rows(g: &Graph, r: &ShockReport, usd: impl Fn(i128) -> f64) -> (Vec<EdgeRow>, Vec<LossRow>) {
     let edges = g
@@ -71,8 +42,8 @@ fn rows(g: &Graph, r: &ShockReport, usd: impl Fn(i128) -> f64) -> (Vec<EdgeRow>,
 
 /// The view of `prep`'s t0 book (`None` if the map or the shock cannot be computed: the
 /// report then has no contagion section).
-pub fn of_book(prep: &Prepared) -> Option<ContagionView> {
-    let (eng, _) = crate::path::path_book(&prep.setup(), 0).ok()?;
+pub fn of_book(setup: &PathSetup<'_>) -> Option<ContagionView> {
+    let (eng, _) = crate::path::path_book(setup, 0).ok()?;
     let g = Graph::from_state(eng.state()).ok()?;
     let shock = Shock {
         asset: ballast_engine::ids::AssetId(1),
