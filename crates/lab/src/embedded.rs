@@ -76,6 +76,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "liquidation-hunt-defended",
         include_str!("../scenarios/liquidation-hunt-defended.toml"),
     ),
+    (
+        "usdc-depeg-2023",
+        include_str!("../scenarios/usdc-depeg-2023.toml"),
+    ),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

@@ -55,6 +55,7 @@ pub mod liquidity;
 pub mod math;
 pub mod mechanism;
 pub mod models;
+pub mod numeraire;
 pub mod path;
 pub mod record;
 pub mod reflexive;

@@ -567,6 +567,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut agents = Agents::new(s, &eng, path);
     let mut steward = crate::controller::Steward::new(sc);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
+    let mut numeraire = crate::numeraire::Numeraire::start(sc, &eng, s.house, &mut rec);
     let mut feed = sc
         .oracle
         .as_ref()
@@ -596,6 +597,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let heard = match (&agents.attackers, &feed) {
             (Some(a), None) => a.heard(&model.prices),
             _ => model.prices.clone(),
+        };
+        // A de-pegging numeraire: the USDC-margined engine hears USD prices ÷ USD per USDC.
+        let heard = match &numeraire {
+            Some(n) => n.engine_prices(&heard, step),
+            None => heard,
         };
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &heard, (t, path, step))?;
         if sc.protocol.settle_funding {
@@ -638,6 +644,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         take_turn(&mut counted, &mut eng, world, now, &mut rec)?;
         flow.move_prices(sc, &mut model.prices, &model.returns);
         rec.end_step(&eng, step);
+        if let Some(n) = numeraire.as_mut() {
+            n.end_step(&eng, s.house, step, &mut rec);
+        }
         if s.audit {
             audit(&eng, path, step)?;
         }

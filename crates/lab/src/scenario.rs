@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod attack;
 pub mod controller;
 pub mod keepers;
+pub mod numeraire;
 pub mod oracle;
 pub mod params;
 pub mod rules;
@@ -72,6 +73,10 @@ pub struct Scenario {
     /// the scenario file's folder (`ballast stress --book FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub book: Option<String>,
+    /// The USD price of the quote stablecoin (`[numeraire]`, see `scenario::numeraire`);
+    /// absent: USDC is 1 USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeraire: Option<numeraire::NumeraireSpec>,
 }
 
 /// Agents beyond the trader population.
@@ -1268,6 +1273,9 @@ impl Scenario {
         }
         oracle::validate(self)?;
         attack::validate(self)?;
+        if let Some(n) = &self.numeraire {
+            n.validate()?;
+        }
         if let Some(c) = &self.controller {
             c.validate()?;
         }

@@ -30,6 +30,7 @@ pub mod attack;
 pub mod auctions;
 pub mod controller;
 pub mod markets;
+pub mod numeraire;
 pub mod tail;
 pub use tail::Interval;
 
@@ -465,6 +466,9 @@ pub struct Aggregate {
     /// What the controller did (paths with `[controller]`).
     #[serde(default)]
     pub controller: crate::controller::ControllerTally,
+    /// USD values under a de-pegging numeraire (paths with `[numeraire]`).
+    #[serde(default)]
+    pub depeg: numeraire::DepegAgg,
 }
 
 const USD: i64 = 1_000_000;
@@ -475,6 +479,7 @@ impl Aggregate {
         self.auctions.add(&r.keepers);
         self.attack.add(&r.attack);
         controller::merge(&mut self.controller, &r.controller);
+        self.depeg.add(&r.depeg);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -587,6 +592,7 @@ impl Aggregate {
         self.auctions.merge(&o.auctions);
         self.attack.merge(&o.attack);
         controller::merge(&mut self.controller, &o.controller);
+        self.depeg.merge(&o.depeg);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -946,6 +952,9 @@ pub struct Summary {
     /// What the controller did, totals over paths (absent without `[controller]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<crate::controller::ControllerTally>,
+    /// USD values under a de-pegging numeraire (absent without `[numeraire]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depeg: Option<numeraire::DepegSummary>,
     pub elapsed_s: f64,
 }
 
@@ -1082,6 +1091,7 @@ impl Summary {
             auctions: a.auctions.summary(a.paths),
             attack: a.attack.summary(),
             controller: controller::summary(&a.controller),
+            depeg: a.depeg.summary(),
             elapsed_s,
         }
     }
@@ -1323,6 +1333,9 @@ impl Summary {
         }
         if let Some(a) = &self.attack {
             a.rows(&mut row);
+        }
+        if let Some(d) = &self.depeg {
+            d.rows(&mut row);
         }
         if let Some(c) = &self.controller {
             controller::rows(c, &mut row);
