@@ -43,6 +43,7 @@ pub mod capital;
 pub mod clearing;
 pub mod compare;
 pub mod controller;
+pub mod efficiency;
 pub mod embedded;
 pub mod engine_liq;
 pub mod error;

@@ -147,23 +147,8 @@ pub fn unsettled_loss(eng: &Engine, house: &House) -> i64 {
 
 /// Initial margin and open interest of the trader accounts (quote-native).
 pub fn book_capital(eng: &Engine, house: &House) -> (i64, i64) {
-    let (mut im, mut oi) = (0i128, 0i128);
-    for i in house.first_trader..eng.state().accounts.len() as u32 {
-        if let Ok(b) = eng.breakdown(AccountId(i), HealthKind::Initial) {
-            im += b.requirement.0;
-            for l in &b.lines {
-                if let ballast_engine::margin::Contribution::Perp { notional, .. } = l {
-                    oi += notional.0.abs();
-                }
-            }
-        }
-    }
-    let q = |v: i128| {
-        ballast_engine::num::Value(v)
-            .to_quote(Round::Up)
-            .map_or(i64::MAX, |a| a.0)
-    };
-    (q(im), q(oi))
+    let c = crate::efficiency::book_capital(eng, house);
+    (c.im, c.oi)
 }
 
 /// Everything a path needs that is the same for all paths.
@@ -644,6 +629,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         take_turn(&mut counted, &mut eng, world, now, &mut rec)?;
         flow.move_prices(sc, &mut model.prices, &model.returns);
         rec.end_step(&eng, step);
+        if crate::efficiency::EfficiencyTally::samples_at(step, sc.horizon) {
+            rec.m.efficiency.sample(&eng, s.house);
+        }
         if let Some(n) = numeraire.as_mut() {
             n.end_step(&eng, s.house, step, &mut rec);
         }
