@@ -8,7 +8,6 @@
 //! USD values are `value_usdc × usdc_usd` with the USD price rounded to 1e-6 (an integer ppm),
 //! rounded down: exact integers that merge in any order.
 
-use crate::record::Recorder;
 use crate::scenario::numeraire::NumeraireSpec;
 use crate::scenario::Scenario;
 use crate::world::House;
@@ -77,13 +76,14 @@ pub struct Numeraire<'a> {
 }
 
 impl<'a> Numeraire<'a> {
-    /// The path's numeraire (none without `[numeraire]`); books the t0 values.
+    /// The path's numeraire (none without `[numeraire]`) and its tally with the t0 values of
+    /// the insurance fund `fund` (quote-native) and the accounts.
     pub fn start(
         sc: &'a Scenario,
         eng: &Engine,
         house: &House,
-        rec: &mut Recorder,
-    ) -> Option<Self> {
+        fund: i64,
+    ) -> Option<(Self, DepegTally)> {
         let spec = sc.numeraire.as_ref()?;
         let n = Numeraire {
             spec,
@@ -92,22 +92,24 @@ impl<'a> Numeraire<'a> {
             last_bad: 0,
         };
         let ppm = n.ppm(0);
-        let (fund, equity) = (rec.fund(eng), account_equity(eng, house));
-        rec.m.depeg = DepegTally {
+        let equity = account_equity(eng, house);
+        let (fund_usd, equity_usd) = (usd_value(fund, ppm), usd_value(equity, ppm));
+        // Never below its t0 price: the trough is t0 itself until a lower step is seen.
+        let t = DepegTally {
             on: true,
             low_ppm: ppm,
             fund_usdc_t0: fund,
-            fund_usd_t0: usd_value(fund, ppm),
-            fund_usd_min: usd_value(fund, ppm),
+            fund_usd_t0: fund_usd,
+            fund_usdc_trough: fund,
+            fund_usd_trough: fund_usd,
+            fund_usd_min: fund_usd,
             equity_usdc_t0: equity,
-            equity_usd_t0: usd_value(equity, ppm),
+            equity_usd_t0: equity_usd,
+            equity_usdc_trough: equity,
+            equity_usd_trough: equity_usd,
             ..DepegTally::default()
         };
-        // Never below its t0 price: the trough is t0 itself.
-        let d = &mut rec.m.depeg;
-        (d.fund_usdc_trough, d.fund_usd_trough) = (d.fund_usdc_t0, d.fund_usd_t0);
-        (d.equity_usdc_trough, d.equity_usd_trough) = (d.equity_usdc_t0, d.equity_usd_t0);
-        Some(n)
+        Some((n, t))
     }
 
     /// USD per USDC at `step`, ppm.
@@ -121,18 +123,17 @@ impl<'a> Numeraire<'a> {
         usd.iter().map(|p| p / u).collect()
     }
 
-    /// Closes a step (after [`Recorder::end_step`]): the step's bad debt in USD, the fund's USD
-    /// low, and at the trough the fund's and the accounts' USD values.
-    pub fn end_step(&mut self, eng: &Engine, house: &House, step: u32, rec: &mut Recorder) {
+    /// Closes a step (after the recorder's): the step's bad debt (`bad_debt`: the path's total
+    /// so far, USDC) in USD, the fund's USD low, and at the trough the fund's and the accounts'
+    /// USD values.
+    pub fn end_step(&mut self, now: StepEnd<'_>, d: &mut DepegTally) {
+        let (step, fund) = (now.step, now.fund);
         let ppm = self.ppm(step);
-        let fund = rec.fund(eng);
-        let equity = (step == self.trough).then(|| account_equity(eng, house));
-        let m = &mut rec.m;
-        let d = &mut m.depeg;
-        d.bad_debt_usd += usd_value(m.bad_debt - self.last_bad, ppm);
-        self.last_bad = m.bad_debt;
+        d.bad_debt_usd += usd_value(now.bad_debt - self.last_bad, ppm);
+        self.last_bad = now.bad_debt;
         d.fund_usd_min = d.fund_usd_min.min(usd_value(fund, ppm));
-        if let Some(eq) = equity {
+        if step == self.trough {
+            let eq = account_equity(now.engine, now.house);
             d.low_ppm = ppm;
             d.trough_step = step;
             d.fund_usdc_trough = fund;
@@ -141,6 +142,16 @@ impl<'a> Numeraire<'a> {
             d.equity_usd_trough = usd_value(eq, ppm);
         }
     }
+}
+
+/// The end of a step, as the numeraire sees it.
+pub struct StepEnd<'a> {
+    pub engine: &'a Engine,
+    pub house: &'a House,
+    pub step: u32,
+    /// Insurance fund and the path's bad debt so far (quote-native).
+    pub fund: i64,
+    pub bad_debt: i64,
 }
 
 #[cfg(test)]

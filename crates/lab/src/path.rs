@@ -552,7 +552,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut agents = Agents::new(s, &eng, path);
     let mut steward = crate::controller::Steward::new(sc);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
-    let mut numeraire = crate::numeraire::Numeraire::start(sc, &eng, s.house, &mut rec);
+    let mut numeraire =
+        crate::numeraire::Numeraire::start(sc, &eng, s.house, rec.fund(&eng)).map(|(n, t)| {
+            rec.m.depeg = t;
+            n
+        });
     let mut feed = sc
         .oracle
         .as_ref()
@@ -633,7 +637,14 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             rec.m.efficiency.sample(&eng, s.house);
         }
         if let Some(n) = numeraire.as_mut() {
-            n.end_step(&eng, s.house, step, &mut rec);
+            let now = crate::numeraire::StepEnd {
+                engine: &eng,
+                house: s.house,
+                step,
+                fund: rec.fund(&eng),
+                bad_debt: rec.m.bad_debt,
+            };
+            n.end_step(now, &mut rec.m.depeg);
         }
         if s.audit {
             audit(&eng, path, step)?;
