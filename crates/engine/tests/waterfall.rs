@@ -766,7 +766,10 @@ fn an_auction_take_reports_its_value_at_the_oracle() {
         .expect("the take is reported");
     // the slice taken, valued at the 60 000 oracle price (rounded up, like every notional)
     assert!(size > 0 && size <= btc_units(1.0), "size {size}");
-    let (num, den) = (size as i128 * usdc(60_000).0 as i128, btc_units(1.0) as i128);
+    let (num, den) = (
+        size as i128 * usdc(60_000).0 as i128,
+        btc_units(1.0) as i128,
+    );
     let value = (num + den - 1) / den;
     assert_eq!(at_mark as i128, value);
     // the bot paid at most its 100 USDC limit: under 0.2 % of the oracle value
