@@ -61,7 +61,7 @@ impl EfficiencyTally {
     /// Whether `step` (1-based) of a `horizon`-step path is sampled: every
     /// `⌈horizon / SAMPLES⌉` steps, and the last step.
     pub fn samples_at(step: u32, horizon: u32) -> bool {
-        step % horizon.div_ceil(SAMPLES).max(1) == 0 || step == horizon
+        step.is_multiple_of(horizon.div_ceil(SAMPLES).max(1)) || step == horizon
     }
 
     /// Adds the book as it stands.

@@ -154,15 +154,13 @@ mod tests {
     #[test]
     fn bad_depeg_names_the_field() {
         let mut n = NumeraireSpec { usd_price: depeg() };
-        if let UsdPath::Depeg { end_hours, .. } = &mut n.usd_price {
-            *end_hours = 5.0;
-        }
+        let UsdPath::Depeg { end_hours, .. } = &mut n.usd_price;
+        *end_hours = 5.0;
         let e = n.validate().unwrap_err().to_string();
         assert!(e.contains("numeraire.usd_price.end_hours"), "{e}");
         let mut n = NumeraireSpec { usd_price: depeg() };
-        if let UsdPath::Depeg { low, .. } = &mut n.usd_price {
-            *low = 0.0;
-        }
+        let UsdPath::Depeg { low, .. } = &mut n.usd_price;
+        *low = 0.0;
         let e = n.validate().unwrap_err().to_string();
         assert!(e.contains("numeraire.usd_price.low"), "{e}");
     }
