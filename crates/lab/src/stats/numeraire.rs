@@ -122,7 +122,8 @@ impl DepegSummary {
     /// The terminal table's rows.
     pub fn rows(&self, row: &mut dyn FnMut(&str, String)) {
         let money = super::group_thousands;
-        let pct = |x: f64| format!("{:.2}%", x * 100.0);
+        // Signed change; `+ 0.0` turns −0 into 0.
+        let pct = |x: f64| format!("{:+.2}%", x * 100.0 + 0.0);
         row("USDC low", format!("{:.4} USD", self.usdc_low));
         row(
             "fund in USD",
