@@ -58,8 +58,8 @@ def test_paths_carry_the_engine_mechanisms(run):
     assert mean("auction_resets") == pytest.approx(s["engine"]["auction_resets_mean"])
     assert mean("auctions_stuck") == pytest.approx(s["engine"]["auctions_stuck_mean"])
     assert mean("blocked") == pytest.approx(s["breaker"]["blocked_mean"])
-    # Not vacuous: this scenario's engine recognises bad debt on some paths.
-    assert max(t["engine_bad_debt_usd"]) > 0
+    # Not vacuous: this scenario's engine deleverages and socializes on some paths.
+    assert max(t["adl_usd"]) > 0 and max(t["socialized_usd"]) > 0
 
 def test_cli_parquet_files_read_back(run, cli, tmp_path):
     out = tmp_path / "run"

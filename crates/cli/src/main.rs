@@ -12,6 +12,7 @@ mod json;
 mod options;
 mod oracle;
 mod report;
+mod serve;
 mod shock;
 mod solvency;
 mod stress;
@@ -135,7 +136,7 @@ enum Cmd {
     /// frontier and the recommended point under a risk tolerance.
     Sweep(stress::SweepArgs),
     /// Serve the engine over HTTP with a durable journal (see crates/serve/README.md).
-    Serve(ballast_serve::ServeArgs),
+    Serve(serve::ServeCli),
     /// Replay price CSVs into a running `ballast serve` as oracle updates (one per close time
     /// and asset; each venue one source).
     Feed(feed::FeedArgs),
@@ -248,7 +249,7 @@ fn run(w: &mut Out) -> Result<()> {
         Cmd::Bench {
             what: BenchWhat::Engine { accounts, commands },
         } => bench::engine(w, accounts, commands)?,
-        Cmd::Serve(a) => ballast_serve::serve_blocking(a)?,
+        Cmd::Serve(a) => serve::serve(a)?,
         Cmd::Feed(a) => feed::feed(w, a)?,
         Cmd::Export { data, out } => export(&data, out.as_deref())?,
         Cmd::Stress(a) => stress::stress(w, a)?,

@@ -32,8 +32,9 @@ fn status_field(status: &str, key: &str) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Opens `page` and checks the renderer's status, each chart's data and canvas, the console.
-fn check_page(bin: &PathBuf, page: &Path, min_charts: usize) {
+/// Opens `page` and checks the renderer's status, each chart's data and canvas, the console;
+/// returns the page's DOM after rendering.
+fn check_page(bin: &PathBuf, page: &Path, min_charts: usize) -> String {
     let url = format!("file://{}", page.display());
     let (dom, log) = headless(bin, &url, &["--dump-dom"]);
     assert_clean_console(&log);
@@ -83,6 +84,21 @@ fn check_page(bin: &PathBuf, page: &Path, min_charts: usize) {
         let shot = format!("--screenshot={}", png.display());
         headless(bin, &url, &[&shot, "--window-size=1280,2400"]);
     }
+    dom
+}
+
+/// The charts a stress page must draw: the health chart always, liquidations where the run
+/// liquidates, the attacker's timeline where the scenario has attackers.
+fn required_charts(name: &str) -> Vec<&'static str> {
+    let (sc, _) = ballast_lab::embedded::load(name, &[]).expect("scenario loads");
+    let mut ids = vec!["health"];
+    if ["march-2020", "jump-tail", "mango-2022-attack-naive"].contains(&name) {
+        ids.extend(["liquidations", "liq_volume"]);
+    }
+    if !sc.agents.attackers.is_empty() {
+        ids.extend(["attacker_books", "attacker_profit"]);
+    }
+    ids
 }
 
 #[test]
@@ -95,8 +111,21 @@ fn every_report_page_renders_its_charts_with_data_and_no_errors() {
         let dir = root.path().join(name);
         let d = dir.display().to_string();
         ballast(&["stress", name, "--paths", "6", "--seed", "3", "--out", &d]);
-        // Fund, insolvency, a price per asset, two distributions at the least.
-        check_page(&bin, &dir.join("report.html"), 5);
+        // Fund, insolvency, a price per asset, two distributions, health at the least.
+        let dom = check_page(&bin, &dir.join("report.html"), 6);
+        for id in required_charts(name) {
+            assert!(
+                dom.contains(&format!("id=\"chart-{id}\"")),
+                "{name}: no {id} chart"
+            );
+        }
+        // The oracle manipulation window is shaded on the time charts.
+        if name.starts_with("oracle-manipulation") {
+            assert!(
+                dom.contains("manipulation ×"),
+                "{name}: no fault window label"
+            );
+        }
     }
     let dir = root.path().join("compare");
     let d = dir.display().to_string();

@@ -211,6 +211,11 @@ pub enum Reject {
     Options(ballast_options::OptionsError),
     #[error("invalid volatility margin: {0}")]
     InvalidVolMargin(String),
+    #[error("{key}: option margin {rule}")]
+    OptionMarginInverted {
+        key: ParamKey,
+        rule: crate::option_margin::MaintenanceAboveInitial,
+    },
     #[error("portfolio margin: {0}")]
     InvalidPortfolio(crate::portfolio::PortfolioError),
     #[error("{market}: long open interest would be {open_interest} base-native units, above the cap {cap}")]

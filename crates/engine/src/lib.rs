@@ -14,6 +14,7 @@
 //!   curve, funding premium), each citing its source.
 //! - [`params`]: governed parameters with bounds, max step and invariants; [`settings`]: the
 //!   governed fields of breakers, oracles and the volatility add-on.
+//! - [`option_margin`]: the governed α/β of the standard short-option margin rule.
 //! - [`risk`]: the liquidation-price index behind [`Engine::below_maintenance`].
 //! - [`volmargin`]: volatility-adjusted perpetual margin (EWMA / GARCH add-on, bounded steps).
 //! - [`roles`]: the role registry and the one permission matrix (open until sealed).
@@ -31,6 +32,7 @@ pub mod journal;
 pub mod margin;
 pub mod math;
 pub mod num;
+pub mod option_margin;
 pub mod params;
 pub mod portfolio;
 pub mod rates;

@@ -203,6 +203,18 @@ pub enum ParamKey {
         pool: PoolId,
         field: crate::portfolio::PortfolioField,
     },
+    /// A pool's standard option-margin constant (α or β, initial or maintenance).
+    OptionMargin {
+        pool: PoolId,
+        field: crate::option_margin::OptionMarginField,
+    },
+    /// One cell of the oracle validity matrix: which prices an action may use under a status.
+    /// A switch of rule, so it waits [`DISCRETE_DELAY_FACTOR`] min-delays; new risk on a
+    /// divergent or quorum-less price is out of its bounds (see [`validity_spec`]).
+    Validity {
+        action: ballast_oracle::validity::Action,
+        status: ballast_oracle::aggregate::OracleStatus,
+    },
 }
 
 impl std::fmt::Display for ParamKey {
@@ -240,6 +252,12 @@ impl std::fmt::Display for ParamKey {
                 }
                 other => write!(f, "{pool}.portfolio.{}", name(other)),
             },
+            ParamKey::OptionMargin { pool, field } => {
+                write!(f, "{pool}.option_margin.{}", name(field))
+            }
+            ParamKey::Validity { action, status } => {
+                write!(f, "validity.{}.{}", name(action), name(status))
+            }
         }
     }
 }
@@ -271,6 +289,13 @@ impl ParamKey {
             }
             ParamKey::Oracle { field, .. } if !field.is_ratio() => v.to_string(),
             ParamKey::AuctionBreaker { .. } => v.to_string(),
+            ParamKey::Validity { .. } => match ballast_oracle::validity::Rule::from_raw(v) {
+                ballast_oracle::validity::Rule::Allow => "allow".to_string(),
+                ballast_oracle::validity::Rule::Deny => "deny".to_string(),
+                ballast_oracle::validity::Rule::AllowIfAgeWithin { max_age_ms } => {
+                    format!("allow if age <= {max_age_ms} ms")
+                }
+            },
             _ => Ratio(v).to_string(),
         }
     }
@@ -414,7 +439,35 @@ impl ParamKey {
                 ..ParamSpec::discrete(0, 3)
             },
             ParamKey::Portfolio { field, .. } => field.spec(),
+            ParamKey::OptionMargin { field, .. } => field.spec(),
+            ParamKey::Validity { action, status } => validity_spec(*action, *status),
         }
+    }
+}
+
+/// Bounds of one validity cell, raw as [`ballast_oracle::validity::Rule::raw`] (the oldest
+/// price the action may use: deny < any age limit < allow). Deposits and repayments are
+/// always allowed; new risk (trade, withdraw, borrow) is never allowed on a divergent or
+/// quorum-less price, the prices behind the Mango 2022 loss (Drift v2 oracle validity: no
+/// new risk on an invalid oracle; Aave v3 PriceOracleSentinel). One step is the whole range.
+pub fn validity_spec(
+    action: ballast_oracle::validity::Action,
+    status: ballast_oracle::aggregate::OracleStatus,
+) -> ParamSpec {
+    use ballast_oracle::validity::Rule;
+    let (min, max) = if action.always_allowed() {
+        (Rule::ALLOW_RAW, Rule::ALLOW_RAW)
+    } else if ballast_oracle::validity::never_allowed(action, status) {
+        (Rule::DENY_RAW, Rule::DENY_RAW)
+    } else {
+        (Rule::DENY_RAW, Rule::ALLOW_RAW)
+    };
+    ParamSpec {
+        min,
+        max,
+        max_step: i64::MAX,
+        step_rel: Ratio(0),
+        discrete: true,
     }
 }
 

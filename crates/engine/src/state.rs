@@ -115,6 +115,12 @@ pub struct Pool {
         skip_serializing_if = "crate::portfolio::PortfolioParams::is_default"
     )]
     pub portfolio: crate::portfolio::PortfolioParams,
+    /// Standard option-margin α/β; omitted from the canonical form while at their defaults.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::option_margin::OptionMarginParams::is_default"
+    )]
+    pub option_margin: crate::option_margin::OptionMarginParams,
 }
 
 /// A lowered collateral maintenance weight that ramps in linearly instead of jumping, so

@@ -57,3 +57,57 @@ pub fn flat(vol: f64) -> ballast_options::portfolio::SurfaceSpec {
         vols: vec![vec![vol, vol], vec![vol, vol]],
     }
 }
+
+/// Applies a command that must be refused, asserts the state hash is unchanged, and returns
+/// the typed reason.
+pub fn rejects(e: &mut Engine, t: i64, cmd: Command) -> ballast_engine::Reject {
+    let before = e.state_hash();
+    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
+    assert_eq!(
+        before,
+        e.state_hash(),
+        "a rejected command changed the state"
+    );
+    r
+}
+
+/// What the liquidation and loss side of accepted commands reached, for property tests'
+/// coverage: liquidations (of an option lot, of an account writing options), auction takes,
+/// bankruptcies, ADL trades and socialized losses.
+#[derive(Default, Debug)]
+pub struct LossCounts {
+    pub liquidations: u32,
+    pub option_lots: u32,
+    /// Liquidations of an account that held a short option.
+    pub writers_liquidated: u32,
+    pub auction_takes: u32,
+    pub bankruptcies: u32,
+    pub deleveraged: u32,
+    pub socialized: u32,
+}
+
+impl LossCounts {
+    /// Counts the events of one accepted command; `before` is the state it was applied to.
+    pub fn record(&mut self, before: &Engine, events: &[ballast_engine::event::Event]) {
+        use ballast_engine::event::Event;
+        for x in events {
+            match x {
+                Event::Liquidated { account, lot, .. } => {
+                    self.liquidations += 1;
+                    let option = matches!(lot, ballast_engine::state::Lot::Option(_));
+                    self.option_lots += u32::from(option);
+                    let writer = before.state().accounts[account.idx()]
+                        .options
+                        .iter()
+                        .any(|o| o.size.0 < 0);
+                    self.writers_liquidated += u32::from(writer);
+                }
+                Event::AuctionTaken { .. } => self.auction_takes += 1,
+                Event::Bankrupt { .. } => self.bankruptcies += 1,
+                Event::Deleveraged { .. } => self.deleveraged += 1,
+                Event::LossSocialized { .. } => self.socialized += 1,
+                _ => {}
+            }
+        }
+    }
+}

@@ -24,17 +24,6 @@ const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
 const DAY: i64 = 24 * HOUR;
 
-fn rejects(e: &mut Engine, t: i64, cmd: Command) -> Reject {
-    let before = e.state_hash();
-    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
-    assert_eq!(
-        before,
-        e.state_hash(),
-        "a rejected command changed the state"
-    );
-    r
-}
-
 /// A deposit envelope (setup shorthand).
 fn deposit(
     t: i64,

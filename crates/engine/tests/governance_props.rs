@@ -3,10 +3,12 @@
 //! minimum delay (a mechanism or curve switch: per seven).
 
 mod common;
+mod tally;
 
 use ballast_engine::command::{Command, Scope};
 use ballast_engine::demo::{BTC, BTC_PERP, POOL};
 use ballast_engine::ids::ProposalId;
+use ballast_engine::option_margin::OptionMarginField;
 use ballast_engine::params::{
     LiquidationField, MarketField, ParamKey, PoolField, DISCRETE_DELAY_FACTOR,
 };
@@ -14,10 +16,13 @@ use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::GovernanceConfig;
 use ballast_engine::volmargin::{VolMarginConfig, VolModel};
 use ballast_engine::{Engine, Role};
+use ballast_oracle::aggregate::OracleStatus;
 use ballast_oracle::breaker::BreakerConfig;
+use ballast_oracle::validity::Action;
 use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
+use tally::Tally;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -57,6 +62,23 @@ fn keys() -> Vec<ParamKey> {
             field: VolMarginField::K,
         },
         ParamKey::AuctionBreaker { pool: POOL },
+        ParamKey::OptionMargin {
+            pool: POOL,
+            field: OptionMarginField::InitAlpha,
+        },
+        ParamKey::OptionMargin {
+            pool: POOL,
+            field: OptionMarginField::MaintAlpha,
+        },
+        ParamKey::Validity {
+            action: Action::Liquidate,
+            status: OracleStatus::Stale,
+        },
+        // Bounded to deny: the property checks no sequence ever opens it.
+        ParamKey::Validity {
+            action: Action::Borrow,
+            status: OracleStatus::Divergent,
+        },
     ]
 }
 
@@ -94,7 +116,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (prop_oneof![3 => 0..2usize, 2 => 0..9usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
+        4 => (prop_oneof![3 => 0..2usize, 2 => 0..13usize], -3.0..3.0f64, prop::bool::weighted(0.9)).prop_map(|(k, m, g)| Op::Propose(k, m, g)),
         5 => (prop_oneof![3 => 0..3usize, 1 => 0..40usize], prop::bool::weighted(0.9)).prop_map(|(p, g)| Op::Execute(p, g)),
         1 => (0..40usize, any::<bool>()).prop_map(|(p, g)| Op::Cancel(p, g)),
         1 => (0..3usize).prop_map(Op::Reinstall),
@@ -139,13 +161,11 @@ fn command(e: &Engine, op: &Op, keys: &[ParamKey]) -> Option<Command> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
-    #[test]
-    fn governed_settings_stay_in_bounds_and_move_one_step_per_delay(
-        ops in prop::collection::vec(op(), 1..80),
-        timelock in prop_oneof![Just(0i64), Just(HOUR), Just(DAY)],
-    ) {
+#[test]
+fn governed_settings_stay_in_bounds_and_move_one_step_per_delay() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(96) }, |(ops in prop::collection::vec(op(), 1..80),
+        timelock in prop_oneof![Just(0i64), Just(HOUR), Just(DAY)])| {
         let gov = GovernanceConfig { timelock_ms: timelock, min_delay_ms: DAY, ..GovernanceConfig::default() };
         let mut e = Engine::with_governance(gov);
         run(&mut e, &ballast_engine::demo::genesis(0));
@@ -163,8 +183,15 @@ proptest! {
             let Some(cmd) = command(&e, op, &keys) else { continue };
             let before = e.state_hash();
             match e.apply(&at(t, cmd)) {
-                Ok(_) => {}
-                Err(_) => prop_assert_eq!(before, e.state_hash(), "a rejection changed the state"),
+                Ok(ev) => {
+                    tally.hit("accepted");
+                    let executed = ev.iter().filter(|x| matches!(x, ballast_engine::Event::ParamExecuted { .. }));
+                    tally.add("executed", executed.count() as u64);
+                }
+                Err(_) => {
+                    tally.hit("refused");
+                    prop_assert_eq!(before, e.state_hash(), "a rejection changed the state")
+                }
             }
             for (i, k) in keys.iter().enumerate() {
                 let v = e.param(k).unwrap();
@@ -172,6 +199,8 @@ proptest! {
                 prop_assert!(spec.min <= v && v <= spec.max, "{} = {} outside [{}, {}]", k, v, spec.min, spec.max);
                 let (prev, changed_at) = last[i];
                 if v != prev {
+                    tally.hit("changes checked against the step");
+                    tally.hit_if(changed_at.is_some(), "second changes checked against the delay");
                     prop_assert!((v as i128 - prev as i128).abs() <= spec.allowed_step(prev) as i128,
                         "{}: {} -> {} exceeds the step", k, prev, v);
                     if let Some(at0) = changed_at {
@@ -182,7 +211,17 @@ proptest! {
                 }
             }
         }
-    }
+    });
+    tally.check(
+        "governed_settings_stay_in_bounds_and_move_one_step_per_delay",
+        &[
+            ("accepted", 300),
+            ("refused", 300),
+            ("executed", 30),
+            ("changes checked against the step", 30),
+            ("second changes checked against the delay", 3),
+        ],
+    );
 }
 
 /// Over many sequences, changes do execute: the property above is not vacuous.
@@ -191,7 +230,8 @@ fn the_generator_reaches_executions() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strat = prop::collection::vec(op(), 40..80);
     let mut total = 0;
-    for _ in 0..32 {
+    let mut per_key = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..96 {
         let ops = strat.new_tree(&mut runner).unwrap().current();
         let mut e = Engine::with_governance(GovernanceConfig {
             timelock_ms: HOUR,
@@ -210,13 +250,22 @@ fn the_generator_reaches_executions() {
             }
             if let Some(cmd) = command(&e, op, &keys) {
                 if let Ok(ev) = e.apply(&at(t, cmd)) {
-                    total += ev
-                        .iter()
-                        .filter(|x| matches!(x, ballast_engine::Event::ParamExecuted { .. }))
-                        .count();
+                    for x in &ev {
+                        if let ballast_engine::Event::ParamExecuted { key, .. } = x {
+                            total += 1;
+                            *per_key.entry(key.to_string()).or_default() += 1;
+                        }
+                    }
                 }
             }
         }
     }
-    assert!(total >= 10, "only {total} executions over 32 sequences");
+    println!("executions per key over 96 sequences: {per_key:?}");
+    assert!(total >= 10, "only {total} executions over 96 sequences");
+    for k in keys().iter().take(12) {
+        assert!(
+            per_key.contains_key(&k.to_string()),
+            "{k} never executed: {per_key:?}"
+        );
+    }
 }

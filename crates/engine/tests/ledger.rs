@@ -5,9 +5,10 @@ mod common;
 use ballast_engine::command::Command;
 use ballast_engine::demo::{btc, usdc, BTC, BTC_PERP, USDC};
 use ballast_engine::event::Event;
+use ballast_engine::funding::FUNDING_INDEX_SCALE;
 use ballast_engine::ids::{AccountId, ProposalId};
 use ballast_engine::margin::Contribution;
-use ballast_engine::num::{Amount, Ratio, Value, MS_PER_HOUR, MS_PER_YEAR};
+use ballast_engine::num::{Amount, Ratio, Value, MS_PER_HOUR, MS_PER_YEAR, VALUE_SCALE};
 use ballast_engine::params::{MarketField, ParamKey};
 use ballast_engine::{Engine, HealthKind, Role};
 use common::*;
@@ -147,6 +148,9 @@ fn partial_close_and_flip_keep_cost_basis() {
     assert_conserved(&e);
 }
 
+/// The long's size in base-native units (1.00000007 BTC).
+const LONG: i64 = 100_000_007;
+
 #[test]
 fn funding_flows_from_longs_to_shorts_through_the_index() {
     let mut e = two_traders();
@@ -158,23 +162,22 @@ fn funding_flows_from_longs_to_shorts_through_the_index() {
                 market: BTC_PERP,
                 taker: AccountId(0),
                 maker: AccountId(2),
-                size: btc(1.0),
+                // an odd size, so the payment does not divide evenly and rounding shows
+                size: Amount(LONG),
                 price: 65_600.0,
             },
         )],
     );
     // Mark trades ~0.9% over index for an hour.
     let t = MS_PER_HOUR + 2;
+    let h0_before = e.health(AccountId(0), HealthKind::Maintenance).unwrap();
     run(
         &mut e,
         &[at(t, Command::SettleFunding { market: BTC_PERP })],
     );
     let idx = e.state().markets[0].funding_index;
     assert!(idx > 0, "longs pay when mark > index");
-    let (h0, h2) = (
-        e.health(AccountId(0), HealthKind::Maintenance).unwrap(),
-        e.health(AccountId(2), HealthKind::Maintenance).unwrap(),
-    );
+    let h0 = e.health(AccountId(0), HealthKind::Maintenance).unwrap();
     // Settling happens lazily, on the next touch of each account.
     let ev = e
         .apply(&at(
@@ -217,14 +220,22 @@ fn funding_flows_from_longs_to_shorts_through_the_index() {
         .collect();
     assert_eq!(paid.len(), 2);
     let (long_paid, short_got) = (paid[0].1, paid[1].1);
-    assert!(
-        long_paid < 0 && short_got > 0 && short_got <= -long_paid && -long_paid - short_got <= 1,
-        "{paid:?}"
-    );
+    // Through the index: the size (base-native units) × Δindex, in quote-native units (the
+    // index is Price raw × FUNDING_INDEX_SCALE, Price raw is quote-native per base-native ×
+    // VALUE_SCALE); the long pays rounded up, the short receives rounded down.
+    let per = VALUE_SCALE * FUNDING_INDEX_SCALE;
+    let owed = LONG as i128 * idx;
+    assert_eq!(-long_paid as i128, (owed + per - 1) / per, "{paid:?}");
+    assert_eq!(short_got as i128, owed / per, "{paid:?}");
+    assert!(short_got > 0, "a 0.9 % premium for an hour pays something");
     // Rounding goes to the clearing account, never against the protocol.
     assert!(e.state().markets[0].funding_clearing.0 >= 0);
-    // Health already counted the unsettled funding before settlement.
-    assert!(h0 < h2);
+    // Health counted the funding as soon as the index moved, before settlement: the long's
+    // health fell by exactly the owed value (in Value units, rounded up against it), which
+    // settlement then rounds up to whole quote units.
+    let owed_value = (owed + FUNDING_INDEX_SCALE - 1) / FUNDING_INDEX_SCALE;
+    assert_eq!(h0_before.0 - h0.0, owed_value);
+    assert!(owed_value <= -long_paid as i128 * VALUE_SCALE);
     assert_conserved(&e);
 }
 

@@ -8,7 +8,7 @@ use ballast_engine::command::Command;
 use ballast_engine::demo::{BTC, POOL};
 use ballast_engine::event::Event;
 use ballast_engine::ids::AccountId;
-use ballast_engine::num::{Amount, Ratio, Value};
+use ballast_engine::num::{Amount, Ratio, Value, RATIO_SCALE, VALUE_SCALE};
 use ballast_engine::params::{LiquidationField, Mechanism, ParamKey};
 use ballast_engine::{HealthKind, Reject, Role};
 use liqkit::*;
@@ -214,6 +214,8 @@ fn cascade_is_cleared_without_bad_debt_when_keepers_act() {
         6_700 + 25 * i as i64
     });
     open_longs(&mut e, n, 1.0);
+    let fund_before = pool_of(&e, POOL).insurance_fund.0 as i128;
+    let mut to_fund = 0i128;
     let mut t = 1_000;
     let mut price = 65_000.0;
     let mut liquidations = 0;
@@ -232,6 +234,14 @@ fn cascade_is_cleared_without_bad_debt_when_keepers_act() {
                     !ev.iter().any(|x| matches!(x, Event::Bankrupt { .. })),
                     "no account went bankrupt with keepers acting"
                 );
+                to_fund += ev
+                    .iter()
+                    .map(|x| match x {
+                        Event::Liquidated { to_insurance, .. } => to_insurance.0 as i128,
+                        Event::InsuranceFunded { amount, .. } => amount.0 as i128,
+                        _ => 0,
+                    })
+                    .sum::<i128>();
                 liquidations += 1;
             }
         }
@@ -240,7 +250,23 @@ fn cascade_is_cleared_without_bad_debt_when_keepers_act() {
     assert_eq!(pool_of(&e, POOL).bad_debt, Amount::ZERO);
     assert!(e.liquidation_queue().is_empty());
     assert_conserved(&e);
-    assert!(e.insurance_ratio(POOL).is_some());
+    // The fund is what it held after the opening fills plus every penalty share and fee share
+    // the liquidations reported; the ratio is fund / open interest (both sides, at the oracle
+    // price), rounded down, with the open interest recomputed from the accounts' positions.
+    let fund = pool_of(&e, POOL).insurance_fund.0 as i128;
+    assert_eq!(fund, fund_before + to_fund);
+    assert!(to_fund > 0, "the liquidations paid the fund nothing");
+    let open: i128 = e
+        .state()
+        .accounts
+        .iter()
+        .flat_map(|a| &a.positions)
+        .map(|p| p.size.0.unsigned_abs() as i128)
+        .sum();
+    let px = e.state().assets[BTC.idx()].price.unwrap().raw() as i128;
+    let oi = open * px / VALUE_SCALE;
+    let want = fund * RATIO_SCALE as i128 / oi;
+    assert_eq!(e.insurance_ratio(POOL), Some(Ratio(want as i64)));
 }
 
 #[test]

@@ -113,17 +113,6 @@ fn fill(series: SeriesId, taker: u32, maker: u32, size: f64, premium: f64) -> Co
     }
 }
 
-fn rejects(e: &mut Engine, t: i64, cmd: Command) -> Reject {
-    let before = e.state_hash();
-    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
-    assert_eq!(
-        before,
-        e.state_hash(),
-        "a rejected command changed the state"
-    );
-    r
-}
-
 #[test]
 fn premium_moves_and_expiry_pays_intrinsic() {
     let mut e = book();

@@ -128,17 +128,6 @@ fn btc_status(e: &Engine, t: i64) -> OracleStatus {
         .0
 }
 
-fn rejects(e: &mut Engine, t: i64, cmd: Command) -> Reject {
-    let before = e.state_hash();
-    let r = e.apply(&at(t, cmd)).expect_err("should be rejected");
-    assert_eq!(
-        before,
-        e.state_hash(),
-        "a rejected command changed the state"
-    );
-    r
-}
-
 #[test]
 fn set_price_is_refused_once_an_oracle_prices_the_asset() {
     let mut e = world_with_oracle(3, 2);

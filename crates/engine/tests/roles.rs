@@ -6,6 +6,7 @@
 //! hash; an open (unsealed) engine keeps the label rules it always had.
 
 mod common;
+mod tally;
 use ballast_engine::command::{Command, Envelope, Scope};
 use ballast_engine::demo::{self, usdc, BTC, BTC_PERP, ETH, POOL};
 use ballast_engine::ids::{AccountId, AssetId, OwnerId, PrincipalId, ProposalId};
@@ -15,6 +16,7 @@ use ballast_engine::roles::{self, Grant, Holder, Need, RoleError};
 use ballast_engine::{Engine, Event, Reject, Role};
 use common::{at, run, world};
 use proptest::prelude::*;
+use tally::Tally;
 
 const GOV: PrincipalId = PrincipalId(1);
 const GUARD: PrincipalId = PrincipalId(2);
@@ -811,15 +813,12 @@ fn any_signer() -> impl Strategy<Value = Option<PrincipalId>> {
     prop::sample::select(everyone())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    /// Random principals × random commands after sealing: the engine refuses exactly what the
-    /// permission matrix does not permit, and a refusal never changes the state.
-    #[test]
-    fn not_permitted_never_changes_state(
-        steps in prop::collection::vec((any_signer(), any_command(), 0i64..5_000_000), 1..40),
-    ) {
+/// Random principals × random commands after sealing: the engine refuses exactly what the
+/// permission matrix does not permit, and a refusal never changes the state.
+#[test]
+fn not_permitted_never_changes_state() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig { cases: 64, ..ProptestConfig::default() } }, |(steps in prop::collection::vec((any_signer(), any_command(), 0i64..5_000_000), 1..40))| {
         let mut e = sealed();
         let mut t = T;
         for (by, cmd, dt) in steps {
@@ -831,6 +830,9 @@ proptest! {
                 .is_some_and(|g| roles::check_grants(g, &cmd, &st).is_ok());
             match e.apply(&signed(t, by, cmd.clone())) {
                 Ok(_) => {
+                    tally.hit("accepted");
+                    tally.hit_if(by == Some(GUARD), "accepted from the guardian");
+                    tally.hit_if(matches!(by, Some(ALICE) | Some(BOB)), "accepted from a trader");
                     prop_assert!(permitted, "{} by {:?} accepted", cmd.kind(), by);
                     // Independently of the matrix: the guardian never moves funds or changes
                     // a parameter, and a trader never touches another owner's accounts.
@@ -850,6 +852,7 @@ proptest! {
                     }
                 }
                 Err(r) => {
+                    tally.hit(if matches!(r, Reject::Unauthorized { .. }) { "unauthorized" } else { "refused otherwise" });
                     prop_assert_eq!(
                         matches!(r, Reject::Unauthorized { .. }),
                         !permitted,
@@ -859,5 +862,15 @@ proptest! {
                 }
             }
         }
-    }
+    });
+    tally.check(
+        "not_permitted_never_changes_state",
+        &[
+            ("accepted", 30),
+            ("accepted from the guardian", 1),
+            ("accepted from a trader", 10),
+            ("unauthorized", 400),
+            ("refused otherwise", 15),
+        ],
+    );
 }

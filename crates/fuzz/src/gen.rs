@@ -12,13 +12,16 @@ use ballast_engine::ids::{
     AccountId, AssetId, AuctionId, MarketId, OwnerId, PoolId, ProposalId, SeriesId,
 };
 use ballast_engine::num::{Amount, Timestamp};
+use ballast_engine::option_margin::OptionMarginField;
 use ballast_engine::params::{CollateralField, LiquidationField, MarketField, ParamKey, PoolField};
 use ballast_engine::portfolio::PortfolioField;
 use ballast_engine::settings::{BreakerField, OracleField, VolMarginField};
 use ballast_engine::state::{AuctionState, MarginMode, State};
 use ballast_engine::{Engine, HealthKind, Role};
 use ballast_options::pricing::OptionKind;
+use ballast_oracle::aggregate::OracleStatus;
 use ballast_oracle::breaker::{BreakerConfig, Mode};
+use ballast_oracle::validity::Action;
 
 /// A generated command and whether it has a JSON form (NaN and ∞ do not).
 pub struct Generated {
@@ -602,7 +605,12 @@ fn protective_key(d: &mut Draw, v: &View, pool: PoolId) -> ParamKey {
             b: asset(d, v),
         },
     ];
-    match d.below(6) {
+    match d.below(8) {
+        7 => governed_constant_key(d, pool),
+        6 => ParamKey::Validity {
+            action: Action::ALL[d.below(Action::ALL.len())],
+            status: OracleStatus::ALL[d.below(OracleStatus::ALL.len())],
+        },
         5 => ParamKey::Portfolio {
             pool,
             field: pf[d.below(pf.len())],
@@ -624,6 +632,14 @@ fn protective_key(d: &mut Draw, v: &View, pool: PoolId) -> ParamKey {
             market: market(d, v),
             field: vm[d.below(vm.len())],
         },
+    }
+}
+
+/// A pool's option-margin constant.
+fn governed_constant_key(d: &mut Draw, pool: PoolId) -> ParamKey {
+    ParamKey::OptionMargin {
+        pool,
+        field: OptionMarginField::ALL[d.below(OptionMarginField::ALL.len())],
     }
 }
 
@@ -659,6 +675,10 @@ fn current(v: &View, key: &ParamKey) -> Option<i64> {
         }
         ParamKey::AuctionBreaker { pool } => st.pools.get(pool.idx())?.liquidation.breaker as i64,
         ParamKey::Portfolio { pool, field } => st.pools.get(pool.idx())?.portfolio.get(field),
+        ParamKey::OptionMargin { pool, field } => {
+            st.pools.get(pool.idx())?.option_margin.get(field)
+        }
+        ParamKey::Validity { action, status } => st.validity.rule(action, status).raw(),
     })
 }
 

@@ -10,6 +10,7 @@
 //! `min_delay_ms` after the previous change of that key (`out_of_bounds` counts violations; the
 //! tests require zero).
 
+use crate::attack::tally::AttackTally;
 use crate::error::LabError;
 use crate::scenario::Scenario;
 use ballast_controller::flags::FlagRules;
@@ -50,6 +51,23 @@ pub struct ControllerTally {
     pub attacker_flag_step_sum: u64,
     /// Executed changes outside range, step or delay, re-checked here (must stay 0).
     pub out_of_bounds: u64,
+    /// Paths on which an attacker sent a borrow or withdrawal (its exit), and the sum over
+    /// them of the step of its first one.
+    #[serde(default)]
+    pub exit_paths: u64,
+    #[serde(default)]
+    pub exit_step_sum: u64,
+    /// Of those, paths on which an attacker was flagged before its first exit: at a step ≤ the
+    /// exit's (the controller's turn comes before the agents' in a step, so a flag at the
+    /// exit's step was raised on the state before the exit), and before its last one.
+    #[serde(default)]
+    pub flagged_before_exit: u64,
+    #[serde(default)]
+    pub flagged_before_last_exit: u64,
+    /// Accounts at the horizon that are not an attacker's (the false-positive rate's
+    /// denominator: `(flagged − flagged_attackers) / ordinary_accounts`).
+    #[serde(default)]
+    pub ordinary_accounts: u64,
 }
 
 impl ControllerTally {
@@ -213,8 +231,10 @@ impl Steward {
         self.last_change.push((key, t));
     }
 
-    /// At the horizon: how many flagged accounts were attackers.
-    pub fn close(&self, tally: &mut ControllerTally, attackers: &[AccountId]) {
+    /// At the horizon: how many flagged accounts were attackers, and whether the first such
+    /// flag came before the attack's exits (`accounts`: every account of the path's engine).
+    pub fn close(&self, tally: &mut ControllerTally, attack: &AttackTally, accounts: usize) {
+        let attackers = &attack.accounts;
         let caught: Vec<u32> = self
             .flagged
             .iter()
@@ -222,9 +242,17 @@ impl Steward {
             .map(|(_, step)| *step)
             .collect();
         tally.flagged_attackers = caught.len() as u64;
-        if let Some(first) = caught.iter().min() {
+        tally.ordinary_accounts = accounts.saturating_sub(attackers.len()) as u64;
+        let first = caught.iter().min().copied();
+        if let Some(first) = first {
             tally.attacker_flag_paths = 1;
-            tally.attacker_flag_step_sum = u64::from(*first);
+            tally.attacker_flag_step_sum = u64::from(first);
+        }
+        if let Some((exit, last)) = attack.exits {
+            tally.exit_paths = 1;
+            tally.exit_step_sum = u64::from(exit);
+            tally.flagged_before_exit = u64::from(first.is_some_and(|f| f <= exit));
+            tally.flagged_before_last_exit = u64::from(first.is_some_and(|f| f <= last));
         }
     }
 }

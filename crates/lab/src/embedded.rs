@@ -53,6 +53,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../scenarios/mango-2022-attack-defended.toml"),
     ),
     (
+        "mango-2022-attack-all-venues-defended",
+        include_str!("../scenarios/mango-2022-attack-all-venues-defended.toml"),
+    ),
+    (
         "venus-luna-2022-frozen-feed-attack-naive",
         include_str!("../scenarios/venus-luna-2022-frozen-feed-attack-naive.toml"),
     ),
@@ -80,6 +84,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "usdc-depeg-2023",
         include_str!("../scenarios/usdc-depeg-2023.toml"),
     ),
+    ("bridge-halt", include_str!("../scenarios/bridge-halt.toml")),
 ];
 
 /// `(path as scenarios name it, bytes)` of every price CSV an embedded scenario replays: the

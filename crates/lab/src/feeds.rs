@@ -25,7 +25,6 @@ use ballast_engine::command::{Command, SourceQuote};
 use ballast_engine::ids::{AssetId, MarketId};
 use ballast_engine::{Engine, Role, Scope};
 use ballast_oracle::breaker::Mode;
-use ballast_oracle::smooth::StablePriceConfig;
 use rand_chacha::ChaCha8Rng;
 
 /// Genesis commands: oracles (with an honest first update at `t`), breakers, vol margin.
@@ -63,7 +62,7 @@ pub fn genesis_commands(
                 asset,
                 sources,
                 config,
-                stable: StablePriceConfig::default(),
+                stable: o.stable(),
             });
             cmds.push(Command::OracleUpdate { asset, quotes });
         }
@@ -126,7 +125,7 @@ struct Faulted {
 
 fn faults_at(sc: &Scenario, sym: &str, source: u32, step: u32) -> Faulted {
     let mut f = Faulted {
-        out: false,
+        out: crate::scenario::bridge::feed_out(sc, sym, step),
         lag: 0,
         factor: 1.0,
         floor: None,

@@ -246,6 +246,11 @@ pub fn take_turn(
                 }
                 Act::Send(o) => o,
             };
+            if crate::scenario::bridge::holds_deposit(world.scenario, now.step, &order.cmd) {
+                // The halted bridge carries nothing: the deposit never reaches the engine.
+                rec.m.bridge_held += 1;
+                continue;
+            }
             buf.clear();
             let env = Envelope {
                 by: None,
@@ -567,6 +572,8 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         rec.m.price_samples.push(model.prices.clone());
     }
     let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
+    let decimals: Vec<u8> = sc.assets.iter().map(|a| a.decimals).collect();
+    let health_stride = crate::step_record::health_stride(sc.horizon);
     let mut flow = crate::reflexive::Flow::new(model.prices.len());
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
@@ -646,13 +653,19 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
             };
             n.end_step(now, &mut rec.m.depeg);
         }
+        if step % health_stride == 0 {
+            rec.sample_health(&eng);
+        }
+        if agents.attackers.is_some() {
+            rec.mark_attack(&eng, &model.prices, &decimals);
+        }
         if s.audit {
             audit(&eng, path, step)?;
         }
     }
     let mut m = rec.m;
     if let Some(c) = &steward {
-        c.close(&mut m.controller, &m.attack.accounts);
+        c.close(&mut m.controller, &m.attack, eng.state().accounts.len());
     }
     m.unsettled = unsettled_loss(&eng, s.house);
     if let [perp, option, borrow, collateral, unheld] =

@@ -14,7 +14,7 @@ pub use crate::units::quote_balance;
 use ballast_engine::ids::AccountId;
 use ballast_engine::num::{Amount, Round};
 use ballast_engine::state::Lot;
-use ballast_engine::{Engine, Event, Reject};
+use ballast_engine::{Engine, Event, HealthKind, Reject};
 use ballast_oracle::breaker::Mode;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PathResult {
     pub path: u64,
+    /// Deposits of the remote asset a halted bridge did not deliver (`[bridge]`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bridge_held: u64,
     /// Shortfall not covered by the insurance fund.
     pub bad_debt: i64,
     /// Lowest insurance-fund balance seen at the end of any step (and at start).
@@ -178,6 +181,9 @@ pub struct PathResult {
     /// `bad_debt` exactly.
     #[serde(skip)]
     pub bad_debt_by_market: Vec<i64>,
+    /// Per-step liquidations, health counts and attacker marks (the report's time charts).
+    #[serde(skip)]
+    pub steps: crate::step_record::StepRecord,
 }
 
 /// Where a booked loss landed.
@@ -369,6 +375,8 @@ impl FundSource {
 pub struct Recorder {
     pub m: PathResult,
     fund: FundSource,
+    /// Liquidations and liquidated volume up to the last closed step.
+    liq_seen: (u64, i64),
 }
 
 impl Recorder {
@@ -381,7 +389,11 @@ impl Recorder {
             open_interest: oi,
             ..Default::default()
         };
-        Recorder { m, fund }
+        Recorder {
+            m,
+            fund,
+            liq_seen: (0, 0),
+        }
     }
 
     /// The insurance fund now (quote-native).
@@ -398,6 +410,9 @@ impl Recorder {
         (path, step): (u64, u32),
     ) -> Result<(), LabError> {
         let m = &mut self.m;
+        if let Purpose::Attack { flow, .. } = o.purpose {
+            m.attack.exit_at(flow, step);
+        }
         let events = match answer {
             Ok(ev) => ev,
             Err(r) => {
@@ -525,8 +540,52 @@ impl Recorder {
         }
     }
 
+    /// Counts, at a sampled step, the accounts with a requirement (initial health below
+    /// maintenance health: a position or a borrow) and those below their initial and their
+    /// maintenance requirement.
+    pub fn sample_health(&mut self, eng: &Engine) {
+        let mut c: crate::step_record::HealthCount = [0; 3];
+        for i in 0..eng.state().accounts.len() {
+            let id = AccountId(i as u32);
+            let (Ok(maint), Ok(init)) = (
+                eng.health(id, HealthKind::Maintenance),
+                eng.health(id, HealthKind::Initial),
+            ) else {
+                continue;
+            };
+            if init.0 >= maint.0 && maint.0 >= 0 {
+                continue;
+            }
+            c[0] += 1;
+            c[1] += u32::from(init.0 < 0);
+            c[2] += u32::from(maint.0 < 0);
+        }
+        self.m.steps.health.push(c);
+    }
+
+    /// Marks the attackers' books at the end of a step at the fair prices `fair`.
+    pub fn mark_attack(&mut self, eng: &Engine, fair: &[f64], decimals: &[u8]) {
+        let t = &self.m.attack;
+        let mark = crate::step_record::AttackMark {
+            deposited: t.deposited,
+            spot_spent: t.spot_spent,
+            gas: t.gas,
+            taken: t.taken,
+            notional: t.notional(eng),
+            pnl: t.marked_pnl(eng, fair, decimals),
+        };
+        self.m.steps.attack.push(mark);
+    }
+
     /// Closes a step: breaker modes, the fund's balance and the bad-debt series.
     pub fn end_step(&mut self, eng: &Engine, step: u32) {
+        let (n, v) = self.liq_seen;
+        let m = &mut self.m;
+        m.steps
+            .liquidations
+            .push(u32::try_from(m.liquidations - n).unwrap_or(u32::MAX));
+        m.steps.liq_volume.push(m.liq_volume - v);
+        self.liq_seen = (m.liquidations, m.liq_volume);
         if let Some(worst) = record_modes(eng, &mut self.m) {
             self.m.mode_path.push(worst);
         }
@@ -540,4 +599,8 @@ impl Recorder {
             m.first_bad_step = Some(step);
         }
     }
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }

@@ -183,6 +183,9 @@ pub struct ShardFile {
     pub mechanism: String,
     pub elapsed_s: f64,
     pub aggregate: Aggregate,
+    /// The t0 book's contagion map (the same in every shard: path 0's book).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contagion: Option<crate::report::contagion::ContagionView>,
 }
 
 pub const SHARD_FORMAT: &str = "ballast-lab-shard/1";
@@ -449,6 +452,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
     let mut agg = Aggregate {
         asset_symbols: sc.assets.iter().map(|a| a.symbol.clone()).collect(),
         start_ms: prep.assets.iter().find_map(|a| a.start_ms),
+        fault_windows: crate::stats::steps::fault_windows(&sc.faults),
         ..Default::default()
     };
     let mut a = first;
@@ -479,7 +483,8 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         pb.finish_and_clear();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let summary = prep.summary(&agg, elapsed);
+    let mut summary = prep.summary(&agg, elapsed);
+    summary.contagion = crate::report::contagion::of_book(&prep.setup());
     let shard = cfg.shard.map(|(i, n)| ShardFile {
         format: SHARD_FORMAT.into(),
         scenario: sc.name.clone(),
@@ -497,6 +502,7 @@ pub fn run(prep: &Prepared, cfg: &RunConfig) -> Result<RunOutput, LabError> {
         mechanism: sc.protocol.liquidation.mechanism.name().to_string(),
         elapsed_s: elapsed,
         aggregate: agg.clone(),
+        contagion: summary.contagion.clone(),
     });
     let mut out_dir = None;
     if let Some(st) = staging {
@@ -611,7 +617,9 @@ pub fn merge_shards(shards: &[ShardFile]) -> Result<(Summary, Aggregate), LabErr
         mechanism: &first.mechanism,
     };
     let elapsed = shards.iter().map(|s| s.elapsed_s).sum();
-    Ok((Summary::from_aggregate(&agg, &info, elapsed), agg))
+    let mut summary = Summary::from_aggregate(&agg, &info, elapsed);
+    summary.contagion = first.contagion.clone();
+    Ok((summary, agg))
 }
 
 #[cfg(test)]

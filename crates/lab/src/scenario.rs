@@ -15,6 +15,7 @@ use crate::error::LabError;
 use serde::{Deserialize, Serialize};
 
 pub mod attack;
+pub mod bridge;
 pub mod controller;
 pub mod keepers;
 pub mod numeraire;
@@ -69,6 +70,9 @@ pub struct Scenario {
     /// The bounded self-healing controller (`[controller]`, see `scenario::controller`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<controller::ControllerSpec>,
+    /// A remote collateral asset behind a bridge (`[bridge]`, see `scenario::bridge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<bridge::BridgeSpec>,
     /// A position snapshot opened after the population (JSON or CSV, see `book`), relative to
     /// the scenario file's folder (`ballast stress --book FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1278,6 +1282,16 @@ impl Scenario {
         }
         if let Some(c) = &self.controller {
             c.validate()?;
+        }
+        if let Some(b) = &self.bridge {
+            let symbols: Vec<&str> = self.assets.iter().map(|a| a.symbol.as_str()).collect();
+            b.validate(&symbols)?;
+            if self.oracle.is_none() {
+                return Err(f(
+                    "bridge",
+                    "needs an [oracle] (the halt makes its feed stale)",
+                ));
+            }
         }
         if let Some(t) = &self.agents.traders {
             t.validate()?;

@@ -28,9 +28,11 @@ use std::collections::BTreeMap;
 
 pub mod attack;
 pub mod auctions;
+pub mod contagion;
 pub mod controller;
 pub mod markets;
 pub mod numeraire;
+pub mod steps;
 pub mod tail;
 pub use tail::Interval;
 
@@ -286,13 +288,20 @@ impl BandHist {
             *self.buckets.entry(*k).or_insert(0) += c;
         }
     }
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.zeros + self.buckets.values().sum::<u64>()
+    }
     /// Value at rank `⌈q·n⌉` (bucket geometric midpoint), in native units.
     pub fn quantile(&self, q: f64) -> f64 {
-        let n = self.zeros + self.buckets.values().sum::<u64>();
+        let n = self.count();
         if n == 0 {
             return 0.0;
         }
-        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        self.at_rank(((q * n as f64).ceil() as u64).clamp(1, n))
+    }
+    /// The `rank`-th smallest value (1-based; bucket geometric midpoint), in native units.
+    pub fn at_rank(&self, rank: u64) -> f64 {
         if rank <= self.zeros {
             return 0.0;
         }
@@ -472,6 +481,12 @@ pub struct Aggregate {
     /// USD values under a de-pegging numeraire (paths with `[numeraire]`).
     #[serde(default)]
     pub depeg: numeraire::DepegAgg,
+    /// Per-step liquidations, health counts and the attacker's timeline.
+    #[serde(default)]
+    pub steps: steps::StepAgg,
+    /// The scenario's fault windows (set by the runner; for the time charts' markers).
+    #[serde(default)]
+    pub fault_windows: Vec<steps::FaultWindow>,
 }
 
 const USD: i64 = 1_000_000;
@@ -547,6 +562,8 @@ impl Aggregate {
                 self.bad_bands[j].add(r.bad_path.get(i).copied().unwrap_or(0));
             }
         }
+        let health_stride = steps::health_stride(r.fund_path.len() as u32);
+        self.steps.add(&r.steps, health_stride, self.band_stride);
         self.chain_halted_steps += r.chain_halted_steps as u64;
         self.deferred_sell.add(r.deferred_sell, USD);
         self.unsettled.add(r.unsettled, USD);
@@ -605,6 +622,10 @@ impl Aggregate {
         if self.asset_symbols.is_empty() {
             self.asset_symbols = o.asset_symbols.clone();
         }
+        if self.fault_windows.is_empty() {
+            self.fault_windows = o.fault_windows.clone();
+        }
+        self.steps.merge(&o.steps);
         self.chain_halted_steps += o.chain_halted_steps;
         self.deferred_sell.merge(&o.deferred_sell);
         self.unsettled.merge(&o.unsettled);
@@ -967,6 +988,9 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depeg: Option<numeraire::DepegSummary>,
     pub elapsed_s: f64,
+    /// The contagion map of the t0 book and a shock's losses (`report::contagion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contagion: Option<contagion::ContagionView>,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -1017,6 +1041,7 @@ impl Summary {
         let mean = |m: &Moments| m.sum as f64 / USD as f64 / n;
         let exact = a.bad_debt.exact_for(0.95) && a.bad_debt.exact_for(0.99);
         Summary {
+            contagion: None,
             scenario: info.scenario.to_string(),
             fingerprint: info.fingerprint.to_string(),
             paths: a.paths,

@@ -66,11 +66,23 @@ pub fn apply(
 
 /// Builds the genesis engine (no traders yet) at the prepared assets' first prices.
 pub fn genesis(sc: &Scenario, assets: &[PreparedAsset]) -> Result<(Engine, House), LabError> {
-    let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
-    let mut e = sc
-        .controller
+    genesis_into(empty_engine(sc), sc, assets)
+}
+
+/// The empty engine a scenario starts from: default governance, or the controller's.
+pub fn empty_engine(sc: &Scenario) -> Engine {
+    sc.controller
         .as_ref()
-        .map_or_else(Engine::new, |c| Engine::with_governance(c.governance()));
+        .map_or_else(Engine::new, |c| Engine::with_governance(c.governance()))
+}
+
+/// [`genesis`] into a given empty engine (e.g. one recording its commands).
+pub fn genesis_into(
+    mut e: Engine,
+    sc: &Scenario,
+    assets: &[PreparedAsset],
+) -> Result<(Engine, House), LabError> {
+    let prices: Vec<f64> = assets.iter().map(|a| a.price0).collect();
     let mut buf = Vec::new();
     let mut buf2 = Vec::new();
     let g = Role::Governor;

@@ -145,6 +145,35 @@ fn attack_aggregates_of_shards_merge_into_the_unsharded_run() {
     assert_eq!(agg.attack, full.aggregate.attack);
     assert_eq!(agg.attack.paths, 4);
     assert_eq!(merged.attack, full.summary.attack);
+    // The attacker's timeline merges exactly and the merged run draws the same charts.
+    assert_eq!(agg.steps, full.aggregate.steps);
+    let charts = ballast_lab::report::figures::all(&full.summary, &full.aggregate);
+    assert_eq!(
+        ballast_lab::report::figures::all(&full.summary, &agg),
+        charts,
+        "merged shards draw the same charts"
+    );
+    let books = charts
+        .iter()
+        .find(|c| c.id == "attacker_books")
+        .expect("an attacker chart on an attacked scenario");
+    assert!(books.has_data());
+    // Every attacked path deposits, pumps and borrows: each phase is marked on all 4 paths.
+    for phase in ballast_lab::stats::steps::PHASES {
+        let label = format!("{phase} (4/4 paths)");
+        assert!(
+            books.markers.iter().any(|m| m.label == label),
+            "{label}: {:?}",
+            books.markers
+        );
+    }
+    // The naive attack ends in profit on every path, as its summary says.
+    let end = full.aggregate.steps.attack.last().expect("bands");
+    assert_eq!(full.aggregate.attack.profitable, 4);
+    assert!(end.pnl.quantile(0.0) > 0.0, "{:?}", end.pnl);
+    assert!(charts
+        .iter()
+        .any(|c| c.id == "attacker_profit" && c.has_data()));
 }
 
 fn bad(attacker: &str) -> String {

@@ -6,6 +6,10 @@ use ballast_lab::path::PathResult;
 use ballast_lab::Aggregate;
 use proptest::prelude::*;
 
+#[path = "../../engine/tests/tally/mod.rs"]
+mod tally;
+use tally::Tally;
+
 fn result() -> impl Strategy<Value = PathResult> {
     (
         prop_oneof![Just(0i64), 0i64..1_000_000, 0i64..100_000_000_000],
@@ -57,13 +61,12 @@ fn result() -> impl Strategy<Value = PathResult> {
         )
 }
 
-proptest! {
-    #[test]
-    fn any_split_and_order_merges_to_the_same_aggregate(
-        rs in proptest::collection::vec(result(), 1..120),
+#[test]
+fn any_split_and_order_merges_to_the_same_aggregate() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::default() }, |(rs in proptest::collection::vec(result(), 1..120),
         cuts in proptest::collection::vec(0usize..120, 0..6),
-        rotate in 0usize..8,
-    ) {
+        rotate in 0usize..8)| {
         // Chain, sell-cap, sample-path and breaker-timeline metrics; path indices are unique
         // (global), as in a run.
         let rs: Vec<PathResult> = rs
@@ -103,7 +106,11 @@ proptest! {
                 a
             })
             .collect();
+        tally.hit_if(parts.len() >= 3, "three or more shards");
+        tally.hit_if(parts.iter().any(|p| *p == Aggregate::default()), "an empty shard");
+        tally.hit_if(rs.iter().any(|r| r.bad_debt > 0), "paths with bad debt");
         let k = rotate % parts.len();
+        tally.hit_if(k > 0, "rotated order");
         parts.rotate_left(k);
         parts.reverse();
         let mut merged = Aggregate::default();
@@ -115,5 +122,14 @@ proptest! {
         let text = serde_json::to_string(&merged).unwrap();
         let back: Aggregate = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(back, whole);
-    }
+    });
+    tally.check(
+        "any_split_and_order_merges_to_the_same_aggregate",
+        &[
+            ("three or more shards", 80),
+            ("an empty shard", 15),
+            ("paths with bad debt", 80),
+            ("rotated order", 80),
+        ],
+    );
 }

@@ -8,6 +8,10 @@ use ballast_options::pricing::{bsm, BsmParams};
 use ballast_options::{OptionKind, OptionsError};
 use proptest::prelude::*;
 
+#[path = "../../engine/tests/tally/mod.rs"]
+mod tally;
+use tally::Tally;
+
 type Row = (f64, f64, f64, f64, f64, f64, bool);
 
 fn row() -> impl Strategy<Value = Row> {
@@ -63,18 +67,19 @@ fn run(path: KernelPath, rows: &[Row]) -> [Vec<f64>; 6] {
     o
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    /// Relative agreement 1e-12, with an absolute floor of 1e-12 × the option's natural scale
-    /// (spot for price/vega/theta/rho, 1 for delta, 1/spot for gamma) where a Greek is itself
-    /// the difference of two nearly equal terms (price and theta far out of the money).
-    #[test]
-    fn batch_matches_scalar(rows in proptest::collection::vec(row(), 1..70)) {
+/// Relative agreement 1e-12, with an absolute floor of 1e-12 × the option's natural scale
+/// (spot for price/vega/theta/rho, 1 for delta, 1/spot for gamma) where a Greek is itself
+/// the difference of two nearly equal terms (price and theta far out of the money).
+#[test]
+fn batch_matches_scalar() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(64) }, |(rows in proptest::collection::vec(row(), 1..70))| {
         let o = run(KernelPath::best(), &rows);
         for (i, &(s, k, t, r, q, v, c)) in rows.iter().enumerate() {
             let kind = if c { OptionKind::Call } else { OptionKind::Put };
             let g = bsm(kind, &BsmParams::new(s, k, t, r, q, v).unwrap()).unwrap();
+            tally.hit("elements");
+            tally.hit_if(k > 1.3 * s || k < 0.7 * s, "far from spot");
             let scale = s.max(k);
             let want = [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho];
             let floor = [scale, 1.0, 1.0 / scale, scale, scale, scale * t];
@@ -84,24 +89,42 @@ proptest! {
                 prop_assert!((a - b).abs() <= tol, "elem {i} greek {j}: batch {a} scalar {b} ({:?})", rows[i]);
             }
         }
-    }
+    });
+    tally.check(
+        "batch_matches_scalar",
+        &[("elements", 700), ("far from spot", 100)],
+    );
+}
 
-    /// Portable, AVX2 and AVX-512 paths produce the same bits.
-    #[test]
-    fn paths_are_bit_identical(rows in proptest::collection::vec(row(), 1..40)) {
+/// Portable, AVX2 and AVX-512 paths produce the same bits.
+#[test]
+fn paths_are_bit_identical() {
+    let tally = Tally::default();
+    proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(64) }, |(rows in proptest::collection::vec(row(), 1..40))| {
         let base = run(KernelPath::Portable, &rows);
         for path in [KernelPath::Avx2, KernelPath::Avx512] {
             if !path.is_supported() {
                 continue;
             }
             let o = run(path, &rows);
+            tally.hit(if path == KernelPath::Avx2 { "avx2 compared" } else { "avx512 compared" });
             for j in 0..6 {
                 for i in 0..rows.len() {
                     prop_assert_eq!(o[j][i].to_bits(), base[j][i].to_bits(), "{:?} greek {} elem {}", path, j, i);
                 }
             }
         }
-    }
+    });
+    // the SIMD paths are compared only where the CPU has them: their counts are printed, and
+    // asserted only as far as this machine supports them
+    let min = |p: KernelPath| if p.is_supported() { 64 } else { 0 };
+    tally.check(
+        "paths_are_bit_identical",
+        &[
+            ("avx2 compared", min(KernelPath::Avx2)),
+            ("avx512 compared", min(KernelPath::Avx512)),
+        ],
+    );
 }
 
 #[test]

@@ -8,6 +8,9 @@ use ballast_options::portfolio::{
 use ballast_options::pricing::{bsm, BsmParams};
 use ballast_options::{OptionKind, OptionsError};
 
+#[path = "../../engine/tests/tally/mod.rs"]
+mod tally;
+
 fn market(name: &str, spot: f64, vol: f64) -> UnderlyingMarket {
     UnderlyingMarket {
         name: name.into(),
@@ -287,6 +290,26 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
+    use super::tally::Tally;
+
+    /// Counts the kinds of book a case drew.
+    fn books(tally: &Tally, f: &PortfolioFile) {
+        tally.hit_if(
+            f.positions
+                .iter()
+                .any(|p| matches!(p, Position::Option { .. })),
+            "with options",
+        );
+        tally.hit_if(
+            f.positions
+                .iter()
+                .any(|p| matches!(p, Position::Perp { .. })),
+            "with perps",
+        );
+    }
+
+    const BOOKS: [(&str, u64); 2] = [("with options", 20), ("with perps", 20)];
+
     fn random_account() -> impl Strategy<Value = PortfolioFile> {
         let opt = (
             any::<bool>(),
@@ -334,22 +357,32 @@ mod properties {
             })
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-
-        /// The worst loss of a sum is at most the sum of worst losses, so the account never
-        /// needs more than its positions held apart; and the requirement is never negative.
-        #[test]
-        fn requirement_is_subadditive(f in random_account()) {
+    /// The worst loss of a sum is at most the sum of worst losses, so the account never
+    /// needs more than its positions held apart; and the requirement is never negative.
+    #[test]
+    fn requirement_is_subadditive() {
+        let tally = Tally::default();
+        proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(64) }, |(f in random_account())| {
             let r = compute_margin(&f).unwrap();
+            books(&tally, &f);
+            tally.hit_if(r.requirement < r.sum_of_standalone * 0.99, "offsets recognised");
             prop_assert!(r.requirement >= 0.0);
             prop_assert!(r.requirement <= r.sum_of_standalone * (1.0 + 1e-12) + 1e-9);
-        }
+        });
+        tally.check(
+            "requirement_is_subadditive",
+            &[BOOKS.as_slice(), &[("offsets recognised", 5)]].concat(),
+        );
+    }
 
-        /// Doubling every position doubles the requirement (positive homogeneity).
-        #[test]
-        fn requirement_is_homogeneous(f in random_account()) {
+    /// Doubling every position doubles the requirement (positive homogeneity).
+    #[test]
+    fn requirement_is_homogeneous() {
+        let tally = Tally::default();
+        proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(64) }, |(f in random_account())| {
             let r1 = compute_margin(&f).unwrap().requirement;
+            books(&tally, &f);
+            tally.hit_if(r1 > 0.0, "positive requirement");
             let mut g = f.clone();
             for p in &mut g.positions {
                 match p {
@@ -359,11 +392,19 @@ mod properties {
             }
             let r2 = compute_margin(&g).unwrap().requirement;
             prop_assert!((r2 - 2.0 * r1).abs() <= 1e-9 * r1.max(1.0), "{} vs 2×{}", r2, r1);
-        }
+        });
+        tally.check(
+            "requirement_is_homogeneous",
+            &[BOOKS.as_slice(), &[("positive requirement", 20)]].concat(),
+        );
+    }
 
-        /// A book plus its exact opposite has no scenario loss.
-        #[test]
-        fn offsetting_book_has_no_scenario_loss(f in random_account()) {
+    /// A book plus its exact opposite has no scenario loss.
+    #[test]
+    fn offsetting_book_has_no_scenario_loss() {
+        let tally = Tally::default();
+        proptest!(ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(64) }, |(f in random_account())| {
+            books(&tally, &f);
             let mut g = f.clone();
             for p in &f.positions {
                 let mut q = p.clone();
@@ -375,6 +416,7 @@ mod properties {
             }
             let r = compute_margin(&g).unwrap();
             prop_assert!(r.scenario_loss <= 1e-9, "{}", r.scenario_loss);
-        }
+        });
+        tally.check("offsetting_book_has_no_scenario_loss", &BOOKS);
     }
 }

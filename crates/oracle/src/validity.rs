@@ -86,6 +86,39 @@ pub enum Rule {
     },
 }
 
+impl Rule {
+    /// Raw value of [`Rule::Deny`]: no price is young enough.
+    pub const DENY_RAW: i64 = -1;
+    /// Raw value of [`Rule::Allow`]: any price will do (one below `i64::MAX`, so a switch
+    /// from deny to allow is one step of `i64::MAX`).
+    pub const ALLOW_RAW: i64 = i64::MAX - 1;
+
+    /// The rule as one integer, ordered by permissiveness: the oldest price (ms) the cell
+    /// accepts, [`Self::DENY_RAW`] for none and [`Self::ALLOW_RAW`] for any (a governed value).
+    pub fn raw(self) -> i64 {
+        match self {
+            Rule::Deny => Self::DENY_RAW,
+            Rule::Allow => Self::ALLOW_RAW,
+            Rule::AllowIfAgeWithin { max_age_ms } => max_age_ms.clamp(0, Self::ALLOW_RAW - 1),
+        }
+    }
+
+    /// Inverse of [`Self::raw`]; any negative value is `Deny`.
+    pub fn from_raw(v: i64) -> Rule {
+        match v {
+            v if v < 0 => Rule::Deny,
+            v if v >= Self::ALLOW_RAW => Rule::Allow,
+            max_age_ms => Rule::AllowIfAgeWithin { max_age_ms },
+        }
+    }
+}
+
+/// New risk on a price whose sources disagree or lack a quorum: no matrix may allow it.
+pub fn never_allowed(action: Action, status: OracleStatus) -> bool {
+    matches!(action, Action::Trade | Action::Withdraw | Action::Borrow)
+        && matches!(status, OracleStatus::Divergent | OracleStatus::NoQuorum)
+}
+
 /// Action × oracle-status table. [`Default`] gives the conservative defaults documented on
 /// [`ValidityMatrix::conservative`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,10 +172,17 @@ impl ValidityMatrix {
         self.rules[action.index()][status.index()]
     }
 
-    /// Changes one cell. Refuses to restrict `Deposit`/`Repay`, and negative ages.
+    /// Changes one cell. Refuses to restrict `Deposit`/`Repay`, to allow new risk on a
+    /// divergent or quorum-less price ([`never_allowed`]), and negative ages.
     pub fn set(&mut self, action: Action, status: OracleStatus, rule: Rule) -> Result<(), Error> {
         if action.always_allowed() && rule != Rule::Allow {
             return Err(config("validity", format!("{action:?} is always allowed")));
+        }
+        if never_allowed(action, status) && rule != Rule::Deny {
+            return Err(config(
+                "validity",
+                format!("{action:?} is never allowed on {status:?}"),
+            ));
         }
         if matches!(rule, Rule::AllowIfAgeWithin { max_age_ms } if max_age_ms < 0) {
             return Err(config("validity", "max_age_ms must be >= 0"));
@@ -221,6 +261,40 @@ mod tests {
         assert!(m
             .check_status(Action::Liquidate, OracleStatus::Divergent, Some(0))
             .is_err());
+    }
+
+    #[test]
+    fn raw_values_round_trip_in_order_of_permissiveness() {
+        let rules = [
+            Rule::Deny,
+            Rule::AllowIfAgeWithin { max_age_ms: 0 },
+            Rule::AllowIfAgeWithin {
+                max_age_ms: 300_000,
+            },
+            Rule::Allow,
+        ];
+        let raw: Vec<i64> = rules.iter().map(|r| r.raw()).collect();
+        assert_eq!(raw, [Rule::DENY_RAW, 0, 300_000, Rule::ALLOW_RAW]);
+        for r in rules {
+            assert_eq!(Rule::from_raw(r.raw()), r);
+        }
+    }
+
+    #[test]
+    fn new_risk_on_divergent_or_no_quorum_cannot_be_allowed() {
+        let mut m = ValidityMatrix::default();
+        let mut refused = 0;
+        for a in [Action::Trade, Action::Withdraw, Action::Borrow] {
+            for s in [OracleStatus::Divergent, OracleStatus::NoQuorum] {
+                assert!(m.set(a, s, Rule::Allow).is_err());
+                let within = Rule::AllowIfAgeWithin { max_age_ms: 1 };
+                assert!(m.set(a, s, within).is_err());
+                assert!(m.set(a, s, Rule::Deny).is_ok());
+                refused += 2;
+            }
+        }
+        assert_eq!(refused, 12);
+        assert_eq!(m, ValidityMatrix::default());
     }
 
     #[test]

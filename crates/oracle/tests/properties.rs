@@ -10,6 +10,10 @@ use ballast_oracle::{
 };
 use proptest::prelude::*;
 
+#[path = "../../engine/tests/tally/mod.rs"]
+mod tally;
+use tally::Tally;
+
 fn specs(weights: &[f64]) -> Vec<SourceSpec> {
     weights
         .iter()
@@ -45,15 +49,13 @@ fn invalid_price() -> impl Strategy<Value = f64> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    #[test]
-    fn aggregate_lies_within_accepted_sources(
-        srcs in sources(),
+#[test]
+fn aggregate_lies_within_accepted_sources() {
+    let tally = Tally::default();
+    proptest!(
+        ProptestConfig { cases: 512, source_file: Some(file!()), ..ProptestConfig::default() }, |(srcs in sources(),
         quorum in 1usize..4,
-        k in 1.0..5.0f64,
-    ) {
+        k in 1.0..5.0f64)| {
         let weights: Vec<f64> = srcs.iter().map(|s| s.1).collect();
         let cfg = AggregatorConfig {
             quorum: quorum.min(srcs.len()),
@@ -68,6 +70,8 @@ proptest! {
                 .unwrap();
         }
         let r = agg.aggregate(now).unwrap();
+        tally.hit(if r.is_fresh() { "fresh" } else { "below quorum" });
+        tally.hit_if(r.rejected() > 0, "outlier rejected");
         if r.is_fresh() {
             let accepted: Vec<f64> = agg
                 .ids_in(r.accepted_mask)
@@ -87,15 +91,25 @@ proptest! {
             prop_assert!(r.status >= OracleStatus::Stale);
             prop_assert!((r.fresh as usize) < cfg.quorum);
         }
-    }
+    });
+    tally.check(
+        "aggregate_lies_within_accepted_sources",
+        &[
+            ("fresh", 150),
+            ("below quorum", 25),
+            ("outlier rejected", 25),
+        ],
+    );
+}
 
-    #[test]
-    fn invalid_quotes_leave_the_aggregator_unchanged(
-        srcs in sources(),
+#[test]
+fn invalid_quotes_leave_the_aggregator_unchanged() {
+    let tally = Tally::default();
+    proptest!(
+        ProptestConfig { cases: 512, source_file: Some(file!()), ..ProptestConfig::default() }, |(srcs in sources(),
         bad_price in invalid_price(),
         bad_conf in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), -1e3..-1e-9f64],
-        which in 0usize..4,
-    ) {
+        which in 0usize..4)| {
         let weights: Vec<f64> = srcs.iter().map(|s| s.1).collect();
         let cfg = AggregatorConfig { quorum: 1, ..AggregatorConfig::default() };
         let mut agg = Aggregator::new(cfg, &specs(&weights)).unwrap();
@@ -114,19 +128,31 @@ proptest! {
             2 => Quote { source: SourceId(2), ..good }, // ids are 1, 4, 7, …
             _ => Quote { publish_ms: now - srcs[0].2 - 1, ..good }, // older than the last
         };
+        tally.hit(["bad price", "bad confidence", "unknown source", "older quote"][which]);
         prop_assert!(agg.submit(bad).is_err());
         prop_assert_eq!(&agg, &before);
         prop_assert!(agg.update(bad, now + 1).is_err());
         prop_assert_eq!(&agg, &before);
         prop_assert!(agg.aggregate(now - 1).is_err());
         prop_assert_eq!(&agg, &before);
-    }
+    });
+    tally.check(
+        "invalid_quotes_leave_the_aggregator_unchanged",
+        &[
+            ("bad price", 60),
+            ("bad confidence", 60),
+            ("unknown source", 60),
+            ("older quote", 60),
+        ],
+    );
+}
 
-    #[test]
-    fn invalid_prices_leave_smoothers_and_breaker_unchanged(
-        prices in prop::collection::vec(0.5..2.0f64, 1..30),
-        bad in invalid_price(),
-    ) {
+#[test]
+fn invalid_prices_leave_smoothers_and_breaker_unchanged() {
+    let tally = Tally::default();
+    proptest!(
+        ProptestConfig { cases: 512, source_file: Some(file!()), ..ProptestConfig::default() }, |(prices in prop::collection::vec(0.5..2.0f64, 1..30),
+        bad in invalid_price())| {
         let mut ema = Ema::new(60_000).unwrap();
         let mut stable = StablePrice::new(StablePriceConfig::default()).unwrap();
         let mut breaker = Breaker::new(Scope::Pool(3), BreakerConfig::default()).unwrap();
@@ -140,6 +166,7 @@ proptest! {
             }).unwrap();
         }
         let (e0, s0, b0) = (ema.clone(), stable.clone(), breaker.clone());
+        tally.hit(if bad.is_nan() { "NaN" } else if bad.is_infinite() { "infinite" } else { "not positive" });
         prop_assert!(ema.update(t + 60_000, bad).is_err());
         prop_assert!(stable.update(t + 60_000, bad).is_err());
         let bad_input = BreakerInput {
@@ -154,7 +181,11 @@ proptest! {
         prop_assert_eq!(ema, e0);
         prop_assert_eq!(stable, s0);
         prop_assert_eq!(breaker, b0);
-    }
+    });
+    tally.check(
+        "invalid_prices_leave_smoothers_and_breaker_unchanged",
+        &[("NaN", 40), ("infinite", 80), ("not positive", 150)],
+    );
 }
 
 /// One step of a random breaker scenario.
@@ -182,15 +213,13 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-    #[test]
-    fn breaker_never_leaves_halted_while_its_trigger_persists(
-        ops in prop::collection::vec(op(), 1..120),
+#[test]
+fn breaker_never_leaves_halted_while_its_trigger_persists() {
+    let tally = Tally::default();
+    proptest!(
+        ProptestConfig { cases: 256, source_file: Some(file!()), ..ProptestConfig::default() }, |(ops in prop::collection::vec(op(), 1..120),
         cooldown in 0i64..7_200_000,
-        grace in 0i64..7_200_000,
-    ) {
+        grace in 0i64..7_200_000)| {
         let cfg = BreakerConfig {
             cooldown_ms: cooldown,
             grace_ms: grace,
@@ -216,6 +245,8 @@ proptest! {
                     let must_halt = chain_halted
                         || congestion >= cfg.congestion_halt
                         || cfg.oracle_modes[status.index()] == Mode::Halted;
+                    tally.hit_if(must_halt, "halt demanded by the inputs");
+                    tally.hit_if(b.mode() == Mode::Recovering, "steps in recovering");
                     if must_halt {
                         prop_assert_eq!(b.mode(), Mode::Halted);
                     }
@@ -231,14 +262,29 @@ proptest! {
                         && !matches!(b.demand().1, Some(ballast_oracle::Trip::Governance { .. }));
                     match b.govern(modes[mode], now) {
                         Ok(_) => {
+                            tally.hit("governance accepted");
+                            tally.hit_if(was_halted_by_trigger, "governance under a halt trigger");
                             if was_halted_by_trigger {
                                 prop_assert_eq!(b.mode(), Mode::Halted);
                             }
                         }
-                        Err(_) => prop_assert_eq!(&b, &before),
+                        Err(_) => {
+                            tally.hit("governance refused");
+                            prop_assert_eq!(&b, &before)
+                        }
                     }
                 }
             }
         }
-    }
+    });
+    tally.check(
+        "breaker_never_leaves_halted_while_its_trigger_persists",
+        &[
+            ("halt demanded by the inputs", 500),
+            ("steps in recovering", 50),
+            ("governance accepted", 100),
+            ("governance under a halt trigger", 10),
+            ("governance refused", 100),
+        ],
+    );
 }

@@ -58,6 +58,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/v1/breakers", get(crate::queries::breakers))
         .route("/v1/governance", get(crate::governance::governance))
         .route("/v1/risk", get(crate::risk::risk))
+        .route("/v1/contagion", get(crate::contagion::contagion))
         .route("/v1/summary", get(crate::queries::summary))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(crate::openapi::document))

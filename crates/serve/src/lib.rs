@@ -17,6 +17,7 @@ pub mod auth;
 pub mod batch;
 pub mod checkpoint;
 pub mod commit;
+pub mod contagion;
 pub mod dashboard;
 pub mod error;
 pub mod export;
@@ -53,6 +54,10 @@ pub struct ServeConfig {
     pub listen: String,
     /// Journal (JSON lines) applied when the database is empty.
     pub genesis: Option<PathBuf>,
+    /// Genesis commands already built by the caller (e.g. `ballast serve --genesis BOOK`, whose
+    /// book the lab turns into commands); applied instead of reading `genesis`, which then only
+    /// names them in messages.
+    pub genesis_commands: Option<Vec<ballast_engine::command::Envelope>>,
     /// Token file; `None`: every caller is an operator.
     pub tokens: Option<PathBuf>,
     /// Snapshot after this many accepted commands (0: never).
@@ -75,6 +80,7 @@ impl ServeConfig {
             data: data.into(),
             listen: "127.0.0.1:8080".into(),
             genesis: None,
+            genesis_commands: None,
             tokens: None,
             snapshot_every: 10_000,
             max_batch: 8192,
@@ -95,8 +101,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// Journal (JSON lines) applied as the first commands when the database is empty
-    /// (`ballast demo --write FILE` makes one).
-    #[arg(long, value_name = "JOURNAL")]
+    /// (`ballast demo --write FILE` makes one). The `ballast` CLI also takes a book (a lab
+    /// position snapshot, JSON or CSV): see `--book-scenario`.
+    #[arg(long, value_name = "JOURNAL|BOOK")]
     pub genesis: Option<PathBuf>,
     /// Token file (format: crates/serve/README.md); without it every caller is an operator.
     #[arg(long, value_name = "FILE")]
@@ -141,11 +148,19 @@ pub async fn serve_cli(args: ServeArgs) -> Result<(), ServeError> {
 
 /// `ballast serve` from synchronous code: builds a tokio runtime and serves until stopped.
 pub fn serve_blocking(args: ServeArgs) -> Result<(), ServeError> {
+    runtime()?.block_on(serve_cli(args))
+}
+
+/// As [`serve_blocking`], from a built configuration (a caller-made genesis).
+pub fn serve_config_blocking(config: ServeConfig) -> Result<(), ServeError> {
+    runtime()?.block_on(run(config))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(error::io("starting the runtime", std::path::Path::new("-")))?
-        .block_on(serve_cli(args))
+        .map_err(error::io("starting the runtime", std::path::Path::new("-")))
 }
 
 /// A started server.
@@ -316,12 +331,17 @@ fn prepare(config: &ServeConfig) -> Result<(Writer, Arc<writer::Shared>), ServeE
             path: path.clone(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let envs: Vec<_> = ballast_engine::journal::parse(&text)
-            .map_err(|e| err(e.to_string()))?
-            .into_iter()
-            .map(|(_, e)| e)
-            .collect();
+        let envs: Vec<_> = match &config.genesis_commands {
+            Some(envs) => envs.clone(),
+            None => {
+                let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+                ballast_engine::journal::parse(&text)
+                    .map_err(|e| err(e.to_string()))?
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .collect()
+            }
+        };
         let outs = writer.submit_now(Principal::Operator, envs)?;
         let refused = outs
             .iter()

@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         crate::queries::breakers,
         crate::governance::governance,
         crate::risk::risk,
+        crate::contagion::contagion,
         crate::queries::summary,
         crate::http::metrics,
     ),

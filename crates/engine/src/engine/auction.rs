@@ -152,13 +152,7 @@ impl Engine {
                 mechanism: "keeper takeover",
             });
         }
-        if pl.breaker >= 1 {
-            return Err(Reject::AuctionStopped {
-                pool,
-                level: pl.breaker,
-                action: "start auctions",
-            });
-        }
+        auction_breaker_allows(pool, pl.breaker, 1, "start auctions")?;
         Ok(pl.params)
     }
 
@@ -310,13 +304,7 @@ impl Engine {
         let pool = self.liq_pair(auc.account, bidder, None)?;
         let pl = &self.state.pools[pool.idx()].liquidation;
         let lp = pl.params;
-        if pl.breaker >= 3 {
-            return Err(Reject::AuctionStopped {
-                pool,
-                level: pl.breaker,
-                action: "take",
-            });
-        }
+        auction_breaker_allows(pool, pl.breaker, 3, "take")?;
         positive(max_amount)?;
         let unit = self.take_price(now, (id, &auc), &lp, price_limit)?;
         let mut tx = Tx::new(self, pool, now)?;
@@ -390,13 +378,7 @@ impl Engine {
         let pool = self.liq_pair(auc.account, keeper, None)?;
         let pl = &self.state.pools[pool.idx()].liquidation;
         let lp = pl.params;
-        if pl.breaker >= 2 {
-            return Err(Reject::AuctionStopped {
-                pool,
-                level: pl.breaker,
-                action: "reset auctions",
-            });
-        }
+        auction_breaker_allows(pool, pl.breaker, 2, "reset auctions")?;
         let elapsed = now.0 - auc.start.0;
         let price = auction_price(&lp, auc.top, auc.oracle, elapsed);
         let mut tx = Tx::new(self, pool, now)?;
@@ -453,4 +435,22 @@ impl Engine {
         out.push(Event::AuctionBreakerSet { pool, level });
         Ok(())
     }
+}
+
+/// The pool's auction breaker (Maker Clipper `stopped`) stops `action` from level `stops_at` up:
+/// 1 new auctions, 2 resets, 3 takes.
+fn auction_breaker_allows(
+    pool: PoolId,
+    level: u8,
+    stops_at: u8,
+    action: &'static str,
+) -> Result<(), Reject> {
+    if level >= stops_at {
+        return Err(Reject::AuctionStopped {
+            pool,
+            level,
+            action,
+        });
+    }
+    Ok(())
 }

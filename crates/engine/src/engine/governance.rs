@@ -36,6 +36,8 @@ impl Engine {
             ParamKey::VolMargin { market, field } => field.get(&self.vol_margin_of(market)?.config),
             ParamKey::AuctionBreaker { pool } => self.pool(pool)?.liquidation.breaker as i64,
             ParamKey::Portfolio { pool, field } => self.pool(pool)?.portfolio.get(field),
+            ParamKey::OptionMargin { pool, field } => self.pool(pool)?.option_margin.get(field),
+            ParamKey::Validity { action, status } => self.state.validity.rule(action, status).raw(),
         })
     }
 
@@ -163,6 +165,19 @@ impl Engine {
                 p.set(field, value);
                 p.validate().map_err(Reject::InvalidPortfolio)?;
                 Changed::Portfolio(pool, Box::new(p))
+            }
+            ParamKey::OptionMargin { pool, field } => {
+                let mut p = self.pool(pool)?.option_margin;
+                p.set(field, value);
+                p.validate()
+                    .map_err(|rule| Reject::OptionMarginInverted { key: *key, rule })?;
+                Changed::OptionMargin(pool, p)
+            }
+            ParamKey::Validity { action, status } => {
+                let mut m = self.state.validity.clone();
+                let rule = ballast_oracle::validity::Rule::from_raw(value);
+                m.set(action, status, rule).map_err(Reject::Oracle)?;
+                Changed::Validity(Box::new(m))
             }
         })
     }
@@ -356,6 +371,11 @@ impl Engine {
                 self.state.pools[pool.idx()].portfolio = *p;
                 self.risk.invalidate_all();
             }
+            Changed::OptionMargin(pool, p) => {
+                self.state.pools[pool.idx()].option_margin = p;
+                self.risk.invalidate_all();
+            }
+            Changed::Validity(m) => self.state.validity = *m,
         }
         Ok(())
     }
@@ -448,4 +468,6 @@ enum Changed {
     VolMargin(MarketId, Box<crate::volmargin::VolMargin>),
     AuctionBreaker(PoolId, u8),
     Portfolio(PoolId, Box<crate::portfolio::PortfolioParams>),
+    OptionMargin(PoolId, crate::option_margin::OptionMarginParams),
+    Validity(Box<ballast_oracle::validity::ValidityMatrix>),
 }

@@ -86,6 +86,7 @@ impl Engine {
             fee_account: Amount::ZERO,
             maint_ramps: Vec::new(),
             portfolio: Default::default(),
+            option_margin: Default::default(),
             bad_debt: Amount::ZERO,
             paused: false,
             breaker: None,

@@ -72,6 +72,9 @@ pub struct Engine {
     risk: RiskIndex,
     /// Time at which risk is evaluated: the command being applied, else the last accepted one.
     clock: Timestamp,
+    /// When recording: every accepted envelope, in order (the journal that rebuilds this state
+    /// from an empty engine). Not part of the state or its hash.
+    tape: Option<Vec<Envelope>>,
 }
 
 /// Longest asset symbol, market symbol or pool name, in bytes.
@@ -137,11 +140,25 @@ impl Engine {
             clock: state.time,
             state,
             risk: RiskIndex::default(),
+            tape: None,
         };
         e.risk.resize_assets(e.state.assets.len());
         e.risk.resize_accounts(e.state.accounts.len());
         e.risk.invalidate_all();
         e
+    }
+
+    /// Starts recording every accepted envelope from now on (see [`Engine::take_tape`]): a
+    /// driver that builds a state by commands (the lab's book genesis) can hand it over as a
+    /// journal. Started on an empty engine, the tape replays to this engine's state hash.
+    pub fn start_tape(&mut self) {
+        self.tape.get_or_insert_with(Vec::new);
+    }
+
+    /// The envelopes accepted since [`Engine::start_tape`] (empty if it was never called);
+    /// recording stops.
+    pub fn take_tape(&mut self) -> Vec<Envelope> {
+        self.tape.take().unwrap_or_default()
     }
 
     /// Canonical hash of the ledger state.
@@ -175,6 +192,9 @@ impl Engine {
             Ok(()) => {
                 self.state.time = now;
                 self.state.seq += 1;
+                if let Some(t) = &mut self.tape {
+                    t.push(env.clone());
+                }
                 Ok(())
             }
             Err(e) => {

@@ -5,8 +5,9 @@
 //! Valuation is f64 (Black-Scholes-Merton on spot with r = q = 0, vol read from the asset's
 //! surface at `k = ln(K/S)`), converted to the ledger's fixed point rounding against the
 //! account. Standard option margin follows Deribit's rule: a short needs its mark plus
-//! `max(α − OTM/S, β)·S` per unit (initial α = 0.15, β = 0.10; maintenance α = β = 0.075 —
-//! Deribit "Margin for options" documentation); a long counts at mark for maintenance and at
+//! `max(α − OTM/S, β)·S` per unit (Deribit "Margin for options" documentation; default
+//! initial α = 0.15, β = 0.10, maintenance α = β = 0.075, governed per pool in
+//! [`crate::option_margin`]); a long counts at mark for maintenance and at
 //! zero for initial margin (premium is paid in full). Portfolio margin revalues the whole
 //! account with [`ballast_options::portfolio::compute_margin`] (Derive v2 PMRM-style correlated
 //! spot × vol shocks).
@@ -352,9 +353,10 @@ impl Engine {
                     OptionKind::Call => (strike - spot).max(0.0),
                     OptionKind::Put => (spot - strike).max(0.0),
                 };
+                let c = &self.state.pools[s.pool.idx()].option_margin;
                 let (alpha, beta) = match kind {
-                    HealthKind::Initial => (0.15, 0.10),
-                    HealthKind::Maintenance => (0.075, 0.075),
+                    HealthKind::Initial => (real(c.init_alpha), real(c.init_beta)),
+                    HealthKind::Maintenance => (real(c.maint_alpha), real(c.maint_beta)),
                 };
                 add_on = (alpha - otm / spot).max(beta) * spot;
             }

@@ -117,9 +117,10 @@ impl Engine {
             | ParamKey::Liquidation { pool, .. }
             | ParamKey::PoolBreaker { pool, .. }
             | ParamKey::AuctionBreaker { pool }
-            | ParamKey::Portfolio { pool, .. } => Some(*pool),
-            // An asset's oracle serves every pool.
-            ParamKey::Oracle { .. } => None,
+            | ParamKey::Portfolio { pool, .. }
+            | ParamKey::OptionMargin { pool, .. } => Some(*pool),
+            // An asset's oracle and the validity matrix serve every pool.
+            ParamKey::Oracle { .. } | ParamKey::Validity { .. } => None,
         };
         let pools: [Option<PoolId>; 2] = match cmd {
             Command::AddCollateral { pool, .. }

@@ -55,6 +55,10 @@ pub struct AttackTally {
     /// Its engine accounts (from `AccountOpened` answers to its own commands).
     #[serde(skip)]
     pub accounts: Vec<AccountId>,
+    /// Steps of its first and last borrow or withdrawal (taken or refused): where the attack
+    /// cashes out, the step a flag must come before (`ControllerTally::flagged_before_exit`).
+    #[serde(skip)]
+    pub exits: Option<(u32, u32)>,
 }
 
 /// What [`AttackTally::close`] reads at the horizon.
@@ -79,6 +83,14 @@ impl AttackTally {
             (F::Out(x), true) => self.taken += x,
             (F::Out(_), false) => self.refused += 1,
             _ => {}
+        }
+    }
+
+    /// Remembers the step of a borrow or withdrawal it sent (taken or refused).
+    pub fn exit_at(&mut self, flow: crate::agent::AttackFlow, step: u32) {
+        if matches!(flow, crate::agent::AttackFlow::Out(_)) {
+            let (first, _) = self.exits.unwrap_or((step, step));
+            self.exits = Some((first, step));
         }
     }
 
@@ -120,27 +132,30 @@ impl AttackTally {
         self.spot_spent += spent;
     }
 
-    /// Marks what is left at the horizon and sets `pnl` and `protocol_loss`.
-    pub fn close(&mut self, h: &Horizon<'_>) {
-        self.spot_value = self
-            .spot_base
+    /// Its spot holdings at the fair prices `prices`, marked down (against the attacker).
+    fn spot_mark(&self, prices: &[f64], decimals: &[u8]) -> i64 {
+        self.spot_base
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let px = h.prices.get(i).copied().unwrap_or(0.0);
-                let dec = h.decimals.get(i).copied().unwrap_or(0);
+                let px = prices.get(i).copied().unwrap_or(0.0);
+                let dec = decimals.get(i).copied().unwrap_or(0);
                 let usd = *b as f64 / crate::units::pow10(i32::from(dec)) * px;
-                // Marked down (against the attacker), like every valuation of its holdings.
                 (usd * crate::units::QUOTE_SCALE).floor() as i64
             })
-            .sum();
+            .sum()
+    }
+
+    /// Positive equity left in its accounts, and the negative equity of those holding no
+    /// position (a debt nobody will repay), quote-native.
+    fn account_marks(&self, engine: &Engine) -> (i64, i64) {
         let (mut left, mut owed) = (0i64, 0i64);
         for id in &self.accounts {
-            let Ok(b) = h.engine.breakdown(*id, HealthKind::Maintenance) else {
+            let Ok(b) = engine.breakdown(*id, HealthKind::Maintenance) else {
                 continue;
             };
             let eq = b.health.0 + b.requirement.0;
-            let held = h.engine.state().accounts[id.idx()]
+            let held = engine.state().accounts[id.idx()]
                 .positions
                 .iter()
                 .any(|p| p.size.0 != 0);
@@ -151,12 +166,48 @@ impl AttackTally {
                 owed += Value(-eq).to_quote(Round::Up).map_or(0, |a| a.0);
             }
         }
+        (left, owed)
+    }
+
+    /// The net profit formula of the module doc, for given marks.
+    fn pnl_with(&self, equity_left: i64, spot_value: i64) -> i64 {
+        self.taken + equity_left + spot_value - self.deposited - self.spot_spent - self.gas
+    }
+
+    /// What it would take home if it walked away now: the module doc's `pnl` with its spot at
+    /// the fair prices `prices` and its accounts' positive equity now.
+    pub fn marked_pnl(&self, engine: &Engine, prices: &[f64], decimals: &[u8]) -> i64 {
+        let (left, _) = self.account_marks(engine);
+        self.pnl_with(left, self.spot_mark(prices, decimals))
+    }
+
+    /// Gross notional of its perps plus the value of its non-quote collateral, at the engine's
+    /// prices (quote-native, rounded down).
+    pub fn notional(&self, engine: &Engine) -> i64 {
+        use ballast_engine::margin::Contribution as C;
+        let mut v = 0i128;
+        for id in &self.accounts {
+            let Ok(b) = engine.breakdown(*id, HealthKind::Maintenance) else {
+                continue;
+            };
+            for line in &b.lines {
+                v += match line {
+                    C::Perp { notional, .. } => notional.0.abs(),
+                    C::Collateral { value, .. } => value.0.max(0),
+                    _ => 0,
+                };
+            }
+        }
+        Value(v).to_quote(Round::Down).map_or(i64::MAX, |a| a.0)
+    }
+
+    /// Marks what is left at the horizon and sets `pnl` and `protocol_loss`.
+    pub fn close(&mut self, h: &Horizon<'_>) {
+        self.spot_value = self.spot_mark(h.prices, h.decimals);
+        let (left, owed) = self.account_marks(h.engine);
         self.equity_left = left;
         self.protocol_loss = h.booked_loss.saturating_add(owed) - self.self_adl;
         self.own_loss = h.booked_own.saturating_add(owed) - self.self_adl;
-        self.pnl = self.taken + self.equity_left + self.spot_value
-            - self.deposited
-            - self.spot_spent
-            - self.gas;
+        self.pnl = self.pnl_with(self.equity_left, self.spot_value);
     }
 }

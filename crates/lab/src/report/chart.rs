@@ -98,12 +98,35 @@ impl Series {
     }
 }
 
-/// A vertical marker: an event on the time axis (first halt, first bad debt, a fault window).
+/// A vertical marker: an event on the time axis (first halt, first bad debt), or with `to_x` a
+/// shaded span (a fault window).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Marker {
     pub x: f64,
+    /// End of the span, when the marker is a window.
+    pub to_x: Option<f64>,
     pub label: String,
     pub color: String,
+}
+
+impl Marker {
+    /// A line at `x`.
+    pub fn at(x: f64, label: impl Into<String>, color: &str) -> Self {
+        Self {
+            x,
+            to_x: None,
+            label: label.into(),
+            color: color.into(),
+        }
+    }
+
+    /// A shaded span over `[x, to_x]`.
+    pub fn span(x: f64, to_x: f64, label: impl Into<String>, color: &str) -> Self {
+        Self {
+            to_x: Some(to_x),
+            ..Self::at(x, label, color)
+        }
+    }
 }
 
 /// One chart of a report page.

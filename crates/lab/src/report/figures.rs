@@ -8,7 +8,7 @@ use super::chart::{Chart, Kind, Marker, Series, Unit, XAxis, PALETTE};
 use crate::stats::{Aggregate, BandHist, LogHistogram, Summary};
 
 /// Native quote units per USD (the lab's quote asset has 6 decimals).
-const NATIVE_PER_USD: f64 = 1e6;
+pub(super) const NATIVE_PER_USD: f64 = 1e6;
 /// Log bins per decade in the distribution charts.
 const BINS_PER_DECADE: f64 = 4.0;
 
@@ -50,7 +50,7 @@ impl Timeline {
         s as f64 * self.step_hours / self.unit_h
     }
 
-    fn xs(&self, steps: impl Iterator<Item = usize>) -> Vec<f64> {
+    pub(super) fn xs(&self, steps: impl Iterator<Item = usize>) -> Vec<f64> {
         steps.map(|s| self.x(s)).collect()
     }
 }
@@ -91,38 +91,27 @@ pub fn insolvency_so_far(a: &Aggregate, steps: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Event markers on the time axis: the first step any path had bad debt, and the first and
-/// last steps any path had a halted breaker.
+/// Event markers on the time axis: the first step any path had bad debt, the first and last
+/// steps any path had a halted breaker, and the scenario's fault windows (shaded).
 pub fn markers(a: &Aggregate, t: &Timeline) -> Vec<Marker> {
     let mut out = Vec::new();
     if let Some(i) = a.first_bad_by_step.iter().position(|c| *c > 0) {
-        out.push(Marker {
-            x: t.x(i + 1),
-            label: "first bad debt".into(),
-            color: "#d62728".into(),
-        });
+        out.push(Marker::at(t.x(i + 1), "first bad debt", "#d62728"));
     }
     let halted = |c: &[u64; 4]| c[2] > 0;
     if let Some(i) = a.breaker_by_step.iter().position(halted) {
-        out.push(Marker {
-            x: t.x(i + 1),
-            label: "first halt".into(),
-            color: "#9467bd".into(),
-        });
+        out.push(Marker::at(t.x(i + 1), "first halt", "#9467bd"));
         if let Some(j) = a.breaker_by_step.iter().rposition(halted) {
             if j > i {
-                out.push(Marker {
-                    x: t.x(j + 1),
-                    label: "last halt".into(),
-                    color: "#9467bd".into(),
-                });
+                out.push(Marker::at(t.x(j + 1), "last halt", "#9467bd"));
             }
         }
     }
+    out.extend(super::steps::fault_spans(a, t));
     out
 }
 
-fn band_values(v: &[BandHist], q: f64) -> Vec<f64> {
+pub(super) fn band_values(v: &[BandHist], q: f64) -> Vec<f64> {
     v.iter().map(|h| h.quantile(q) / NATIVE_PER_USD).collect()
 }
 
@@ -498,6 +487,7 @@ pub fn all(s: &Summary, a: &Aggregate) -> Vec<Chart> {
         "fund minimum",
         &a.fund_min,
     ));
+    out.extend(super::steps::charts(a, &t, &marks));
     out.extend(super::auctions::charts(a, &t));
     out
 }

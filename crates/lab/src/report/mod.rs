@@ -9,7 +9,9 @@
 
 pub mod auctions;
 pub mod chart;
+pub mod contagion;
 pub mod figures;
+pub mod steps;
 
 use crate::stats::{Aggregate, Summary};
 pub use crate::units::step_length;
@@ -73,7 +75,11 @@ Drag across a chart to zoom into a window; double-click to zoom out.</p><pre>{ta
         fp = esc(&s.fingerprint),
         table = esc(&s.table()),
     );
-    let after = format!("<h2>summary.json</h2><pre>{}</pre>", esc(&json));
+    let after = format!(
+        "{}<h2>summary.json</h2><pre>{}</pre>",
+        contagion::section(s.contagion.as_ref()),
+        esc(&json)
+    );
     let charts = figures::all(s, a);
     page(
         &format!("Ballast stress: {}", s.scenario),

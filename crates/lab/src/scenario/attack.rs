@@ -274,12 +274,16 @@ pub fn listing_commands(sc: &Scenario) -> Vec<ballast_engine::command::Command> 
         .attackers
         .iter()
         .filter_map(|a| a.listing.map(|l| (a.asset_index(sc), l)))
-        .map(|(i, l)| ballast_engine::command::Command::AddCollateral {
-            role: ballast_engine::Role::Governor,
-            pool: crate::units::POOL,
-            asset: ballast_engine::ids::AssetId(i as u16 + 1),
-            init_weight: w(l.init_weight),
-            maint_weight: w(l.maint_weight),
+        .map(|(i, l)| {
+            // A remote asset's weights carry the bridge haircut (`scenario::bridge`).
+            let k = super::bridge::remote(sc, &sc.assets[i].symbol).map_or(1.0, |b| b.factor());
+            ballast_engine::command::Command::AddCollateral {
+                role: ballast_engine::Role::Governor,
+                pool: crate::units::POOL,
+                asset: ballast_engine::ids::AssetId(i as u16 + 1),
+                init_weight: w(l.init_weight * k),
+                maint_weight: w(l.maint_weight * k),
+            }
         })
         .collect()
 }

@@ -110,7 +110,7 @@ impl ControllerSpec {
 
 /// The embedded `<base>-controlled` variants: the base scenario plus this `[controller]`
 /// table (a `--set` inline table, so the base file is not copied). Hourly replays keep the
-/// one-day timelock and delay; the one-hour and four-hour attacks get a fast lane (5-minute
+/// one-day timelock and delay; the one-hour attack and the twelve-hour squeezes (15-minute steps) get a fast lane (5-minute
 /// timelock, 10-minute delay), without which no move could execute inside the attack.
 pub const CONTROLLED: &[(&str, &str)] = &[
     ("march-2020", "controller={every_steps=1}"),
@@ -121,6 +121,18 @@ pub const CONTROLLED: &[(&str, &str)] = &[
     ),
     (
         "mango-2022-attack-defended",
+        "controller={every_steps=1,timelock_hours=0.0833333333333333,min_delay_hours=0.1666666666666667}",
+    ),
+    (
+        "venus-luna-2022-frozen-feed-attack-defended",
+        "controller={every_steps=1}",
+    ),
+    (
+        "crv-2022-squeeze-defended",
+        "controller={every_steps=1,timelock_hours=0.0833333333333333,min_delay_hours=0.1666666666666667}",
+    ),
+    (
+        "liquidation-hunt-defended",
         "controller={every_steps=1,timelock_hours=0.0833333333333333,min_delay_hours=0.1666666666666667}",
     ),
 ];

@@ -95,6 +95,25 @@ pub struct OracleSpec {
     pub max_spread: f64,
     pub max_confidence: f64,
     pub max_hold_s: f64,
+    /// Whether the engine's stable price (Mango v4 defaults) is in force; `false` installs
+    /// the loosest stable price the oracle accepts (99 % growth per interval and per second),
+    /// a knock-out for ablations.
+    pub stable_price: bool,
+}
+
+impl OracleSpec {
+    /// The stable-price settings installed with each asset's oracle.
+    pub fn stable(&self) -> ballast_oracle::smooth::StablePriceConfig {
+        let mango = ballast_oracle::smooth::StablePriceConfig::default();
+        if self.stable_price {
+            return mango;
+        }
+        ballast_oracle::smooth::StablePriceConfig {
+            delay_growth_limit: 0.99,
+            stable_growth_limit_per_s: 0.99,
+            ..mango
+        }
+    }
 }
 
 impl Default for OracleSpec {
@@ -115,6 +134,7 @@ impl Default for OracleSpec {
             max_spread: a.max_spread,
             max_confidence: a.max_confidence,
             max_hold_s: a.max_hold_ms as f64 / 1000.0,
+            stable_price: true,
         }
     }
 }

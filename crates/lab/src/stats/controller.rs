@@ -23,6 +23,11 @@ pub fn merge(t: &mut ControllerTally, o: &ControllerTally) {
         attacker_flag_paths,
         attacker_flag_step_sum,
         out_of_bounds,
+        exit_paths,
+        exit_step_sum,
+        flagged_before_exit,
+        flagged_before_last_exit,
+        ordinary_accounts,
     } = o;
     t.on += on;
     t.decisions += decisions;
@@ -40,6 +45,17 @@ pub fn merge(t: &mut ControllerTally, o: &ControllerTally) {
     t.attacker_flag_paths += attacker_flag_paths;
     t.attacker_flag_step_sum += attacker_flag_step_sum;
     t.out_of_bounds += out_of_bounds;
+    t.exit_paths += exit_paths;
+    t.exit_step_sum += exit_step_sum;
+    t.flagged_before_exit += flagged_before_exit;
+    t.flagged_before_last_exit += flagged_before_last_exit;
+    t.ordinary_accounts += ordinary_accounts;
+}
+
+/// Flagged accounts that are not an attacker's, over all such accounts (0 without any).
+pub fn false_positive_rate(t: &ControllerTally) -> f64 {
+    let ordinary = t.flagged.saturating_sub(t.flagged_attackers);
+    ordinary as f64 / t.ordinary_accounts.max(1) as f64
 }
 
 /// The summary block: the totals (`None` without a controller).
@@ -78,4 +94,18 @@ pub fn rows(t: &ControllerTally, mut row: impl FnMut(&str, String)) {
             first
         ),
     );
+    if t.exit_paths > 0 {
+        row(
+            "controller flags before the attack's exit",
+            format!(
+                "{} of {} paths before the first borrow/withdrawal (mean step {:.1}), {} before the last; false positives {:.4} of {} ordinary accounts",
+                t.flagged_before_exit,
+                t.exit_paths,
+                t.exit_step_sum as f64 / t.exit_paths as f64,
+                t.flagged_before_last_exit,
+                false_positive_rate(t),
+                t.ordinary_accounts
+            ),
+        );
+    }
 }

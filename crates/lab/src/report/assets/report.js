@@ -63,9 +63,23 @@
   function markerHook(spec) {
     return function (u) {
       var ctx = u.ctx;
-      spec.markers.forEach(function (m) {
+      var left = u.bbox.left, right = u.bbox.left + u.bbox.width;
+      spec.markers.forEach(function (m, k) {
         var x = u.valToPos(m.x, "x", true);
-        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+        if (m.to_x != null) {
+          // A window: shaded from x to to_x (clipped to the plot), its label at the top.
+          var x1 = Math.max(left, x), x2 = Math.min(right, u.valToPos(m.to_x, "x", true));
+          if (x2 < x1) return;
+          ctx.save();
+          ctx.fillStyle = m.color + "26";
+          ctx.fillRect(x1, u.bbox.top, Math.max(x2 - x1, devicePixelRatio), u.bbox.height);
+          ctx.fillStyle = m.color;
+          ctx.font = 10 * devicePixelRatio + "px system-ui, sans-serif";
+          ctx.fillText(m.label, x1 + 2, u.bbox.top + u.bbox.height - (4 + 12 * (k % 3)) * devicePixelRatio);
+          ctx.restore();
+          return;
+        }
+        if (x < left || x > right) return;
         ctx.save();
         ctx.strokeStyle = m.color;
         ctx.fillStyle = m.color;
@@ -75,7 +89,7 @@
         ctx.lineTo(x, u.bbox.top + u.bbox.height);
         ctx.stroke();
         ctx.font = 11 * devicePixelRatio + "px system-ui, sans-serif";
-        ctx.fillText(m.label, x + 4, u.bbox.top + 12 * devicePixelRatio);
+        ctx.fillText(m.label, x + 4, u.bbox.top + (12 + 12 * (k % 4)) * devicePixelRatio);
         ctx.restore();
       });
     };

@@ -1,0 +1,77 @@
+//! What one path records step by step for the report's time charts (liquidations, liquidated
+//! volume, sampled health counts, the attacker's books). The recorder fills it; the mergeable
+//! sums over paths live in `stats::steps`. It sits below both, so neither imports the other.
+
+/// The attacker's books at the end of one step (quote-native, cumulative).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttackMark {
+    /// Capital paid into its engine accounts.
+    pub deposited: i64,
+    /// Quote paid for spot on the venues it moved.
+    pub spot_spent: i64,
+    /// Gas of every transaction so far.
+    pub gas: i64,
+    /// Quote borrowed or withdrawn so far.
+    pub taken: i64,
+    /// Gross notional of its perps plus the value of its non-quote collateral, now.
+    pub notional: i64,
+    /// Profit if it walked away now (`AttackTally::marked_pnl`).
+    pub pnl: i64,
+}
+
+impl AttackMark {
+    /// Everything it has paid out so far: deposits, spot bought, gas.
+    pub fn spent(&self) -> i64 {
+        self.deposited
+            .saturating_add(self.spot_spent)
+            .saturating_add(self.gas)
+    }
+}
+
+/// Accounts at one sampled step: with something at risk, below initial, below maintenance.
+pub type HealthCount = [u32; 3];
+
+/// What one path records step by step (not serialized: the aggregate keeps the sums).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepRecord {
+    /// Liquidations in each step.
+    pub liquidations: Vec<u32>,
+    /// Liquidated notional in each step (quote-native).
+    pub liq_volume: Vec<i64>,
+    /// Health counts at steps `stride, 2·stride, …` ([`health_stride`]).
+    pub health: Vec<HealthCount>,
+    /// The attacker's books at the end of each step (empty without attackers).
+    pub attack: Vec<AttackMark>,
+}
+
+/// At most this many steps of a path sample the accounts' health (each sample values every
+/// account twice).
+pub const HEALTH_POINTS: u32 = 100;
+
+/// Steps between health samples for a horizon of `horizon` steps.
+pub fn health_stride(horizon: u32) -> u32 {
+    horizon.div_ceil(HEALTH_POINTS).max(1)
+}
+
+/// The phases of an attack the timeline marks.
+pub const PHASES: [&str; 4] = ["capital in", "pump start", "first borrow", "last take"];
+
+impl StepRecord {
+    /// Steps (1-based) at which each of [`PHASES`] happened on this path, if it did: the first
+    /// deposit, the first spot purchase, the first quote taken, the last step quote was taken.
+    pub fn phases(&self) -> [Option<u32>; 4] {
+        let first =
+            |f: &dyn Fn(&AttackMark) -> bool| self.attack.iter().position(f).map(|i| i as u32 + 1);
+        let last_take = (1..self.attack.len())
+            .rev()
+            .find(|&i| self.attack[i].taken > self.attack[i - 1].taken)
+            .map(|i| i as u32 + 1)
+            .or_else(|| first(&|m| m.taken > 0));
+        [
+            first(&|m| m.deposited > 0),
+            first(&|m| m.spot_spent > 0),
+            first(&|m| m.taken > 0),
+            last_take,
+        ]
+    }
+}
