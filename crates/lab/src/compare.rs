@@ -70,7 +70,7 @@ type Metric = (&'static str, Fmt, fn(&Summary) -> f64);
 
 /// The numeric rows, in order; chain faults and the sell cap are appended when either side
 /// has them.
-const METRICS: [Metric; 18] = [
+const METRICS: [Metric; 21] = [
     ("paths", Fmt::Int, |s| s.paths as f64),
     ("P(insolvency)", Fmt::Pct, |s| s.p_insolvency),
     ("bad debt mean (USD)", Fmt::Usd, |s| s.bad_debt.mean),
@@ -105,6 +105,15 @@ const METRICS: [Metric; 18] = [
         s.breaker.blocked_mean
     }),
     ("capital efficiency", Fmt::Ratio, |s| s.capital_efficiency),
+    ("IM / OI over the path", Fmt::Ratio, |s| {
+        s.im_per_oi_over_path
+    }),
+    ("IM / equity over the path", Fmt::Ratio, |s| {
+        s.im_per_equity_over_path
+    }),
+    ("trader penalties / path (USD)", Fmt::Usd, |s| {
+        s.liquidations.penalties_mean
+    }),
 ];
 
 const OPTIONAL: [Metric; 3] = [

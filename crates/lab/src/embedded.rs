@@ -80,6 +80,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "liquidation-hunt-defended",
         include_str!("../scenarios/liquidation-hunt-defended.toml"),
     ),
+    (
+        "usdc-depeg-2023",
+        include_str!("../scenarios/usdc-depeg-2023.toml"),
+    ),
     ("bridge-halt", include_str!("../scenarios/bridge-halt.toml")),
 ];
 

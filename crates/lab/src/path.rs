@@ -147,23 +147,8 @@ pub fn unsettled_loss(eng: &Engine, house: &House) -> i64 {
 
 /// Initial margin and open interest of the trader accounts (quote-native).
 pub fn book_capital(eng: &Engine, house: &House) -> (i64, i64) {
-    let (mut im, mut oi) = (0i128, 0i128);
-    for i in house.first_trader..eng.state().accounts.len() as u32 {
-        if let Ok(b) = eng.breakdown(AccountId(i), HealthKind::Initial) {
-            im += b.requirement.0;
-            for l in &b.lines {
-                if let ballast_engine::margin::Contribution::Perp { notional, .. } = l {
-                    oi += notional.0.abs();
-                }
-            }
-        }
-    }
-    let q = |v: i128| {
-        ballast_engine::num::Value(v)
-            .to_quote(Round::Up)
-            .map_or(i64::MAX, |a| a.0)
-    };
-    (q(im), q(oi))
+    let c = crate::efficiency::book_capital(eng, house);
+    (c.im, c.oi)
 }
 
 /// Everything a path needs that is the same for all paths.
@@ -572,6 +557,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let mut agents = Agents::new(s, &eng, path);
     let mut steward = crate::controller::Steward::new(sc);
     let mut rec = Recorder::new(path, &eng, fund_source(sc, s.house), capital);
+    let mut numeraire =
+        crate::numeraire::Numeraire::start(sc, &eng, s.house, rec.fund(&eng)).map(|(n, t)| {
+            rec.m.depeg = t;
+            n
+        });
     let mut feed = sc
         .oracle
         .as_ref()
@@ -603,6 +593,11 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         let heard = match (&agents.attackers, &feed) {
             (Some(a), None) => a.heard(&model.prices),
             _ => model.prices.clone(),
+        };
+        // A de-pegging numeraire: the USDC-margined engine hears USD prices ÷ USD per USDC.
+        let heard = match &numeraire {
+            Some(n) => n.engine_prices(&heard, step),
+            None => heard,
         };
         let seen = oracle_phase(&mut eng, sc, feed.as_mut(), &heard, (t, path, step))?;
         if sc.protocol.settle_funding {
@@ -645,6 +640,19 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         take_turn(&mut counted, &mut eng, world, now, &mut rec)?;
         flow.move_prices(sc, &mut model.prices, &model.returns);
         rec.end_step(&eng, step);
+        if crate::efficiency::EfficiencyTally::samples_at(step, sc.horizon) {
+            rec.m.efficiency.sample(&eng, s.house);
+        }
+        if let Some(n) = numeraire.as_mut() {
+            let now = crate::numeraire::StepEnd {
+                engine: &eng,
+                house: s.house,
+                step,
+                fund: rec.fund(&eng),
+                bad_debt: rec.m.bad_debt,
+            };
+            n.end_step(now, &mut rec.m.depeg);
+        }
         if step % health_stride == 0 {
             rec.sample_health(&eng);
         }

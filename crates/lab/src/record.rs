@@ -170,6 +170,12 @@ pub struct PathResult {
         skip_serializing_if = "crate::controller::ControllerTally::is_off"
     )]
     pub controller: crate::controller::ControllerTally,
+    /// The book's margin, open interest and equity summed at sampled steps (`efficiency`).
+    #[serde(default)]
+    pub efficiency: crate::efficiency::EfficiencyTally,
+    /// What USDC was worth in USD (`[numeraire]`; not serialized without it).
+    #[serde(default, skip_serializing_if = "crate::numeraire::DepegTally::is_off")]
+    pub depeg: crate::numeraire::DepegTally,
     /// `bad_debt` split over the assets' markets (index = asset; one more slot for losses of
     /// accounts with no t0 position), by each bankrupt account's t0 notional: sums to
     /// `bad_debt` exactly.

@@ -18,6 +18,7 @@ pub mod attack;
 pub mod bridge;
 pub mod controller;
 pub mod keepers;
+pub mod numeraire;
 pub mod oracle;
 pub mod params;
 pub mod rules;
@@ -76,6 +77,10 @@ pub struct Scenario {
     /// the scenario file's folder (`ballast stress --book FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub book: Option<String>,
+    /// The USD price of the quote stablecoin (`[numeraire]`, see `scenario::numeraire`);
+    /// absent: USDC is 1 USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeraire: Option<numeraire::NumeraireSpec>,
 }
 
 /// Agents beyond the trader population.
@@ -1272,6 +1277,9 @@ impl Scenario {
         }
         oracle::validate(self)?;
         attack::validate(self)?;
+        if let Some(n) = &self.numeraire {
+            n.validate()?;
+        }
         if let Some(c) = &self.controller {
             c.validate()?;
         }

@@ -31,6 +31,7 @@ pub mod auctions;
 pub mod contagion;
 pub mod controller;
 pub mod markets;
+pub mod numeraire;
 pub mod steps;
 pub mod tail;
 pub use tail::Interval;
@@ -474,6 +475,12 @@ pub struct Aggregate {
     /// What the controller did (paths with `[controller]`).
     #[serde(default)]
     pub controller: crate::controller::ControllerTally,
+    /// The book's margin, open interest and equity at sampled steps.
+    #[serde(default)]
+    pub efficiency: crate::efficiency::EfficiencyAgg,
+    /// USD values under a de-pegging numeraire (paths with `[numeraire]`).
+    #[serde(default)]
+    pub depeg: numeraire::DepegAgg,
     /// Per-step liquidations, health counts and the attacker's timeline.
     #[serde(default)]
     pub steps: steps::StepAgg,
@@ -490,6 +497,8 @@ impl Aggregate {
         self.auctions.add(&r.keepers);
         self.attack.add(&r.attack);
         controller::merge(&mut self.controller, &r.controller);
+        self.depeg.add(&r.depeg);
+        self.efficiency.add(&r.efficiency);
         self.market_loss
             .add(r.path, r.bad_debt, &r.bad_debt_by_market);
         if r.bad_debt > 0 {
@@ -604,6 +613,8 @@ impl Aggregate {
         self.auctions.merge(&o.auctions);
         self.attack.merge(&o.attack);
         controller::merge(&mut self.controller, &o.controller);
+        self.depeg.merge(&o.depeg);
+        self.efficiency.merge(&o.efficiency);
         self.market_loss.merge(&o.market_loss);
         if self.start_ms.is_none() {
             self.start_ms = o.start_ms;
@@ -967,6 +978,15 @@ pub struct Summary {
     /// What the controller did, totals over paths (absent without `[controller]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<crate::controller::ControllerTally>,
+    /// Capital efficiency over the path: initial margin per unit of open interest and per unit
+    /// of trader equity, pooled over the sampled steps of every path (`efficiency`).
+    #[serde(default)]
+    pub im_per_oi_over_path: f64,
+    #[serde(default)]
+    pub im_per_equity_over_path: f64,
+    /// USD values under a de-pegging numeraire (absent without `[numeraire]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depeg: Option<numeraire::DepegSummary>,
     pub elapsed_s: f64,
     /// The contagion map of the t0 book and a shock's losses (`report::contagion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1107,6 +1127,9 @@ impl Summary {
             auctions: a.auctions.summary(a.paths),
             attack: a.attack.summary(),
             controller: controller::summary(&a.controller),
+            depeg: a.depeg.summary(),
+            im_per_oi_over_path: a.efficiency.ratios().0,
+            im_per_equity_over_path: a.efficiency.ratios().1,
             elapsed_s,
         }
     }
@@ -1222,6 +1245,15 @@ impl Summary {
             format!(
                 "{:.4} initial margin per unit of open interest",
                 self.capital_efficiency
+            ),
+        );
+        row(
+            "cost over the path",
+            format!(
+                "{:.4} initial margin per unit of open interest, {:.4} per unit of equity (time-averaged); penalties {} USD / path",
+                self.im_per_oi_over_path,
+                self.im_per_equity_over_path,
+                money(self.liquidations.penalties_mean)
             ),
         );
         row("keeper offline", pct(self.keeper_outage_fraction));
@@ -1348,6 +1380,9 @@ impl Summary {
         }
         if let Some(a) = &self.attack {
             a.rows(&mut row);
+        }
+        if let Some(d) = &self.depeg {
+            d.rows(&mut row);
         }
         if let Some(c) = &self.controller {
             controller::rows(c, &mut row);
