@@ -1,0 +1,237 @@
+//! Engine-level ablations: small journals built for the failure one defence prevents, run
+//! with that defence on and off (and nothing else changed). Each asserts the loss it saves, by
+//! a stated margin derived from the journal, and that with it on the loss is what the rest of
+//! the design leaves. docs/ablations.md lists which defences are ablated here, in the lab, or
+//! shown to have no effect an engine journal can show.
+//!
+//! "Loss" is what a bankruptcy leaves to others after the account's own equity: the part the
+//! insurance fund does not cover, taken from opposite traders (ADL haircuts), from depositors
+//! (socialized) or recognised as bad debt — the waterfall of Mango v4 / Drift v2.
+
+mod liqkit;
+
+use ballast_engine::command::Command;
+use ballast_engine::demo::{BTC, BTC_PERP, POOL};
+use ballast_engine::event::Event;
+use ballast_engine::ids::{AccountId, ProposalId};
+use ballast_engine::num::{Ratio, RATIO_SCALE};
+use ballast_engine::params::{LiquidationParams, MarketField, Mechanism, ParamKey};
+use ballast_engine::{Engine, Reject, Role};
+use liqkit::*;
+
+/// A bankruptcy's waterfall, quote-native units.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Waterfall {
+    deficit: i128,
+    insurance: i128,
+    /// ADL haircuts + socialized + bad debt.
+    beyond_insurance: i128,
+}
+
+fn waterfall(ev: &[Event]) -> Waterfall {
+    let mut w = Waterfall::default();
+    for x in ev {
+        match x {
+            Event::Bankrupt { deficit, .. } => w.deficit += deficit.0 as i128,
+            Event::InsuranceDrawn { amount, .. } => w.insurance += amount.0 as i128,
+            Event::Deleveraged { haircut, .. } => w.beyond_insurance += haircut.0 as i128,
+            Event::LossSocialized { amount, .. } | Event::BadDebt { amount, .. } => {
+                w.beyond_insurance += amount.0 as i128
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        w.insurance + w.beyond_insurance,
+        w.deficit,
+        "the waterfall covers the deficit: {w:?}"
+    );
+    w
+}
+
+fn insurance(e: &Engine) -> i128 {
+    pool_of(e, POOL).insurance_fund.0 as i128
+}
+
+// ----- insurance fee share -------------------------------------------------------------------
+
+/// Four traders churn 1 BTC round trips against the maker (fees, no risk left), then one more
+/// goes long 1 BTC on 7,000 USDC and BTC falls to 55,000: a deficit of about 3,000 USDC.
+fn churn_then_crash(share: Ratio) -> (Engine, Waterfall) {
+    let p = LiquidationParams {
+        insurance_fee_share: share,
+        ..params(Mechanism::KeeperTakeover)
+    };
+    let mut e = world(p, 5, |_| 7_000);
+    for i in 0..4 {
+        let a = AccountId(T0 + i);
+        fill(&mut e, 0, BTC_PERP, a, MAKER, btc_units(1.0), 65_000.0);
+        fill(&mut e, 0, BTC_PERP, a, MAKER, -btc_units(1.0), 65_000.0);
+    }
+    fill(
+        &mut e,
+        0,
+        BTC_PERP,
+        AccountId(T0 + 4),
+        MAKER,
+        btc_units(1.0),
+        65_000.0,
+    );
+    set_price(&mut e, 1, BTC, 55_000.0);
+    let ev = ok(&mut e, 1, liquidate(KEEPER, AccountId(T0 + 4)));
+    (e.clone(), waterfall(&ev))
+}
+
+#[test]
+fn insurance_fee_share_takes_a_deficit_off_the_other_traders() {
+    let (e_on, on) = churn_then_crash(Ratio(RATIO_SCALE));
+    let (e_off, off) = churn_then_crash(Ratio(0));
+    println!("fee share on: {on:?}; off: {off:?}");
+    assert_eq!(on.deficit, off.deficit, "the same bankruptcy");
+    assert!(on.deficit > 0);
+    assert_eq!(off.insurance, 0, "without the share the fund is empty");
+    // the fund held exactly the fees routed to it, and drew all of it (deficit > fees)
+    let routed = on.insurance + insurance(&e_on);
+    assert!(routed > 0 && insurance(&e_off) == 0);
+    assert!(
+        on.deficit > routed,
+        "deficit {} > fees {routed}",
+        on.deficit
+    );
+    assert_eq!(on.insurance, routed);
+    // 9 fills of 1 BTC at 65,000, each paying the taker and the maker fee, all routed
+    let m = &e_on.state().markets[BTC_PERP.idx()].params;
+    let per_fill =
+        65_000 * 1_000_000 * (m.taker_fee.0 + m.maker_fee.0) as i128 / RATIO_SCALE as i128;
+    assert_eq!(routed, 9 * per_fill, "{routed} vs 9 × {per_fill}");
+    // turning the share off moves exactly those fees' worth of loss onto the others
+    assert_eq!(off.beyond_insurance - on.beyond_insurance, routed);
+}
+
+// ----- open-interest caps --------------------------------------------------------------------
+
+/// Sets BTC-PERP fields through governance (proposed at 0, executed after the timelock);
+/// returns the time they took effect.
+fn govern(e: &mut Engine, fields: &[(MarketField, i64)]) -> i64 {
+    let tl = e.state().governance.timelock_ms;
+    for &(field, value) in fields {
+        let key = ParamKey::Market {
+            market: BTC_PERP,
+            field,
+        };
+        ok(
+            e,
+            0,
+            Command::Propose {
+                role: Role::Governor,
+                key,
+                value,
+            },
+        );
+    }
+    for p in 0..fields.len() as u32 {
+        ok(
+            e,
+            tl,
+            Command::Execute {
+                role: Role::Governor,
+                proposal: ProposalId(p),
+            },
+        );
+    }
+    tl
+}
+
+/// A whale with 40,000 USDC buys BTC-PERP in 0.5 BTC clips at 65,000 until refused, then BTC
+/// falls to 40,000 and a keeper liquidates it (Hyperliquid and GMX cap open interest per
+/// market). `cap`: the market's OI cap in BTC (None: off).
+/// Returns the whale's size, the refusal that stopped it, and the waterfall.
+/// `share`: the largest share of the cap one account may hold (None: the 100 % default).
+fn whale(cap: Option<f64>, share: Option<f64>) -> (i64, Reject, Waterfall) {
+    let mut e = world(params(Mechanism::KeeperTakeover), 1, |_| 40_000);
+    let mut fields = Vec::new();
+    if let Some(c) = cap {
+        fields.push((MarketField::MaxOpenInterest, btc_units(c)));
+    }
+    if let Some(s) = share {
+        fields.push((
+            MarketField::MaxAccountOiShare,
+            (s * RATIO_SCALE as f64) as i64,
+        ));
+    }
+    let t = govern(&mut e, &fields);
+    let w = AccountId(T0);
+    let clip = btc_units(0.5);
+    let refusal = loop {
+        let cmd = Command::Fill {
+            market: BTC_PERP,
+            taker: w,
+            maker: MAKER,
+            size: ballast_engine::num::Amount(clip),
+            price: 65_000.0,
+        };
+        match e.apply(&at(t, cmd)) {
+            Ok(_) => assert_conserved(&e),
+            Err(r) => break r,
+        }
+    };
+    let size = e.state().accounts[w.idx()]
+        .positions
+        .iter()
+        .map(|p| p.size.0)
+        .sum::<i64>();
+    set_price(&mut e, t + 1, BTC, 40_000.0);
+    let ev = ok(&mut e, t + 1, liquidate(KEEPER, w));
+    (size, refusal, waterfall(&ev))
+}
+
+#[test]
+fn open_interest_cap_bounds_a_whales_bad_debt() {
+    let (size_off, why_off, off) = whale(None, None);
+    let (size_on, why_on, on) = whale(Some(2.0), None);
+    println!("OI cap off: {size_off} ({why_off}) {off:?}; on: {size_on} ({why_on}) {on:?}");
+    assert!(
+        matches!(why_off, Reject::InsufficientMargin { .. }),
+        "{why_off:?}"
+    );
+    assert!(
+        matches!(why_on, Reject::OpenInterestCap { .. }),
+        "{why_on:?}"
+    );
+    assert_eq!(size_on, btc_units(2.0), "stopped at the cap");
+    assert!(size_off >= btc_units(4.0), "margin alone allows {size_off}");
+    // each BTC beyond the cap loses 25,000 USDC past the whale's equity: the deficit grows by
+    // at least that (more: the extra clips' fees)
+    let extra_btc = (size_off - size_on) as i128 / 100_000_000;
+    assert!(on.deficit > 0, "{on:?}");
+    assert!(
+        off.deficit - on.deficit >= extra_btc * 25_000 * 1_000_000,
+        "{} vs {extra_btc} × 25,000",
+        off.deficit - on.deficit
+    );
+}
+
+#[test]
+fn account_share_of_the_cap_bounds_one_account() {
+    // a 5 BTC market cap; one account may hold 90 % of it (one governed step below the
+    // default), or (off) all of it
+    let (size_off, why_off, off) = whale(Some(5.0), None);
+    let (size_on, why_on, on) = whale(Some(5.0), Some(0.9));
+    println!("account share off: {size_off} {off:?}; on: {size_on} {on:?}");
+    assert!(
+        matches!(why_off, Reject::OpenInterestCap { .. }),
+        "{why_off:?}"
+    );
+    assert!(
+        matches!(why_on, Reject::AccountOpenInterestCap { .. }),
+        "{why_on:?}"
+    );
+    // 0.5 BTC clips: 5 BTC at the market cap, 4.5 BTC within 90 % of it
+    assert_eq!((size_off, size_on), (btc_units(5.0), btc_units(4.5)));
+    assert!(on.deficit > 0, "{on:?}");
+    assert!(
+        off.deficit - on.deficit >= 25_000 * 1_000_000 / 2,
+        "{} for 0.5 BTC more",
+        off.deficit - on.deficit
+    );
+}
