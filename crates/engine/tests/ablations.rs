@@ -235,3 +235,60 @@ fn account_share_of_the_cap_bounds_one_account() {
         off.deficit - on.deficit
     );
 }
+
+// ----- close factor --------------------------------------------------------------------------
+
+/// A trader long 1 BTC on 7,000 USDC just below maintenance at 60,900; a keeper liquidates
+/// until refused. A target buffer of 50 % asks for more than a 25 % close factor allows. The
+/// loss here is the trader's: the penalty paid and the position taken from it (Aave's close
+/// factor limits what one liquidation may take from a borrower).
+fn keeper_until_refused(close_factor: Ratio) -> (i128, i64) {
+    let p = LiquidationParams {
+        close_factor,
+        target_buffer: Ratio(500_000_000),
+        ..params(Mechanism::KeeperTakeover)
+    };
+    let mut e = world(p, 1, |_| 7_000);
+    open_longs(&mut e, 1, 1.0);
+    set_price(&mut e, 1, BTC, 60_900.0);
+    let a = AccountId(T0);
+    let (mut penalty, mut taken) = (0i128, 0i64);
+    for step in 0..20 {
+        match e.apply(&at(1 + step, liquidate(KEEPER, a))) {
+            Ok(ev) => {
+                assert_conserved(&e);
+                for x in &ev {
+                    if let Event::Liquidated {
+                        size, penalty: p, ..
+                    } = x
+                    {
+                        penalty += p.0 as i128;
+                        taken += size.0.abs();
+                    }
+                }
+            }
+            Err(r) => {
+                assert!(matches!(r, Reject::NotLiquidatable { .. }), "{r:?}");
+                assert!(step > 0, "liquidated at least once");
+                return (penalty, taken);
+            }
+        }
+    }
+    panic!("still liquidatable after 20 steps");
+}
+
+#[test]
+fn close_factor_limits_what_a_keeper_takes_from_a_trader() {
+    let (pen_on, taken_on) = keeper_until_refused(Ratio(250_000_000));
+    let (pen_off, taken_off) = keeper_until_refused(Ratio(RATIO_SCALE));
+    println!("close factor on: penalty {pen_on}, taken {taken_on}; off: {pen_off}, {taken_off}");
+    // one 25 % step restores maintenance; without the factor the target takes far more
+    assert_eq!(taken_on, btc_units(0.25));
+    assert!(taken_off >= 2 * taken_on, "{taken_off}");
+    // the penalty is 2 % of what is taken near the boundary: the extra size's penalty at least
+    let extra_value = (taken_off - taken_on) as i128 * 60_900 / 100;
+    assert!(
+        pen_off - pen_on >= extra_value * 2 / 100,
+        "{pen_off} − {pen_on} vs 2 % of {extra_value}"
+    );
+}
