@@ -292,3 +292,83 @@ fn close_factor_limits_what_a_keeper_takes_from_a_trader() {
         "{pen_off} − {pen_on} vs 2 % of {extra_value}"
     );
 }
+
+// ----- pool outflow limiter ------------------------------------------------------------------
+
+/// The attacker's USDC taken out and the waterfall: it deposits 1 BTC, the (single) price is
+/// pushed to 650,000, it borrows (and so takes out) 250,000 USDC at a time, halving the amount
+/// whenever margin or the pool refuses, down to 1,000; the price returns to 65,000 and a keeper
+/// liquidates
+/// (Aave/Euler-style pool outflow limits: a manipulated price can only drain the buffer).
+fn drain(limiter: bool) -> (i128, Waterfall) {
+    use ballast_engine::command::Scope;
+    use ballast_oracle::breaker::{BreakerConfig, FlowLimiterConfig};
+    let mut e = world(params(Mechanism::KeeperTakeover), 1, |_| 0);
+    let a = AccountId(T0);
+    if limiter {
+        let outflow = FlowLimiterConfig {
+            main_capacity: 100_000.0,
+            main_refill_ms: 24 * 3_600_000,
+            elastic_decay_ms: 3_600_000,
+            resume_fraction: 0.5,
+        };
+        let config = BreakerConfig {
+            outflow: Some(outflow),
+            ..BreakerConfig::default()
+        };
+        let scope = Scope::Pool(POOL);
+        ok(
+            &mut e,
+            0,
+            Command::ConfigureBreaker {
+                role: Role::Governor,
+                scope,
+                config,
+            },
+        );
+    }
+    ok(
+        &mut e,
+        0,
+        Command::Deposit {
+            account: a,
+            asset: BTC,
+            amount: ballast_engine::demo::btc(1.0),
+        },
+    );
+    set_price(&mut e, 1, BTC, 650_000.0);
+    let (mut want, mut out) = (usdc(250_000).0, 0i128);
+    while want >= usdc(1_000).0 {
+        let cmd = Command::Borrow {
+            account: a,
+            amount: ballast_engine::num::Amount(want),
+        };
+        match e.apply(&at(1, cmd)) {
+            Ok(_) => {
+                out += want as i128;
+                assert_conserved(&e);
+            }
+            Err(Reject::OutflowLimited { .. } | Reject::InsufficientMargin { .. }) => want /= 2,
+            Err(r) => panic!("borrow refused otherwise: {r:?}"),
+        }
+    }
+    set_price(&mut e, 2, BTC, 65_000.0);
+    let ev = ok(&mut e, 2, liquidate(KEEPER, a));
+    (out, waterfall(&ev))
+}
+
+#[test]
+fn outflow_limiter_caps_what_a_manipulated_price_drains() {
+    let (out_off, off) = drain(false);
+    let (out_on, on) = drain(true);
+    println!("limiter off: took out {out_off}, {off:?}; on: took out {out_on}, {on:?}");
+    // the buffer: 100,000 of main capacity plus the elastic credit of the 1 BTC deposited at
+    // 65,000 (ERC-7265: inflows extend the buffer)
+    assert!(
+        out_on <= usdc(165_000).0 as i128,
+        "within the buffer: {out_on}"
+    );
+    assert!(out_off >= 3 * out_on, "margin alone allows {out_off}");
+    // each USDC the limiter kept in the pool is one the bankrupt account does not owe
+    assert_eq!(off.deficit - on.deficit, out_off - out_on);
+}
