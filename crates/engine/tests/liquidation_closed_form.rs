@@ -141,7 +141,7 @@ fn rate_for(p: &LiquidationParams, health: i128, req: i128) -> i128 {
 fn engine_penalty_and_split_match_the_closed_form_at_three_depths() {
     let p = params(Mechanism::KeeperTakeover);
     // long 1 BTC at 65,000 with 7,000 / 6,800 / 6,600 USDC; BTC falls to 60,000
-    let mut e = world(p.clone(), 3, |i| 7_000 - 200 * i as i64);
+    let mut e = world(p, 3, |i| 7_000 - 200 * i as i64);
     open_longs(&mut e, 3, 1.0);
     set_price(&mut e, 1, BTC, 60_000.0);
     let mut depths = Vec::new();
@@ -170,7 +170,7 @@ fn engine_pays_the_ramped_share_fifteen_minutes_in() {
     let mut p = params(Mechanism::KeeperTakeover);
     p.close_factor = Ratio(100_000_000); // 10 % per step so several steps are needed
     p.target_buffer = Ratio(200_000_000);
-    let mut e = world(p.clone(), 1, |_| 7_000);
+    let mut e = world(p, 1, |_| 7_000);
     open_longs(&mut e, 1, 1.0);
     set_price(&mut e, 1, BTC, 60_500.0);
     let a = AccountId(T0);
