@@ -7,11 +7,11 @@
 mod common;
 
 use ballast_engine::command::Command;
-use ballast_engine::demo::{btc, usdc, BTC, POOL, USDC};
+use ballast_engine::demo::{btc, usdc, POOL, USDC};
 use ballast_engine::event::Event;
 use ballast_engine::ids::{AccountId, SeriesId};
-use ballast_engine::num::{Timestamp, RATIO_SCALE};
-use ballast_engine::{Engine, Role};
+use ballast_engine::num::RATIO_SCALE;
+use ballast_engine::Engine;
 use ballast_options::pricing::OptionKind;
 use common::*;
 
@@ -23,45 +23,21 @@ const MAKER: AccountId = AccountId(1);
 /// BTC at 65,000 (demo genesis), a flat 60 % surface, a 30-day 70,000 call, two funded accounts.
 fn book() -> Engine {
     let mut e = world(2);
-    run(
-        &mut e,
-        &[
-            at(
-                0,
-                Command::SetVolSurface {
-                    asset: BTC,
-                    surface: flat(0.6),
-                },
-            ),
-            at(
-                0,
-                Command::CreateOptionSeries {
-                    role: Role::Governor,
-                    pool: POOL,
-                    underlying: BTC,
-                    kind: OptionKind::Call,
-                    strike: 70_000.0,
-                    expiry: Timestamp(30 * DAY),
-                },
-            ),
-            at(
+    list_btc_options(&mut e, 0.6, &[(OptionKind::Call, 70_000.0, 30 * DAY)]);
+    for a in [TAKER, MAKER] {
+        let amount = usdc(1_000_000);
+        run(
+            &mut e,
+            &[at(
                 0,
                 Command::Deposit {
-                    account: TAKER,
+                    account: a,
                     asset: USDC,
-                    amount: usdc(1_000_000),
+                    amount,
                 },
-            ),
-            at(
-                0,
-                Command::Deposit {
-                    account: MAKER,
-                    asset: USDC,
-                    amount: usdc(1_000_000),
-                },
-            ),
-        ],
-    );
+            )],
+        );
+    }
     e
 }
 

@@ -10,32 +10,27 @@
 //!   contingency `short_option_pct · spot` per contract.
 
 use ballast_options::portfolio::{
-    compute_margin, Correlation, Direction, MarginParams, PortfolioFile, Position,
-    UnderlyingMarket, VolShock,
+    compute_margin, Correlation, Direction, MarginParams, PortfolioFile, Position, VolShock,
 };
 use ballast_options::pricing::{bsm, BsmParams};
 use ballast_options::OptionKind;
 
-const RANGE: f64 = 0.2;
+mod pm_support;
+use pm_support::market;
 
-fn market(name: &str, spot: f64, vol: f64) -> UnderlyingMarket {
-    UnderlyingMarket {
-        name: name.into(),
-        spot,
-        vol,
-        rate: 0.0,
-        carry_yield: 0.0,
-        spot_range: RANGE,
-        oracle_confidence: 0.0,
-        surface: None,
-    }
-}
+/// The `spot_range` of every `market(..)`.
+const RANGE: f64 = 0.2;
 
 fn perp(u: &str, size: f64) -> Position {
     Position::Perp {
         underlying: u.into(),
         size,
     }
+}
+
+#[test]
+fn the_markets_range_is_the_one_used_here() {
+    assert_eq!(market("X", 1.0, 0.5).spot_range, RANGE);
 }
 
 fn close(a: f64, b: f64) -> bool {
