@@ -12,11 +12,12 @@
 
 mod liqkit;
 
+use ballast_engine::command::Command;
 use ballast_engine::demo::BTC;
 use ballast_engine::engine::{liquidator_share, penalty_rate};
 use ballast_engine::event::Event;
 use ballast_engine::ids::AccountId;
-use ballast_engine::num::{Ratio, Value, RATIO_SCALE, VALUE_SCALE};
+use ballast_engine::num::{Amount, Ratio, Value, RATIO_SCALE, VALUE_SCALE};
 use ballast_engine::params::{LiquidationParams, Mechanism};
 use ballast_engine::HealthKind;
 use liqkit::*;
@@ -150,14 +151,23 @@ fn engine_penalty_and_split_match_the_closed_form_at_three_depths() {
         let b = e.breakdown(a, HealthKind::Maintenance).expect("breakdown");
         let (h, req) = (b.health.0, b.requirement.0);
         assert!(h < 0 && req > 0, "account {i} liquidatable: {h} / {req}");
-        let (size, px, penalty, to_liq, to_ins) = liquidated(&ok(&mut e, 1, liquidate(KEEPER, a)));
+        // an odd slice (0.1 BTC + 7 units) so value and penalty have fractions to round
+        let slice = btc_units(0.1) + 7 + i as i64;
+        let cmd = Command::Liquidate {
+            liquidator: KEEPER,
+            account: a,
+            market: None,
+            max_size: Some(Amount(slice)),
+        };
+        let (size, px, penalty, to_liq, to_ins) = liquidated(&ok(&mut e, 1, cmd));
+        assert_eq!(size, slice as i128, "the keeper's slice");
         let rate = rate_for(&p, h, req);
         let value = ceil_div(size * px, VALUE_SCALE);
         assert_eq!(penalty, ceil_div(value * rate, ONE as i128), "account {i}");
         // liquidated the moment it became liquidatable: the base share
         assert_eq!(to_liq, penalty * p.liquidator_share.0 as i128 / ONE as i128);
         assert_eq!(to_ins, penalty - to_liq);
-        println!("account {i}: health {h} / req {req} → rate {rate}");
+        println!("account {i}: health {h} / req {req} → rate {rate}, penalty {penalty} on {value}");
         depths.push(rate);
     }
     // three distinct points on the ramp, each deeper one dearer
