@@ -111,3 +111,34 @@ impl LossCounts {
         }
     }
 }
+
+/// At t = 0, a flat `vol` BTC surface and BTC options `(kind, strike, expiry ms)` listed in the
+/// demo pool by the governor.
+pub fn list_btc_options(
+    e: &mut Engine,
+    vol: f64,
+    series: &[(ballast_options::pricing::OptionKind, f64, i64)],
+) {
+    use ballast_engine::command::Command;
+    let mut envs = vec![at(
+        0,
+        Command::SetVolSurface {
+            asset: demo::BTC,
+            surface: flat(vol),
+        },
+    )];
+    for &(kind, strike, expiry) in series {
+        envs.push(at(
+            0,
+            Command::CreateOptionSeries {
+                role: ballast_engine::Role::Governor,
+                pool: demo::POOL,
+                underlying: demo::BTC,
+                kind,
+                strike,
+                expiry: Timestamp(expiry),
+            },
+        ));
+    }
+    run(e, &envs);
+}

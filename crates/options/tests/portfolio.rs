@@ -8,21 +8,11 @@ use ballast_options::portfolio::{
 use ballast_options::pricing::{bsm, BsmParams};
 use ballast_options::{OptionKind, OptionsError};
 
+mod pm_support;
+use pm_support::market;
+
 #[path = "../../engine/tests/tally/mod.rs"]
 mod tally;
-
-fn market(name: &str, spot: f64, vol: f64) -> UnderlyingMarket {
-    UnderlyingMarket {
-        name: name.into(),
-        spot,
-        vol,
-        rate: 0.0,
-        carry_yield: 0.0,
-        spot_range: 0.2,
-        oracle_confidence: 0.0,
-        surface: None,
-    }
-}
 
 fn option(u: &str, kind: OptionKind, strike: f64, tau: f64, qty: f64) -> Position {
     Position::Option {

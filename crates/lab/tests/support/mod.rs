@@ -1,5 +1,6 @@
 //! Shared by the lab's integration tests: load a scenario (file or embedded name, with
 //! overrides) and run it.
+#![allow(dead_code)] // each test file uses part of it
 
 use ballast_lab::embedded;
 use ballast_lab::runner::{self, Prepared, RunConfig};
