@@ -561,6 +561,40 @@ impl Recorder {
             c[2] += u32::from(maint.0 < 0);
         }
         self.m.steps.health.push(c);
+        self.sample_headroom(eng);
+    }
+
+    /// Bins every account with a maintenance requirement by its headroom (maintenance health
+    /// / requirement), as the dashboard does (`crates/serve/src/risk.rs`).
+    pub fn sample_headroom(&mut self, eng: &Engine) {
+        let mut c: crate::step_record::HeadroomCount = [0; 7];
+        for i in 0..eng.state().accounts.len() {
+            let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) else {
+                continue;
+            };
+            if b.requirement.0 <= 0 {
+                continue;
+            }
+            let h = b.health.0 as f64 / b.requirement.0 as f64;
+            c[crate::step_record::headroom_bin(h)] += 1;
+        }
+        self.m.steps.headroom.push(c);
+    }
+
+    /// Records, on path 0, each source's last quote and the engine's aggregate for the first
+    /// assets (`fair`: the model prices).
+    pub fn mark_oracle(&mut self, eng: &Engine, feed: &crate::feeds::Feed, step: u32, fair: &[f64]) {
+        let n = fair.len().min(crate::step_record::ORACLE_ASSETS);
+        let o = &mut self.m.steps.oracle;
+        o.resize(n, Vec::new());
+        for (i, marks) in o.iter_mut().enumerate() {
+            marks.push(crate::step_record::OracleMark {
+                step,
+                fair: fair[i],
+                aggregate: crate::feeds::engine_price(eng, i),
+                quotes: feed.last_quotes(i).to_vec(),
+            });
+        }
     }
 
     /// Marks the attackers' books at the end of a step at the fair prices `fair`.
