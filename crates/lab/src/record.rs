@@ -583,7 +583,13 @@ impl Recorder {
 
     /// Records, on path 0, each source's last quote and the engine's aggregate for the first
     /// assets (`fair`: the model prices).
-    pub fn mark_oracle(&mut self, eng: &Engine, feed: &crate::feeds::Feed, step: u32, fair: &[f64]) {
+    pub fn mark_oracle(
+        &mut self,
+        eng: &Engine,
+        feed: &crate::feeds::Feed,
+        step: u32,
+        fair: &[f64],
+    ) {
         let n = fair.len().min(crate::step_record::ORACLE_ASSETS);
         let o = &mut self.m.steps.oracle;
         o.resize(n, Vec::new());

@@ -87,7 +87,10 @@ mod tests {
             [5, 1, 1, 1, 0, 1, 1],
             [2, 0, 0, 0, 0, 0, 2],
         ];
-        assert_eq!(chosen(&a.steps.headroom, 5), Some([(0, 0), (2, 10), (3, 15)]));
+        assert_eq!(
+            chosen(&a.steps.headroom, 5),
+            Some([(0, 0), (2, 10), (3, 15)])
+        );
         let c = chart(&a).expect("a headroom chart");
         assert_eq!(c.x.len(), 27);
         assert_eq!(c.x_labels[1], "< 0 (liquidatable)");
@@ -104,7 +107,10 @@ mod tests {
         // End: 2 of 4 liquidatable, 2 of 4 at ≥ 200 %.
         assert_eq!(c.series[2].values[2], Some(0.5));
         assert_eq!(c.series[2].values[26], Some(0.5));
-        assert!(chart(&Aggregate::default()).is_none(), "no samples, no chart");
+        assert!(
+            chart(&Aggregate::default()).is_none(),
+            "no samples, no chart"
+        );
     }
 
     #[test]

@@ -110,7 +110,11 @@ mod tests {
             ]
         );
         assert_eq!(c.series[0].values, [Some(100.0), Some(2_750.0)]);
-        assert_eq!(c.series[1].values, [Some(101.0), None], "source 1 went quiet");
+        assert_eq!(
+            c.series[1].values,
+            [Some(101.0), None],
+            "source 1 went quiet"
+        );
         assert_eq!(c.series[3].values, [Some(100.5), Some(110.0)]);
         assert_eq!(c.series[3].width, Some(2.8));
         assert!(c.series[4].dashed);
