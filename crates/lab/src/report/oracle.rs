@@ -57,7 +57,13 @@ fn asset_chart(ai: usize, sym: &str, m: &[OracleMark], t: &Timeline) -> Chart {
     let fair = m.iter().map(|k| Some(k.fair)).collect();
     c.series
         .push(Series::line("model (fair) price", PALETTE[0], fair).dashed());
-    c.note = "Sample path 0 at the sample-price steps: what each source sent that step (a gap: it sent nothing, e.g. in an outage), the price the engine aggregated from them, and the model's fair price.".into();
+    // Log scale: a venue moved ×25 and the aggregate that ignores it both stay readable.
+    c.y_log = c
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten())
+        .all(|v| *v > 0.0);
+    c.note = "Log scale. Sample path 0 at the sample-price steps: what each source sent that step (a gap: it sent nothing, e.g. in an outage), the price the engine aggregated from them, and the model's fair price.".into();
     c
 }
 
@@ -120,6 +126,7 @@ mod tests {
         assert!(c.series[4].dashed);
         assert_eq!(c.series[4].values, [Some(100.0), Some(110.0)]);
         assert_eq!(c.markers, marks);
+        assert!(c.y_log, "every price is positive: a log axis");
     }
 
     #[test]
