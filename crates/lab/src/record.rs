@@ -542,17 +542,20 @@ impl Recorder {
 
     /// Counts, at a sampled step, the accounts with a requirement (initial health below
     /// maintenance health: a position or a borrow) and those below their initial and their
-    /// maintenance requirement.
+    /// maintenance requirement; and bins their maintenance headroom.
     pub fn sample_health(&mut self, eng: &Engine) {
         let mut c: crate::step_record::HealthCount = [0; 3];
+        let mut bins: crate::step_record::HeadroomCount = [0; 7];
         for i in 0..eng.state().accounts.len() {
             let id = AccountId(i as u32);
-            let (Ok(maint), Ok(init)) = (
-                eng.health(id, HealthKind::Maintenance),
+            let (Ok(b), Ok(init)) = (
+                eng.breakdown(id, HealthKind::Maintenance),
                 eng.health(id, HealthKind::Initial),
             ) else {
                 continue;
             };
+            bin_headroom(&b, &mut bins);
+            let maint = b.health;
             if init.0 >= maint.0 && maint.0 >= 0 {
                 continue;
             }
@@ -561,24 +564,18 @@ impl Recorder {
             c[2] += u32::from(maint.0 < 0);
         }
         self.m.steps.health.push(c);
-        self.sample_headroom(eng);
+        self.m.steps.headroom.push(bins);
     }
 
-    /// Bins every account with a maintenance requirement by its headroom (maintenance health
-    /// / requirement), as the dashboard does (`crates/serve/src/risk.rs`).
+    /// Bins the accounts' maintenance headroom alone (the start of the path).
     pub fn sample_headroom(&mut self, eng: &Engine) {
-        let mut c: crate::step_record::HeadroomCount = [0; 7];
+        let mut bins: crate::step_record::HeadroomCount = [0; 7];
         for i in 0..eng.state().accounts.len() {
-            let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) else {
-                continue;
-            };
-            if b.requirement.0 <= 0 {
-                continue;
+            if let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) {
+                bin_headroom(&b, &mut bins);
             }
-            let h = b.health.0 as f64 / b.requirement.0 as f64;
-            c[crate::step_record::headroom_bin(h)] += 1;
         }
-        self.m.steps.headroom.push(c);
+        self.m.steps.headroom.push(bins);
     }
 
     /// Records, on path 0, each source's last quote and the engine's aggregate for the first
@@ -638,6 +635,18 @@ impl Recorder {
         if m.bad_debt > 0 && m.first_bad_step.is_none() {
             m.first_bad_step = Some(step);
         }
+    }
+}
+
+/// Counts an account with a maintenance requirement in its headroom bin (maintenance health /
+/// requirement), as the dashboard does (`crates/serve/src/risk.rs`).
+fn bin_headroom(
+    b: &ballast_engine::margin::Breakdown,
+    bins: &mut crate::step_record::HeadroomCount,
+) {
+    if b.requirement.0 > 0 {
+        let h = b.health.0 as f64 / b.requirement.0 as f64;
+        bins[crate::step_record::headroom_bin(h)] += 1;
     }
 }
 
