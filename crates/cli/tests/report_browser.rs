@@ -87,11 +87,15 @@ fn check_page(bin: &PathBuf, page: &Path, min_charts: usize) -> String {
     dom
 }
 
-/// The charts a stress page must draw: the health chart always, liquidations where the run
-/// liquidates, the attacker's timeline where the scenario has attackers.
+/// The charts a stress page must draw: the health chart and the headroom distribution always,
+/// liquidations where the run liquidates, the attacker's timeline where the scenario has
+/// attackers, the oracle sources of the first asset where it has an `[oracle]`.
 fn required_charts(name: &str) -> Vec<&'static str> {
     let (sc, _) = ballast_lab::embedded::load(name, &[]).expect("scenario loads");
-    let mut ids = vec!["health"];
+    let mut ids = vec!["health", "headroom"];
+    if sc.oracle.is_some() {
+        ids.push("oracle_0");
+    }
     if ["march-2020", "jump-tail", "mango-2022-attack-naive"].contains(&name) {
         ids.extend(["liquidations", "liq_volume"]);
     }

@@ -173,6 +173,8 @@ pub struct Feed {
     rng: ChaCha8Rng,
     /// Multiple of each (asset, source) quote pushed by an attacker's trades (`attack`).
     pushed: Vec<Vec<f64>>,
+    /// `(source, price)` of the last quotes sent for each asset (the report's oracle chart).
+    last: Vec<Vec<(u32, f64)>>,
 }
 
 impl Feed {
@@ -182,7 +184,13 @@ impl Feed {
             venues: assets.iter().map(|a| a.venues.clone()).collect(),
             rng,
             pushed: vec![Vec::new(); assets.len()],
+            last: vec![Vec::new(); assets.len()],
         }
+    }
+
+    /// `(source, price)` of the quotes last sent for asset `i`.
+    pub fn last_quotes(&self, i: usize) -> &[(u32, f64)] {
+        self.last.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// From now on, source `source` of asset `i` quotes `factor` × its price (an attacker's
@@ -246,6 +254,9 @@ impl Feed {
                 confidence,
             });
         }
+        let last = &mut self.last[i];
+        last.clear();
+        last.extend(quotes.iter().map(|q| (q.source, q.price)));
         Command::OracleUpdate {
             asset: AssetId(i as u16 + 1),
             quotes,

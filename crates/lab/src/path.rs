@@ -574,6 +574,7 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
     let step_ms = (sc.step_hours * 3_600_000.0).round().max(1.0) as i64;
     let decimals: Vec<u8> = sc.assets.iter().map(|a| a.decimals).collect();
     let health_stride = crate::step_record::health_stride(sc.horizon);
+    rec.sample_headroom(&eng);
     let mut flow = crate::reflexive::Flow::new(model.prices.len());
     for step in 1..=sc.horizon {
         let t = world::T0_MS + step as i64 * step_ms;
@@ -613,6 +614,9 @@ pub fn run_path_engine(s: &PathSetup<'_>, path: u64) -> Result<(PathResult, Engi
         }
         if sample && step % stride == 0 {
             rec.m.price_samples.push(model.prices.clone());
+            if let (0, Some(f)) = (path, &feed) {
+                rec.mark_oracle(&eng, f, step, &model.prices);
+            }
         }
         let f = faults.step(sc, &model.returns, step);
         rec.faults(f.gas_usd, f.outage);

@@ -542,17 +542,20 @@ impl Recorder {
 
     /// Counts, at a sampled step, the accounts with a requirement (initial health below
     /// maintenance health: a position or a borrow) and those below their initial and their
-    /// maintenance requirement.
+    /// maintenance requirement; and bins their maintenance headroom.
     pub fn sample_health(&mut self, eng: &Engine) {
         let mut c: crate::step_record::HealthCount = [0; 3];
+        let mut bins: crate::step_record::HeadroomCount = [0; 7];
         for i in 0..eng.state().accounts.len() {
             let id = AccountId(i as u32);
-            let (Ok(maint), Ok(init)) = (
-                eng.health(id, HealthKind::Maintenance),
+            let (Ok(b), Ok(init)) = (
+                eng.breakdown(id, HealthKind::Maintenance),
                 eng.health(id, HealthKind::Initial),
             ) else {
                 continue;
             };
+            bin_headroom(&b, &mut bins);
+            let maint = b.health;
             if init.0 >= maint.0 && maint.0 >= 0 {
                 continue;
             }
@@ -561,6 +564,40 @@ impl Recorder {
             c[2] += u32::from(maint.0 < 0);
         }
         self.m.steps.health.push(c);
+        self.m.steps.headroom.push(bins);
+    }
+
+    /// Bins the accounts' maintenance headroom alone (the start of the path).
+    pub fn sample_headroom(&mut self, eng: &Engine) {
+        let mut bins: crate::step_record::HeadroomCount = [0; 7];
+        for i in 0..eng.state().accounts.len() {
+            if let Ok(b) = eng.breakdown(AccountId(i as u32), HealthKind::Maintenance) {
+                bin_headroom(&b, &mut bins);
+            }
+        }
+        self.m.steps.headroom.push(bins);
+    }
+
+    /// Records, on path 0, each source's last quote and the engine's aggregate for the first
+    /// assets (`fair`: the model prices).
+    pub fn mark_oracle(
+        &mut self,
+        eng: &Engine,
+        feed: &crate::feeds::Feed,
+        step: u32,
+        fair: &[f64],
+    ) {
+        let n = fair.len().min(crate::step_record::ORACLE_ASSETS);
+        let o = &mut self.m.steps.oracle;
+        o.resize(n, Vec::new());
+        for (i, marks) in o.iter_mut().enumerate() {
+            marks.push(crate::step_record::OracleMark {
+                step,
+                fair: fair[i],
+                aggregate: crate::feeds::engine_price(eng, i),
+                quotes: feed.last_quotes(i).to_vec(),
+            });
+        }
     }
 
     /// Marks the attackers' books at the end of a step at the fair prices `fair`.
@@ -598,6 +635,18 @@ impl Recorder {
         if m.bad_debt > 0 && m.first_bad_step.is_none() {
             m.first_bad_step = Some(step);
         }
+    }
+}
+
+/// Counts an account with a maintenance requirement in its headroom bin (maintenance health /
+/// requirement), as the dashboard does (`crates/serve/src/risk.rs`).
+fn bin_headroom(
+    b: &ballast_engine::margin::Breakdown,
+    bins: &mut crate::step_record::HeadroomCount,
+) {
+    if b.requirement.0 > 0 {
+        let h = b.health.0 as f64 / b.requirement.0 as f64;
+        bins[crate::step_record::headroom_bin(h)] += 1;
     }
 }
 

@@ -255,6 +255,9 @@ pub struct SamplePath {
     pub stride: u32,
     /// `prices[k][asset]`.
     pub prices: Vec<Vec<f64>>,
+    /// Path 0 with an `[oracle]`: per asset, its sources and aggregate at sampled steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oracle: Vec<Vec<steps::OracleMark>>,
 }
 
 // Prices are finite (the models refuse anything else): equality is reflexive.
@@ -588,6 +591,7 @@ impl Aggregate {
                 path: r.path,
                 stride: crate::record::sample_stride(r.fund_path.len() as u32),
                 prices: r.price_samples.clone(),
+                oracle: r.steps.oracle.clone(),
             });
         }
         if self.breaker_by_step.len() < r.mode_path.len() {

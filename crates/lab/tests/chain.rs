@@ -233,6 +233,13 @@ fn report_draws_sample_paths_and_breaker_timeline_and_shards_merge_to_the_same_d
     let labels: Vec<&str> = mngo.series.iter().map(|s| s.label.as_str()).collect();
     assert_eq!(labels, ["path 0", "path 1", "path 2", "path 3", "path 4"]);
     assert!(charts.iter().all(|c| c.has_data()), "every chart has data");
+    assert_oracle_chart(&whole, &charts);
+    let headroom = charts.iter().find(|c| c.id == "headroom");
+    let headroom = headroom.expect("a headroom chart");
+    assert_eq!(headroom.series.len(), 3, "start, worst step, end");
+    // Every account with a requirement at t0 is in one bin: the shares sum to one.
+    let t0: f64 = headroom.series[0].values.iter().flatten().sum();
+    assert!((t0 - 1.0).abs() < 1e-9, "{t0}");
     for external in [
         "src=\"http",
         "href=\"http",
@@ -270,6 +277,18 @@ fn report_draws_sample_paths_and_breaker_timeline_and_shards_merge_to_the_same_d
         .collect();
     let (merged_s, merged) = runner::merge_shards(&shards).unwrap();
     assert_eq!(merged.sample_paths, whole.sample_paths);
+    let oracle = |a: &Aggregate| -> Vec<_> {
+        let c = report::figures::all(&whole_s, a);
+        c.into_iter()
+            .filter(|c| c.id.starts_with("oracle_"))
+            .collect()
+    };
+    assert_eq!(
+        oracle(&merged),
+        oracle(&whole),
+        "merged shards: same oracle chart"
+    );
+    assert_eq!(merged.steps.headroom, whole.steps.headroom);
     assert_eq!(merged.breaker_by_step, whole.breaker_by_step);
     assert_eq!(merged, whole);
     assert_eq!(comparable(&merged_s), comparable(&whole_s));
@@ -287,4 +306,43 @@ fn report_draws_sample_paths_and_breaker_timeline_and_shards_merge_to_the_same_d
         .find(|c| c.id == "price_0")
         .expect("a price chart");
     assert_eq!(price.series.len(), 3, "three distinct sample paths");
+}
+
+/// Path 0 alone records the oracle; on its chart source 0 quotes ×25 the fair price inside the
+/// manipulation window (noise 0.001) while the other two and the engine's median stay at it.
+fn assert_oracle_chart(whole: &Aggregate, charts: &[report::chart::Chart]) {
+    let recorded: Vec<u64> = whole
+        .sample_paths
+        .iter()
+        .filter(|p| !p.oracle.is_empty())
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(recorded, [0], "only path 0 records the oracle");
+    let c = charts
+        .iter()
+        .find(|c| c.id == "oracle_0")
+        .expect("an MNGO oracle chart");
+    let labels: Vec<&str> = c.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "source 0",
+            "source 1",
+            "source 2",
+            "engine aggregate",
+            "model (fair) price"
+        ]
+    );
+    // Stride 1 over 120 steps: x = step; step 80 is past the ramp (60 + 10).
+    let at = |k: usize| c.series[k].values[79].expect("a value at step 80");
+    let fair = at(4);
+    let ratio = |k: usize| libm::log(at(k) / fair);
+    assert!(
+        (ratio(0) - libm::log(25.0)).abs() < 0.01,
+        "{}",
+        at(0) / fair
+    );
+    for k in [1, 2, 3] {
+        assert!(ratio(k).abs() < 0.01, "series {k}: {} vs {fair}", at(k));
+    }
 }

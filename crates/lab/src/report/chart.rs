@@ -52,6 +52,8 @@ pub struct Series {
     pub points_only: bool,
     /// Join the line across missing values.
     pub span_gaps: bool,
+    /// Line width in CSS pixels (None: the page's default).
+    pub width: Option<f64>,
 }
 
 impl Series {
@@ -64,6 +66,7 @@ impl Series {
             dashed: false,
             points_only: false,
             span_gaps: false,
+            width: None,
         }
     }
 
@@ -84,6 +87,11 @@ impl Series {
 
     pub fn span_gaps(mut self) -> Self {
         self.span_gaps = true;
+        self
+    }
+
+    pub fn width(mut self, px: f64) -> Self {
+        self.width = Some(px);
         self
     }
 

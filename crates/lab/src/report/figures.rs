@@ -475,6 +475,7 @@ pub fn all(s: &Summary, a: &Aggregate) -> Vec<Chart> {
     out.extend(bad_debt_bands(a, &t, &marks));
     out.extend(breakers(a, &t, &marks));
     out.extend(sample_prices(a, &t));
+    out.extend(super::oracle::charts(a, &t, &marks));
     out.push(distribution(
         "bad_debt_dist",
         "Bad debt per path",
@@ -488,6 +489,7 @@ pub fn all(s: &Summary, a: &Aggregate) -> Vec<Chart> {
         &a.fund_min,
     ));
     out.extend(super::steps::charts(a, &t, &marks));
+    out.extend(super::headroom::chart(a));
     out.extend(super::auctions::charts(a, &t));
     out
 }

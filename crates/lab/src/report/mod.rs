@@ -11,6 +11,8 @@ pub mod auctions;
 pub mod chart;
 pub mod contagion;
 pub mod figures;
+pub mod headroom;
+pub mod oracle;
 pub mod steps;
 
 use crate::stats::{Aggregate, Summary};

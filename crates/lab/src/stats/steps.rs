@@ -1,6 +1,7 @@
 //! Per-step series for the report's time charts, mergeable exactly across shards: liquidations
 //! and liquidated volume per step (sums over paths), the share of accounts below their
-//! initial and maintenance requirements at sampled steps, and the attacker's timeline
+//! initial and maintenance requirements and their maintenance-headroom bins at sampled
+//! steps, and the attacker's timeline
 //! (capital spent, quote taken, position notional and marked profit as per-step quantile
 //! bands, with the step of each attack phase per path).
 //!
@@ -11,7 +12,8 @@ use super::BandHist;
 use serde::{Deserialize, Serialize};
 
 pub use crate::step_record::{
-    health_stride, AttackMark, HealthCount, StepRecord, HEALTH_POINTS, PHASES,
+    headroom_bin, health_stride, AttackMark, HeadroomCount, HealthCount, OracleMark, StepRecord,
+    HEADROOM_EDGES, HEADROOM_LABELS, HEALTH_POINTS, ORACLE_ASSETS, PHASES,
 };
 
 /// A band histogram of a signed quantity: negatives by magnitude, the rest as is.
@@ -70,6 +72,9 @@ pub struct StepAgg {
     pub health_stride: u32,
     /// Σ over paths of [`HealthCount`] at each sampled step.
     pub health: Vec<[u64; 3]>,
+    /// Σ over paths of [`HeadroomCount`] at steps `0, stride, 2·stride, …`.
+    #[serde(default)]
+    pub headroom: Vec<[u64; 7]>,
     /// Attacker bands at steps `(j + 1)·band_stride` (the aggregate's band stride).
     pub attack: Vec<AttackBand>,
     /// Per phase of [`PHASES`]: paths on which it happened at step `s + 1`.
@@ -101,6 +106,8 @@ impl StepAgg {
         }
         let health: Vec<[u64; 3]> = r.health.iter().map(|h| h.map(u64::from)).collect();
         merge_health(&mut self.health, &health);
+        let headroom: Vec<[u64; 7]> = r.headroom.iter().map(|h| h.map(u64::from)).collect();
+        merge_health(&mut self.headroom, &headroom);
         self.add_attack(r, band_stride as usize);
     }
 
@@ -133,6 +140,7 @@ impl StepAgg {
             self.health_stride = o.health_stride;
         }
         merge_health(&mut self.health, &o.health);
+        merge_health(&mut self.headroom, &o.headroom);
         if self.attack.len() < o.attack.len() {
             self.attack.resize(o.attack.len(), AttackBand::default());
         }
@@ -162,9 +170,10 @@ impl StepAgg {
     }
 }
 
-fn merge_health(acc: &mut Vec<[u64; 3]>, o: &[[u64; 3]]) {
+/// Adds sampled count arrays element-wise (health counts, headroom bins).
+fn merge_health<const N: usize>(acc: &mut Vec<[u64; N]>, o: &[[u64; N]]) {
     if acc.len() < o.len() {
-        acc.resize(o.len(), [0; 3]);
+        acc.resize(o.len(), [0; N]);
     }
     for (a, b) in acc.iter_mut().zip(o) {
         for (x, y) in a.iter_mut().zip(b) {
@@ -248,6 +257,8 @@ mod tests {
             liquidations: vec![0, k as u32, 2],
             liq_volume: vec![0, 1_000 * k, 5],
             health: vec![[4, k as u32, 1]],
+            headroom: vec![[0, 0, 0, 0, 0, 0, 4], [1, k as u32, 0, 0, 0, 0, 3]],
+            oracle: Vec::new(),
             attack: vec![
                 mark(100, 0, 0, -1),
                 mark(100, 50 * k, 0, -50 * k),
@@ -255,6 +266,25 @@ mod tests {
                 mark(100, 50 * k, 300 + k, 150),
             ],
         }
+    }
+
+    #[test]
+    fn headroom_bins_split_at_their_edges() {
+        let cases = [
+            (-0.01, 0),
+            (0.0, 1),
+            (0.099, 1),
+            (0.10, 2),
+            (0.3, 3),
+            (0.5, 4),
+            (1.5, 5),
+            (2.0, 6),
+            (50.0, 6),
+        ];
+        for (h, bin) in cases {
+            assert_eq!(headroom_bin(h), bin, "headroom {h}");
+        }
+        assert_eq!(HEADROOM_LABELS.len(), HEADROOM_EDGES.len() + 1);
     }
 
     #[test]
@@ -277,6 +307,10 @@ mod tests {
         assert_eq!(whole.liquidations, [0, 15, 12]);
         assert_eq!(whole.liq_volume, [0, 15_000, 30]);
         assert_eq!(whole.health, [[24, 15, 6]]);
+        assert_eq!(
+            whole.headroom,
+            [[0, 0, 0, 0, 0, 0, 24], [6, 15, 0, 0, 0, 0, 18]]
+        );
         assert_eq!(whole.health_stride, 5);
         // Bands at steps 2 and 4; at step 2 the marked profit is −50·k, k = 0..5.
         assert_eq!(whole.attack.len(), 2);

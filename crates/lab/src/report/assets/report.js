@@ -106,7 +106,7 @@
       var o = {
         label: s.label,
         stroke: s.color,
-        width: bars ? 1 : 1.6,
+        width: s.width != null ? s.width : bars ? 1 : 1.6,
         value: function (u, v) { return fy(v); },
         spanGaps: s.span_gaps,
       };
